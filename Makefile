@@ -1,0 +1,38 @@
+# Two commands for a fresh machine: `make run` (the demo clinic) and `make test`.
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+HOMEWORK_DB ?= data/homework.duckdb
+PORT ?= 8501
+SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
+
+.PHONY: run test install install-test browser demo-db
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt constraints.txt
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt -c constraints.txt
+	touch $@
+
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+	$(PIP) install --quiet -r requirements-test.txt -c constraints.txt
+	touch $@
+
+# Debian's Chromium for the browser tests (Playwright cannot download browsers here).
+browser:
+	@command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
+
+demo-db: install
+	@[ -f "$(HOMEWORK_DB)" ] || $(PY) -m data_layer.demo "$(HOMEWORK_DB)"
+
+run: demo-db
+	@echo "Demo logins (password for all: homework-demo): client01, therapist1, supervisor, admin"
+	@echo "Open http://localhost:$(PORT)"
+	HOMEWORK_DB="$(HOMEWORK_DB)" $(VENV)/bin/streamlit run app.py --server.port $(PORT)
+
+test: install-test browser
+	$(PY) -m pytest

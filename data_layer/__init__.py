@@ -1,0 +1,1 @@
+"""Storage and queries. Never imports streamlit; every public function takes the principal."""

@@ -1,0 +1,98 @@
+"""Who may do what: the principal, its scope in SQL, and the one AccessDenied error.
+
+Every public data-layer function is wrapped by `allowed_roles(...)`, takes
+`(cur, principal, *, ...)` and limits its SQL with the scopes below.
+"""
+import functools
+from dataclasses import dataclass
+
+from data_layer import audit
+
+CLINICAL_ROLES = ("client", "therapist", "supervisor")
+ROLES = CLINICAL_ROLES + ("admin",)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The user a call is made for. `role` is one of ROLES, or "login" for the login gate."""
+
+    user_id: int | None
+    role: str
+    display_name: str = ""
+
+
+# The login gate acts before anyone is logged in: it may check passwords and
+# load the session user, nothing else.
+LOGIN = Principal(user_id=None, role="login", display_name="login service")
+
+
+class AccessDenied(Exception):
+    """The principal may not do this. Pages turn it into a friendly message."""
+
+
+def deny(cur, principal, action, *, client_id=None, detail=None):
+    """Audit a refused call, then raise AccessDenied."""
+    audit.record_event(cur, principal, action, client_id=client_id,
+                       outcome="denied", detail=detail)
+    raise AccessDenied(f"You do not have access to this ({action}).")
+
+
+def allowed_roles(*roles):
+    """Decorate a data-layer function so that only principals of `roles` may call it."""
+    def decorate(function):
+        @functools.wraps(function)
+        def guarded(cur, principal, **kwargs):
+            if principal.role not in roles:
+                deny(cur, principal, function.__name__, detail=f"role {principal.role}")
+            return function(cur, principal, **kwargs)
+        guarded.allowed_roles = frozenset(roles)
+        return guarded
+    return decorate
+
+
+def current_link(alias):
+    """Return the SQL condition that the caseload or supervision row `alias` is in force today."""
+    return (f"{alias}.started_on <= current_date "
+            f"AND ({alias}.ended_on IS NULL OR {alias}.ended_on > current_date)")
+
+
+def client_scope(principal):
+    """Return (sql, params) selecting the client ids whose records the principal may read.
+
+    A client reaches only themself; a therapist the clients currently in their
+    caseload; supervisors and admins no client record at all (supervisors read
+    aggregates through their own scope below).
+    """
+    if principal.role == "client":
+        return "SELECT CAST(? AS BIGINT) AS client_id", [principal.user_id]
+    if principal.role == "therapist":
+        return (f"SELECT client_id FROM caseload c WHERE c.therapist_id = ? AND {current_link('c')}",
+                [principal.user_id])
+    return "SELECT CAST(NULL AS BIGINT) AS client_id WHERE false", []
+
+
+def therapist_scope(principal):
+    """Return (sql, params) selecting the therapist ids a supervisor currently supervises.
+
+    Any other role gets an empty scope.
+    """
+    if principal.role == "supervisor":
+        return (f"SELECT therapist_id FROM supervision s WHERE s.supervisor_id = ? AND {current_link('s')}",
+                [principal.user_id])
+    return "SELECT CAST(NULL AS BIGINT) AS therapist_id WHERE false", []
+
+
+def require_client(cur, principal, client_id, action):
+    """Check in SQL that `client_id` is in the principal's client scope, and audit the access.
+
+    Raises AccessDenied (audited) when it is not. Reads by anyone other than the
+    client themself are audited as `action`.
+    """
+    scope_sql, scope_params = client_scope(principal)
+    # scope_sql is one of the constant fragments above; values go in as parameters.
+    sql = f"SELECT count(*) FROM ({scope_sql}) scope WHERE scope.client_id = ?"
+    (found,) = cur.execute(sql, [*scope_params, client_id]).fetchone()
+    if not found:
+        deny(cur, principal, action, client_id=client_id)
+    if principal.user_id != client_id:
+        audit.record_event(cur, principal, action, client_id=client_id)

@@ -1,0 +1,116 @@
+"""Open the database, lock it down, apply migrations, and run writes in retrying transactions."""
+import contextlib
+import time
+from pathlib import Path
+
+import duckdb
+
+from data_layer.migrations import MIGRATIONS
+
+WRITE_ATTEMPTS = 5
+
+
+class DatabaseLocked(Exception):
+    """Another process holds the database file (DuckDB allows one writer per file)."""
+
+
+class WriteConflict(Exception):
+    """A write kept conflicting with concurrent writes and was given up; nothing was saved."""
+
+
+def connect(path):
+    """Open (creating if needed) the database at `path`, migrated and locked down.
+
+    Returns a duckdb connection. Hand each thread its own `conn.cursor()`.
+    Raises DatabaseLocked with the holder's description when another process has the file.
+    """
+    path = Path(path)
+    if str(path) != ":memory:":
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = duckdb.connect(str(path))
+    except duckdb.IOException as error:
+        if "lock" in str(error).lower():
+            raise DatabaseLocked(
+                f"The database {path} is in use by another process. Only one app "
+                f"process may open it at a time; stop the other one first. ({error})"
+            ) from error
+        raise
+    migrate(conn)
+    lock_down(conn)
+    return conn
+
+
+def lock_down(conn):
+    """Switch off what the app never needs from SQL: files, URLs, extensions, Python variables.
+
+    A second connect() to the same file in one process shares the first one's
+    database, whose configuration is then already locked.
+    """
+    (locked,) = conn.execute("SELECT current_setting('lock_configuration')").fetchone()
+    if locked:
+        return
+    conn.execute("SET enable_external_access = false")
+    conn.execute("SET autoinstall_known_extensions = false")
+    conn.execute("SET autoload_known_extensions = false")
+    conn.execute("SET python_enable_replacements = false")
+    conn.execute("SET lock_configuration = true")
+
+
+def migrate(conn):
+    """Apply the migrations not yet recorded in schema_migrations, each in one transaction.
+
+    Returns the names applied by this call.
+    """
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS schema_migrations (
+               name VARCHAR PRIMARY KEY,
+               applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"""
+    )
+    done = {name for (name,) in conn.execute("SELECT name FROM schema_migrations").fetchall()}
+    applied = []
+    for name, sql in MIGRATIONS:
+        if name in done:
+            continue
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            conn.execute(sql)
+            conn.execute("INSERT INTO schema_migrations (name) VALUES (?)", [name])
+            conn.execute("COMMIT")
+        except Exception:
+            conn.execute("ROLLBACK")
+            raise
+        applied.append(name)
+    return applied
+
+
+def applied_migrations(conn):
+    """Return the names of the applied migrations, in the order they were applied."""
+    rows = conn.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()
+    return [name for (name,) in rows]
+
+
+@contextlib.contextmanager
+def transaction(cur):
+    """Run the block in one transaction: all of it is saved, or none of it."""
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        yield cur
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    cur.execute("COMMIT")
+
+
+def write(cur, work):
+    """Run `work(cur)` in a transaction, retrying a bounded number of times on write conflicts.
+
+    Returns what `work` returns. Raises WriteConflict when every attempt conflicted.
+    """
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            with transaction(cur):
+                return work(cur)
+        except duckdb.TransactionException:
+            time.sleep(0.01 * 2 ** attempt)
+    raise WriteConflict("The change could not be saved because of concurrent changes. Please try again.")

@@ -1,0 +1,180 @@
+"""Numbered schema migrations. Never edit one that has been applied: add the next instead."""
+
+INITIAL_SCHEMA = """
+CREATE SEQUENCE user_id_seq;
+CREATE TABLE users (
+    id BIGINT PRIMARY KEY DEFAULT nextval('user_id_seq'),
+    username VARCHAR NOT NULL UNIQUE,
+    display_name VARCHAR NOT NULL,
+    email VARCHAR,
+    role VARCHAR NOT NULL CHECK (role IN ('client', 'therapist', 'supervisor', 'admin')),
+    password_hash VARCHAR NOT NULL,
+    active BOOLEAN NOT NULL DEFAULT true,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until TIMESTAMP,
+    -- sessions (cookies) issued before this moment no longer log in
+    sessions_valid_after TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+
+-- An episode of care: a client with a therapist, from started_on until ended_on.
+CREATE SEQUENCE caseload_id_seq;
+CREATE TABLE caseload (
+    id BIGINT PRIMARY KEY DEFAULT nextval('caseload_id_seq'),
+    client_id BIGINT NOT NULL REFERENCES users (id),
+    therapist_id BIGINT NOT NULL REFERENCES users (id),
+    started_on DATE NOT NULL,
+    ended_on DATE,
+    questionnaire_every_days INTEGER NOT NULL DEFAULT 7 CHECK (questionnaire_every_days BETWEEN 1 AND 90),
+    CHECK (ended_on IS NULL OR ended_on >= started_on)
+);
+
+CREATE SEQUENCE supervision_id_seq;
+CREATE TABLE supervision (
+    id BIGINT PRIMARY KEY DEFAULT nextval('supervision_id_seq'),
+    therapist_id BIGINT NOT NULL REFERENCES users (id),
+    supervisor_id BIGINT NOT NULL REFERENCES users (id),
+    started_on DATE NOT NULL,
+    ended_on DATE,
+    CHECK (ended_on IS NULL OR ended_on >= started_on)
+);
+
+CREATE SEQUENCE assignment_id_seq;
+CREATE TABLE assignments (
+    id BIGINT PRIMARY KEY DEFAULT nextval('assignment_id_seq'),
+    client_id BIGINT NOT NULL REFERENCES users (id),
+    therapist_id BIGINT NOT NULL REFERENCES users (id),
+    title VARCHAR NOT NULL CHECK (length(trim(title)) > 0),
+    category VARCHAR NOT NULL CHECK (category IN (
+        'thought_record', 'behavioural_activation', 'exposure', 'relaxation_mindfulness',
+        'skills_practice', 'reading_psychoeducation', 'other')),
+    instructions VARCHAR NOT NULL DEFAULT '',
+    schedule VARCHAR NOT NULL CHECK (schedule IN ('weekly', 'once')),
+    times_per_week INTEGER CHECK (times_per_week BETWEEN 1 AND 14),
+    due_on DATE,
+    starts_on DATE NOT NULL,
+    ends_on DATE,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    CHECK (ends_on IS NULL OR ends_on >= starts_on),
+    CHECK ((schedule = 'weekly' AND times_per_week IS NOT NULL AND due_on IS NULL)
+        OR (schedule = 'once' AND due_on IS NOT NULL AND times_per_week IS NULL))
+);
+
+CREATE SEQUENCE homework_log_id_seq;
+CREATE TABLE homework_logs (
+    id BIGINT PRIMARY KEY DEFAULT nextval('homework_log_id_seq'),
+    assignment_id BIGINT NOT NULL REFERENCES assignments (id),
+    client_id BIGINT NOT NULL REFERENCES users (id),
+    log_date DATE NOT NULL,
+    status VARCHAR NOT NULL CHECK (status IN ('done', 'partly', 'not_done')),
+    minutes INTEGER CHECK (minutes BETWEEN 0 AND 600),
+    helpfulness INTEGER CHECK (helpfulness BETWEEN 1 AND 5),
+    difficulty INTEGER CHECK (difficulty BETWEEN 1 AND 5),
+    note VARCHAR CHECK (length(note) <= 2000),
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+
+-- Holiday or illness: days excluded from what was expected.
+CREATE SEQUENCE paused_period_id_seq;
+CREATE TABLE paused_periods (
+    id BIGINT PRIMARY KEY DEFAULT nextval('paused_period_id_seq'),
+    client_id BIGINT NOT NULL REFERENCES users (id),
+    starts_on DATE NOT NULL,
+    ends_on DATE NOT NULL,
+    reason VARCHAR NOT NULL DEFAULT '',
+    created_by BIGINT NOT NULL REFERENCES users (id),
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    CHECK (ends_on >= starts_on)
+);
+
+CREATE SEQUENCE mood_log_id_seq;
+CREATE TABLE mood_logs (
+    id BIGINT PRIMARY KEY DEFAULT nextval('mood_log_id_seq'),
+    client_id BIGINT NOT NULL REFERENCES users (id),
+    log_date DATE NOT NULL,
+    mood INTEGER NOT NULL CHECK (mood BETWEEN 0 AND 10),
+    anxiety INTEGER CHECK (anxiety BETWEEN 0 AND 10),
+    note VARCHAR CHECK (length(note) <= 2000),
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+
+-- PHQ-9 uses items 1-9 and the optional difficulty question; GAD-7 items 1-7.
+CREATE SEQUENCE questionnaire_id_seq;
+CREATE TABLE questionnaires (
+    id BIGINT PRIMARY KEY DEFAULT nextval('questionnaire_id_seq'),
+    client_id BIGINT NOT NULL REFERENCES users (id),
+    instrument VARCHAR NOT NULL CHECK (instrument IN ('PHQ-9', 'GAD-7')),
+    taken_on DATE NOT NULL,
+    item_1 INTEGER NOT NULL CHECK (item_1 BETWEEN 0 AND 3),
+    item_2 INTEGER NOT NULL CHECK (item_2 BETWEEN 0 AND 3),
+    item_3 INTEGER NOT NULL CHECK (item_3 BETWEEN 0 AND 3),
+    item_4 INTEGER NOT NULL CHECK (item_4 BETWEEN 0 AND 3),
+    item_5 INTEGER NOT NULL CHECK (item_5 BETWEEN 0 AND 3),
+    item_6 INTEGER NOT NULL CHECK (item_6 BETWEEN 0 AND 3),
+    item_7 INTEGER NOT NULL CHECK (item_7 BETWEEN 0 AND 3),
+    item_8 INTEGER CHECK (item_8 BETWEEN 0 AND 3),
+    item_9 INTEGER CHECK (item_9 BETWEEN 0 AND 3),
+    difficulty INTEGER CHECK (difficulty BETWEEN 0 AND 3),
+    total INTEGER NOT NULL,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    CHECK ((instrument = 'PHQ-9' AND item_8 IS NOT NULL AND item_9 IS NOT NULL
+            AND total BETWEEN 0 AND 27)
+        OR (instrument = 'GAD-7' AND item_8 IS NULL AND item_9 IS NULL AND difficulty IS NULL
+            AND total BETWEEN 0 AND 21))
+);
+
+CREATE SEQUENCE therapy_session_id_seq;
+CREATE TABLE therapy_sessions (
+    id BIGINT PRIMARY KEY DEFAULT nextval('therapy_session_id_seq'),
+    client_id BIGINT NOT NULL REFERENCES users (id),
+    therapist_id BIGINT NOT NULL REFERENCES users (id),
+    session_date DATE NOT NULL,
+    attended BOOLEAN NOT NULL,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+
+-- Raised for the treating therapist when PHQ-9 item 9 is above 0.
+CREATE SEQUENCE risk_flag_id_seq;
+CREATE TABLE risk_flags (
+    id BIGINT PRIMARY KEY DEFAULT nextval('risk_flag_id_seq'),
+    client_id BIGINT NOT NULL REFERENCES users (id),
+    therapist_id BIGINT REFERENCES users (id),
+    questionnaire_id BIGINT NOT NULL REFERENCES questionnaires (id),
+    item_9_answer INTEGER NOT NULL CHECK (item_9_answer BETWEEN 1 AND 3),
+    raised_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+
+CREATE SEQUENCE risk_acknowledgement_id_seq;
+CREATE TABLE risk_acknowledgements (
+    id BIGINT PRIMARY KEY DEFAULT nextval('risk_acknowledgement_id_seq'),
+    risk_flag_id BIGINT NOT NULL REFERENCES risk_flags (id),
+    therapist_id BIGINT NOT NULL REFERENCES users (id),
+    note VARCHAR NOT NULL CHECK (length(note) <= 2000),
+    acknowledged_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+
+-- Who did what to which record, and when; never clinical content. Append-only.
+CREATE SEQUENCE audit_id_seq;
+CREATE TABLE audit_log (
+    id BIGINT PRIMARY KEY DEFAULT nextval('audit_id_seq'),
+    occurred_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    actor_id BIGINT,
+    actor_role VARCHAR NOT NULL,
+    action VARCHAR NOT NULL,
+    client_id BIGINT,
+    record_kind VARCHAR,
+    record_id BIGINT,
+    outcome VARCHAR NOT NULL CHECK (outcome IN ('ok', 'denied', 'failed')),
+    detail VARCHAR
+);
+
+-- One row: facts about this database, e.g. whether it holds the demo clinic.
+CREATE TABLE clinic_settings (
+    demo BOOLEAN NOT NULL DEFAULT false
+);
+INSERT INTO clinic_settings (demo) VALUES (false);
+"""
+
+MIGRATIONS = [
+    ("001_initial_schema", INITIAL_SCHEMA),
+]

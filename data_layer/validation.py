@@ -1,0 +1,47 @@
+"""Input checks shared by the data-layer modules, and the error that names the bad fields."""
+import re
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_BYTES = 72  # bcrypt reads no further than this
+MAX_NAME_LENGTH = 200
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
+
+
+class InvalidInput(ValueError):
+    """One or more fields are wrong; `errors` maps each field name to a message for the user."""
+
+    def __init__(self, errors):
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{field}: {message}" for field, message in self.errors.items()))
+
+
+def raise_if_any(errors):
+    """Raise InvalidInput when `errors` (field -> message) is not empty."""
+    if errors:
+        raise InvalidInput(errors)
+
+
+def check_username(username):
+    """Return an error message for a bad username, or None."""
+    if not USERNAME_PATTERN.match(username or ""):
+        return ("Use 3 to 40 characters: lower-case letters, digits, dots, dashes or "
+                "underscores, starting with a letter or digit.")
+    return None
+
+
+def check_display_name(name):
+    """Return an error message for an empty or over-long display name, or None."""
+    if not (name or "").strip():
+        return "Enter a name."
+    if len(name) > MAX_NAME_LENGTH:
+        return f"Use at most {MAX_NAME_LENGTH} characters."
+    return None
+
+
+def check_password(password):
+    """Return an error message for a too short or too long password, or None."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        return f"Use at most {MAX_PASSWORD_BYTES} bytes (about {MAX_PASSWORD_BYTES} plain letters)."
+    return None

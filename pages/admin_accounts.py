@@ -1,0 +1,134 @@
+"""The admin's landing page: accounts, caseload and supervision links. No clinical data."""
+import streamlit as st
+
+from data_layer import caseload, users
+from data_layer.access import ROLES
+from data_layer.validation import InvalidInput
+from ui.auth import require_role
+from ui.db import cursor
+from ui.widgets import flash, form_key, reset_form, show_field_errors, show_flash
+
+principal = require_role("admin")
+cur = cursor()
+
+st.title("Accounts")
+show_flash()
+accounts = users.list_users(cur, principal)
+
+
+def account_choices(role, active_only=True):
+    """Return {user id: "Name (username)"} of the accounts with `role`."""
+    chosen = accounts[accounts["role"] == role]
+    if active_only:
+        chosen = chosen[chosen["active"]]
+    return {row.id: f"{row.display_name} ({row.username})" for row in chosen.itertuples()}
+
+
+def saved(form_name, message):
+    flash(message)
+    reset_form(form_name)
+    st.rerun()
+
+
+create_tab, caseload_tab, supervision_tab, maintain_tab = st.tabs(
+    ["New account", "Client → therapist", "Therapist → supervisor", "Deactivate or reset"]
+)
+
+with create_tab:
+    with st.form(form_key("create_user")):
+        display_name = st.text_input("Full name")
+        name_error = st.empty()
+        username = st.text_input("Username", help="Lower-case letters, digits, dots, dashes.")
+        username_error = st.empty()
+        role = st.selectbox("Role", ROLES)
+        role_error = st.empty()
+        email = st.text_input("Email (optional)")
+        password = st.text_input("Initial password", type="password",
+                                 help="At least 10 characters. Give it to the person in private.")
+        password_error = st.empty()
+        if st.form_submit_button("Create account", type="primary"):
+            try:
+                users.create_user(cur, principal, username=username, display_name=display_name,
+                                  role=role, password=password, email=email)
+            except InvalidInput as error:
+                show_field_errors(error.errors, {
+                    "display_name": name_error, "username": username_error,
+                    "role": role_error, "password": password_error,
+                })
+            else:
+                saved("create_user", f"Created the {role} account {username.strip().lower()}.")
+
+with caseload_tab:
+    clients, therapists = account_choices("client"), account_choices("therapist")
+    with st.form(form_key("link_client")):
+        client_id = st.selectbox("Client", list(clients), format_func=clients.get)
+        client_error = st.empty()
+        therapist_id = st.selectbox("Therapist", list(therapists), format_func=therapists.get)
+        therapist_error = st.empty()
+        if st.form_submit_button("Link", type="primary"):
+            try:
+                caseload.link_client_to_therapist(cur, principal, client_id=client_id,
+                                                  therapist_id=therapist_id)
+            except InvalidInput as error:
+                show_field_errors(error.errors, {"client_id": client_error, "therapist_id": therapist_error})
+            else:
+                saved("link_client", f"{clients[client_id]} is now with {therapists[therapist_id]}.")
+
+with supervision_tab:
+    therapists, supervisors = account_choices("therapist"), account_choices("supervisor")
+    with st.form(form_key("link_therapist")):
+        therapist_id = st.selectbox("Therapist", list(therapists), format_func=therapists.get)
+        therapist_error = st.empty()
+        supervisor_id = st.selectbox("Supervisor", list(supervisors), format_func=supervisors.get)
+        supervisor_error = st.empty()
+        if st.form_submit_button("Link", type="primary"):
+            try:
+                caseload.link_therapist_to_supervisor(cur, principal, therapist_id=therapist_id,
+                                                      supervisor_id=supervisor_id)
+            except InvalidInput as error:
+                show_field_errors(error.errors, {"therapist_id": therapist_error,
+                                                 "supervisor_id": supervisor_error})
+            else:
+                saved("link_therapist",
+                      f"{therapists[therapist_id]} is now supervised by {supervisors[supervisor_id]}.")
+
+with maintain_tab:
+    everyone = {row.id: f"{row.display_name} ({row.username}, {row.role}"
+                        f"{'' if row.active else ', deactivated'})" for row in accounts.itertuples()}
+    with st.form(form_key("maintain")):
+        user_id = st.selectbox("Account", list(everyone), format_func=everyone.get)
+        account_error = st.empty()
+        new_password = st.text_input("New password (for a reset)", type="password")
+        password_error = st.empty()
+        reset_column, deactivate_column, reactivate_column = st.columns(3)
+        reset = reset_column.form_submit_button("Reset password")
+        deactivate = deactivate_column.form_submit_button("Deactivate")
+        reactivate = reactivate_column.form_submit_button("Reactivate")
+        try:
+            if reset:
+                users.reset_password(cur, principal, user_id=user_id, new_password=new_password)
+                saved("maintain", f"Password reset for {everyone[user_id]}; their sessions have ended.")
+            if deactivate:
+                users.deactivate_user(cur, principal, user_id=user_id)
+                saved("maintain", f"Deactivated {everyone[user_id]}; their sessions have ended.")
+            if reactivate:
+                users.reactivate_user(cur, principal, user_id=user_id)
+                saved("maintain", f"Reactivated {everyone[user_id]}.")
+        except InvalidInput as error:
+            show_field_errors(error.errors, {"user_id": account_error, "new_password": password_error})
+
+st.subheader("All accounts")
+st.dataframe(
+    accounts.drop(columns=["id"]),
+    hide_index=True,
+    column_config={
+        "username": "Username", "display_name": "Name", "email": "Email", "role": "Role",
+        "active": st.column_config.CheckboxColumn("Active"),
+        "locked_until": st.column_config.DatetimeColumn("Locked until", format="D MMM HH:mm"),
+        "created_at": st.column_config.DatetimeColumn("Created", format="D MMM YYYY"),
+    },
+)
+st.subheader("Current links")
+st.dataframe(caseload.list_links(cur, principal), hide_index=True,
+             column_config={"kind": "Link", "person": "Who", "linked_to": "With",
+                            "since": st.column_config.DateColumn("Since")})

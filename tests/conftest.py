@@ -1,0 +1,86 @@
+"""A fresh DuckDB file per test, and a tiny two-team clinic to test scopes against."""
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+
+from data_layer import db
+from data_layer.access import Principal
+from data_layer.users import hash_password
+
+PASSWORD = "correct-horse-battery"
+# bcrypt is slow on purpose: hash once for every test user.
+PASSWORD_HASH = hash_password(PASSWORD)
+
+
+@pytest.fixture
+def conn(tmp_path):
+    connection = db.connect(tmp_path / "test.duckdb")
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def cur(conn):
+    return conn.cursor()
+
+
+@dataclass
+class World:
+    """Two teams: client_a with therapist_a under supervisor_a, and the same for b."""
+
+    admin: Principal
+    client_a: Principal
+    therapist_a: Principal
+    supervisor_a: Principal
+    client_b: Principal
+    therapist_b: Principal
+    supervisor_b: Principal
+    assignment_a: int
+    assignment_b: int
+
+
+def add_user(cur, username, display_name, role):
+    """Insert an account directly (test set-up) and return its Principal."""
+    (user_id,) = cur.execute(
+        """INSERT INTO users (username, display_name, role, password_hash, sessions_valid_after)
+           VALUES (?, ?, ?, ?, now() - INTERVAL 1 DAY) RETURNING id""",
+        [username, display_name, role, PASSWORD_HASH],
+    ).fetchone()
+    return Principal(user_id=user_id, role=role, display_name=display_name)
+
+
+def add_assignment(cur, client, therapist, title, starts_on):
+    (assignment_id,) = cur.execute(
+        """INSERT INTO assignments (client_id, therapist_id, title, category, instructions,
+                                    schedule, times_per_week, starts_on)
+           VALUES (?, ?, ?, 'thought_record', 'Write down the thought.', 'weekly', 3, ?)
+           RETURNING id""",
+        [client.user_id, therapist.user_id, title, starts_on],
+    ).fetchone()
+    return assignment_id
+
+
+@pytest.fixture
+def world(cur):
+    started = date.today() - timedelta(days=30)
+    people = {
+        "admin": add_user(cur, "admin", "Ada Admin", "admin"),
+        "client_a": add_user(cur, "client_a", "Alice Client", "client"),
+        "therapist_a": add_user(cur, "therapist_a", "Tom Therapist", "therapist"),
+        "supervisor_a": add_user(cur, "supervisor_a", "Sue Supervisor", "supervisor"),
+        "client_b": add_user(cur, "client_b", "Foreign Client Bee", "client"),
+        "therapist_b": add_user(cur, "therapist_b", "Foreign Therapist Bee", "therapist"),
+        "supervisor_b": add_user(cur, "supervisor_b", "Foreign Supervisor Bee", "supervisor"),
+    }
+    for team in "ab":
+        client, therapist, supervisor = (people[f"{role}_{team}"] for role in ("client", "therapist", "supervisor"))
+        cur.execute("INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, ?)",
+                    [client.user_id, therapist.user_id, started])
+        cur.execute("INSERT INTO supervision (therapist_id, supervisor_id, started_on) VALUES (?, ?, ?)",
+                    [therapist.user_id, supervisor.user_id, started])
+    return World(
+        **people,
+        assignment_a=add_assignment(cur, people["client_a"], people["therapist_a"], "Thought record", started),
+        assignment_b=add_assignment(cur, people["client_b"], people["therapist_b"], "Foreign homework Bee", started),
+    )

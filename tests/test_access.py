@@ -1,0 +1,103 @@
+"""Every public data-layer function refuses principals outside its scope.
+
+Functions are discovered, so one added later is covered without touching this file
+(unless it takes an argument this file has no sample for: then the test says so).
+"""
+import importlib
+import inspect
+import pkgutil
+from datetime import date
+
+import pytest
+
+import data_layer
+from data_layer.access import LOGIN, ROLES, AccessDenied
+from tests.conftest import PASSWORD
+
+# Modules that are plumbing below the access rules: they take no principal.
+INFRASTRUCTURE_MODULES = {"access", "audit", "db", "demo", "migrations", "new_clinic",
+                          "settings", "validation"}
+# Plain helpers inside access-controlled modules that take no principal.
+INFRASTRUCTURE_FUNCTIONS = {"users.hash_password", "users.create_first_admin"}
+# Parameters that name a record: given one of the other team's, any non-admin is refused.
+RECORD_PARAMETERS = {"client_id", "therapist_id", "supervisor_id", "user_id", "assignment_id"}
+
+
+def data_layer_functions():
+    for info in pkgutil.iter_modules(data_layer.__path__):
+        module = importlib.import_module(f"data_layer.{info.name}")
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if function.__module__ == module.__name__ and not name.startswith("_"):
+                yield info.name, name, function
+
+
+def scoped_functions():
+    return [(f"{module}.{name}", function) for module, name, function in data_layer_functions()
+            if module not in INFRASTRUCTURE_MODULES and f"{module}.{name}" not in INFRASTRUCTURE_FUNCTIONS]
+
+
+def other_team_arguments(function, world):
+    """Arguments that point at team b's records, for a call made by team a."""
+    samples = {
+        "client_id": world.client_b.user_id,
+        "therapist_id": world.therapist_b.user_id,
+        "supervisor_id": world.supervisor_b.user_id,
+        "user_id": world.client_b.user_id,
+        "assignment_id": world.assignment_b,
+        "username": "client_b",
+        "display_name": "New Person",
+        "password": PASSWORD,
+        "new_password": "another-long-password",
+        "role": "client",
+        "started_on": date.today(),
+    }
+    arguments = {}
+    for name, parameter in list(inspect.signature(function).parameters.items())[2:]:
+        if parameter.default is not inspect.Parameter.empty and name not in RECORD_PARAMETERS:
+            continue
+        if name not in samples:
+            pytest.fail(f"tests/test_access.py needs a sample value for parameter {name!r}")
+        arguments[name] = samples[name]
+    return arguments
+
+
+def principal_of(world, role):
+    return LOGIN if role == "login" else getattr(world, {"admin": "admin"}.get(role, f"{role}_a"))
+
+
+def denied_count(cur):
+    return cur.execute("SELECT count(*) FROM audit_log WHERE outcome = 'denied'").fetchone()[0]
+
+
+def test_every_public_function_is_scoped_or_declared_infrastructure():
+    for qualified, function in scoped_functions():
+        parameters = list(inspect.signature(function).parameters)
+        assert parameters[:2] == ["cur", "principal"], f"{qualified} must take (cur, principal, *, ...)"
+        assert hasattr(function, "allowed_roles"), f"{qualified} must be wrapped by access.allowed_roles"
+        assert function.__doc__, f"{qualified} needs a docstring saying what it is limited to"
+
+
+@pytest.mark.parametrize("qualified,function", scoped_functions(), ids=lambda value: value if isinstance(value, str) else "")
+def test_roles_outside_the_function_are_refused_and_audited(qualified, function, cur, world):
+    for role in set(ROLES) | {"login"}:
+        if role in function.allowed_roles:
+            continue
+        before = denied_count(cur)
+        with pytest.raises(AccessDenied):
+            function(cur, principal_of(world, role), **other_team_arguments(function, world))
+        assert denied_count(cur) == before + 1, f"{qualified} as {role}: denial not audited"
+
+
+@pytest.mark.parametrize("qualified,function", scoped_functions(), ids=lambda value: value if isinstance(value, str) else "")
+def test_allowed_roles_never_reach_the_other_team(qualified, function, cur, world):
+    arguments = other_team_arguments(function, world)
+    names_a_record = RECORD_PARAMETERS & set(arguments)
+    # An admin's scope is every account, and the login gate's is the credentials it is shown.
+    for role in function.allowed_roles - {"admin", "login"}:
+        principal = principal_of(world, role)
+        if names_a_record:
+            with pytest.raises(AccessDenied):
+                function(cur, principal, **arguments)
+        else:
+            result = function(cur, principal, **arguments)
+            assert "Bee" not in repr(result), f"{qualified} as {role} returned team b's data"

@@ -1,0 +1,52 @@
+from data_layer import db
+
+EXPECTED = ["001_initial_schema"]
+
+
+def test_fresh_database_gets_exactly_the_expected_migrations(tmp_path):
+    conn = db.connect(tmp_path / "fresh.duckdb")
+    assert db.applied_migrations(conn) == EXPECTED
+
+
+def test_running_migrations_again_changes_nothing(tmp_path):
+    path = tmp_path / "again.duckdb"
+    conn = db.connect(path)
+    tables_before = conn.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()
+    assert db.migrate(conn) == []
+    conn.close()
+    conn = db.connect(path)  # reopening migrates again
+    assert db.applied_migrations(conn) == EXPECTED
+    assert conn.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall() == tables_before
+    assert conn.execute("SELECT count(*) FROM clinic_settings").fetchone() == (1,)
+
+
+def test_a_second_process_gets_a_clear_message_not_a_stack_trace(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "locked.duckdb"
+    holder = db.connect(path)
+    try:
+        script = (
+            "import sys\n"
+            "from data_layer import db\n"
+            "try:\n"
+            f"    db.connect({str(path)!r})\n"
+            "except db.DatabaseLocked as error:\n"
+            "    print(error); sys.exit(3)\n"
+        )
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    finally:
+        holder.close()
+    assert result.returncode == 3, result.stderr
+    assert "in use by another process" in result.stdout
+
+
+def test_sql_cannot_read_files(conn):
+    import duckdb
+    import pytest
+
+    with pytest.raises(duckdb.Error, match="disabled"):
+        conn.execute("SELECT * FROM read_text('/etc/passwd')").fetchall()
+    with pytest.raises(duckdb.Error):
+        conn.execute("SET enable_external_access = true")

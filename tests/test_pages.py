@@ -1,0 +1,122 @@
+"""Each role's pages through Streamlit's AppTest, on a real database file."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import PASSWORD
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+HOME = {
+    "client": ("client_a", "Today", "pages/client_today.py"),
+    "therapist": ("therapist_a", "Caseload", "pages/therapist_caseload.py"),
+    "supervisor": ("supervisor_a", "Therapists", "pages/supervisor_therapists.py"),
+    "admin": ("admin", "Accounts", "pages/admin_accounts.py"),
+}
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch, world):
+    monkeypatch.setenv("HOMEWORK_DB", str(tmp_path / "test.duckdb"))
+    monkeypatch.setenv("HOMEWORK_LOGIN_SLEEP_SECONDS", "0")
+    monkeypatch.setenv("HOMEWORK_COOKIE_KEY", "k" * 40)
+    return AppTest.from_file(APP, default_timeout=30)
+
+
+def logged_in(app, username):
+    """Seed the session as streamlit-authenticator leaves it after a login."""
+    app.session_state["authentication_status"] = True
+    app.session_state["username"] = username
+    app.session_state["name"] = username
+    app.session_state["roles"] = None
+    app.session_state["logout"] = None
+    return app.run()
+
+
+def titles(app):
+    return [title.value for title in app.title]
+
+
+@pytest.mark.parametrize("role", HOME)
+def test_each_role_lands_on_its_own_home_page(app, role):
+    username, title, _ = HOME[role]
+    logged_in(app, username)
+    assert not app.exception
+    assert titles(app) == [title]
+
+
+@pytest.mark.parametrize("role", HOME)
+def test_other_roles_pages_cannot_be_opened(app, role):
+    logged_in(app, HOME[role][0])
+    for other, (_, _, page) in HOME.items():
+        if other != role:
+            with pytest.raises(ValueError):
+                app.switch_page(page)
+
+
+def test_client_home_lists_their_assignments_only(app):
+    logged_in(app, "client_a")
+    headings = [heading.value for heading in app.subheader]
+    assert "Thought record" in headings
+    assert "Foreign homework Bee" not in headings
+    assert "0 of 3 this week" in [bar.proto.text for bar in app.get("progress")]
+
+
+def test_therapist_home_lists_their_caseload_only(app):
+    logged_in(app, "therapist_a")
+    table = app.dataframe[0].value
+    assert list(table["name"]) == ["Alice Client"]
+
+
+def test_supervisor_home_counts_clients_per_therapist(app):
+    logged_in(app, "supervisor_a")
+    table = app.dataframe[0].value
+    assert dict(zip(table["therapist"], table["active_clients"])) == {"Tom Therapist": 1}
+
+
+def submit_login(app, username, password):
+    fields = {field.label: field for field in app.text_input}
+    fields["Username"].input(username)
+    fields["Password"].input(password)
+    next(button for button in app.button if button.label == "Log in").click()
+    return app.run()
+
+
+def test_login_form_logs_in_and_wrong_password_says_so(app):
+    app.run()
+    assert not app.exception
+    submit_login(app, "client_a", "wrong-password")
+    assert "The username or password is incorrect." in [error.value for error in app.error]
+    assert not titles(app)
+    submit_login(app, "client_a", PASSWORD)
+    assert not app.exception
+    assert titles(app) == ["Today"]
+    assert not [field for field in app.text_input if field.label == "Password"]
+
+
+def test_locked_account_says_until_when(app):
+    app.run()
+    for attempt in range(5):
+        submit_login(app, "client_a", "wrong-password")
+    assert any("locked until" in error.value for error in app.error)
+    submit_login(app, "client_a", PASSWORD)
+    assert any("locked until" in error.value for error in app.error)
+    assert not titles(app)
+
+
+def test_admin_creates_an_account_and_bad_input_keeps_the_form(app):
+    logged_in(app, "admin")
+    fields = {field.label: field for field in app.text_input}
+    fields["Full name"].input("Casey New")
+    fields["Username"].input("casey")
+    fields["Initial password"].input("short")
+    create = next(button for button in app.button if button.label == "Create account")
+    create.click().run()
+    assert "Use at least 10 characters." in [error.value for error in app.error]
+    fields = {field.label: field for field in app.text_input}
+    assert fields["Full name"].value == "Casey New"
+    fields["Initial password"].input("a-long-enough-password")
+    next(button for button in app.button if button.label == "Create account").click().run()
+    assert not app.exception
+    assert "Created the client account casey." in [success.value for success in app.success]
+    assert "casey" in list(app.dataframe[0].value["username"])

@@ -1,0 +1,131 @@
+from datetime import datetime, timedelta
+
+import pytest
+
+from data_layer import caseload, users
+from data_layer.access import LOGIN
+from data_layer.validation import InvalidInput
+from tests.conftest import PASSWORD
+
+
+def count(cur, sql, params=()):
+    return cur.execute(sql, list(params)).fetchone()[0]
+
+
+def audit_actions(cur):
+    return [action for (action,) in cur.execute("SELECT action FROM audit_log ORDER BY id").fetchall()]
+
+
+def test_admin_creates_an_account_that_can_log_in(cur, world):
+    user_id = users.create_user(cur, world.admin, username=" New.Client ", display_name="Nia New",
+                                role="client", password="a-long-password")
+    result = users.verify_login(cur, LOGIN, username="new.client", password="a-long-password")
+    assert result.user.id == user_id
+    assert result.user.role == "client"
+    assert "create_user" in audit_actions(cur)
+
+
+@pytest.mark.parametrize("field,changes,message", [
+    ("username", {"username": "client_a"}, "already taken"),
+    ("username", {"username": "x"}, "3 to 40 characters"),
+    ("display_name", {"display_name": "   "}, "Enter a name"),
+    ("password", {"password": "short"}, "at least 10"),
+    ("role", {"role": "superuser"}, "Choose one of"),
+])
+def test_bad_account_input_names_the_field_and_writes_nothing(cur, world, field, changes, message):
+    before = count(cur, "SELECT count(*) FROM users")
+    arguments = dict(username="fresh.user", display_name="Fresh User", role="client",
+                     password="a-long-password") | changes
+    with pytest.raises(InvalidInput) as raised:
+        users.create_user(cur, world.admin, **arguments)
+    assert message in raised.value.errors[field]
+    assert count(cur, "SELECT count(*) FROM users") == before
+
+
+def test_wrong_password_and_unknown_user_look_the_same_and_are_audited(cur, world):
+    wrong = users.verify_login(cur, LOGIN, username="client_a", password="not-the-password")
+    unknown = users.verify_login(cur, LOGIN, username="nobody", password="not-the-password")
+    assert wrong == unknown == users.LoginResult(user=None, locked_until=None)
+    assert count(cur, "SELECT count(*) FROM audit_log WHERE action = 'login_failed'") == 2
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes_even_with_the_right_password(cur, world):
+    for attempt in range(4):
+        assert users.verify_login(cur, LOGIN, username="client_a", password="wrong").locked_until is None
+    locked = users.verify_login(cur, LOGIN, username="client_a", password="wrong")
+    assert timedelta(minutes=14) < locked.locked_until - datetime.now() <= timedelta(minutes=15)
+    right = users.verify_login(cur, LOGIN, username="client_a", password=PASSWORD)
+    assert right.user is None and right.locked_until == locked.locked_until
+    assert "client_a" not in users.list_login_accounts(cur, LOGIN)["usernames"]  # no cookie login either
+
+
+def test_the_lock_ends_by_itself(cur, world):
+    cur.execute("UPDATE users SET locked_until = now() - INTERVAL 1 MINUTE WHERE username = 'client_a'")
+    assert users.verify_login(cur, LOGIN, username="client_a", password=PASSWORD).user is not None
+
+
+def test_reset_password_lifts_the_lock_and_ends_sessions(cur, world):
+    for attempt in range(5):
+        users.verify_login(cur, LOGIN, username="client_a", password="wrong")
+    before = users.load_session_user(cur, LOGIN, username="client_a").sessions_valid_after
+    users.reset_password(cur, world.admin, user_id=world.client_a.user_id, new_password="brand-new-password")
+    after = users.load_session_user(cur, LOGIN, username="client_a")
+    assert after.sessions_valid_after > before
+    assert users.verify_login(cur, LOGIN, username="client_a", password="brand-new-password").user is not None
+    with pytest.raises(InvalidInput, match="at least 10"):
+        users.reset_password(cur, world.admin, user_id=world.client_a.user_id, new_password="short")
+
+
+def test_deactivated_accounts_cannot_log_in(cur, world):
+    users.deactivate_user(cur, world.admin, user_id=world.client_a.user_id)
+    assert users.verify_login(cur, LOGIN, username="client_a", password=PASSWORD).user is None
+    assert "client_a" not in users.list_login_accounts(cur, LOGIN)["usernames"]
+    assert users.load_session_user(cur, LOGIN, username="client_a").active is False
+    users.reactivate_user(cur, world.admin, user_id=world.client_a.user_id)
+    assert users.verify_login(cur, LOGIN, username="client_a", password=PASSWORD).user is not None
+
+
+def test_admin_cannot_deactivate_themself(cur, world):
+    with pytest.raises(InvalidInput, match="your own account"):
+        users.deactivate_user(cur, world.admin, user_id=world.admin.user_id)
+
+
+def test_logout_ends_every_session_of_the_user(cur, world):
+    before = users.load_session_user(cur, LOGIN, username="client_a").sessions_valid_after
+    users.end_my_sessions(cur, world.client_a)
+    assert users.load_session_user(cur, LOGIN, username="client_a").sessions_valid_after > before
+
+
+def test_linking_moves_a_client_to_the_new_therapist(cur, world):
+    caseload.link_client_to_therapist(cur, world.admin, client_id=world.client_b.user_id,
+                                      therapist_id=world.therapist_a.user_id)
+    names = set(caseload.list_caseload(cur, world.therapist_a)["name"])
+    assert names == {"Alice Client", "Foreign Client Bee"}
+    assert caseload.list_caseload(cur, world.therapist_b).empty
+    with pytest.raises(InvalidInput, match="already in this therapist's caseload"):
+        caseload.link_client_to_therapist(cur, world.admin, client_id=world.client_b.user_id,
+                                          therapist_id=world.therapist_a.user_id)
+
+
+def test_links_need_the_right_roles(cur, world):
+    with pytest.raises(InvalidInput, match="active therapist"):
+        caseload.link_client_to_therapist(cur, world.admin, client_id=world.client_a.user_id,
+                                          therapist_id=world.supervisor_a.user_id)
+    with pytest.raises(InvalidInput, match="active supervisor"):
+        caseload.link_therapist_to_supervisor(cur, world.admin, therapist_id=world.therapist_a.user_id,
+                                              supervisor_id=world.client_a.user_id)
+
+
+def test_supervisor_sees_their_therapists_with_client_counts(cur, world):
+    caseload.link_therapist_to_supervisor(cur, world.admin, therapist_id=world.therapist_b.user_id,
+                                          supervisor_id=world.supervisor_a.user_id)
+    therapists = caseload.list_supervised_therapists(cur, world.supervisor_a)
+    assert dict(zip(therapists["therapist"], therapists["active_clients"])) == {
+        "Tom Therapist": 1, "Foreign Therapist Bee": 1}
+    assert caseload.list_supervised_therapists(cur, world.supervisor_b).empty
+
+
+def test_first_admin_only_once(cur):
+    users.create_first_admin(cur, username="boss", display_name="Boss", password="a-long-password")
+    with pytest.raises(InvalidInput, match="already has an administrator"):
+        users.create_first_admin(cur, username="boss2", display_name="Boss 2", password="a-long-password")

@@ -1,0 +1,1 @@
+"""Streamlit-only glue: login, the current principal, the cached connection, shared widgets."""

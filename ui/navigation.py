@@ -1,0 +1,25 @@
+"""Which pages each role gets: one dict of sections, turned into st.navigation's pages."""
+import streamlit as st
+
+PAGES = {
+    "client": {
+        "My homework": [("pages/client_today.py", "Today", ":material/today:")],
+    },
+    "therapist": {
+        "Clients": [("pages/therapist_caseload.py", "Caseload", ":material/groups:")],
+    },
+    "supervisor": {
+        "Cohort": [("pages/supervisor_therapists.py", "Therapists", ":material/monitoring:")],
+    },
+    "admin": {
+        "Administration": [("pages/admin_accounts.py", "Accounts", ":material/manage_accounts:")],
+    },
+}
+
+
+def pages_for(role):
+    """Return {section: [st.Page, ...]} for `role`; a page outside it cannot be opened."""
+    return {
+        section: [st.Page(path, title=title, icon=icon) for path, title, icon in entries]
+        for section, entries in PAGES[role].items()
+    }
