@@ -127,7 +127,8 @@ def _forget_session(message):
 
 def _login_form(cur, authenticator):
     """Show the login form; on a correct password, start the session and return True."""
-    message = st.session_state.pop("login_message", None)
+    # Kept until the next login: the cookie component's reply reruns the script.
+    message = st.session_state.get("login_message")
     if message:
         st.info(message)
     form_area = st.empty()
@@ -154,7 +155,7 @@ def _login_form(cur, authenticator):
     user = result.user
     st.session_state.update(
         authentication_status=True, username=user.username, name=user.display_name,
-        roles=[user.role], email=user.email, logout=None,
+        roles=[user.role], email=user.email, logout=None, login_message=None,
     )
     authenticator.cookie_controller.set_cookie()
     _start_session(datetime.now())
