@@ -57,29 +57,34 @@ def current_link(alias):
 
 
 def client_scope(principal):
-    """Return (sql, params) selecting the client ids whose records the principal may read.
+    """Return SQL selecting the client ids whose records the principal may read.
 
+    It takes the named parameter $principal_id (pass `scope_parameters(principal)`).
     A client reaches only themself; a therapist the clients currently in their
     caseload; supervisors and admins no client record at all (supervisors read
-    aggregates through their own scope below).
+    aggregates through `therapist_scope`).
     """
     if principal.role == "client":
-        return "SELECT CAST(? AS BIGINT) AS client_id", [principal.user_id]
+        return "SELECT CAST($principal_id AS BIGINT) AS client_id"
     if principal.role == "therapist":
-        return (f"SELECT client_id FROM caseload c WHERE c.therapist_id = ? AND {current_link('c')}",
-                [principal.user_id])
-    return "SELECT CAST(NULL AS BIGINT) AS client_id WHERE false", []
+        return f"SELECT client_id FROM caseload c WHERE c.therapist_id = $principal_id AND {current_link('c')}"
+    return "SELECT CAST($principal_id AS BIGINT) AS client_id WHERE false"
 
 
 def therapist_scope(principal):
-    """Return (sql, params) selecting the therapist ids a supervisor currently supervises.
+    """Return SQL selecting the therapist ids a supervisor currently supervises ($principal_id).
 
     Any other role gets an empty scope.
     """
     if principal.role == "supervisor":
-        return (f"SELECT therapist_id FROM supervision s WHERE s.supervisor_id = ? AND {current_link('s')}",
-                [principal.user_id])
-    return "SELECT CAST(NULL AS BIGINT) AS therapist_id WHERE false", []
+        return (f"SELECT therapist_id FROM supervision s "
+                f"WHERE s.supervisor_id = $principal_id AND {current_link('s')}")
+    return "SELECT CAST($principal_id AS BIGINT) AS therapist_id WHERE false"
+
+
+def scope_parameters(principal, **values):
+    """Return the named parameters for SQL built on the scopes above, plus `values`."""
+    return {"principal_id": principal.user_id, **values}
 
 
 def require_client(cur, principal, client_id, action):
@@ -88,10 +93,9 @@ def require_client(cur, principal, client_id, action):
     Raises AccessDenied (audited) when it is not. Reads by anyone other than the
     client themself are audited as `action`.
     """
-    scope_sql, scope_params = client_scope(principal)
-    # scope_sql is one of the constant fragments above; values go in as parameters.
-    sql = f"SELECT count(*) FROM ({scope_sql}) scope WHERE scope.client_id = ?"
-    (found,) = cur.execute(sql, [*scope_params, client_id]).fetchone()
+    # The scope is one of the constant fragments above; values go in as parameters.
+    sql = f"SELECT count(*) FROM ({client_scope(principal)}) scope WHERE scope.client_id = $client_id"
+    (found,) = cur.execute(sql, scope_parameters(principal, client_id=client_id)).fetchone()
     if not found:
         deny(cur, principal, action, client_id=client_id)
     if principal.user_id != client_id:

@@ -2,7 +2,8 @@
 from datetime import date
 
 from data_layer import audit, db, validation
-from data_layer.access import allowed_roles, client_scope, current_link, deny, therapist_scope
+from data_layer.access import (allowed_roles, client_scope, current_link, deny, scope_parameters,
+                               therapist_scope)
 
 
 def _require_role(cur, principal, user_id, role, field, action):
@@ -104,9 +105,8 @@ def list_caseload(cur, principal):
     Limited to clients currently in the principal's caseload. Columns: client_id,
     name, in_care_since, active_assignments, last_homework_log, last_mood_log.
     """
-    scope_sql, scope_params = client_scope(principal)
     sql = f"""
-        WITH scope AS ({scope_sql})
+        WITH scope AS ({client_scope(principal)})
         SELECT u.id AS client_id, u.display_name AS name, l.started_on AS in_care_since,
                (SELECT count(*) FROM assignments a
                  WHERE a.client_id = u.id AND a.starts_on <= current_date
@@ -114,11 +114,11 @@ def list_caseload(cur, principal):
                (SELECT max(h.log_date) FROM homework_logs h WHERE h.client_id = u.id) AS last_homework_log,
                (SELECT max(m.log_date) FROM mood_logs m WHERE m.client_id = u.id) AS last_mood_log
         FROM users u
-        JOIN caseload l ON l.client_id = u.id AND l.therapist_id = ? AND {current_link('l')}
+        JOIN caseload l ON l.client_id = u.id AND l.therapist_id = $principal_id AND {current_link('l')}
         WHERE u.id IN (SELECT client_id FROM scope)
         ORDER BY u.display_name
     """
-    frame = cur.execute(sql, [*scope_params, principal.user_id]).df()
+    frame = cur.execute(sql, scope_parameters(principal)).df()
     audit.record_event(cur, principal, "view_caseload", detail=f"{len(frame)} clients")
     return frame
 
@@ -130,9 +130,8 @@ def list_supervised_therapists(cur, principal):
     Limited to the principal's supervision links; no client identities. Columns:
     therapist_id, therapist, active_clients.
     """
-    scope_sql, scope_params = therapist_scope(principal)
     sql = f"""
-        WITH scope AS ({scope_sql})
+        WITH scope AS ({therapist_scope(principal)})
         SELECT t.id AS therapist_id, t.display_name AS therapist,
                count(l.client_id) AS active_clients
         FROM users t
@@ -141,4 +140,4 @@ def list_supervised_therapists(cur, principal):
         GROUP BY t.id, t.display_name
         ORDER BY t.display_name
     """
-    return cur.execute(sql, scope_params).df()
+    return cur.execute(sql, scope_parameters(principal)).df()

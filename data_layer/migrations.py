@@ -71,7 +71,9 @@ CREATE TABLE homework_logs (
     helpfulness INTEGER CHECK (helpfulness BETWEEN 1 AND 5),
     difficulty INTEGER CHECK (difficulty BETWEEN 1 AND 5),
     note VARCHAR CHECK (length(note) <= 2000),
-    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+    submission_id VARCHAR,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    updated_at TIMESTAMP
 );
 
 -- Holiday or illness: days excluded from what was expected.
@@ -95,7 +97,9 @@ CREATE TABLE mood_logs (
     mood INTEGER NOT NULL CHECK (mood BETWEEN 0 AND 10),
     anxiety INTEGER CHECK (anxiety BETWEEN 0 AND 10),
     note VARCHAR CHECK (length(note) <= 2000),
-    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+    submission_id VARCHAR,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    updated_at TIMESTAMP
 );
 
 -- PHQ-9 uses items 1-9 and the optional difficulty question; GAD-7 items 1-7.
@@ -116,6 +120,7 @@ CREATE TABLE questionnaires (
     item_9 INTEGER CHECK (item_9 BETWEEN 0 AND 3),
     difficulty INTEGER CHECK (difficulty BETWEEN 0 AND 3),
     total INTEGER NOT NULL,
+    submission_id VARCHAR,
     created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
     CHECK ((instrument = 'PHQ-9' AND item_8 IS NOT NULL AND item_9 IS NOT NULL
             AND total BETWEEN 0 AND 27)
