@@ -7,6 +7,7 @@ import functools
 from dataclasses import dataclass
 
 from data_layer import audit
+from data_layer.validation import InvalidInput
 
 CLINICAL_ROLES = ("client", "therapist", "supervisor")
 ROLES = CLINICAL_ROLES + ("admin",)
@@ -100,3 +101,27 @@ def require_client(cur, principal, client_id, action):
         deny(cur, principal, action, client_id=client_id)
     if principal.user_id != client_id:
         audit.record_event(cur, principal, action, client_id=client_id)
+
+
+# Entries a client may still change: made within this many days.
+EDIT_DAYS = 7
+_CLIENT_ENTRY_TABLES = {"homework_logs", "mood_logs"}
+
+
+def require_own_recent_entry(cur, principal, table, entry_id, action):
+    """Check that entry `entry_id` of `table` is the principal's own and made in the last 7 days.
+
+    Raises AccessDenied (audited) for someone else's or a missing entry, and
+    InvalidInput (field "entry") for one that is too old to change.
+    """
+    if table not in _CLIENT_ENTRY_TABLES:
+        raise ValueError(f"not a client entry table: {table}")
+    row = cur.execute(
+        f"""SELECT created_at >= now() - INTERVAL {EDIT_DAYS} DAY
+            FROM {table} WHERE id = ? AND client_id = ?""",
+        [entry_id, principal.user_id],
+    ).fetchone()
+    if row is None:
+        deny(cur, principal, action, detail=f"{table} {entry_id}")
+    if not row[0]:
+        raise InvalidInput({"entry": f"Entries can be changed for {EDIT_DAYS} days after they are made."})

@@ -1,5 +1,6 @@
 """Open the database, lock it down, apply migrations, and run writes in retrying transactions."""
 import contextlib
+import threading
 import time
 from pathlib import Path
 
@@ -8,6 +9,8 @@ import duckdb
 from data_layer.migrations import MIGRATIONS
 
 WRITE_ATTEMPTS = 5
+_version_lock = threading.Lock()
+_data_version = 0
 
 
 class DatabaseLocked(Exception):
@@ -102,6 +105,21 @@ def transaction(cur):
     cur.execute("COMMIT")
 
 
+def data_version():
+    """Return a number that changes after every committed write through `write` in this process.
+
+    Dashboard caches key on it, so they never serve data older than the last write
+    (one process owns the database file: DuckDB allows one writer).
+    """
+    return _data_version
+
+
+def _bump_data_version():
+    global _data_version
+    with _version_lock:
+        _data_version += 1
+
+
 def write(cur, work):
     """Run `work(cur)` in a transaction, retrying a bounded number of times on write conflicts.
 
@@ -110,7 +128,10 @@ def write(cur, work):
     for attempt in range(WRITE_ATTEMPTS):
         try:
             with transaction(cur):
-                return work(cur)
+                result = work(cur)
         except duckdb.TransactionException:
             time.sleep(0.01 * 2 ** attempt)
+            continue
+        _bump_data_version()
+        return result
     raise WriteConflict("The change could not be saved because of concurrent changes. Please try again.")

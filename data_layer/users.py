@@ -71,13 +71,12 @@ def create_user(cur, principal, *, username, display_name, role, password, email
 
 def _create_account(cur, principal, *, username, display_name, role, password, email=None):
     username = (username or "").strip().lower()
-    errors = {
-        "username": validation.check_username(username),
-        "display_name": validation.check_display_name(display_name),
-        "password": validation.check_password(password),
-        "role": None if role in ROLES else f"Choose one of: {', '.join(ROLES)}.",
-    }
-    validation.raise_if_any({field: message for field, message in errors.items() if message})
+    validation.raise_if_any(validation.errors_of(
+        username=validation.check_username(username),
+        display_name=validation.check_display_name(display_name),
+        password=validation.check_password(password),
+        role=None if role in ROLES else f"Choose one of: {', '.join(ROLES)}.",
+    ))
     password_hash = hash_password(password)
 
     def insert(cur):
@@ -142,8 +141,7 @@ def reset_password(cur, principal, *, user_id, new_password):
     Raises InvalidInput for a password under 10 characters (nothing changed).
     """
     _require_account(cur, principal, user_id, "reset_password")
-    message = validation.check_password(new_password)
-    validation.raise_if_any({"new_password": message} if message else {})
+    validation.raise_if_any(validation.errors_of(new_password=validation.check_password(new_password)))
     password_hash = hash_password(new_password)
 
     def update(cur):

@@ -45,3 +45,40 @@ def check_password(password):
     if len(password.encode()) > MAX_PASSWORD_BYTES:
         return f"Use at most {MAX_PASSWORD_BYTES} bytes (about {MAX_PASSWORD_BYTES} plain letters)."
     return None
+
+
+MAX_NOTE_LENGTH = 2000
+MAX_MINUTES = 600
+DAYS_BACK_ALLOWED = 7
+
+
+def check_entry_date(entry_date, today):
+    """Return an error for a date in the future or more than 7 days back, or None."""
+    if entry_date is None:
+        return "Choose a date."
+    if entry_date > today:
+        return "That date is in the future."
+    if (today - entry_date).days > DAYS_BACK_ALLOWED:
+        return f"Entries can be made up to {DAYS_BACK_ALLOWED} days back."
+    return None
+
+
+def check_note(note):
+    """Return an error for a note over 2,000 characters, or None."""
+    if note is not None and len(note) > MAX_NOTE_LENGTH:
+        return f"Keep the note to {MAX_NOTE_LENGTH:,} characters (it has {len(note):,})."
+    return None
+
+
+def check_whole_number(value, low, high, what):
+    """Return an error unless `value` is None or a whole number from low to high."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not float(value).is_integer() or not low <= value <= high:
+        return f"{what} is a whole number from {low} to {high}."
+    return None
+
+
+def errors_of(**messages):
+    """Return the messages that are not None, by field name."""
+    return {field: message for field, message in messages.items() if message}

@@ -38,6 +38,9 @@ class World:
     supervisor_b: Principal
     assignment_a: int
     assignment_b: int
+    homework_log_b: int
+    mood_log_b: int
+    paused_period_b: int
 
 
 def add_user(cur, username, display_name, role):
@@ -79,8 +82,23 @@ def world(cur):
                     [client.user_id, therapist.user_id, started])
         cur.execute("INSERT INTO supervision (therapist_id, supervisor_id, started_on) VALUES (?, ?, ?)",
                     [therapist.user_id, supervisor.user_id, started])
+    assignment_b = add_assignment(cur, people["client_b"], people["therapist_b"], "Foreign homework Bee", started)
+    client_b = people["client_b"].user_id
+    (homework_log_b,) = cur.execute(
+        """INSERT INTO homework_logs (assignment_id, client_id, log_date, status, note)
+           VALUES (?, ?, current_date, 'done', 'Bee note') RETURNING id""", [assignment_b, client_b]).fetchone()
+    (mood_log_b,) = cur.execute(
+        """INSERT INTO mood_logs (client_id, log_date, mood, note)
+           VALUES (?, current_date, 4, 'Bee mood') RETURNING id""", [client_b]).fetchone()
+    (paused_period_b,) = cur.execute(
+        """INSERT INTO paused_periods (client_id, starts_on, ends_on, reason, created_by)
+           VALUES (?, current_date, current_date + 3, 'Bee holiday', ?) RETURNING id""",
+        [client_b, client_b]).fetchone()
     return World(
         **people,
         assignment_a=add_assignment(cur, people["client_a"], people["therapist_a"], "Thought record", started),
-        assignment_b=add_assignment(cur, people["client_b"], people["therapist_b"], "Foreign homework Bee", started),
+        assignment_b=assignment_b,
+        homework_log_b=homework_log_b,
+        mood_log_b=mood_log_b,
+        paused_period_b=paused_period_b,
     )

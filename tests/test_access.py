@@ -6,7 +6,7 @@ Functions are discovered, so one added later is covered without touching this fi
 import importlib
 import inspect
 import pkgutil
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -20,7 +20,8 @@ INFRASTRUCTURE_MODULES = {"access", "audit", "db", "demo", "migrations", "new_cl
 # Plain helpers inside access-controlled modules that take no principal.
 INFRASTRUCTURE_FUNCTIONS = {"users.hash_password", "users.create_first_admin"}
 # Parameters that name a record: given one of the other team's, any non-admin is refused.
-RECORD_PARAMETERS = {"client_id", "therapist_id", "supervisor_id", "user_id", "assignment_id"}
+RECORD_PARAMETERS = {"client_id", "therapist_id", "supervisor_id", "user_id", "assignment_id",
+                     "homework_log_id", "mood_log_id", "paused_period_id"}
 
 
 def data_layer_functions():
@@ -44,12 +45,25 @@ def other_team_arguments(function, world):
         "supervisor_id": world.supervisor_b.user_id,
         "user_id": world.client_b.user_id,
         "assignment_id": world.assignment_b,
+        "homework_log_id": world.homework_log_b,
+        "mood_log_id": world.mood_log_b,
+        "paused_period_id": world.paused_period_b,
         "username": "client_b",
         "display_name": "New Person",
         "password": PASSWORD,
         "new_password": "another-long-password",
         "role": "client",
         "started_on": date.today(),
+        "starts_on": date.today(),
+        "ends_on": date.today() + timedelta(days=2),
+        "window_start": date.today() - timedelta(days=28),
+        "window_end": date.today(),
+        "since": date.today() - timedelta(days=28),
+        "log_date": date.today(),
+        "status": "done",
+        "mood": 6,
+        "instrument": "GAD-7",
+        "answers": [1, 1, 1, 1, 1, 1, 1],
     }
     arguments = {}
     for name, parameter in list(inspect.signature(function).parameters.items())[2:]:
