@@ -6,7 +6,7 @@ from data_layer.access import ROLES
 from data_layer.validation import InvalidInput
 from ui.auth import require_role
 from ui.db import cursor
-from ui.widgets import flash, form_key, reset_form, show_field_errors, show_flash
+from ui.widgets import form_key, saved, show_field_errors, show_flash
 
 principal = require_role("admin")
 cur = cursor()
@@ -22,12 +22,6 @@ def account_choices(role, active_only=True):
     if active_only:
         chosen = chosen[chosen["active"]]
     return {row.id: f"{row.display_name} ({row.username})" for row in chosen.itertuples()}
-
-
-def saved(form_name, message):
-    flash(message)
-    reset_form(form_name)
-    st.rerun()
 
 
 create_tab, caseload_tab, supervision_tab, maintain_tab = st.tabs(

@@ -1,30 +1,101 @@
-"""The client's landing page: the homework they have now."""
+"""The client's landing page: this week's homework, a quick log for each, and a mood check-in."""
 import streamlit as st
 
 from clinical.homework import CATEGORIES, describe_schedule
-from data_layer import homework
+from data_layer import homework, mood
+from data_layer.validation import MAX_MINUTES, MAX_NOTE_LENGTH, InvalidInput
 from ui.auth import require_role
 from ui.db import cursor
-from ui.widgets import plain_text
+from ui.widgets import (entry_date_input, form_key, plain_text, saved, show_field_errors, show_flash,
+                        submission_token)
 
 principal = require_role("client")
 cur = cursor()
 
+STATUS_LABELS = {"done": "Done", "partly": "Partly", "not_done": "Not done"}
+RATINGS = [1, 2, 3, 4, 5]
+
 st.title("Today")
 st.caption(f"Hello {principal.display_name}. Small steps count.")
+show_flash()
 
+
+def log_attempt_form(assignment):
+    """The quick log for one assignment: status, date, and optional details."""
+    name = f"log_{assignment.assignment_id}"
+    with st.form(form_key(name)):
+        status = st.segmented_control("How did it go?", list(STATUS_LABELS), format_func=STATUS_LABELS.get)
+        status_error = st.empty()
+        log_date = entry_date_input("Day")
+        date_error = st.empty()
+        with st.expander("Add details (optional)"):
+            minutes = st.number_input("Minutes spent", min_value=0, max_value=MAX_MINUTES, value=None, step=5)
+            minutes_error = st.empty()
+            helpfulness = st.segmented_control("How helpful was it? (1 = not at all, 5 = very)", RATINGS)
+            helpfulness_error = st.empty()
+            difficulty = st.segmented_control("How hard was it? (1 = easy, 5 = very hard)", RATINGS)
+            difficulty_error = st.empty()
+            note = st.text_area("Note", max_chars=MAX_NOTE_LENGTH, placeholder="What happened, what you noticed")
+            note_error = st.empty()
+        general_error = st.empty()
+        if st.form_submit_button("Save", type="primary", width="stretch"):
+            try:
+                homework.log_homework(
+                    cur, principal, assignment_id=assignment.assignment_id, log_date=log_date,
+                    status=status, minutes=minutes, helpfulness=helpfulness, difficulty=difficulty,
+                    note=note, submission_id=submission_token(name),
+                )
+            except InvalidInput as error:
+                show_field_errors(error.errors, {
+                    "status": status_error, "log_date": date_error, "minutes": minutes_error,
+                    "helpfulness": helpfulness_error, "difficulty": difficulty_error,
+                    "note": note_error, "assignment_id": general_error,
+                })
+            else:
+                saved(name, f"Saved: {assignment.title} ({STATUS_LABELS[status].lower()}). Well done for logging.")
+
+
+st.header("Homework", anchor=False)
 assignments = homework.list_active_assignments(cur, principal, client_id=principal.user_id)
 if assignments.empty:
     st.info("You have no homework right now. Your therapist will set some with you.")
-for row in assignments.itertuples():
+for assignment in assignments.itertuples():
     with st.container(border=True):
-        st.subheader(row.title, anchor=False)
-        schedule = describe_schedule(row.schedule, row.times_per_week, row.due_on)
-        st.caption(f"{CATEGORIES[row.category]} · {schedule}")
-        if row.instructions:
-            plain_text(row.instructions)
-        if row.schedule == "weekly":
-            st.progress(min(row.done_this_week / row.times_per_week, 1.0),
-                        text=f"{row.done_this_week:g} of {row.times_per_week} this week")
-        elif row.done_this_week:
-            st.progress(1.0, text="Done")
+        st.subheader(assignment.title, anchor=False)
+        schedule = describe_schedule(assignment.schedule, assignment.times_per_week, assignment.due_on)
+        st.caption(f"{CATEGORIES[assignment.category]} · {schedule}")
+        if assignment.schedule == "weekly":
+            st.progress(min(assignment.done_this_week / assignment.times_per_week, 1.0),
+                        text=f"{assignment.done_this_week:g} of {assignment.times_per_week} this week")
+        else:
+            st.progress(min(assignment.done_this_week, 1.0),
+                        text="Done" if assignment.done_this_week >= 1 else "Not done yet")
+        if assignment.instructions:
+            with st.expander("Instructions"):
+                plain_text(assignment.instructions)
+        with st.expander("Log it"):
+            log_attempt_form(assignment)
+
+st.header("Mood check-in", anchor=False)
+with st.form(form_key("mood")):
+    mood_value = st.select_slider(
+        "How is your mood?", options=list(range(11)), value=5,
+        format_func=lambda value: {0: "0 · very low", 10: "10 · very good"}.get(value, str(value)),
+    )
+    mood_error = st.empty()
+    anxiety = st.number_input("Anxiety, 0 (none) to 10 (extreme), optional", min_value=0, max_value=10,
+                              value=None, step=1)
+    anxiety_error = st.empty()
+    mood_date = entry_date_input("Day", key="mood_day")
+    mood_date_error = st.empty()
+    mood_note = st.text_area("Note (optional)", max_chars=MAX_NOTE_LENGTH)
+    mood_note_error = st.empty()
+    if st.form_submit_button("Save mood", type="primary", width="stretch"):
+        try:
+            mood.log_mood(cur, principal, log_date=mood_date, mood=mood_value, anxiety=anxiety,
+                          note=mood_note, submission_id=submission_token("mood"))
+        except InvalidInput as error:
+            show_field_errors(error.errors, {"mood": mood_error, "anxiety": anxiety_error,
+                                             "log_date": mood_date_error, "note": mood_note_error})
+        else:
+            saved("mood", f"Mood saved: {mood_value} out of 10. Thank you for checking in.")

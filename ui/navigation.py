@@ -3,7 +3,12 @@ import streamlit as st
 
 PAGES = {
     "client": {
-        "My homework": [("pages/client_today.py", "Today", ":material/today:")],
+        "My homework": [
+            ("pages/client_today.py", "Today", ":material/today:"),
+            ("pages/client_questionnaires.py", "Questionnaires", ":material/checklist:"),
+            ("pages/client_progress.py", "My progress", ":material/insights:"),
+            ("pages/client_entries.py", "My entries", ":material/history:"),
+        ],
     },
     "therapist": {
         "Clients": [("pages/therapist_caseload.py", "Caseload", ":material/groups:")],

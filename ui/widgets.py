@@ -1,7 +1,12 @@
 """Small shared widgets: user text shown inertly, field errors, messages that survive a rerun."""
 import re
+import uuid
+from datetime import date, datetime, timedelta
 
+import pandas as pd
 import streamlit as st
+
+from data_layer.validation import DAYS_BACK_ALLOWED
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
 
@@ -46,3 +51,61 @@ def form_key(name):
 def reset_form(name):
     """Empty form `name` on the next run (its widgets get new keys)."""
     st.session_state[f"form_version_{name}"] = st.session_state.get(f"form_version_{name}", 0) + 1
+
+
+def submission_token(form_name):
+    """Return the id of the form's current submission: the same across reruns until reset_form.
+
+    The data layer stores it with the entry, so a double click writes nothing twice.
+    """
+    key = f"token_{form_key(form_name)}"
+    if key not in st.session_state:
+        st.session_state[key] = uuid.uuid4().hex
+    return st.session_state[key]
+
+
+def day_label(day):
+    """Return "Today", "Yesterday" or e.g. "Mon 23 Nov" for a date or a pandas Timestamp."""
+    if isinstance(day, datetime):  # pandas Timestamps are datetimes
+        day = day.date()
+    age = (date.today() - day).days
+    return {0: "Today", 1: "Yesterday"}.get(age, f"{day:%a %d %b}")
+
+
+def entry_date_input(label, key=None):
+    """A choice of today and the 7 days before it (for the day they forgot to log)."""
+    today = date.today()
+    days = [today - timedelta(days=back) for back in range(DAYS_BACK_ALLOWED + 1)]
+    return st.selectbox(label, days, format_func=day_label, key=key)
+
+
+def saved(form_name, message):
+    """After a successful save: keep the message, empty the form, and show the new state."""
+    flash(message)
+    reset_form(form_name)
+    st.rerun()
+
+
+def confirm_delete(name, description, delete):
+    """A delete button that asks once more before calling `delete()`; return True once deleted."""
+    pending = f"confirm_{name}"
+    if not st.session_state.get(pending):
+        if st.button("Delete this entry", key=f"ask_{name}"):
+            st.session_state[pending] = True
+            st.rerun()
+        return False
+    st.warning(f"Delete {description}? This cannot be undone.")
+    yes, no = st.columns(2)
+    if no.button("Keep it", key=f"keep_{name}"):
+        st.session_state[pending] = False
+        st.rerun()
+    if yes.button("Yes, delete", key=f"delete_{name}", type="primary"):
+        st.session_state[pending] = False
+        delete()
+        return True
+    return False
+
+
+def optional_int(value):
+    """Return an optional number from a DataFrame (NaN or NA when empty) as int or None, for widgets."""
+    return None if pd.isna(value) else int(value)

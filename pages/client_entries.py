@@ -1,0 +1,150 @@
+"""The client's own entries, newest first: change or delete them for 7 days; plan breaks."""
+from datetime import date, timedelta
+
+import streamlit as st
+
+from data_layer import homework, mood, paused
+from data_layer.validation import MAX_MINUTES, MAX_NOTE_LENGTH, InvalidInput
+from ui.auth import require_role
+from ui.db import cursor
+from ui.widgets import (confirm_delete, day_label, flash, form_key, optional_int, saved, show_field_errors,
+                        show_flash)
+
+principal = require_role("client")
+cur = cursor()
+
+STATUS_LABELS = {"done": "Done", "partly": "Partly", "not_done": "Not done"}
+RATINGS = [1, 2, 3, 4, 5]
+since = date.today() - timedelta(days=60)
+
+st.title("My entries")
+st.caption("The last 60 days. Entries can be changed or deleted for 7 days after you make them.")
+show_flash()
+homework_tab, mood_tab, breaks_tab = st.tabs(["Homework", "Mood", "Breaks"])
+
+
+def edit_homework_log(entry):
+    name = f"edit_homework_{entry.homework_log_id}"
+    with st.form(form_key(name)):
+        status = st.segmented_control("How did it go?", list(STATUS_LABELS), format_func=STATUS_LABELS.get,
+                                      default=entry.status)
+        status_error = st.empty()
+        minutes = st.number_input("Minutes spent", min_value=0, max_value=MAX_MINUTES, step=5,
+                                  value=optional_int(entry.minutes))
+        minutes_error = st.empty()
+        helpfulness = st.segmented_control("How helpful was it?", RATINGS,
+                                           default=optional_int(entry.helpfulness))
+        difficulty = st.segmented_control("How hard was it?", RATINGS, default=optional_int(entry.difficulty))
+        note = st.text_area("Note", value=entry.note or "", max_chars=MAX_NOTE_LENGTH)
+        note_error = st.empty()
+        general_error = st.empty()
+        if st.form_submit_button("Save changes", type="primary"):
+            try:
+                homework.update_homework_log(cur, principal, homework_log_id=entry.homework_log_id,
+                                             status=status, minutes=minutes, helpfulness=helpfulness,
+                                             difficulty=difficulty, note=note)
+            except InvalidInput as error:
+                show_field_errors(error.errors, {"status": status_error, "minutes": minutes_error,
+                                                 "note": note_error, "entry": general_error})
+            else:
+                saved(name, "Your change is saved.")
+
+
+def edit_mood_log(entry):
+    name = f"edit_mood_{entry.mood_log_id}"
+    with st.form(form_key(name)):
+        mood_value = st.select_slider("Mood (0 = very low, 10 = very good)", options=list(range(11)),
+                                      value=int(entry.mood))
+        anxiety = st.number_input("Anxiety 0-10 (optional)", min_value=0, max_value=10, step=1,
+                                  value=optional_int(entry.anxiety))
+        anxiety_error = st.empty()
+        note = st.text_area("Note", value=entry.note or "", max_chars=MAX_NOTE_LENGTH)
+        note_error = st.empty()
+        general_error = st.empty()
+        if st.form_submit_button("Save changes", type="primary"):
+            try:
+                mood.update_mood_log(cur, principal, mood_log_id=entry.mood_log_id, mood=mood_value,
+                                     anxiety=anxiety, note=note)
+            except InvalidInput as error:
+                show_field_errors(error.errors, {"anxiety": anxiety_error, "note": note_error,
+                                                 "entry": general_error})
+            else:
+                saved(name, "Your change is saved.")
+
+
+def deleted(message):
+    flash(message)
+    st.rerun()
+
+
+with homework_tab:
+    logs = homework.list_homework_logs(cur, principal, client_id=principal.user_id, since=since)
+    if logs.empty:
+        st.info("No homework logged in the last 60 days.")
+    else:
+        st.dataframe(
+            logs.assign(status=logs["status"].map(STATUS_LABELS))[
+                ["log_date", "assignment", "status", "minutes", "helpfulness", "difficulty", "note"]],
+            hide_index=True,
+            column_config={"log_date": st.column_config.DateColumn("Day"), "assignment": "Homework",
+                           "status": "Done?", "minutes": "Minutes", "helpfulness": "Helpful",
+                           "difficulty": "Hard", "note": "Note"},
+        )
+        recent = {row.homework_log_id: row for row in logs[logs["editable"]].itertuples()}
+        if recent:
+            chosen = st.selectbox(
+                "Change an entry", list(recent),
+                format_func=lambda log_id: f"{day_label(recent[log_id].log_date)}: {recent[log_id].assignment} "
+                                           f"({STATUS_LABELS[recent[log_id].status].lower()})")
+            edit_homework_log(recent[chosen])
+            if confirm_delete(f"homework_{chosen}", "this homework entry", lambda: homework.delete_homework_log(
+                    cur, principal, homework_log_id=chosen)):
+                deleted("The homework entry is deleted.")
+
+with mood_tab:
+    logs = mood.list_mood_logs(cur, principal, client_id=principal.user_id, since=since)
+    if logs.empty:
+        st.info("No mood check-ins in the last 60 days.")
+    else:
+        st.dataframe(
+            logs[["log_date", "mood", "anxiety", "note"]], hide_index=True,
+            column_config={"log_date": st.column_config.DateColumn("Day"), "mood": "Mood",
+                           "anxiety": "Anxiety", "note": "Note"},
+        )
+        recent = {row.mood_log_id: row for row in logs[logs["editable"]].itertuples()}
+        if recent:
+            chosen = st.selectbox(
+                "Change an entry", list(recent),
+                format_func=lambda log_id: f"{day_label(recent[log_id].log_date)}: mood {recent[log_id].mood}")
+            edit_mood_log(recent[chosen])
+            if confirm_delete(f"mood_{chosen}", "this mood check-in",
+                              lambda: mood.delete_mood_log(cur, principal, mood_log_id=chosen)):
+                deleted("The mood check-in is deleted.")
+
+with breaks_tab:
+    st.caption("On holiday or ill? Days in a break don't count against you.")
+    with st.form(form_key("add_break")):
+        first, last = st.columns(2)
+        starts_on = first.date_input("From", value=date.today(), format="DD/MM/YYYY")
+        start_error = first.empty()
+        ends_on = last.date_input("Until (inclusive)", value=date.today() + timedelta(days=6), format="DD/MM/YYYY")
+        end_error = last.empty()
+        reason = st.text_input("Reason (optional)", max_chars=200, placeholder="Holiday, illness, ...")
+        reason_error = st.empty()
+        if st.form_submit_button("Add break", type="primary"):
+            try:
+                paused.add_paused_period(cur, principal, client_id=principal.user_id, starts_on=starts_on,
+                                         ends_on=ends_on, reason=reason)
+            except InvalidInput as error:
+                show_field_errors(error.errors, {"starts_on": start_error, "ends_on": end_error,
+                                                 "reason": reason_error})
+            else:
+                saved("add_break", f"Break saved: {starts_on:%d %b} to {ends_on:%d %b}.")
+    breaks = paused.list_paused_periods(cur, principal, client_id=principal.user_id)
+    for period in breaks.itertuples():
+        with st.container(border=True):
+            st.text(f"{period.starts_on:%d %b %Y} to {period.ends_on:%d %b %Y}"
+                    f"{' · ' + period.reason if period.reason else ''} (set by {period.set_by})")
+            if period.ends_on.date() >= date.today() and st.button("Cancel this break", key=f"cancel_{period.paused_period_id}"):
+                paused.delete_paused_period(cur, principal, paused_period_id=period.paused_period_id)
+                deleted("The break is cancelled.")

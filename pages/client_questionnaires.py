@@ -1,0 +1,70 @@
+"""PHQ-9 and GAD-7, when due and any time; the total and band in plain words; crisis resources at once."""
+from datetime import date
+
+import streamlit as st
+
+from clinical.instruments import ANSWERS, ATTRIBUTION, ITEMS
+from data_layer import measures, settings
+from data_layer.validation import InvalidInput
+from ui.auth import require_role
+from ui.db import cursor
+from ui.widgets import day_label, form_key, reset_form, show_field_errors, submission_token
+
+principal = require_role("client")
+cur = cursor()
+
+INTRO = "Over the last 2 weeks, how often have you been bothered by any of the following problems?"
+DIFFICULTY = {0: "Not difficult at all", 1: "Somewhat difficult", 2: "Very difficult", 3: "Extremely difficult"}
+
+st.title("Questionnaires")
+
+# The latest result stays on screen across reruns until the client leaves the page.
+result = st.session_state.get("questionnaire_result")
+if result:
+    if result.risk_flag_raised:
+        st.error(settings.crisis_text(), icon=":material/emergency:")
+    st.success(f"Thank you. Your {result.instrument} total is {result.total}: {result.band}.")
+
+schedule = measures.questionnaire_schedule(cur, principal, client_id=principal.user_id)
+for name, when in schedule.items():
+    last = f"last taken: {day_label(when['last_taken'])}" if when["last_taken"] else "not taken yet"
+    due = "due now" if when["next_due"] <= date.today() else f"next due {when['next_due']:%a %d %b}"
+    st.markdown(f"**{name}**: {due} ({last})")
+st.caption("You can fill one in at any time.")
+
+
+def questionnaire_form(instrument):
+    name = f"questionnaire_{instrument}"
+    with st.form(form_key(name)):
+        st.markdown(f"**{INTRO}**")
+        answers, errors = [], {}
+        for number, item in enumerate(ITEMS[instrument], start=1):
+            answers.append(st.radio(f"{number}. {item}", list(ANSWERS), format_func=ANSWERS.get, index=None))
+            errors[f"item_{number}"] = st.empty()
+        difficulty = None
+        if instrument == "PHQ-9":
+            difficulty = st.radio(
+                "If you checked off any problems, how difficult have these problems made it for you to do "
+                "your work, take care of things at home, or get along with other people? (optional)",
+                list(DIFFICULTY), format_func=DIFFICULTY.get, index=None)
+            errors["difficulty"] = st.empty()
+        st.caption(ATTRIBUTION)
+        general = st.empty()
+        if st.form_submit_button(f"Submit {instrument}", type="primary", width="stretch"):
+            try:
+                st.session_state["questionnaire_result"] = measures.submit_questionnaire(
+                    cur, principal, instrument=instrument, answers=answers, difficulty=difficulty,
+                    submission_id=submission_token(name))
+            except InvalidInput as error:
+                general.error("Please answer every question: the ones missing are marked.")
+                show_field_errors(error.errors, errors)
+            else:
+                reset_form(name)
+                st.rerun()
+
+
+phq_tab, gad_tab = st.tabs(["PHQ-9 (mood)", "GAD-7 (anxiety)"])
+with phq_tab:
+    questionnaire_form("PHQ-9")
+with gad_tab:
+    questionnaire_form("GAD-7")

@@ -1,0 +1,85 @@
+"""The client's pages through AppTest: logging, questionnaires with the crisis text, entries."""
+from datetime import date
+
+import pytest
+
+from data_layer import homework, mood
+from tests.test_pages import HOME, app, logged_in  # noqa: F401  (the app fixture)
+
+CLIENT_PAGES = ["pages/client_today.py", "pages/client_questionnaires.py", "pages/client_progress.py",
+                "pages/client_entries.py"]
+
+
+def button(app, label):
+    return next(widget for widget in app.button if widget.label == label)
+
+
+def test_every_client_page_renders(app):
+    logged_in(app, "client_a")
+    for page in CLIENT_PAGES:
+        app.switch_page(page).run()
+        assert not app.exception, page
+
+
+def test_client_logs_homework_and_mood_from_today(app, cur, world):
+    logged_in(app, "client_a")
+    app.segmented_control[0].set_value("done")
+    button(app, "Save").click().run()
+    assert not app.exception
+    assert any("Saved: Thought record (done)" in message.value for message in app.success)
+    assert "1 of 3 this week" in [bar.proto.text for bar in app.get("progress")]
+    app.select_slider[0].set_value(7)
+    button(app, "Save mood").click().run()
+    assert any("Mood saved: 7 out of 10" in message.value for message in app.success)
+    since = date.today()
+    assert len(homework.list_homework_logs(cur, world.client_a, client_id=world.client_a.user_id, since=since)) == 1
+    assert list(mood.list_mood_logs(cur, world.client_a, client_id=world.client_a.user_id, since=since)["mood"]) == [7]
+
+
+def test_a_log_without_a_status_is_explained_and_nothing_is_saved(app, cur):
+    logged_in(app, "client_a")
+    app.text_area[0].input("keep this text")
+    button(app, "Save").click().run()
+    assert "Choose done, partly done or not done." in [error.value for error in app.error]
+    assert app.text_area[0].value == "keep this text"
+    assert cur.execute("SELECT count(*) FROM homework_logs WHERE client_id = "
+                       "(SELECT id FROM users WHERE username = 'client_a')").fetchone() == (0,)
+
+
+def test_phq9_with_item_9_shows_crisis_resources_and_flags_the_therapist(app, cur, world):
+    logged_in(app, "client_a")
+    app.switch_page("pages/client_questionnaires.py").run()
+    phq_radios = app.radio[:9]
+    for radio in phq_radios[:8]:
+        radio.set_value(0)
+    phq_radios[8].set_value(1)
+    button(app, "Submit PHQ-9").click().run()
+    assert not app.exception
+    assert any("Samaritans" in error.value for error in app.error)
+    assert any("Your PHQ-9 total is 1: minimal" in message.value for message in app.success)
+    assert cur.execute("SELECT client_id, therapist_id FROM risk_flags").fetchall() == [
+        (world.client_a.user_id, world.therapist_a.user_id)]
+
+
+def test_a_questionnaire_with_missing_answers_marks_them_and_keeps_the_others(app, cur):
+    logged_in(app, "client_a")
+    app.switch_page("pages/client_questionnaires.py").run()
+    gad_radios = app.radio[10:17]
+    for radio in gad_radios[:5]:
+        radio.set_value(2)
+    button(app, "Submit GAD-7").click().run()
+    errors = [error.value for error in app.error]
+    assert errors.count("Please answer this question.") == 2
+    assert [radio.value for radio in app.radio[10:15]] == [2] * 5
+    assert cur.execute("SELECT count(*) FROM questionnaires").fetchone() == (0,)
+
+
+def test_another_client_sees_none_of_these_entries(app, cur, world):
+    homework.log_homework(cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(),
+                          status="done", note="private note of A")
+    logged_in(app, "client_b")
+    app.switch_page("pages/client_entries.py").run()
+    assert not app.exception
+    shown = app.dataframe[0].value
+    assert "private note of A" not in set(shown["note"].dropna())
+    assert list(shown["assignment"]) == ["Foreign homework Bee"]
