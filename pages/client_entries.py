@@ -1,24 +1,27 @@
 """The client's own entries, newest first: change or delete them for 7 days; plan breaks."""
 from datetime import date, timedelta
 
+import pandas as pd
 import streamlit as st
 
 from data_layer import homework, mood, paused
 from data_layer.validation import MAX_MINUTES, MAX_NOTE_LENGTH, InvalidInput
 from ui.auth import require_role
 from ui.db import cursor
-from ui.widgets import (confirm_delete, day_label, flash, form_key, optional_int, saved, show_field_errors,
-                        show_flash)
+from ui.widgets import (confirm_delete, day_label, escape_markdown, flash, form_key, optional_int,
+                        plain_text, saved, show_field_errors, show_flash)
 
 principal = require_role("client")
 cur = cursor()
 
 STATUS_LABELS = {"done": "Done", "partly": "Partly", "not_done": "Not done"}
 RATINGS = [1, 2, 3, 4, 5]
+SHOWN = 40
 since = date.today() - timedelta(days=60)
 
 st.title("My entries")
-st.caption("The last 60 days. Entries can be changed or deleted for 7 days after you make them.")
+st.caption(f"Up to {SHOWN} entries of the last 60 days, newest first. Entries can be changed or "
+           "deleted for 7 days after you make them.")
 show_flash()
 homework_tab, mood_tab, breaks_tab = st.tabs(["Homework", "Mood", "Breaks"])
 
@@ -72,6 +75,14 @@ def edit_mood_log(entry):
                 saved(name, "Your change is saved.")
 
 
+def show_entry(day, what, details, note):
+    """One entry as a short line (user text shown inertly) and its note below."""
+    st.markdown(f"**{day_label(day)}** · {escape_markdown(what)} · {' · '.join(details)}")
+    if not pd.isna(note) and note:
+        with st.container(border=True):
+            plain_text(note)
+
+
 def deleted(message):
     flash(message)
     st.rerun()
@@ -82,14 +93,11 @@ with homework_tab:
     if logs.empty:
         st.info("No homework logged in the last 60 days.")
     else:
-        st.dataframe(
-            logs.assign(status=logs["status"].map(STATUS_LABELS))[
-                ["log_date", "assignment", "status", "minutes", "helpfulness", "difficulty", "note"]],
-            hide_index=True,
-            column_config={"log_date": st.column_config.DateColumn("Day"), "assignment": "Homework",
-                           "status": "Done?", "minutes": "Minutes", "helpfulness": "Helpful",
-                           "difficulty": "Hard", "note": "Note"},
-        )
+        for entry in logs.head(SHOWN).itertuples():
+            details = [STATUS_LABELS[entry.status]]
+            if not pd.isna(entry.minutes):
+                details.append(f"{entry.minutes} min")
+            show_entry(entry.log_date, entry.assignment, details, entry.note)
         recent = {row.homework_log_id: row for row in logs[logs["editable"]].itertuples()}
         if recent:
             chosen = st.selectbox(
@@ -106,11 +114,9 @@ with mood_tab:
     if logs.empty:
         st.info("No mood check-ins in the last 60 days.")
     else:
-        st.dataframe(
-            logs[["log_date", "mood", "anxiety", "note"]], hide_index=True,
-            column_config={"log_date": st.column_config.DateColumn("Day"), "mood": "Mood",
-                           "anxiety": "Anxiety", "note": "Note"},
-        )
+        for entry in logs.head(SHOWN).itertuples():
+            details = [] if pd.isna(entry.anxiety) else [f"anxiety {entry.anxiety}"]
+            show_entry(entry.log_date, f"Mood {entry.mood}", details, entry.note)
         recent = {row.mood_log_id: row for row in logs[logs["editable"]].itertuples()}
         if recent:
             chosen = st.selectbox(

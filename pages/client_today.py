@@ -60,7 +60,7 @@ assignments = homework.list_active_assignments(cur, principal, client_id=princip
 if assignments.empty:
     st.info("You have no homework right now. Your therapist will set some with you.")
 for assignment in assignments.itertuples():
-    with st.container(border=True):
+    with st.container(border=True, key=f"assignment_{assignment.assignment_id}"):
         st.subheader(assignment.title, anchor=False)
         schedule = describe_schedule(assignment.schedule, assignment.times_per_week, assignment.due_on)
         st.caption(f"{CATEGORIES[assignment.category]} · {schedule}")

@@ -1,0 +1,63 @@
+"""A demo client on a phone-sized screen logs homework and mood, submits a GAD-7, and sees progress."""
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import log_in, wait_until_idle
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    yield context.new_page()
+    context.close()
+
+
+def go_to(page, app_url, path):
+    page.goto(f"{app_url}/{path}")
+    wait_until_idle(page)
+
+
+def test_client_logs_on_a_phone_and_entries_are_there_once_after_reload(phone, app_url):
+    page = phone
+    log_in(page, app_url, "client01")
+    go_to(page, app_url, "client_entries")
+    page.get_by_role("tab", name="Mood").click()
+    moods_today = page.get_by_role("tabpanel", name="Mood").get_by_text("Today · Mood")
+    moods_before = moods_today.count()
+    go_to(page, app_url, "")
+    expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()
+
+    first_card = page.locator("[class*=st-key-assignment_]").first
+    title = first_card.get_by_role("heading").first.inner_text()
+    first_card.get_by_text("Log it").click()
+    first_card.get_by_role("radio", name="Done", exact=True).click()
+    first_card.get_by_text("Add details (optional)").click()
+    first_card.get_by_label("Note").fill("Phone test <b>note</b>")
+    first_card.get_by_role("button", name="Save", exact=True).click()
+    wait_until_idle(page)
+    expect(page.get_by_text(f"Saved: {title} (done)")).to_be_visible()
+
+    page.get_by_role("button", name="Save mood").click()
+    wait_until_idle(page)
+    expect(page.get_by_text("Mood saved: 5 out of 10")).to_be_visible()
+
+    go_to(page, app_url, "client_questionnaires")
+    page.get_by_role("tab", name="GAD-7 (anxiety)").click()
+    gad_panel = page.get_by_role("tabpanel", name="GAD-7 (anxiety)")
+    for group in gad_panel.get_by_role("radiogroup").all():
+        group.get_by_text("Several days").click()
+    gad_panel.get_by_role("button", name="Submit GAD-7").click()
+    wait_until_idle(page)
+    expect(page.get_by_text("Your GAD-7 total is 7: mild")).to_be_visible()
+
+    page.reload()
+    wait_until_idle(page)
+    go_to(page, app_url, "client_entries")
+    expect(page.get_by_text("Phone test <b>note</b>")).to_have_count(1)
+    page.get_by_role("tab", name="Mood").click()
+    expect(moods_today).to_have_count(moods_before + 1)
+
+    go_to(page, app_url, "client_progress")
+    expect(page.locator(".js-plotly-plot")).to_have_count(4)
