@@ -1,0 +1,252 @@
+"""The demo clinic: deterministic, loads into a real database, and carries its built-in effect."""
+from datetime import date
+
+import bcrypt
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from clinical.homework import CATEGORIES, CREDIT
+from data_layer import db, demo
+
+# A fixed day, so that the tests do not depend on when they run.
+TODAY = date(2026, 11, 26)
+
+# Columns holding a date or a timestamp, per table: none may be after today.
+DATED_COLUMNS = {
+    "users": ["sessions_valid_after", "created_at"],
+    "caseload": ["started_on"],
+    "supervision": ["started_on"],
+    "assignments": ["starts_on", "ends_on", "due_on", "created_at"],
+    "homework_logs": ["log_date", "created_at"],
+    "paused_periods": ["starts_on", "ends_on", "created_at"],
+    "mood_logs": ["log_date", "created_at"],
+    "questionnaires": ["taken_on", "created_at"],
+    "therapy_sessions": ["session_date", "created_at"],
+    "risk_flags": ["raised_at"],
+}
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return demo.build_clinic(today=TODAY)
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    """The default demo database (history ending on the real today) and the frames it holds."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    expected_frames = demo.build_clinic()
+    demo.create_demo_database(path)
+    conn = db.connect(path)
+    yield conn.cursor(), expected_frames, path
+    conn.close()
+
+
+def scalar(cur, sql, params=()):
+    return cur.execute(sql, list(params)).fetchone()[0]
+
+
+# ---------------------------------------------------------------- determinism and shape
+
+def test_same_seed_and_day_give_the_same_clinic(frames):
+    again = demo.build_clinic(today=TODAY)
+    assert list(again) == list(demo.TABLES)
+    for table in demo.TABLES:
+        pd.testing.assert_frame_equal(frames[table], again[table], obj=table)
+
+
+def test_another_seed_gives_another_clinic(frames):
+    other = demo.build_clinic(seed=demo.DEFAULT_SEED + 1, today=TODAY)
+    for table in ("homework_logs", "mood_logs", "questionnaires", "assignments"):
+        assert not frames[table].equals(other[table]), table
+
+
+def test_frames_have_the_schema_columns_and_ids_from_one(frames):
+    conn = db.connect(":memory:")
+    try:
+        for table, frame in frames.items():
+            schema = conn.execute(
+                "SELECT column_name, is_nullable = 'YES' OR column_default IS NOT NULL "
+                "FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()
+            assert set(frame.columns) <= {name for name, _ in schema}, table
+            required = {name for name, optional in schema if not optional}
+            assert required <= set(frame.columns), table
+            assert frame["id"].tolist() == list(range(1, len(frame) + 1)), table
+    finally:
+        conn.close()
+
+
+def test_clinic_scales_with_its_arguments():
+    frames = demo.build_clinic(n_clients=120, n_therapists=6, n_supervisors=2, weeks=8, today=TODAY)
+    users = frames["users"]
+    assert users["role"].value_counts().to_dict() == {"client": 120, "therapist": 6, "supervisor": 2, "admin": 1}
+    assert {"supervisor", "supervisor2", "client001", "client120"} <= set(users["username"])
+    assert frames["supervision"]["supervisor_id"].nunique() == 2
+    assert frames["caseload"].groupby("therapist_id").size().tolist() == [20] * 6
+    assert frames["mood_logs"]["log_date"].min() >= pd.Timestamp(TODAY) - pd.Timedelta(weeks=8)
+
+
+# ---------------------------------------------------------------- the loaded database
+
+def test_loaded_database_holds_every_frame(loaded):
+    cur, frames, _ = loaded
+    for table, frame in frames.items():
+        assert scalar(cur, f"SELECT count(*) FROM {table}") == len(frame), table
+    assert scalar(cur, "SELECT demo FROM clinic_settings") is True
+
+
+def test_documented_logins_exist_with_their_roles_and_password(loaded):
+    cur, _, _ = loaded
+    for role, username in demo.DEMO_LOGINS:
+        found_role, password_hash, active = cur.execute(
+            "SELECT role, password_hash, active FROM users WHERE username = ?", [username]).fetchone()
+        assert (found_role, active) == (role, True)
+    assert bcrypt.checkpw(demo.DEMO_PASSWORD.encode(), password_hash.encode())
+    assert scalar(cur, "SELECT count(DISTINCT password_hash) FROM users") == 1
+
+
+def test_every_client_has_a_current_therapist(loaded):
+    cur, _, _ = loaded
+    assert scalar(cur, """
+        SELECT count(*) FROM users u WHERE u.role = 'client' AND NOT EXISTS (
+            SELECT 1 FROM caseload c JOIN users t ON t.id = c.therapist_id AND t.role = 'therapist'
+            WHERE c.client_id = u.id AND c.ended_on IS NULL)""") == 0
+
+
+def test_client01_has_at_least_two_assignments_active_today(loaded):
+    cur, _, _ = loaded
+    active = scalar(cur, """
+        SELECT count(*) FROM assignments a JOIN users u ON u.id = a.client_id
+        WHERE u.username = 'client01' AND a.starts_on <= current_date
+          AND coalesce(a.ends_on, a.due_on, DATE '9999-12-31') >= current_date""")
+    assert active >= 2
+
+
+def test_exactly_the_two_risk_clients_have_item_9_and_a_flag_for_their_therapist(loaded):
+    cur, _, _ = loaded
+    rows = cur.execute("""
+        SELECT u.username, q.item_9, q.taken_on, f.therapist_id = c.therapist_id, f.item_9_answer
+        FROM questionnaires q
+        JOIN users u ON u.id = q.client_id
+        JOIN caseload c ON c.client_id = q.client_id AND c.ended_on IS NULL
+        LEFT JOIN risk_flags f ON f.questionnaire_id = q.id
+        WHERE q.item_9 > 0 ORDER BY u.username""").fetchall()
+    assert [(name, item, own, answer) for name, item, _, own, answer in rows] == [
+        ("client02", 1, True, 1), ("client03", 2, True, 2)]
+    assert scalar(cur, "SELECT count(*) FROM risk_flags") == 2
+    for username, _, taken_on, _, _ in rows:
+        (last_phq9,) = cur.execute("""
+            SELECT max(taken_on) FROM questionnaires q JOIN users u ON u.id = q.client_id
+            WHERE u.username = ? AND instrument = 'PHQ-9'""", [username]).fetchone()
+        assert taken_on == last_phq9 and (date.today() - taken_on).days < 7
+    therapist1 = scalar(cur, "SELECT id FROM users WHERE username = 'therapist1'")
+    assert {therapist for (therapist,) in cur.execute("SELECT therapist_id FROM risk_flags").fetchall()} == {therapist1}
+
+
+def test_every_category_appears(loaded):
+    cur, _, _ = loaded
+    found = {category for (category,) in cur.execute("SELECT DISTINCT category FROM assignments").fetchall()}
+    assert found == set(CATEGORIES)
+
+
+def test_nothing_is_dated_after_today(loaded):
+    cur, _, _ = loaded
+    for table, columns in DATED_COLUMNS.items():
+        for column in columns:
+            assert scalar(cur, f"SELECT count(*) FROM {table} WHERE CAST({column} AS DATE) > current_date") == 0, \
+                f"{table}.{column}"
+
+
+def test_homework_is_logged_only_on_open_days(loaded):
+    cur, _, _ = loaded
+    assert scalar(cur, """
+        SELECT count(*) FROM homework_logs h JOIN assignments a ON a.id = h.assignment_id
+        WHERE h.client_id <> a.client_id OR h.log_date < a.starts_on
+           OR h.log_date > coalesce(a.ends_on, a.due_on, current_date)
+           OR EXISTS (SELECT 1 FROM paused_periods p WHERE p.client_id = h.client_id
+                      AND h.log_date BETWEEN p.starts_on AND p.ends_on)""") == 0
+
+
+def test_inserts_with_default_ids_follow_the_loaded_rows(loaded):
+    cur, frames, _ = loaded
+    client = scalar(cur, "SELECT id FROM users WHERE username = 'client01'")
+    (new_id,) = cur.execute("INSERT INTO mood_logs (client_id, log_date, mood) VALUES (?, current_date, 5) "
+                            "RETURNING id", [client]).fetchone()
+    assert new_id == len(frames["mood_logs"]) + 1
+    cur.execute("""INSERT INTO users (username, display_name, role, password_hash)
+                   VALUES ('new.client', 'New Client', 'client', 'x')""")
+
+
+def test_an_existing_file_is_never_overwritten(loaded):
+    _, _, path = loaded
+    with pytest.raises(FileExistsError, match="already exists"):
+        demo.create_demo_database(path)
+
+
+def test_command_line_creates_the_database_and_prints_the_logins(tmp_path, capsys):
+    demo.main([str(tmp_path / "cli.duckdb"), "--seed", "3"])
+    printed = capsys.readouterr().out
+    assert demo.DEMO_PASSWORD in printed
+    assert all(username in printed for _, username in demo.DEMO_LOGINS)
+    with pytest.raises(SystemExit):
+        demo.main([str(tmp_path / "cli.duckdb")])
+
+
+# ---------------------------------------------------------------- the built-in effect
+
+def monday(dates):
+    return dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")
+
+
+def episode_compliance(frames, today):
+    """Each client's compliance over the episode, as CLINICAL.md defines it."""
+    assignments, paused = frames["assignments"], frames["paused_periods"]
+    weekly = assignments[assignments["schedule"] == "weekly"]
+    days = pd.concat([
+        pd.DataFrame({"assignment_id": a.id, "client_id": a.client_id, "times_per_week": a.times_per_week,
+                      "day": pd.date_range(a.starts_on, min(a.ends_on, pd.Timestamp(today))
+                                           if pd.notna(a.ends_on) else pd.Timestamp(today))})
+        for a in weekly.itertuples()])
+    for p in paused.itertuples():
+        days = days[~((days["client_id"] == p.client_id) & days["day"].between(p.starts_on, p.ends_on))]
+    days["week"] = monday(days["day"])
+    expected = (days.groupby(["assignment_id", "client_id", "week"])
+                .agg(open_days=("day", "size"), times_per_week=("times_per_week", "first")).reset_index())
+    expected["expected"] = expected["times_per_week"] * expected["open_days"] / 7
+    once = assignments[assignments["schedule"] == "once"]
+    expected = pd.concat([
+        expected[["assignment_id", "client_id", "week", "expected"]],
+        pd.DataFrame({"assignment_id": once["id"], "client_id": once["client_id"],
+                      "week": monday(once["due_on"]), "expected": 1.0}),
+    ])
+    logs = frames["homework_logs"]
+    credit = (logs.assign(credit=logs["status"].astype(str).map(CREDIT), week=monday(logs["log_date"]))
+              .groupby(["assignment_id", "week"])["credit"].sum().reset_index())
+    weeks = expected.merge(credit, on=["assignment_id", "week"], how="left").fillna({"credit": 0.0})
+    weeks["capped"] = np.minimum(weeks["credit"], weeks["expected"])
+    totals = weeks.groupby("client_id")[["capped", "expected"]].sum()
+    return totals["capped"] / totals["expected"]
+
+
+def phq9_change(frames):
+    phq9 = frames["questionnaires"].query("instrument == 'PHQ-9'").sort_values(["client_id", "taken_on"])
+    by_client = phq9.groupby("client_id")["total"]
+    return (by_client.last() - by_client.first())[by_client.size() >= 2]
+
+
+def test_more_homework_goes_with_more_improvement(frames):
+    compliance = episode_compliance(frames, TODAY)
+    change = phq9_change(frames)
+    clients = change.index
+    assert compliance.between(0, 1).all() and compliance.max() > 0.85 and compliance.min() < 0.15
+    r, _ = stats.pearsonr(compliance[clients], change[clients])
+    assert -0.40 <= r <= -0.15
+
+
+def test_most_clients_start_as_cases(frames):
+    first = (frames["questionnaires"].sort_values("taken_on")
+             .groupby(["client_id", "instrument"], observed=True)["total"].first().unstack())
+    cases = (first["PHQ-9"] >= 10) | (first["GAD-7"] >= 8)
+    assert cases.mean() > 0.8
