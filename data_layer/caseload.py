@@ -2,7 +2,7 @@
 from datetime import date
 
 from data_layer import audit, db, validation
-from data_layer.access import (allowed_roles, client_scope, current_link, deny, scope_parameters,
+from data_layer.access import (allowed_roles, client_scope, current_link, deny, require_client, scope_parameters,
                                therapist_scope)
 
 
@@ -141,3 +141,21 @@ def list_supervised_therapists(cur, principal):
         ORDER BY t.display_name
     """
     return cur.execute(sql, scope_parameters(principal)).df()
+
+
+@allowed_roles("therapist")
+def open_client(cur, principal, *, client_id):
+    """Return the header of a client's record: name, in_care_since, questionnaire_every_days.
+
+    Limited to clients currently in the principal's caseload (AccessDenied otherwise);
+    every opening of a record is audited.
+    """
+    require_client(cur, principal, client_id, "view_client_record")
+    sql = f"""
+        SELECT u.display_name AS name, c.started_on AS in_care_since, c.questionnaire_every_days
+        FROM users u JOIN caseload c ON c.client_id = u.id AND c.therapist_id = $principal_id AND {current_link('c')}
+        WHERE u.id = $client_id AND u.id IN ({client_scope(principal)})
+    """
+    name, in_care_since, every_days = cur.execute(
+        sql, scope_parameters(principal, client_id=client_id)).fetchone()
+    return {"name": name, "in_care_since": in_care_since, "questionnaire_every_days": every_days}

@@ -1,7 +1,7 @@
 """Homework assignments and the client's logs of them."""
 from datetime import date
 
-from clinical.homework import CREDIT
+from clinical.homework import CATEGORIES, CREDIT
 from data_layer import audit, db, validation
 from data_layer.access import (EDIT_DAYS, allowed_roles, client_scope, deny, require_client,
                                require_own_recent_entry, scope_parameters)
@@ -156,3 +156,136 @@ def delete_homework_log(cur, principal, *, homework_log_id):
                            record_kind="homework_log", record_id=homework_log_id)
 
     db.write(cur, delete)
+
+
+def _check_assignment(title, category, instructions, schedule, times_per_week, due_on, starts_on, ends_on,
+                      new):
+    today = date.today()
+    errors = validation.errors_of(
+        title=validation.check_title(title),
+        category=None if category in CATEGORIES else "Choose a category.",
+        instructions=validation.check_note(instructions),
+        schedule=None if schedule in ("weekly", "once") else "Choose a weekly schedule or once.",
+        starts_on=None if starts_on else "Choose a start date.",
+    )
+    if schedule == "weekly":
+        errors |= validation.errors_of(times_per_week=(
+            "Choose how many times a week: 1 to 14." if times_per_week is None
+            else validation.check_whole_number(times_per_week, 1, 14, "Times per week")))
+    if schedule == "once":
+        if due_on is None:
+            errors["due_on"] = "Choose the due date."
+        elif new and due_on < today:
+            errors["due_on"] = "The due date of new homework cannot be in the past."
+        elif starts_on and due_on < starts_on:
+            errors["due_on"] = "The due date cannot be before the start."
+    if starts_on and ends_on and ends_on < starts_on:
+        errors["ends_on"] = "The end cannot be before the start."
+    return errors
+
+
+def _assignment_values(schedule, times_per_week, due_on):
+    """A schedule keeps only its own fields (the schema requires it)."""
+    return (times_per_week, None) if schedule == "weekly" else (None, due_on)
+
+
+@allowed_roles("therapist")
+def create_assignment(cur, principal, *, client_id, title, category, schedule, starts_on, instructions="",
+                      times_per_week=None, due_on=None, ends_on=None):
+    """Set new homework for a client in the therapist's current caseload; return its id.
+
+    Limited to the principal's current clients (AccessDenied otherwise). Raises
+    InvalidInput (nothing written) for no title, times per week outside 1-14, an end
+    before the start, or a due date in the past.
+    """
+    require_client(cur, principal, client_id, "create_assignment")
+    validation.raise_if_any(_check_assignment(title, category, instructions, schedule, times_per_week,
+                                              due_on, starts_on, ends_on, new=True))
+    times_per_week, due_on = _assignment_values(schedule, times_per_week, due_on)
+
+    def insert(cur):
+        (assignment_id,) = cur.execute(
+            """INSERT INTO assignments (client_id, therapist_id, title, category, instructions, schedule,
+                                        times_per_week, due_on, starts_on, ends_on)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+            [client_id, principal.user_id, title.strip(), category, instructions or "", schedule,
+             times_per_week, due_on, starts_on, ends_on],
+        ).fetchone()
+        audit.record_event(cur, principal, "create_assignment", client_id=client_id,
+                           record_kind="assignment", record_id=assignment_id)
+        return assignment_id
+
+    return db.write(cur, insert)
+
+
+def _require_caseload_assignment(cur, principal, assignment_id, action):
+    """Return the client id of an assignment of one of the therapist's current clients, or deny."""
+    sql = f"SELECT client_id FROM assignments WHERE id = $assignment_id AND client_id IN ({client_scope(principal)})"
+    row = cur.execute(sql, scope_parameters(principal, assignment_id=assignment_id)).fetchone()
+    if row is None:
+        deny(cur, principal, action, detail=f"assignment {assignment_id}")
+    return row[0]
+
+
+@allowed_roles("therapist")
+def update_assignment(cur, principal, *, assignment_id, title, category, schedule, starts_on, instructions="",
+                      times_per_week=None, due_on=None, ends_on=None):
+    """Change an assignment of a client in the therapist's current caseload.
+
+    Limited to the principal's current clients (AccessDenied otherwise); InvalidInput
+    as for create_assignment, except that an existing due date may lie in the past.
+    """
+    client_id = _require_caseload_assignment(cur, principal, assignment_id, "update_assignment")
+    validation.raise_if_any(_check_assignment(title, category, instructions, schedule, times_per_week,
+                                              due_on, starts_on, ends_on, new=False))
+    times_per_week, due_on = _assignment_values(schedule, times_per_week, due_on)
+
+    def update(cur):
+        cur.execute(
+            """UPDATE assignments SET title = ?, category = ?, instructions = ?, schedule = ?,
+                   times_per_week = ?, due_on = ?, starts_on = ?, ends_on = ?
+               WHERE id = ?""",
+            [title.strip(), category, instructions or "", schedule, times_per_week, due_on, starts_on,
+             ends_on, assignment_id],
+        )
+        audit.record_event(cur, principal, "update_assignment", client_id=client_id,
+                           record_kind="assignment", record_id=assignment_id)
+
+    db.write(cur, update)
+
+
+@allowed_roles("therapist")
+def end_assignment(cur, principal, *, assignment_id):
+    """End an assignment early: today is its last day. Limited to the therapist's current clients."""
+    client_id = _require_caseload_assignment(cur, principal, assignment_id, "end_assignment")
+
+    def update(cur):
+        cur.execute("UPDATE assignments SET ends_on = greatest(starts_on, current_date) WHERE id = ?",
+                    [assignment_id])
+        audit.record_event(cur, principal, "end_assignment", client_id=client_id,
+                           record_kind="assignment", record_id=assignment_id)
+
+    db.write(cur, update)
+
+
+@allowed_roles("client", "therapist")
+def list_assignments(cur, principal, *, client_id):
+    """Return all the client's assignments, current ones first, with mean helpfulness.
+
+    Limited to a client in the principal's scope (AccessDenied otherwise). Columns:
+    assignment_id, title, category, instructions, schedule, times_per_week, due_on,
+    starts_on, ends_on, active (in force today), logs, mean_helpfulness.
+    """
+    require_client(cur, principal, client_id, "view_assignments")
+    sql = f"""
+        SELECT a.id AS assignment_id, a.title, a.category, a.instructions, a.schedule, a.times_per_week,
+               a.due_on, a.starts_on, a.ends_on,
+               a.starts_on <= current_date
+                   AND coalesce(a.ends_on, a.due_on, DATE '9999-12-31') >= current_date AS active,
+               count(h.id) AS logs, avg(h.helpfulness) AS mean_helpfulness
+        FROM assignments a LEFT JOIN homework_logs h ON h.assignment_id = a.id
+        WHERE a.client_id = $client_id AND a.client_id IN ({client_scope(principal)})
+        GROUP BY ALL
+        ORDER BY active DESC, a.starts_on DESC, a.title
+    """
+    return cur.execute(sql, scope_parameters(principal, client_id=client_id)).df()

@@ -4,7 +4,8 @@ from datetime import date, timedelta
 
 from clinical import instruments
 from data_layer import audit, db, validation
-from data_layer.access import allowed_roles, client_scope, current_link, require_client, scope_parameters
+from data_layer.access import (allowed_roles, client_scope, current_link, deny, require_client,
+                               scope_parameters)
 
 
 @dataclass(frozen=True)
@@ -125,3 +126,56 @@ def questionnaire_schedule(cur, principal, *, client_id):
         instrument: {"last_taken": last, "next_due": last + timedelta(days=every) if last else date.today()}
         for instrument, last, every in rows
     }
+
+
+@allowed_roles("therapist")
+def list_risk_flags(cur, principal, *, client_id):
+    """Return the client's risk flags, newest first, with any acknowledgement.
+
+    Limited to the principal's current clients (AccessDenied otherwise). Columns:
+    risk_flag_id, raised_at, item_9_answer, taken_on, acknowledged_at, acknowledged_by, note.
+    """
+    require_client(cur, principal, client_id, "view_risk_flags")
+    sql = f"""
+        SELECT f.id AS risk_flag_id, f.raised_at, f.item_9_answer, q.taken_on,
+               a.acknowledged_at, t.display_name AS acknowledged_by, a.note
+        FROM risk_flags f
+        JOIN questionnaires q ON q.id = f.questionnaire_id
+        LEFT JOIN risk_acknowledgements a ON a.risk_flag_id = f.id
+        LEFT JOIN users t ON t.id = a.therapist_id
+        WHERE f.client_id = $client_id AND f.client_id IN ({client_scope(principal)})
+        ORDER BY f.raised_at DESC
+    """
+    return cur.execute(sql, scope_parameters(principal, client_id=client_id)).df()
+
+
+@allowed_roles("therapist")
+def acknowledge_risk_flag(cur, principal, *, risk_flag_id, note):
+    """Record that the therapist has followed up a risk flag, with a short note (audited).
+
+    Limited to flags of the principal's current clients (AccessDenied otherwise).
+    Raises InvalidInput for an empty or over-long note, or a flag already acknowledged.
+    """
+    sql = f"SELECT client_id FROM risk_flags WHERE id = $risk_flag_id AND client_id IN ({client_scope(principal)})"
+    row = cur.execute(sql, scope_parameters(principal, risk_flag_id=risk_flag_id)).fetchone()
+    if row is None:
+        deny(cur, principal, "acknowledge_risk_flag", detail=f"risk_flag {risk_flag_id}")
+    validation.raise_if_any(validation.errors_of(
+        note=("Write a short note on the follow-up." if not (note or "").strip()
+              else validation.check_note(note))))
+
+    def insert(cur):
+        done = cur.execute("SELECT count(*) FROM risk_acknowledgements WHERE risk_flag_id = ?",
+                           [risk_flag_id]).fetchone()[0]
+        if done:
+            raise validation.InvalidInput({"risk_flag_id": "This flag has already been acknowledged."})
+        (ack_id,) = cur.execute(
+            """INSERT INTO risk_acknowledgements (risk_flag_id, therapist_id, note)
+               VALUES (?, ?, ?) RETURNING id""",
+            [risk_flag_id, principal.user_id, note.strip()],
+        ).fetchone()
+        audit.record_event(cur, principal, "acknowledge_risk_flag", client_id=row[0],
+                           record_kind="risk_flag", record_id=risk_flag_id)
+        return ack_id
+
+    return db.write(cur, insert)

@@ -4,7 +4,11 @@ Compliance arithmetic is exact in integers: every quantity is scaled by 14
 (credit 1 = 14, partly 0.5 = 7; expected = 2 x times_per_week x days), so sums
 are exact and only the final division is floating point.
 """
-from data_layer.access import allowed_roles, client_scope, require_client, scope_parameters
+from datetime import date, timedelta
+
+from clinical.outcomes import reliable_change_status
+from data_layer import audit
+from data_layer.access import allowed_roles, client_scope, current_link, require_client, scope_parameters
 
 
 def _assignment_weeks_sql(scope_sql):
@@ -134,3 +138,100 @@ def compliance_by_assignment(cur, principal, *, client_id, window_start, window_
     """
     return cur.execute(sql, scope_parameters(principal, client_id=client_id,
                                              window_start=window_start, window_end=window_end)).df()
+
+
+CASELOAD_COMPLIANCE_DAYS = 28
+INACTIVE_AFTER_DAYS = 7
+
+
+@allowed_roles("therapist")
+def caseload_summary(cur, principal):
+    """Return one row per client currently in the therapist's caseload, flagged clients first.
+
+    Limited to the principal's current clients. Columns: client_id, name, in_care_since,
+    days_since_last_log (homework or mood; NaN if never), compliance_4w (NaN when no
+    homework was expected), mood_now and mood_4_weeks_ago (7-day means) and mood_trend,
+    phq9_latest, phq9_first, phq9_change, gad7_latest, gad7_first, gad7_change,
+    reliable_change (clinical.outcomes.reliable_change_status), active_assignments,
+    open_risk_flags, and the flags flag_risk (unacknowledged PHQ-9 item 9 > 0),
+    flag_deterioration (reliable deterioration), flag_inactive (homework set but no log
+    for 7+ days), flagged (any of them).
+    """
+    scope = client_scope(principal)
+    sql = f"""
+        WITH {_assignment_weeks_sql(scope)},
+        episodes AS (
+            SELECT c.client_id, c.started_on FROM caseload c
+            WHERE c.therapist_id = $principal_id AND {current_link('c')} AND c.client_id IN ({scope})
+        ),
+        compliance AS (
+            SELECT client_id, sum(credit14) / nullif(sum(expected14), 0) AS compliance_4w
+            FROM assignment_weeks GROUP BY client_id
+        ),
+        last_logs AS (
+            SELECT client_id, max(log_date) AS last_log FROM (
+                SELECT client_id, log_date FROM homework_logs WHERE client_id IN ({scope})
+                UNION ALL
+                SELECT client_id, log_date FROM mood_logs WHERE client_id IN ({scope})
+            ) GROUP BY client_id
+        ),
+        moods AS (
+            SELECT client_id,
+                   avg(mood) FILTER (WHERE log_date > current_date - 7) AS mood_now,
+                   avg(mood) FILTER (WHERE log_date BETWEEN current_date - 34 AND current_date - 28)
+                       AS mood_4_weeks_ago
+            FROM mood_logs
+            WHERE client_id IN ({scope}) AND log_date >= current_date - 34
+            GROUP BY client_id
+        ),
+        scores AS (
+            SELECT q.client_id, q.instrument,
+                   arg_min(q.total, (q.taken_on, q.id)) AS first_total,
+                   arg_max(q.total, (q.taken_on, q.id)) AS latest_total
+            FROM questionnaires q JOIN episodes e ON e.client_id = q.client_id AND q.taken_on >= e.started_on
+            GROUP BY q.client_id, q.instrument
+        ),
+        active_homework AS (
+            SELECT client_id, count(*) AS active_assignments FROM assignments
+            WHERE client_id IN ({scope}) AND starts_on <= current_date
+              AND coalesce(ends_on, due_on, DATE '9999-12-31') >= current_date
+            GROUP BY client_id
+        ),
+        open_risk AS (
+            SELECT f.client_id, count(*) AS open_risk_flags FROM risk_flags f
+            WHERE f.client_id IN ({scope})
+              AND NOT EXISTS (SELECT 1 FROM risk_acknowledgements a WHERE a.risk_flag_id = f.id)
+            GROUP BY f.client_id
+        )
+        SELECT u.id AS client_id, u.display_name AS name, e.started_on AS in_care_since,
+               datediff('day', l.last_log, current_date) AS days_since_last_log,
+               c.compliance_4w, m.mood_now, m.mood_4_weeks_ago, m.mood_now - m.mood_4_weeks_ago AS mood_trend,
+               phq.latest_total AS phq9_latest, phq.first_total AS phq9_first,
+               phq.latest_total - phq.first_total AS phq9_change,
+               gad.latest_total AS gad7_latest, gad.first_total AS gad7_first,
+               gad.latest_total - gad.first_total AS gad7_change,
+               coalesce(h.active_assignments, 0) AS active_assignments,
+               coalesce(r.open_risk_flags, 0) AS open_risk_flags
+        FROM episodes e
+        JOIN users u ON u.id = e.client_id
+        LEFT JOIN compliance c ON c.client_id = e.client_id
+        LEFT JOIN last_logs l ON l.client_id = e.client_id
+        LEFT JOIN moods m ON m.client_id = e.client_id
+        LEFT JOIN scores phq ON phq.client_id = e.client_id AND phq.instrument = 'PHQ-9'
+        LEFT JOIN scores gad ON gad.client_id = e.client_id AND gad.instrument = 'GAD-7'
+        LEFT JOIN active_homework h ON h.client_id = e.client_id
+        LEFT JOIN open_risk r ON r.client_id = e.client_id
+    """
+    today = date.today()
+    frame = cur.execute(sql, scope_parameters(
+        principal, window_start=today - timedelta(days=CASELOAD_COMPLIANCE_DAYS - 1), window_end=today)).df()
+    frame["reliable_change"] = reliable_change_status(frame["phq9_change"], frame["gad7_change"])
+    frame["flag_risk"] = frame["open_risk_flags"] > 0
+    frame["flag_deterioration"] = frame["reliable_change"] == "reliable deterioration"
+    # Never logged counts as inactive: NaN compares False, so the negation is True.
+    logged_lately = frame["days_since_last_log"].astype(float) < INACTIVE_AFTER_DAYS
+    frame["flag_inactive"] = (frame["active_assignments"] > 0) & ~logged_lately
+    frame["flagged"] = frame["flag_risk"] | frame["flag_deterioration"] | frame["flag_inactive"]
+    audit.record_event(cur, principal, "view_caseload", detail=f"{len(frame)} clients")
+    return frame.sort_values(["flag_risk", "flagged", "name"], ascending=[False, False, True],
+                             ignore_index=True)

@@ -82,3 +82,15 @@ def check_whole_number(value, low, high, what):
 def errors_of(**messages):
     """Return the messages that are not None, by field name."""
     return {field: message for field, message in messages.items() if message}
+
+
+MAX_TITLE_LENGTH = 200
+
+
+def check_title(title):
+    """Return an error for an empty or over-long title, or None."""
+    if not (title or "").strip():
+        return "Give the homework a title."
+    if len(title) > MAX_TITLE_LENGTH:
+        return f"Keep the title to {MAX_TITLE_LENGTH} characters."
+    return None

@@ -1,7 +1,9 @@
-"""The therapist's landing page: their current clients."""
+"""The therapist's landing page: who is struggling, flagged clients first; pick one to open."""
+import pandas as pd
 import streamlit as st
 
-from data_layer import caseload
+from clinical.instruments import band
+from data_layer import metrics
 from ui.auth import require_role
 from ui.db import cursor
 
@@ -9,19 +11,59 @@ principal = require_role("therapist")
 cur = cursor()
 
 st.title("Caseload")
-clients = caseload.list_caseload(cur, principal)
-if clients.empty:
+summary = metrics.caseload_summary(cur, principal)
+if summary.empty:
     st.info("No clients are in your caseload yet. An administrator links clients to you.")
-else:
-    st.caption(f"{len(clients)} current clients")
-    st.dataframe(
-        clients.drop(columns=["client_id"]),
-        hide_index=True,
-        column_config={
-            "name": "Client",
-            "in_care_since": st.column_config.DateColumn("In care since"),
-            "active_assignments": st.column_config.NumberColumn("Active homework"),
-            "last_homework_log": st.column_config.DateColumn("Last homework log"),
-            "last_mood_log": st.column_config.DateColumn("Last mood log"),
-        },
-    )
+    st.stop()
+
+
+def flags(row):
+    marks = []
+    if row.flag_risk:
+        marks.append("RISK: item 9")
+    if row.flag_deterioration:
+        marks.append("deteriorating")
+    if row.flag_inactive:
+        marks.append("no logs 7+ days")
+    return ", ".join(marks)
+
+
+def score_with_band(instrument, total):
+    return "" if pd.isna(total) else f"{int(total)} ({band(instrument, int(total))})"
+
+
+table = pd.DataFrame({
+    "Flags": [flags(row) for row in summary.itertuples()],
+    "Client": summary["name"],
+    "Days since last log": summary["days_since_last_log"],
+    "Homework, last 4 weeks": summary["compliance_4w"] * 100,
+    "Mood now (7-day mean)": summary["mood_now"],
+    "Mood vs 4 weeks ago": summary["mood_trend"],
+    "PHQ-9": [score_with_band("PHQ-9", total) for total in summary["phq9_latest"]],
+    "PHQ-9 change": summary["phq9_change"],
+    "GAD-7": [score_with_band("GAD-7", total) for total in summary["gad7_latest"]],
+    "GAD-7 change": summary["gad7_change"],
+    "Reliable change": summary["reliable_change"],
+})
+flagged = int(summary["flagged"].sum())
+st.caption(f"{len(summary)} current clients · {flagged} flagged (listed first) · select a row to open the client.")
+selection = st.dataframe(
+    table, hide_index=True, on_select="rerun", selection_mode="single-row", key="caseload_table",
+    column_config={
+        "Homework, last 4 weeks": st.column_config.ProgressColumn(format="%.0f%%", min_value=0, max_value=100),
+        "Mood now (7-day mean)": st.column_config.NumberColumn(format="%.1f"),
+        "Mood vs 4 weeks ago": st.column_config.NumberColumn(format="%+.1f"),
+        "PHQ-9 change": st.column_config.NumberColumn(format="%+d"),
+        "GAD-7 change": st.column_config.NumberColumn(format="%+d"),
+    },
+)
+names = dict(zip(summary["client_id"], summary["name"]))
+chosen_rows = selection.selection.rows if selection else []
+if chosen_rows:
+    st.session_state["open_client_id"] = int(summary["client_id"].iloc[chosen_rows[0]])
+    st.switch_page("pages/therapist_client.py")
+chosen = st.selectbox("Open a client", list(names), format_func=names.get, index=None,
+                      placeholder="Choose a client")
+if chosen is not None:
+    st.session_state["open_client_id"] = int(chosen)
+    st.switch_page("pages/therapist_client.py")

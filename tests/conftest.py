@@ -41,6 +41,7 @@ class World:
     homework_log_b: int
     mood_log_b: int
     paused_period_b: int
+    risk_flag_b: int
 
 
 def add_user(cur, username, display_name, role):
@@ -94,6 +95,13 @@ def world(cur):
         """INSERT INTO paused_periods (client_id, starts_on, ends_on, reason, created_by)
            VALUES (?, current_date, current_date + 3, 'Bee holiday', ?) RETURNING id""",
         [client_b, client_b]).fetchone()
+    (questionnaire_b,) = cur.execute(
+        """INSERT INTO questionnaires (client_id, instrument, taken_on, item_1, item_2, item_3, item_4, item_5,
+               item_6, item_7, item_8, item_9, total)
+           VALUES (?, 'PHQ-9', current_date, 1, 1, 1, 1, 1, 1, 1, 1, 1, 9) RETURNING id""", [client_b]).fetchone()
+    (risk_flag_b,) = cur.execute(
+        """INSERT INTO risk_flags (client_id, therapist_id, questionnaire_id, item_9_answer)
+           VALUES (?, ?, ?, 1) RETURNING id""", [client_b, people["therapist_b"].user_id, questionnaire_b]).fetchone()
     return World(
         **people,
         assignment_a=add_assignment(cur, people["client_a"], people["therapist_a"], "Thought record", started),
@@ -101,4 +109,5 @@ def world(cur):
         homework_log_b=homework_log_b,
         mood_log_b=mood_log_b,
         paused_period_b=paused_period_b,
+        risk_flag_b=risk_flag_b,
     )

@@ -15,13 +15,13 @@ from data_layer.access import LOGIN, ROLES, AccessDenied
 from tests.conftest import PASSWORD
 
 # Modules that are plumbing below the access rules: they take no principal.
-INFRASTRUCTURE_MODULES = {"access", "audit", "db", "demo", "migrations", "new_clinic",
+INFRASTRUCTURE_MODULES = {"access", "audit", "backup", "db", "demo", "migrations", "new_clinic",
                           "settings", "validation"}
 # Plain helpers inside access-controlled modules that take no principal.
 INFRASTRUCTURE_FUNCTIONS = {"users.hash_password", "users.create_first_admin"}
 # Parameters that name a record: given one of the other team's, any non-admin is refused.
 RECORD_PARAMETERS = {"client_id", "therapist_id", "supervisor_id", "user_id", "assignment_id",
-                     "homework_log_id", "mood_log_id", "paused_period_id"}
+                     "homework_log_id", "mood_log_id", "paused_period_id", "risk_flag_id"}
 
 
 def data_layer_functions():
@@ -48,6 +48,7 @@ def other_team_arguments(function, world):
         "homework_log_id": world.homework_log_b,
         "mood_log_id": world.mood_log_b,
         "paused_period_id": world.paused_period_b,
+        "risk_flag_id": world.risk_flag_b,
         "username": "client_b",
         "display_name": "New Person",
         "password": PASSWORD,
@@ -64,6 +65,13 @@ def other_team_arguments(function, world):
         "mood": 6,
         "instrument": "GAD-7",
         "answers": [1, 1, 1, 1, 1, 1, 1],
+        "title": "Walk",
+        "category": "behavioural_activation",
+        "schedule": "weekly",
+        "session_date": date.today(),
+        "attended": True,
+        "every_days": 7,
+        "note": "Followed up",
     }
     arguments = {}
     for name, parameter in list(inspect.signature(function).parameters.items())[2:]:

@@ -115,21 +115,22 @@ def test_phq9_item_9_above_zero_flags_the_treating_therapist(cur, world):
     answers = [1, 1, 1, 1, 1, 1, 1, 1, 1]
     result = measures.submit_questionnaire(cur, world.client_a, instrument="PHQ-9", answers=answers)
     assert (result.total, result.band, result.risk_flag_raised) == (9, "mild", True)
-    flags = cur.execute("SELECT client_id, therapist_id, item_9_answer FROM risk_flags").fetchall()
+    flags = cur.execute("SELECT client_id, therapist_id, item_9_answer FROM risk_flags WHERE client_id = ?",
+                        [world.client_a.user_id]).fetchall()
     assert flags == [(world.client_a.user_id, world.therapist_a.user_id, 1)]
 
 
 def test_phq9_item_9_zero_raises_no_flag(cur, world):
     result = measures.submit_questionnaire(cur, world.client_a, instrument="PHQ-9", answers=[3] * 8 + [0])
     assert (result.total, result.band, result.risk_flag_raised) == (24, "severe", False)
-    assert rows(cur, "risk_flags") == 0
+    assert rows(cur, "risk_flags") == 1  # only team b's
 
 
 def test_a_questionnaire_with_a_missing_item_is_not_stored(cur, world):
     with pytest.raises(InvalidInput) as raised:
         measures.submit_questionnaire(cur, world.client_a, instrument="GAD-7", answers=[1, 1, None, 1, 1, 1])
     assert set(raised.value.errors) == {"item_3", "item_7"}
-    assert rows(cur, "questionnaires") == 0
+    assert rows(cur, "questionnaires") == 1  # only team b's
 
 
 def test_questionnaires_are_due_by_the_therapists_cadence(cur, world):

@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 
 from data_layer import homework, mood
-from tests.test_pages import HOME, app, logged_in  # noqa: F401  (the app fixture)
+from tests.test_pages import app, logged_in, open_page  # noqa: F401  (the app fixture)
 
 CLIENT_PAGES = ["pages/client_today.py", "pages/client_questionnaires.py", "pages/client_progress.py",
                 "pages/client_entries.py"]
@@ -17,7 +17,7 @@ def button(app, label):
 def test_every_client_page_renders(app):
     logged_in(app, "client_a")
     for page in CLIENT_PAGES:
-        app.switch_page(page).run()
+        open_page(app, page)
         assert not app.exception, page
 
 
@@ -48,7 +48,7 @@ def test_a_log_without_a_status_is_explained_and_nothing_is_saved(app, cur):
 
 def test_phq9_with_item_9_shows_crisis_resources_and_flags_the_therapist(app, cur, world):
     logged_in(app, "client_a")
-    app.switch_page("pages/client_questionnaires.py").run()
+    open_page(app, "pages/client_questionnaires.py")
     phq_radios = app.radio[:9]
     for radio in phq_radios[:8]:
         radio.set_value(0)
@@ -57,13 +57,14 @@ def test_phq9_with_item_9_shows_crisis_resources_and_flags_the_therapist(app, cu
     assert not app.exception
     assert any("Samaritans" in error.value for error in app.error)
     assert any("Your PHQ-9 total is 1: minimal" in message.value for message in app.success)
-    assert cur.execute("SELECT client_id, therapist_id FROM risk_flags").fetchall() == [
+    assert cur.execute("SELECT client_id, therapist_id FROM risk_flags WHERE client_id = ?",
+                       [world.client_a.user_id]).fetchall() == [
         (world.client_a.user_id, world.therapist_a.user_id)]
 
 
 def test_a_questionnaire_with_missing_answers_marks_them_and_keeps_the_others(app, cur):
     logged_in(app, "client_a")
-    app.switch_page("pages/client_questionnaires.py").run()
+    open_page(app, "pages/client_questionnaires.py")
     gad_radios = app.radio[10:17]
     for radio in gad_radios[:5]:
         radio.set_value(2)
@@ -71,14 +72,14 @@ def test_a_questionnaire_with_missing_answers_marks_them_and_keeps_the_others(ap
     errors = [error.value for error in app.error]
     assert errors.count("Please answer this question.") == 2
     assert [radio.value for radio in app.radio[10:15]] == [2] * 5
-    assert cur.execute("SELECT count(*) FROM questionnaires").fetchone() == (0,)
+    assert cur.execute("SELECT count(*) FROM questionnaires").fetchone() == (1,)  # only team b's
 
 
 def test_another_client_sees_none_of_these_entries(app, cur, world):
     homework.log_homework(cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(),
                           status="done", note="private note of A")
     logged_in(app, "client_b")
-    app.switch_page("pages/client_entries.py").run()
+    open_page(app, "pages/client_entries.py")
     assert not app.exception
     shown = " ".join(markdown.value for markdown in app.markdown)
     assert "Bee note" in shown

@@ -1,4 +1,10 @@
-"""Each role's pages through Streamlit's AppTest, on a real database file."""
+"""Each role's pages through Streamlit's AppTest, on a real database file.
+
+The app runs from a small entry script in a temporary folder: with `pages/` beside
+the main script, AppTest would rerun a page on its own instead of the whole app
+(login, session checks and navigation included), which the real server never does.
+"""
+import os
 from pathlib import Path
 
 import pytest
@@ -15,12 +21,24 @@ HOME = {
 }
 
 
+def run_app(app_path):
+    import runpy  # AppTest runs this function's source alone, without the module's imports
+
+    runpy.run_path(app_path, run_name="__main__")
+
+
 @pytest.fixture
 def app(tmp_path, monkeypatch, world):
     monkeypatch.setenv("HOMEWORK_DB", str(tmp_path / "test.duckdb"))
     monkeypatch.setenv("HOMEWORK_LOGIN_SLEEP_SECONDS", "0")
     monkeypatch.setenv("HOMEWORK_COOKIE_KEY", "k" * 40)
-    return AppTest.from_file(APP, default_timeout=30)
+    return AppTest.from_function(run_app, args=(APP,), default_timeout=30)
+
+
+def open_page(app, page):
+    """Switch to `page` (e.g. "pages/client_today.py"), as the sidebar link would, and run."""
+    target = Path(APP).parent / page
+    return app.switch_page(os.path.relpath(target, Path(app._script_path).parent)).run()
 
 
 def logged_in(app, username):
@@ -51,7 +69,7 @@ def test_other_roles_pages_cannot_be_opened(app, role):
     for other, (_, _, page) in HOME.items():
         if other != role:
             with pytest.raises(ValueError):
-                app.switch_page(page)
+                open_page(app, page)
 
 
 def test_client_home_lists_their_assignments_only(app):
@@ -65,7 +83,7 @@ def test_client_home_lists_their_assignments_only(app):
 def test_therapist_home_lists_their_caseload_only(app):
     logged_in(app, "therapist_a")
     table = app.dataframe[0].value
-    assert list(table["name"]) == ["Alice Client"]
+    assert list(table["Client"]) == ["Alice Client"]
 
 
 def test_supervisor_home_counts_clients_per_therapist(app):
@@ -120,3 +138,28 @@ def test_admin_creates_an_account_and_bad_input_keeps_the_form(app):
     assert not app.exception
     assert "Created the client account casey." in [success.value for success in app.success]
     assert "casey" in list(app.dataframe[0].value["username"])
+
+
+def test_therapist_opening_a_client_outside_the_caseload_is_refused_and_audited(app, cur, world):
+    app.session_state["open_client_id"] = world.client_b.user_id
+    logged_in(app, "therapist_a")
+    open_page(app, "pages/therapist_client.py")
+    assert "You do not have access to this (view_client_record)." in [error.value for error in app.error]
+    assert "Foreign Client Bee" not in [title.value for title in app.title]
+    denied = cur.execute("SELECT count(*) FROM audit_log WHERE action = 'view_client_record' AND outcome = 'denied'"
+                         ).fetchone()
+    assert denied == (1,)
+    app.run()  # the refused id is forgotten: the next run opens one of their own clients
+    assert [title.value for title in app.title] == ["Alice Client"]
+
+
+def test_logout_shows_the_login_form_and_ends_the_session(app, cur):
+    logged_in(app, "client_a")
+    before = cur.execute("SELECT sessions_valid_after FROM users WHERE username = 'client_a'").fetchone()
+    app.sidebar.button(key="logout_button").click().run()
+    assert not app.exception
+    assert not titles(app)
+    assert "You have logged out." in [info.value for info in app.info]
+    assert [field.label for field in app.text_input] == ["Username", "Password"]
+    after = cur.execute("SELECT sessions_valid_after FROM users WHERE username = 'client_a'").fetchone()
+    assert after > before

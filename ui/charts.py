@@ -1,11 +1,13 @@
 """Plotly figure builders: DataFrame in, Figure out. Sized to read well on a phone."""
+import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from clinical.instruments import BANDS, MAX_TOTAL
 
 CALM = {"line": "#2f6f73", "points": "#8fb8b5", "bar": "#2f6f73", "paused": "#c9c9c9",
         "phq": "#6c4f9c", "gad": "#c06b3e"}
-BAND_SHADES = ["#e8f3ec", "#f4f1dc", "#f7e6d4", "#f4d8cf", "#efc9c9"]
+BAND_SHADES = ["#d9eee0", "#f1ecc4", "#f6dcc0", "#f2c9bd", "#eab3b3"]
 # Passed to st.plotly_chart: no mode bar to fumble with on a phone.
 PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True}
 
@@ -70,3 +72,51 @@ def scores_figure(questionnaires, instrument):
                        line={"color": colour, "width": 3}, marker={"size": 8})
     return _layout(figure, f"{instrument} (lower is better)", "Total",
                    [-0.5, MAX_TOTAL[instrument] + 0.5])
+
+
+def timeline_figure(daily, weeks, questionnaires, sessions, risk_flags):
+    """One client's story on one shared time axis: mood, weekly homework, PHQ-9 and GAD-7.
+
+    `daily`: log_date, mood, mood_7day; `weeks`: week_start, compliance, status;
+    `questionnaires`: instrument, taken_on, total; `sessions`: session_date, attended;
+    `risk_flags`: taken_on, item_9_answer, acknowledged_at.
+    """
+    figure = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.07,
+                           row_heights=[0.3, 0.25, 0.45],
+                           subplot_titles=("Mood (0-10, higher is better)", "Homework done per week (%)",
+                                           "PHQ-9 and GAD-7 (lower is better)"))
+    figure.add_scatter(x=daily["log_date"], y=daily["mood"], mode="markers", name="Daily mood",
+                       marker={"color": CALM["points"], "size": 5}, row=1, col=1)
+    figure.add_scatter(x=daily["log_date"], y=daily["mood_7day"], mode="lines", name="Mood, 7-day mean",
+                       line={"color": CALM["line"], "width": 2}, row=1, col=1)
+
+    done = weeks[weeks["status"] == "ok"]
+    paused = weeks[weeks["status"] == "paused"]
+    # Bars are centred mid-week so they line up with the days they summarise.
+    figure.add_bar(x=done["week_start"] + pd.Timedelta(days=3), y=done["compliance"] * 100,
+                   name="Homework done", marker_color=CALM["bar"], width=5 * 86_400_000, row=2, col=1)
+    figure.add_bar(x=paused["week_start"] + pd.Timedelta(days=3), y=[100] * len(paused), name="Paused week",
+                   marker_color=CALM["paused"], opacity=0.5, width=5 * 86_400_000, row=2, col=1)
+
+    for (lowest, name), upper, shade in zip(BANDS["PHQ-9"], [b[0] for b in BANDS["PHQ-9"][1:]] + [28],
+                                           BAND_SHADES):
+        figure.add_hrect(y0=lowest - 0.5, y1=upper - 0.5, fillcolor=shade, line_width=0, layer="below",
+                         row=3, col=1)
+    for instrument, colour in (("PHQ-9", CALM["phq"]), ("GAD-7", CALM["gad"])):
+        scores = questionnaires[questionnaires["instrument"] == instrument].sort_values("taken_on")
+        figure.add_scatter(x=scores["taken_on"], y=scores["total"], mode="lines+markers", name=instrument,
+                           line={"color": colour, "width": 2}, marker={"size": 6}, row=3, col=1)
+    for attended, symbol, label in ((True, "triangle-up", "Session"), (False, "triangle-up-open", "Missed session")):
+        chosen = sessions[sessions["attended"] == attended]
+        figure.add_scatter(x=chosen["session_date"], y=[-1.5] * len(chosen), mode="markers", name=label,
+                           marker={"symbol": symbol, "size": 9, "color": "#4a4a4a"}, row=3, col=1)
+    if len(risk_flags):
+        figure.add_scatter(x=risk_flags["taken_on"], y=[26] * len(risk_flags), mode="markers+text",
+                           name="Risk (PHQ-9 item 9)", text=["risk"] * len(risk_flags), textposition="top center",
+                           marker={"symbol": "x", "size": 12, "color": "#b00020"}, row=3, col=1)
+    figure.update_yaxes(range=[-0.5, 10.5], row=1, col=1, fixedrange=True)
+    figure.update_yaxes(range=[0, 105], row=2, col=1, fixedrange=True)
+    figure.update_yaxes(range=[-3, 28], row=3, col=1, fixedrange=True)
+    figure.update_layout(height=620, margin={"l": 40, "r": 10, "t": 40, "b": 30}, plot_bgcolor="white",
+                         legend={"orientation": "h", "y": -0.08}, barmode="overlay", hovermode="x")
+    return figure

@@ -1,5 +1,9 @@
 """Which pages each role gets: one dict of sections, turned into st.navigation's pages."""
+from pathlib import Path
+
 import streamlit as st
+
+ROOT = Path(__file__).resolve().parent.parent
 
 PAGES = {
     "client": {
@@ -11,7 +15,10 @@ PAGES = {
         ],
     },
     "therapist": {
-        "Clients": [("pages/therapist_caseload.py", "Caseload", ":material/groups:")],
+        "Clients": [
+            ("pages/therapist_caseload.py", "Caseload", ":material/groups:"),
+            ("pages/therapist_client.py", "Client", ":material/person:"),
+        ],
     },
     "supervisor": {
         "Cohort": [("pages/supervisor_therapists.py", "Therapists", ":material/monitoring:")],
@@ -25,6 +32,6 @@ PAGES = {
 def pages_for(role):
     """Return {section: [st.Page, ...]} for `role`; a page outside it cannot be opened."""
     return {
-        section: [st.Page(path, title=title, icon=icon) for path, title, icon in entries]
+        section: [st.Page(ROOT / path, title=title, icon=icon) for path, title, icon in entries]
         for section, entries in PAGES[role].items()
     }

@@ -1,0 +1,71 @@
+"""Therapy sessions (needed for "finished treatment") and the client's questionnaire cadence."""
+from datetime import date
+
+from data_layer import audit, db, validation
+from data_layer.access import allowed_roles, client_scope, current_link, require_client, scope_parameters
+
+
+@allowed_roles("therapist")
+def record_session(cur, principal, *, client_id, session_date, attended):
+    """Record a therapy session with a client in the therapist's caseload; return its id.
+
+    Limited to the principal's current clients (AccessDenied otherwise). Raises
+    InvalidInput for a date in the future or a missing attended answer.
+    """
+    require_client(cur, principal, client_id, "record_session")
+    validation.raise_if_any(validation.errors_of(
+        session_date=("Choose the session date." if session_date is None
+                      else "A session cannot be in the future." if session_date > date.today() else None),
+        attended=None if attended in (True, False) else "Say whether the client attended.",
+    ))
+
+    def insert(cur):
+        (session_id,) = cur.execute(
+            """INSERT INTO therapy_sessions (client_id, therapist_id, session_date, attended)
+               VALUES (?, ?, ?, ?) RETURNING id""",
+            [client_id, principal.user_id, session_date, attended],
+        ).fetchone()
+        audit.record_event(cur, principal, "record_session", client_id=client_id,
+                           record_kind="therapy_session", record_id=session_id)
+        return session_id
+
+    return db.write(cur, insert)
+
+
+@allowed_roles("client", "therapist")
+def list_sessions(cur, principal, *, client_id):
+    """Return the client's therapy sessions, newest first.
+
+    Limited to a client in the principal's scope (AccessDenied otherwise). Columns:
+    session_date, attended, therapist.
+    """
+    require_client(cur, principal, client_id, "view_sessions")
+    sql = f"""
+        SELECT s.session_date, s.attended, t.display_name AS therapist
+        FROM therapy_sessions s JOIN users t ON t.id = s.therapist_id
+        WHERE s.client_id = $client_id AND s.client_id IN ({client_scope(principal)})
+        ORDER BY s.session_date DESC
+    """
+    return cur.execute(sql, scope_parameters(principal, client_id=client_id)).df()
+
+
+@allowed_roles("therapist")
+def set_questionnaire_cadence(cur, principal, *, client_id, every_days):
+    """Set how often the client is asked for PHQ-9 and GAD-7 (days, 1-90; weekly is 7).
+
+    Limited to the principal's current clients (AccessDenied otherwise).
+    """
+    require_client(cur, principal, client_id, "set_questionnaire_cadence")
+    validation.raise_if_any(validation.errors_of(
+        every_days=validation.check_whole_number(every_days, 1, 90, "Days between questionnaires")
+        or (None if every_days is not None else "Choose how many days between questionnaires.")))
+
+    def update(cur):
+        cur.execute(
+            f"""UPDATE caseload c SET questionnaire_every_days = ?
+                WHERE c.client_id = ? AND c.therapist_id = ? AND {current_link('c')}""",
+            [every_days, client_id, principal.user_id],
+        )
+        audit.record_event(cur, principal, "set_questionnaire_cadence", client_id=client_id)
+
+    db.write(cur, update)

@@ -1,0 +1,84 @@
+"""The therapist's pages through AppTest: set, change and end homework, record a session,
+acknowledge a risk flag."""
+from datetime import date
+
+from data_layer import homework, measures
+from tests.test_pages import app, logged_in, open_page  # noqa: F401  (the app fixture)
+
+
+def button(app, label):
+    return next(widget for widget in app.button if widget.label == label)
+
+
+def field(widgets, label):
+    return next(widget for widget in widgets if widget.label == label)
+
+
+def open_client_a(app):
+    logged_in(app, "therapist_a")
+    return open_page(app, "pages/therapist_client.py")
+
+
+def test_the_client_page_tells_the_story(app):
+    open_client_a(app)
+    assert not app.exception
+    assert [title.value for title in app.title] == ["Alice Client"]
+    assert len(app.get("plotly_chart")) == 1
+
+
+def test_therapist_sets_changes_and_ends_homework(app, cur, world):
+    open_client_a(app)
+    field(app.selectbox, "Start from a template").set_value("Breathing practice").run()
+    assert field(app.text_input, "Title").value == "Breathing practice"
+    button(app, "Set homework").click().run()
+    assert not app.exception
+    assert "The homework is set; the client sees it on their Today page." in [m.value for m in app.success]
+    titles = set(homework.list_active_assignments(cur, world.client_a, client_id=world.client_a.user_id)["title"])
+    assert "Breathing practice" in titles
+
+    field(app.selectbox, "Homework").set_value(
+        int(cur.execute("SELECT id FROM assignments WHERE title = 'Breathing practice'").fetchone()[0])).run()
+    edit_titles = [widget for widget in app.text_input if widget.label == "Title"]
+    edit_titles[-1].input("Breathing, slower")
+    [widget for widget in app.button if widget.label == "Save changes"][-1].click().run()
+    assert "The homework is changed." in [m.value for m in app.success]
+    button(app, "End this homework today").click().run()
+    ends_on = cur.execute("SELECT ends_on FROM assignments WHERE title = 'Breathing, slower'").fetchone()[0]
+    assert ends_on == date.today()
+
+
+def test_a_new_homework_without_a_title_keeps_the_form(app, cur):
+    open_client_a(app)
+    title = field(app.text_input, "Title")
+    title.input("   ")
+    field(app.text_area, "Instructions").input("Keep me")
+    button(app, "Set homework").click().run()
+    assert "Give the homework a title." in [error.value for error in app.error]
+    assert field(app.text_area, "Instructions").value == "Keep me"
+    assert cur.execute("SELECT count(*) FROM assignments WHERE instructions = 'Keep me'").fetchone() == (0,)
+
+
+def test_therapist_records_a_session(app, cur, world):
+    open_client_a(app)
+    button(app, "Record session").click().run()
+    assert any("recorded" in message.value for message in app.success)
+    assert cur.execute("SELECT attended FROM therapy_sessions WHERE client_id = ?",
+                       [world.client_a.user_id]).fetchall() == [(True,)]
+
+
+def test_therapist_acknowledges_a_risk_flag(app, cur, world):
+    measures.submit_questionnaire(cur, world.client_a, instrument="PHQ-9", answers=[0] * 8 + [1])
+    open_client_a(app)
+    assert any("risk flag(s) to follow up" in error.value for error in app.error)
+    field(app.text_area, "Follow-up note").input("Phoned, safe, plan reviewed")
+    button(app, "Acknowledge").click().run()
+    assert "Risk flag acknowledged." in [m.value for m in app.success]
+    assert not any("risk flag(s) to follow up" in error.value for error in app.error)
+    assert cur.execute("SELECT note FROM risk_acknowledgements").fetchall() == [("Phoned, safe, plan reviewed",)]
+
+
+def test_another_therapist_cannot_see_that_client(app, world):
+    logged_in(app, "therapist_b")
+    open_page(app, "pages/therapist_client.py")
+    assert [title.value for title in app.title] == ["Foreign Client Bee"]
+    assert "Alice Client" not in [option for box in app.selectbox for option in box.options]
