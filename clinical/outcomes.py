@@ -1,0 +1,225 @@
+"""Outcome rules of NHS Talking Therapies (CLINICAL.md, "Outcomes").
+
+Per episode of care, from its FIRST and LAST questionnaire pair (a PHQ-9 and a
+GAD-7 given within 7 days of each other): caseness, finished treatment,
+reliable improvement / deterioration, recovery and reliable recovery; the
+cohort rates with explicit denominators; and the Jacobson & Truax reliable
+change index for the per-client card.
+"""
+from dataclasses import dataclass
+from math import sqrt
+
+import numpy as np
+import pandas as pd
+
+PHQ9_CASENESS = 10
+GAD7_CASENESS = 8  # the outcome threshold; the GAD-7 SCREENING cut-off (10) is a different number
+PHQ9_RELIABLE_CHANGE = 6
+GAD7_RELIABLE_CHANGE = 4
+MIN_ATTENDED_SESSIONS = 2
+MIN_PAIRS = 2
+PAIR_WINDOW_DAYS = 7
+
+RELIABLE_Z = 1.96  # |RCI| above this is reliable (two-sided 5%)
+
+OUTCOMES = ("reliable improvement", "reliable deterioration", "no reliable change", "not enough data")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A national figure to compare a cohort's rate with (a proportion, 0-1)."""
+
+    rate: float
+    source: str
+
+
+NATIONAL_REFERENCE = {
+    "recovery": Reference(
+        0.50, "NHS Talking Therapies standard: recovery >= 50% (50.2% in 2021-22)"),
+    "reliable improvement": Reference(
+        0.67, "NHS Talking Therapies annual report: 67% reliable improvement in 2022-23"),
+    "reliable recovery": Reference(
+        0.484, "NHS Talking Therapies monthly statistics: 48.4% reliable recovery, April 2025"),
+}
+
+PAIR_COLUMNS = ["paired_on", "phq9", "gad7"]
+
+
+def pair_questionnaires(phq, gad):
+    """Pair the PHQ-9s and GAD-7s of ONE episode.
+
+    `phq` and `gad` have columns `taken_on` (a date) and `total`. Returns a
+    DataFrame with columns `paired_on` (the later of the two dates, as given),
+    `phq9` and `gad7`, one row per pair, sorted by `paired_on`.
+
+    Rule (deterministic, closest first): every PHQ-9/GAD-7 combination at most
+    7 days apart is a candidate; candidates are taken in order of the gap in
+    days (same day first), then of the pair's date, then of the PHQ-9's and the
+    GAD-7's date, then of their order in the input; a candidate is kept when
+    neither questionnaire is already in a pair. So a same-day pair is never
+    broken up to make a pair across days, and each questionnaire is used once.
+    """
+    phq = _by_date(phq)
+    gad = _by_date(gad)
+    candidates = []
+    for i, phq_day in enumerate(phq["day"]):
+        for j, gad_day in enumerate(gad["day"]):
+            gap = abs((phq_day - gad_day).days)
+            if gap <= PAIR_WINDOW_DAYS:
+                candidates.append((gap, max(phq_day, gad_day), phq_day, gad_day, i, j))
+    used_phq, used_gad, pairs = set(), set(), []
+    for _gap, _paired_day, phq_day, gad_day, i, j in sorted(candidates):
+        if i in used_phq or j in used_gad:
+            continue
+        used_phq.add(i)
+        used_gad.add(j)
+        later = phq.iloc[i] if phq_day >= gad_day else gad.iloc[j]
+        pairs.append((later["day"], later["taken_on"], phq["total"].iloc[i], gad["total"].iloc[j]))
+    pairs.sort(key=lambda pair: pair[0])
+    return pd.DataFrame([pair[1:] for pair in pairs], columns=PAIR_COLUMNS)
+
+
+def _by_date(questionnaires):
+    """The questionnaires with a comparable `day` column, in date order (stable for equal dates)."""
+    frame = questionnaires[["taken_on", "total"]].copy()
+    frame["day"] = pd.to_datetime(frame["taken_on"]).dt.normalize()
+    return frame.sort_values("day", kind="stable").reset_index(drop=True)
+
+
+def classify_outcomes(episodes):
+    """Classify each episode by the NHS Talking Therapies rules.
+
+    `episodes` has one row per episode and columns `phq9_first`, `gad7_first`,
+    `phq9_last`, `gad7_last` (scores of the first and last PAIR, may be NaN),
+    `pairs` and `attended_sessions`. Returns a copy with the boolean columns
+    `case_at_start`, `case_at_end`, `finished`, `reliable_improvement`,
+    `reliable_deterioration`, `recovery`, `reliable_recovery` and the text
+    column `outcome` (one of OUTCOMES).
+
+    Caseness is read from whatever scores exist (False when they are missing).
+    Every outcome flag is False for an episode that did not finish, whose
+    outcome is "not enough data". When one scale falls reliably and the other
+    rises reliably, the episode is a reliable deterioration and NOT a reliable
+    improvement ("neither rises by that much" fails).
+    """
+    result = episodes.copy()
+    phq_first, gad_first = _scores(episodes, "phq9_first"), _scores(episodes, "gad7_first")
+    phq_last, gad_last = _scores(episodes, "phq9_last"), _scores(episodes, "gad7_last")
+    phq_change, gad_change = phq_last - phq_first, gad_last - gad_first
+
+    result["case_at_start"] = _is_case(phq_first, gad_first)
+    result["case_at_end"] = _is_case(phq_last, gad_last)
+    # Complete scores are implied by 2+ pairs; checking them guards against inconsistent input.
+    scored = phq_first.notna() & gad_first.notna() & phq_last.notna() & gad_last.notna()
+    finished = (
+        (_counts(episodes, "attended_sessions") >= MIN_ATTENDED_SESSIONS)
+        & (_counts(episodes, "pairs") >= MIN_PAIRS)
+        & scored
+    )
+    result["finished"] = finished
+
+    # NaN comparisons are False, so an unfinished episode cannot slip into a flag.
+    fell = (phq_change <= -PHQ9_RELIABLE_CHANGE) | (gad_change <= -GAD7_RELIABLE_CHANGE)
+    rose = (phq_change >= PHQ9_RELIABLE_CHANGE) | (gad_change >= GAD7_RELIABLE_CHANGE)
+    result["reliable_improvement"] = finished & fell & ~rose
+    result["reliable_deterioration"] = finished & rose
+    result["recovery"] = finished & result["case_at_start"] & ~result["case_at_end"]
+    result["reliable_recovery"] = result["recovery"] & result["reliable_improvement"]
+
+    result["outcome"] = np.select(
+        [~finished, result["reliable_deterioration"], result["reliable_improvement"]],
+        ["not enough data", "reliable deterioration", "reliable improvement"],
+        default="no reliable change",
+    )
+    return result
+
+
+def _scores(frame, column):
+    """A score column as float, with any kind of missing value as NaN."""
+    return pd.to_numeric(frame[column], errors="raise").astype("float64")
+
+
+def _counts(frame, column):
+    """A count column as float, a missing count read as 0."""
+    return _scores(frame, column).fillna(0)
+
+
+def _is_case(phq9, gad7):
+    return (phq9 >= PHQ9_CASENESS) | (gad7 >= GAD7_CASENESS)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A proportion with its parts; `rate` is None when the denominator is 0."""
+
+    numerator: int
+    denominator: int
+    rate: float | None
+
+
+def outcome_rates(classified):
+    """Return the cohort's rates from the output of classify_outcomes.
+
+    A dict, in display order, of measure name -> Rate:
+    "finished treatment" (of all episodes), "reliable improvement" and
+    "reliable deterioration" (of those who finished), "recovery" and
+    "reliable recovery" (of those who finished AND were a case at the start).
+    """
+    finished = classified["finished"].astype(bool)
+    eligible_for_recovery = finished & classified["case_at_start"].astype(bool)
+    return {
+        "finished treatment": _rate(finished, pd.Series(True, index=classified.index)),
+        "reliable improvement": _rate(classified["reliable_improvement"], finished),
+        "reliable deterioration": _rate(classified["reliable_deterioration"], finished),
+        "recovery": _rate(classified["recovery"], eligible_for_recovery),
+        "reliable recovery": _rate(classified["reliable_recovery"], eligible_for_recovery),
+    }
+
+
+def _rate(flag, denominator_mask):
+    denominator = int(denominator_mask.sum())
+    numerator = int((flag.astype(bool) & denominator_mask).sum())
+    return Rate(numerator, denominator, numerator / denominator if denominator else None)
+
+
+def reliable_change_index(x1, x2, sd, r):
+    """Return the Jacobson & Truax RCI, (x2 - x1) / (sqrt(2) * sd * sqrt(1 - r)).
+
+    `sd` is the baseline standard deviation and `r` the test-retest
+    reliability. |RCI| > 1.96 is a reliable change. Works on scalars and arrays.
+    """
+    return np.subtract(x2, x1, dtype=float) / _s_diff(sd, r)
+
+
+def reliable_change_threshold(sd, r):
+    """Return the smallest reliable change in points, 1.96 * sqrt(2) * sd * sqrt(1 - r).
+
+    E.g. sd 5.5 and r 0.85 give 5.9, which is why the PHQ-9 rule uses 6.
+    """
+    return RELIABLE_Z * _s_diff(sd, r)
+
+
+def _s_diff(sd, r):
+    if sd <= 0 or not 0 <= r < 1:
+        raise ValueError("The SD must be positive and the reliability between 0 and 1 (not 1).")
+    return sqrt(2) * sd * sqrt(1 - r)
+
+
+def reliable_change_status(phq9_change, gad7_change):
+    """Return, per client, the reliable-change reading of score changes (last minus first).
+
+    Vectorised over two Series (NaN where an instrument has fewer than two scores):
+    "reliable deterioration" when either rises by its reliable change, "reliable
+    improvement" when either falls by it and neither rises, "no reliable change"
+    otherwise, and "not enough data" when neither change is known. Unlike
+    classify_outcomes this ignores pairing and sessions: it is the caseload's
+    at-a-glance reading, not the episode outcome.
+    """
+    # Floats, so that a missing change (NA in a nullable column) compares as False.
+    phq9_change, gad7_change = phq9_change.astype(float), gad7_change.astype(float)
+    rose = (phq9_change >= PHQ9_RELIABLE_CHANGE) | (gad7_change >= GAD7_RELIABLE_CHANGE)
+    fell = (phq9_change <= -PHQ9_RELIABLE_CHANGE) | (gad7_change <= -GAD7_RELIABLE_CHANGE)
+    known = phq9_change.notna() | gad7_change.notna()
+    return pd.Series(np.select(
+        [~known, rose, fell], ["not enough data", "reliable deterioration", "reliable improvement"],
+        default="no reliable change"), index=phq9_change.index)
