@@ -45,8 +45,21 @@ table = pd.DataFrame({
     "GAD-7 change": summary["gad7_change"],
     "Reliable change": summary["reliable_change"],
 })
-flagged = int(summary["flagged"].sum())
-st.caption(f"{len(summary)} current clients · {flagged} flagged (listed first) · select a row to open the client.")
+def open_client(client_id):
+    st.session_state["open_client_id"] = int(client_id)
+    st.switch_page("pages/therapist_client.py")
+
+
+needing_attention = summary[summary["flagged"]]
+if len(needing_attention):
+    st.subheader("Needs attention", anchor=False)
+    for row in needing_attention.itertuples():
+        if st.button(f"{row.name}: {flags(row)}", key=f"attention_{row.client_id}",
+                     type="primary" if row.flag_risk else "secondary"):
+            open_client(row.client_id)
+
+st.subheader("All clients", anchor=False)
+st.caption(f"{len(summary)} current clients, flagged ones first. Select a row to open the client.")
 selection = st.dataframe(
     table, hide_index=True, on_select="rerun", selection_mode="single-row", key="caseload_table",
     column_config={
@@ -57,13 +70,5 @@ selection = st.dataframe(
         "GAD-7 change": st.column_config.NumberColumn(format="%+d"),
     },
 )
-names = dict(zip(summary["client_id"], summary["name"]))
-chosen_rows = selection.selection.rows if selection else []
-if chosen_rows:
-    st.session_state["open_client_id"] = int(summary["client_id"].iloc[chosen_rows[0]])
-    st.switch_page("pages/therapist_client.py")
-chosen = st.selectbox("Open a client", list(names), format_func=names.get, index=None,
-                      placeholder="Choose a client")
-if chosen is not None:
-    st.session_state["open_client_id"] = int(chosen)
-    st.switch_page("pages/therapist_client.py")
+if selection.selection.rows:
+    open_client(summary["client_id"].iloc[selection.selection.rows[0]])
