@@ -2,6 +2,7 @@
 
 Sources: Kroenke, Spitzer & Williams 2001 (PHQ-9); Spitzer et al. 2006 (GAD-7).
 """
+from numbers import Integral
 
 ANSWERS = {0: "Not at all", 1: "Several days", 2: "More than half the days", 3: "Nearly every day"}
 ATTRIBUTION = "PHQ-9 and GAD-7 © Pfizer Inc., free to reproduce"
@@ -43,23 +44,30 @@ def score(instrument, answers):
     Raises ValueError when an item is missing or out of range: no total is
     computed from an incomplete questionnaire.
     """
+    _check_instrument(instrument)
     expected = len(ITEMS[instrument])
     if len(answers) != expected or any(a is None for a in answers):
         raise ValueError(f"{instrument} needs an answer to each of its {expected} items.")
-    if any(a not in ANSWERS for a in answers):
+    if any(isinstance(a, bool) or not isinstance(a, Integral) or a not in ANSWERS for a in answers):
         raise ValueError("Each answer is 0, 1, 2 or 3.")
     return sum(answers)
 
 
 def band(instrument, total):
     """Return the severity band of a total, e.g. band("PHQ-9", 10) == "moderate"."""
-    if not 0 <= total <= MAX_TOTAL[instrument]:
+    _check_instrument(instrument)
+    if isinstance(total, bool) or total != int(total) or not 0 <= total <= MAX_TOTAL[instrument]:
         raise ValueError(f"A {instrument} total is between 0 and {MAX_TOTAL[instrument]}.")
     name = None
     for lowest, band_name in BANDS[instrument]:
         if total >= lowest:
             name = band_name
     return name
+
+
+def _check_instrument(instrument):
+    if instrument not in ITEMS:
+        raise ValueError(f"Unknown questionnaire {instrument!r}: use {' or '.join(ITEMS)}.")
 
 
 def raises_risk_flag(instrument, answers):

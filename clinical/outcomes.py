@@ -35,11 +35,13 @@ class Reference:
 
 NATIONAL_REFERENCE = {
     "recovery": Reference(
-        0.50, "NHS Talking Therapies standard: recovery >= 50% (50.2% in 2021-22)"),
+        0.50, "National standard: at least 50% recover (50.2% in 2021-22, NHS Digital "
+              "Psychological Therapies annual report 2021-22)"),
     "reliable improvement": Reference(
-        0.67, "NHS Talking Therapies annual report: 67% reliable improvement in 2022-23"),
+        0.67, "About two thirds: 67% in 2022-23 (NHS Talking Therapies annual report 2022-23)"),
     "reliable recovery": Reference(
-        0.484, "NHS Talking Therapies monthly statistics: 48.4% reliable recovery, April 2025"),
+        0.484, "48.4% in April 2025 (NHS Talking Therapies Monthly Statistics, "
+               "Performance April 2025)"),
 }
 
 PAIR_COLUMNS = ["paired_on", "phq9", "gad7"]

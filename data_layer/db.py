@@ -28,8 +28,11 @@ def connect(path):
     Raises DatabaseLocked with the holder's description when another process has the file.
     """
     path = Path(path)
-    if str(path) != ":memory:":
-        path.parent.mkdir(parents=True, exist_ok=True)
+    in_memory = str(path) == ":memory:"
+    new_file = not in_memory and not path.exists()
+    if new_file:
+        # Mental-health records: only the app's own user may read the file.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         conn = duckdb.connect(str(path))
     except duckdb.IOException as error:
@@ -39,6 +42,8 @@ def connect(path):
                 f"process may open it at a time; stop the other one first. ({error})"
             ) from error
         raise
+    if new_file:
+        path.chmod(0o600)
     migrate(conn)
     lock_down(conn)
     return conn
@@ -125,13 +130,48 @@ def write(cur, work):
 
     Returns what `work` returns. Raises WriteConflict when every attempt conflicted.
     """
+    last_conflict = None
     for attempt in range(WRITE_ATTEMPTS):
         try:
             with transaction(cur):
                 result = work(cur)
-        except duckdb.TransactionException:
+        except duckdb.TransactionException as conflict:
+            last_conflict = conflict
             time.sleep(0.01 * 2 ** attempt)
             continue
         _bump_data_version()
         return result
-    raise WriteConflict("The change could not be saved because of concurrent changes. Please try again.")
+    raise WriteConflict(
+        "The change could not be saved because of concurrent changes. Please try again.") from last_conflict
+
+
+# Client entries that carry a submission id (one per form showing), unique per client.
+_ONCE_TABLES = {"homework_logs", "mood_logs", "questionnaires"}
+
+
+def write_once(cur, table, client_id, submission_id, work):
+    """Like `write`, for a client's new entry in `table`: returns the new entry's id, but a
+    repeated `submission_id` (a double click, a resent form) writes nothing and returns the
+    id of the entry it first made. A unique index settles two submissions racing each other.
+    """
+    if table not in _ONCE_TABLES:
+        raise ValueError(f"not a client entry table: {table}")
+    # `table` is one of the constants above, never user text.
+    existing_sql = f"SELECT id FROM {table} WHERE client_id = ? AND submission_id = ?"
+
+    def insert_unless_seen(cur):
+        if submission_id:
+            existing = cur.execute(existing_sql, [client_id, submission_id]).fetchone()
+            if existing:
+                return existing[0]
+        return work(cur)
+
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            return write(cur, insert_unless_seen)
+        except duckdb.ConstraintException:
+            if not submission_id or attempt == WRITE_ATTEMPTS - 1:
+                raise
+            # The same submission is being stored by another request that has not committed
+            # yet: wait for it, then return its entry.
+            time.sleep(0.01 * 2 ** attempt)

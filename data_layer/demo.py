@@ -72,6 +72,10 @@ SHARE_PAUSED = 0.12          # clients with a holiday or illness pause
 ATTENDANCE = 0.85            # therapy sessions attended
 STAGGER_DAYS = 42            # episodes start over the first six weeks of the history
 RISK_CLIENTS = {1: 1, 2: 2}  # client index (client02, client03) -> PHQ-9 item 9 at the last PHQ-9
+# client01 is the documented demo login, so it shows the product at its best: an engaged
+# client (compliance about 0.87), never paused, with homework logged in the current week.
+SHOWCASE_PROPENSITY = 0.92
+SECONDS_PER_DAY = 24 * 3600
 
 # (category, title, instructions, times per week or None for "once", typical minutes)
 HOMEWORK_CATALOGUE = [
@@ -148,19 +152,32 @@ SURNAMES = ["Rivera", "Okafor", "Chen", "Patel", "Novak", "Müller", "Kowalski",
 
 @dataclass(frozen=True)
 class Calendar:
-    """ISO-week grid of the history: day 0 is the Monday of the first week, the last day is today."""
+    """ISO-week grid of the history: day 0 is the Monday of the first week, the last day is today.
+
+    `seconds_today` is how much of today has passed when the clinic is built (86,400 for
+    a `today` in the past): no timestamp may be later than that moment.
+    """
 
     first_day: date
     n_days: int
     n_weeks: int
+    seconds_today: int = SECONDS_PER_DAY
 
     def dates(self, day_index):
         """Day indices -> datetime64 dates."""
         return np.datetime64(self.first_day, "D") + np.asarray(day_index, dtype="int64")
 
     def timestamps(self, day_index, seconds):
-        """Day indices plus seconds into the day -> datetime64[s] timestamps."""
-        return self.dates(day_index).astype("datetime64[s]") + np.asarray(seconds, dtype="int64")
+        """Day indices plus seconds into the day -> datetime64[s] timestamps, none after the build.
+
+        Today's rows are squeezed into the part of today that has passed (seconds scaled by
+        seconds_today / 86,400), so they keep their order and never lie in the future.
+        """
+        day_index = np.asarray(day_index, dtype="int64")
+        seconds = np.broadcast_to(np.asarray(seconds, dtype="int64"), day_index.shape)
+        seconds = np.where(day_index == self.n_days - 1,
+                           seconds * self.seconds_today // SECONDS_PER_DAY, seconds)
+        return self.dates(day_index).astype("datetime64[s]") + seconds
 
 
 @dataclass(frozen=True)
@@ -174,15 +191,22 @@ class Clinic:
 
 
 def build_clinic(*, seed=DEFAULT_SEED, n_clients=60, n_therapists=4, n_supervisors=1,
-                 weeks=16, today=None):
-    """Return {table name: DataFrame} for a whole demo clinic, deterministic for (seed, today).
+                 weeks=16, today=None, now=None):
+    """Return {table name: DataFrame} for a whole demo clinic, deterministic for (seed, today, now).
 
-    History: `weeks` ISO weeks ending today (the current week is partial); nothing is
-    dated after today. Columns are named as in the schema; ids start at 1 in each table.
+    History: `weeks` ISO weeks ending `today` (the current week is partial). `now` is the
+    moment of the build (default datetime.now(); `today` defaults to its date): nothing is
+    dated after today and no timestamp is later than now (or than the end of a `today` in
+    the past). For a `today` in the past the result does not depend on the clock at all.
+    Columns are named as in the schema; ids start at 1 in each table.
     """
     if n_clients < 1 or n_therapists < 1 or n_supervisors < 1 or weeks < 1:
         raise ValueError("A demo clinic needs at least one client, therapist, supervisor and week.")
-    calendar = _calendar(today or date.today(), weeks)
+    now = now or datetime.now()
+    today = today or now.date()
+    if today > now.date():
+        raise ValueError(f"The history cannot end after now ({today} is later than {now:%Y-%m-%d}).")
+    calendar = _calendar(today, weeks, now)
     rng = _streams(seed, ["names", "clients", "assignments", "engagement", "homework",
                           "latent", "questionnaires", "mood", "sessions"])
     clinic = _people(n_clients, n_therapists, n_supervisors)
@@ -269,9 +293,12 @@ def main(argv=None):
 
 # ---------------------------------------------------------------- set-up
 
-def _calendar(today, weeks):
+def _calendar(today, weeks, now):
     first_day = today - timedelta(days=today.weekday(), weeks=weeks - 1)
-    return Calendar(first_day=first_day, n_days=(today - first_day).days + 1, n_weeks=weeks)
+    passed = (SECONDS_PER_DAY if now.date() > today
+              else int((now - datetime.combine(today, time())).total_seconds()))
+    return Calendar(first_day=first_day, n_days=(today - first_day).days + 1, n_weeks=weeks,
+                    seconds_today=passed)
 
 
 def _streams(seed, names):
@@ -300,6 +327,7 @@ def _client_parameters(rng, n, calendar):
     fortnightly[:3] = False  # client01 and the two risk clients answer weekly
     # Engagement from near 0 to near 1, independent of severity (severity must not drive homework).
     propensity = rng.uniform(0.03, 0.97, n)
+    propensity[0] = SHOWCASE_PROPENSITY
     # Latent PHQ-9 and GAD-7 at the start and the natural endpoint each drifts to.
     phq_start = np.clip(rng.normal(*PHQ9_START, n), 7, 26)
     phq_end = np.clip(phq_start + rng.normal(*PHQ9_NATURAL_CHANGE, n), 0, 27)
@@ -315,6 +343,7 @@ def _client_parameters(rng, n, calendar):
     pause_reason = rng.integers(len(PAUSE_REASONS), size=n)
     pause_start = start + np.floor(pause_position * (last_day - start - pause_days)).astype(np.int64)
     paused &= pause_start > start
+    paused[0] = False  # client01 has no break
     return {
         "start": start,
         "start_week": start // 7,
@@ -444,6 +473,11 @@ def _homework_logs(rng, assignments, clients, target, calendar):
     attempts = np.floor(wanted_credit / mean_credit + rng.random(n_rows)).astype(np.int64)
     attempts = np.minimum(attempts, n_open)
     attempts = np.where(assignments["once"][weeks["assignment"]], np.minimum(attempts, 1), attempts)
+    # client01 has something logged in the current week as soon as the week has an open day.
+    showcase = np.flatnonzero((weeks["client"] == 0) & (weeks["week"] == calendar.n_weeks - 1)
+                              & (n_open > 0) & ~assignments["once"][weeks["assignment"]])
+    if len(showcase) and attempts[showcase].sum() == 0:
+        attempts[showcase[0]] = 1
 
     # Rank the open days of each row at random; the first `attempts` of them get an attempt.
     keys = np.where(weeks["open"], rng.random((n_rows, 7)), 2.0)

@@ -77,13 +77,6 @@ def log_homework(cur, principal, *, assignment_id, log_date, status, minutes=Non
     validation.raise_if_any(errors)
 
     def insert(cur):
-        if submission_id:
-            existing = cur.execute(
-                "SELECT id FROM homework_logs WHERE client_id = ? AND submission_id = ?",
-                [principal.user_id, submission_id],
-            ).fetchone()
-            if existing:
-                return existing[0]
         (log_id,) = cur.execute(
             """INSERT INTO homework_logs (assignment_id, client_id, log_date, status, minutes,
                                           helpfulness, difficulty, note, submission_id)
@@ -95,7 +88,7 @@ def log_homework(cur, principal, *, assignment_id, log_date, status, minutes=Non
                            record_kind="homework_log", record_id=log_id)
         return log_id
 
-    return db.write(cur, insert)
+    return db.write_once(cur, "homework_logs", principal.user_id, submission_id, insert)
 
 
 @allowed_roles("client", "therapist")

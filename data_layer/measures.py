@@ -50,13 +50,6 @@ def submit_questionnaire(cur, principal, *, instrument, answers, difficulty=None
     items = answers + [None] * (9 - len(answers))
 
     def insert(cur):
-        if submission_id:
-            existing = cur.execute(
-                "SELECT id FROM questionnaires WHERE client_id = ? AND submission_id = ?",
-                [principal.user_id, submission_id],
-            ).fetchone()
-            if existing:
-                return existing[0]
         (questionnaire_id,) = cur.execute(
             """INSERT INTO questionnaires (client_id, instrument, taken_on, item_1, item_2, item_3,
                    item_4, item_5, item_6, item_7, item_8, item_9, difficulty, total, submission_id)
@@ -77,7 +70,7 @@ def submit_questionnaire(cur, principal, *, instrument, answers, difficulty=None
                                record_kind="risk_flag", record_id=flag_id)
         return questionnaire_id
 
-    questionnaire_id = db.write(cur, insert)
+    questionnaire_id = db.write_once(cur, "questionnaires", principal.user_id, submission_id, insert)
     return QuestionnaireResult(questionnaire_id, instrument, total,
                                instruments.band(instrument, total), risk)
 

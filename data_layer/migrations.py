@@ -180,6 +180,22 @@ CREATE TABLE clinic_settings (
 INSERT INTO clinic_settings (demo) VALUES (false);
 """
 
+# Supervisors see clients as pseudonyms: a keyed hash with this clinic's own random secret.
+PSEUDONYM_SECRET = """
+ALTER TABLE clinic_settings ADD COLUMN pseudonym_secret VARCHAR;
+UPDATE clinic_settings
+SET pseudonym_secret = sha256(CAST(gen_random_uuid() AS VARCHAR) || CAST(gen_random_uuid() AS VARCHAR));
+"""
+
+# A client's submission id (one per form showing) is stored once, even when two requests race.
+UNIQUE_SUBMISSIONS = """
+CREATE UNIQUE INDEX homework_logs_submission ON homework_logs (client_id, submission_id);
+CREATE UNIQUE INDEX mood_logs_submission ON mood_logs (client_id, submission_id);
+CREATE UNIQUE INDEX questionnaires_submission ON questionnaires (client_id, submission_id);
+"""
+
 MIGRATIONS = [
     ("001_initial_schema", INITIAL_SCHEMA),
+    ("002_pseudonym_secret", PSEUDONYM_SECRET),
+    ("003_unique_submissions", UNIQUE_SUBMISSIONS),
 ]

@@ -28,11 +28,6 @@ def log_mood(cur, principal, *, log_date, mood, anxiety=None, note=None, submiss
     validation.raise_if_any(errors | _check_mood(mood, anxiety, note))
 
     def insert(cur):
-        if submission_id:
-            existing = cur.execute("SELECT id FROM mood_logs WHERE client_id = ? AND submission_id = ?",
-                                   [principal.user_id, submission_id]).fetchone()
-            if existing:
-                return existing[0]
         (log_id,) = cur.execute(
             """INSERT INTO mood_logs (client_id, log_date, mood, anxiety, note, submission_id)
                VALUES (?, ?, ?, ?, ?, ?) RETURNING id""",
@@ -42,7 +37,7 @@ def log_mood(cur, principal, *, log_date, mood, anxiety=None, note=None, submiss
                            record_kind="mood_log", record_id=log_id)
         return log_id
 
-    return db.write(cur, insert)
+    return db.write_once(cur, "mood_logs", principal.user_id, submission_id, insert)
 
 
 @allowed_roles("client")

@@ -1,5 +1,6 @@
 """Input checks shared by the data-layer modules, and the error that names the bad fields."""
 import re
+from numbers import Real
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_BYTES = 72  # bcrypt reads no further than this
@@ -23,7 +24,7 @@ def raise_if_any(errors):
 
 def check_username(username):
     """Return an error message for a bad username, or None."""
-    if not USERNAME_PATTERN.match(username or ""):
+    if not USERNAME_PATTERN.fullmatch(username or ""):
         return ("Use 3 to 40 characters: lower-case letters, digits, dots, dashes or "
                 "underscores, starting with a letter or digit.")
     return None
@@ -74,8 +75,11 @@ def check_whole_number(value, low, high, what):
     """Return an error unless `value` is None or a whole number from low to high."""
     if value is None:
         return None
-    if isinstance(value, bool) or not float(value).is_integer() or not low <= value <= high:
-        return f"{what} is a whole number from {low} to {high}."
+    message = f"{what} is a whole number from {low} to {high}."
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return message
+    if not low <= value <= high or value != int(value):
+        return message
     return None
 
 

@@ -3,10 +3,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
+from streamlit import config
 
 from data_layer import db
 from data_layer.access import Principal
 from data_layer.users import hash_password
+
+# Tests see the app's real error messages (production hides them: showErrorDetails = "none").
+config.set_option("client.showErrorDetails", "full")
 
 PASSWORD = "correct-horse-battery"
 # bcrypt is slow on purpose: hash once for every test user.

@@ -149,3 +149,26 @@ def test_a_break_is_stored_and_a_bad_one_explained(cur, world):
     assert "on or after the start" in raised.value.errors["ends_on"]
     periods = paused.list_paused_periods(cur, world.therapist_a, client_id=world.client_a.user_id)
     assert list(periods["reason"]) == ["Holiday"]
+
+
+def test_two_racing_submissions_of_one_form_store_one_entry(conn, world):
+    import threading
+
+    for attempt in range(10):
+        token = f"race-{attempt}"
+        barrier = threading.Barrier(2)
+        ids = []
+
+        def submit():
+            cursor = conn.cursor()
+            barrier.wait()
+            ids.append(mood.log_mood(cursor, world.client_a, log_date=TODAY, mood=4, submission_id=token))
+
+        threads = [threading.Thread(target=submit) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        stored = conn.execute("SELECT id FROM mood_logs WHERE submission_id = ?", [token]).fetchall()
+        assert len(stored) == 1
+        assert ids == [stored[0][0]] * 2

@@ -1,5 +1,5 @@
 """The demo clinic: deterministic, loads into a real database, and carries its built-in effect."""
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import bcrypt
 import numpy as np
@@ -8,10 +8,13 @@ import pytest
 from scipy import stats
 
 from clinical.homework import CATEGORIES, CREDIT
-from data_layer import db, demo
+from data_layer import db, demo, homework, metrics
+from data_layer.access import Principal
 
-# A fixed day, so that the tests do not depend on when they run.
+# A fixed day and moment of the build (a Thursday morning), so that the tests do not
+# depend on when they run.
 TODAY = date(2026, 11, 26)
+NOW = datetime(2026, 11, 26, 9, 30)
 
 # Columns holding a date or a timestamp, per table: none may be after today.
 DATED_COLUMNS = {
@@ -26,21 +29,33 @@ DATED_COLUMNS = {
     "therapy_sessions": ["session_date", "created_at"],
     "risk_flags": ["raised_at"],
 }
+TIMESTAMP_COLUMNS = {
+    "users": ["sessions_valid_after", "created_at", "locked_until"],
+    "assignments": ["created_at"],
+    "homework_logs": ["created_at"],
+    "paused_periods": ["created_at"],
+    "mood_logs": ["created_at"],
+    "questionnaires": ["created_at"],
+    "therapy_sessions": ["created_at"],
+    "risk_flags": ["raised_at"],
+}
 
 
 @pytest.fixture(scope="module")
 def frames():
-    return demo.build_clinic(today=TODAY)
+    return demo.build_clinic(today=TODAY, now=NOW)
 
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
-    """The default demo database (history ending on the real today) and the frames it holds."""
+    """The default demo database (history ending on the real today), the frames it holds,
+    its path and a moment just after it was built."""
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     expected_frames = demo.build_clinic()
     demo.create_demo_database(path)
+    built_by = datetime.now()
     conn = db.connect(path)
-    yield conn.cursor(), expected_frames, path
+    yield conn.cursor(), expected_frames, path, built_by
     conn.close()
 
 
@@ -51,14 +66,14 @@ def scalar(cur, sql, params=()):
 # ---------------------------------------------------------------- determinism and shape
 
 def test_same_seed_and_day_give_the_same_clinic(frames):
-    again = demo.build_clinic(today=TODAY)
+    again = demo.build_clinic(today=TODAY, now=NOW)
     assert list(again) == list(demo.TABLES)
     for table in demo.TABLES:
         pd.testing.assert_frame_equal(frames[table], again[table], obj=table)
 
 
 def test_another_seed_gives_another_clinic(frames):
-    other = demo.build_clinic(seed=demo.DEFAULT_SEED + 1, today=TODAY)
+    other = demo.build_clinic(seed=demo.DEFAULT_SEED + 1, today=TODAY, now=NOW)
     for table in ("homework_logs", "mood_logs", "questionnaires", "assignments"):
         assert not frames[table].equals(other[table]), table
 
@@ -79,7 +94,7 @@ def test_frames_have_the_schema_columns_and_ids_from_one(frames):
 
 
 def test_clinic_scales_with_its_arguments():
-    frames = demo.build_clinic(n_clients=120, n_therapists=6, n_supervisors=2, weeks=8, today=TODAY)
+    frames = demo.build_clinic(n_clients=120, n_therapists=6, n_supervisors=2, weeks=8, today=TODAY, now=NOW)
     users = frames["users"]
     assert users["role"].value_counts().to_dict() == {"client": 120, "therapist": 6, "supervisor": 2, "admin": 1}
     assert {"supervisor", "supervisor2", "client001", "client120"} <= set(users["username"])
@@ -91,14 +106,14 @@ def test_clinic_scales_with_its_arguments():
 # ---------------------------------------------------------------- the loaded database
 
 def test_loaded_database_holds_every_frame(loaded):
-    cur, frames, _ = loaded
+    cur, frames, *_ = loaded
     for table, frame in frames.items():
         assert scalar(cur, f"SELECT count(*) FROM {table}") == len(frame), table
     assert scalar(cur, "SELECT demo FROM clinic_settings") is True
 
 
 def test_documented_logins_exist_with_their_roles_and_password(loaded):
-    cur, _, _ = loaded
+    cur, *_ = loaded
     for role, username in demo.DEMO_LOGINS:
         found_role, password_hash, active = cur.execute(
             "SELECT role, password_hash, active FROM users WHERE username = ?", [username]).fetchone()
@@ -108,24 +123,36 @@ def test_documented_logins_exist_with_their_roles_and_password(loaded):
 
 
 def test_every_client_has_a_current_therapist(loaded):
-    cur, _, _ = loaded
+    cur, *_ = loaded
     assert scalar(cur, """
         SELECT count(*) FROM users u WHERE u.role = 'client' AND NOT EXISTS (
             SELECT 1 FROM caseload c JOIN users t ON t.id = c.therapist_id AND t.role = 'therapist'
             WHERE c.client_id = u.id AND c.ended_on IS NULL)""") == 0
 
 
-def test_client01_has_at_least_two_assignments_active_today(loaded):
-    cur, _, _ = loaded
-    active = scalar(cur, """
-        SELECT count(*) FROM assignments a JOIN users u ON u.id = a.client_id
-        WHERE u.username = 'client01' AND a.starts_on <= current_date
-          AND coalesce(a.ends_on, a.due_on, DATE '9999-12-31') >= current_date""")
-    assert active >= 2
+def test_client01_shows_an_engaged_client_today(loaded):
+    """The documented client login, seen through the app's own queries on the real today."""
+    cur, *_ = loaded
+    client01 = cur.execute("SELECT id, display_name FROM users WHERE username = 'client01'").fetchone()
+    me = Principal(user_id=client01[0], role="client", display_name=client01[1])
+    today = date.today()
+    (started_on,) = cur.execute("SELECT started_on FROM caseload WHERE client_id = ?", [me.user_id]).fetchone()
+
+    active = homework.list_active_assignments(cur, me, client_id=me.user_id)
+    assert (active["schedule"] == "weekly").sum() >= 2
+    assert scalar(cur, "SELECT count(*) FROM paused_periods WHERE client_id = ?", [me.user_id]) == 0
+
+    weeks = metrics.weekly_compliance(cur, me, client_id=me.user_id, window_start=started_on, window_end=today)
+    assert 0.8 <= weeks["credit"].sum() / weeks["expected"].sum() <= 0.9
+    assert (weeks["credit"] > 0).mean() >= 0.8  # homework logged in most weeks
+    if today.weekday() > 0:  # on a Monday the new week may still be empty
+        assert active["done_this_week"].sum() > 0
+    mood_days = scalar(cur, "SELECT count(DISTINCT log_date) FROM mood_logs WHERE client_id = ?", [me.user_id])
+    assert mood_days >= 0.75 * ((today - started_on).days + 1)
 
 
 def test_exactly_the_two_risk_clients_have_item_9_and_a_flag_for_their_therapist(loaded):
-    cur, _, _ = loaded
+    cur, *_ = loaded
     rows = cur.execute("""
         SELECT u.username, q.item_9, q.taken_on, f.therapist_id = c.therapist_id, f.item_9_answer
         FROM questionnaires q
@@ -145,14 +172,63 @@ def test_exactly_the_two_risk_clients_have_item_9_and_a_flag_for_their_therapist
     assert {therapist for (therapist,) in cur.execute("SELECT therapist_id FROM risk_flags").fetchall()} == {therapist1}
 
 
+def test_client01_is_engaged_on_the_fixed_day(frames):
+    users = frames["users"]
+    client01 = int(users.loc[users["username"] == "client01", "id"].iloc[0])
+    assert 0.8 <= episode_compliance(frames, TODAY)[client01] <= 0.9
+    logs = frames["homework_logs"].query("client_id == @client01")
+    assert monday(logs["log_date"]).nunique() >= 0.8 * 16
+    assert (logs["log_date"] >= monday(pd.Series([pd.Timestamp(TODAY)]))[0]).any()
+    mood = frames["mood_logs"].query("client_id == @client01")
+    assert mood["log_date"].nunique() >= 0.75 * (pd.Timestamp(TODAY) - mood["log_date"].min()).days
+    assert not (frames["paused_periods"]["client_id"] == client01).any()
+
+
+def test_no_timestamp_is_later_than_the_build(frames):
+    for table, columns in TIMESTAMP_COLUMNS.items():
+        for column in columns:
+            latest = frames[table][column].max()
+            assert pd.isna(latest) or latest <= pd.Timestamp(NOW), f"{table}.{column}"
+    # Today's entries exist, in the part of today that had passed by NOW.
+    for table in ("homework_logs", "mood_logs", "questionnaires"):
+        frame = frames[table]
+        day = frame["taken_on" if table == "questionnaires" else "log_date"]
+        made_today = frame.loc[day == pd.Timestamp(TODAY), "created_at"]
+        assert len(made_today) > 0, table
+        assert made_today.between(pd.Timestamp(TODAY), pd.Timestamp(NOW)).all(), table
+
+
+def test_no_timestamp_in_the_database_is_later_than_its_build(loaded):
+    cur, _, _, built_by = loaded
+    for table, columns in TIMESTAMP_COLUMNS.items():
+        for column in columns:
+            latest = scalar(cur, f"SELECT max({column}) FROM {table}")
+            assert latest is None or latest <= built_by, f"{table}.{column}: {latest} after {built_by}"
+
+
+def test_a_history_ending_in_the_past_does_not_depend_on_the_clock():
+    past = TODAY - timedelta(days=40)
+    fixed = demo.build_clinic(n_clients=12, weeks=4, today=past, now=NOW)
+    clocked = demo.build_clinic(n_clients=12, weeks=4, today=past)
+    for table in demo.TABLES:
+        pd.testing.assert_frame_equal(fixed[table], clocked[table], obj=table)
+    # The whole of that day had passed: its entries keep their evening times.
+    assert fixed["mood_logs"]["created_at"].max() > pd.Timestamp(past) + pd.Timedelta(hours=18)
+
+
+def test_the_history_cannot_end_after_now():
+    with pytest.raises(ValueError, match="cannot end after now"):
+        demo.build_clinic(today=TODAY + timedelta(days=1), now=NOW)
+
+
 def test_every_category_appears(loaded):
-    cur, _, _ = loaded
+    cur, *_ = loaded
     found = {category for (category,) in cur.execute("SELECT DISTINCT category FROM assignments").fetchall()}
     assert found == set(CATEGORIES)
 
 
 def test_nothing_is_dated_after_today(loaded):
-    cur, _, _ = loaded
+    cur, *_ = loaded
     for table, columns in DATED_COLUMNS.items():
         for column in columns:
             assert scalar(cur, f"SELECT count(*) FROM {table} WHERE CAST({column} AS DATE) > current_date") == 0, \
@@ -160,7 +236,7 @@ def test_nothing_is_dated_after_today(loaded):
 
 
 def test_homework_is_logged_only_on_open_days(loaded):
-    cur, _, _ = loaded
+    cur, *_ = loaded
     assert scalar(cur, """
         SELECT count(*) FROM homework_logs h JOIN assignments a ON a.id = h.assignment_id
         WHERE h.client_id <> a.client_id OR h.log_date < a.starts_on
@@ -170,7 +246,7 @@ def test_homework_is_logged_only_on_open_days(loaded):
 
 
 def test_inserts_with_default_ids_follow_the_loaded_rows(loaded):
-    cur, frames, _ = loaded
+    cur, frames, *_ = loaded
     client = scalar(cur, "SELECT id FROM users WHERE username = 'client01'")
     (new_id,) = cur.execute("INSERT INTO mood_logs (client_id, log_date, mood) VALUES (?, current_date, 5) "
                             "RETURNING id", [client]).fetchone()
@@ -180,7 +256,7 @@ def test_inserts_with_default_ids_follow_the_loaded_rows(loaded):
 
 
 def test_an_existing_file_is_never_overwritten(loaded):
-    _, _, path = loaded
+    _, _, path, _ = loaded
     with pytest.raises(FileExistsError, match="already exists"):
         demo.create_demo_database(path)
 

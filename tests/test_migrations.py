@@ -1,6 +1,6 @@
 from data_layer import db
 
-EXPECTED = ["001_initial_schema"]
+EXPECTED = ["001_initial_schema", "002_pseudonym_secret", "003_unique_submissions"]
 
 
 def test_fresh_database_gets_exactly_the_expected_migrations(tmp_path):

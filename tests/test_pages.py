@@ -16,7 +16,7 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 HOME = {
     "client": ("client_a", "Today", "pages/client_today.py"),
     "therapist": ("therapist_a", "Caseload", "pages/therapist_caseload.py"),
-    "supervisor": ("supervisor_a", "Therapists", "pages/supervisor_therapists.py"),
+    "supervisor": ("supervisor_a", "Cohort", "pages/supervisor_cohort.py"),
     "admin": ("admin", "Accounts", "pages/admin_accounts.py"),
 }
 
@@ -86,8 +86,9 @@ def test_therapist_home_lists_their_caseload_only(app):
     assert list(table["Client"]) == ["Alice Client"]
 
 
-def test_supervisor_home_counts_clients_per_therapist(app):
+def test_supervisor_therapists_page_counts_clients_per_therapist(app):
     logged_in(app, "supervisor_a")
+    open_page(app, "pages/supervisor_therapists.py")
     table = app.dataframe[0].value
     assert dict(zip(table["therapist"], table["active_clients"])) == {"Tom Therapist": 1}
 

@@ -120,3 +120,76 @@ def timeline_figure(daily, weeks, questionnaires, sessions, risk_flags):
     figure.update_layout(height=620, margin={"l": 40, "r": 10, "t": 40, "b": 30}, plot_bgcolor="white",
                          legend={"orientation": "h", "y": -0.08}, barmode="overlay", hovermode="x")
     return figure
+
+
+def association_figure(points, association, measure_label, colour_label):
+    """Each client's compliance (x, %) against their change (y), with the OLS line when shown.
+
+    `points`: compliance (0-1), change, client, colour (severity at start, or NaN).
+    """
+    figure = go.Figure()
+    figure.add_scatter(
+        x=points["compliance"] * 100, y=points["change"], mode="markers", name="Clients",
+        text=points["client"], customdata=points[["colour"]],
+        marker={"size": 9, "color": points["colour"], "colorscale": "Sunsetdark", "showscale": True,
+                "colorbar": {"title": {"text": colour_label, "side": "right"}, "thickness": 12}},
+        hovertemplate="%{text}<br>Compliance %{x:.0f}%<br>Change %{y:+.1f}<extra></extra>",
+    )
+    if association.slope is not None:
+        xs = [0, 100]
+        figure.add_scatter(x=xs, y=[association.intercept + association.slope * x / 100 for x in xs],
+                           mode="lines", name="OLS line", line={"color": "#333333", "dash": "dash"})
+    figure.add_hline(y=0, line_color="#bbbbbb")
+    figure.update_layout(showlegend=False)
+    _layout(figure, f"Homework compliance and {measure_label}", f"Change in {measure_label}")
+    figure.update_xaxes(title="Homework compliance over the episode (%)", range=[-3, 103])
+    return figure
+
+
+def dose_response_figure(groups, measure_label):
+    """Mean change per compliance quartile with its 95% CI, labelled with n and outcome rates."""
+    labels = [f"Q{row.quartile}: {row.compliance_min:.0%}–{row.compliance_max:.0%}" for row in groups.itertuples()]
+    figure = go.Figure()
+    figure.add_bar(
+        x=labels, y=groups["mean_change"], marker_color=CALM["bar"],
+        error_y={"type": "data", "symmetric": False,
+                 "array": groups["change_ci_high"] - groups["mean_change"],
+                 "arrayminus": groups["mean_change"] - groups["change_ci_low"]},
+        text=[f"n={row.n}" for row in groups.itertuples()], textposition="outside",
+        hovertemplate="%{x}<br>Mean change %{y:+.1f}<extra></extra>",
+    )
+    figure.add_hline(y=0, line_color="#bbbbbb")
+    _layout(figure, f"Mean change in {measure_label} by compliance quartile (95% CI)",
+            f"Change in {measure_label}")
+    figure.update_yaxes(fixedrange=True, autorange=True)
+    return figure
+
+
+def lagged_figure(analysis):
+    """Both directions of the lagged analysis side by side, each coefficient with its 95% CI.
+
+    Forward: PHQ-9 points next week for a week with all the homework done against none
+    (relative to the client's own average). Reverse: percentage points of next week's
+    homework per PHQ-9 point above the client's own average.
+    """
+    panels = (("Homework first", analysis.forward, 1, "PHQ-9 points next week"),
+              ("Improvement first", analysis.reverse, 100, "homework % points next week"))
+    figure = make_subplots(rows=1, cols=2, subplot_titles=[title for title, *_ in panels],
+                           horizontal_spacing=0.12)
+    for column, (title, estimate, scale, unit) in enumerate(panels, start=1):
+        if estimate is None:
+            continue
+        colour = CALM["bar"] if estimate.supported else "#8a8a8a"
+        figure.add_scatter(
+            x=[estimate.coefficient * scale], y=[title], mode="markers", showlegend=False,
+            marker={"size": 13, "color": colour},
+            error_x={"type": "data", "symmetric": False,
+                     "array": [(estimate.ci_high - estimate.coefficient) * scale],
+                     "arrayminus": [(estimate.coefficient - estimate.ci_low) * scale]},
+            hovertemplate=f"%{{x:+.2f}} {unit}<extra></extra>", row=1, col=column,
+        )
+        figure.add_vline(x=0, line_color="#888888", row=1, col=column)
+        figure.update_xaxes(title=unit, row=1, col=column, fixedrange=True, gridcolor="#eeeeee")
+    figure.update_yaxes(showticklabels=False, fixedrange=True)
+    figure.update_layout(height=230, margin={"l": 10, "r": 10, "t": 40, "b": 40}, plot_bgcolor="white")
+    return figure

@@ -19,9 +19,13 @@ PAGES = {
             ("pages/therapist_caseload.py", "Caseload", ":material/groups:"),
             ("pages/therapist_client.py", "Client", ":material/person:"),
         ],
+        "Insights": [("pages/therapist_insights.py", "Does homework work?", ":material/insights:")],
     },
     "supervisor": {
-        "Cohort": [("pages/supervisor_therapists.py", "Therapists", ":material/monitoring:")],
+        "Cohort": [
+            ("pages/supervisor_cohort.py", "Cohort", ":material/monitoring:"),
+            ("pages/supervisor_therapists.py", "Therapists", ":material/groups:"),
+        ],
     },
     "admin": {
         "Administration": [("pages/admin_accounts.py", "Accounts", ":material/manage_accounts:")],

@@ -10,7 +10,7 @@ ROLES = {
     # username: (home page title, something only real demo data shows)
     "client01": ("Today", re.compile(r"\d+(\.5)? of \d+ this week")),
     "therapist1": ("Caseload", re.compile(r"15 current clients")),
-    "supervisor": ("Therapists", re.compile(r"Active clients")),
+    "supervisor": ("Cohort", re.compile(r"Reliable improvement")),
     "admin": ("Accounts", re.compile(r"All accounts")),
 }
 

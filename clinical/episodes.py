@@ -1,0 +1,65 @@
+"""Outcomes for many episodes at once: pairing (the rule of outcomes.pair_questionnaires,
+computed with numpy per episode), first and last pair, and the classification."""
+import numpy as np
+import pandas as pd
+
+from clinical.outcomes import PAIR_WINDOW_DAYS, classify_outcomes
+
+
+def _pairs_of_one_episode(phq_days, phq_totals, gad_days, gad_totals):
+    """Return [(day, phq9, gad7), ...] by date: closest-first greedy pairing within 7 days.
+
+    Same rule as outcomes.pair_questionnaires: candidates by gap, then pair date, then
+    the PHQ-9's and the GAD-7's date, then input order; each questionnaire used once.
+    """
+    gaps = np.abs(phq_days[:, None] - gad_days[None, :])
+    i, j = np.nonzero(gaps <= PAIR_WINDOW_DAYS)
+    if len(i) == 0:
+        return []
+    later = np.maximum(phq_days[i], gad_days[j])
+    order = np.lexsort((j, i, gad_days[j], phq_days[i], later, gaps[i, j]))
+    used_phq, used_gad, pairs = set(), set(), []
+    for k in order:
+        if i[k] in used_phq or j[k] in used_gad:
+            continue
+        used_phq.add(i[k])
+        used_gad.add(j[k])
+        pairs.append((later[k], phq_totals[i[k]], gad_totals[j[k]]))
+    pairs.sort(key=lambda pair: pair[0])
+    return pairs
+
+
+def first_and_last_pairs(questionnaires):
+    """Return per episode: pairs, phq9_first, gad7_first, phq9_last, gad7_last.
+
+    `questionnaires` has columns episode_id, instrument ("PHQ-9"/"GAD-7"), taken_on, total.
+    Episodes without any pair get pairs = 0 and NaN scores.
+    """
+    frame = questionnaires.copy()
+    frame["day"] = pd.to_datetime(frame["taken_on"]).dt.normalize().to_numpy().astype("datetime64[D]").astype(int)
+    frame = frame.sort_values(["episode_id", "day"], kind="stable")
+    rows = []
+    for episode_id, group in frame.groupby("episode_id", sort=True):
+        phq = group[group["instrument"] == "PHQ-9"]
+        gad = group[group["instrument"] == "GAD-7"]
+        pairs = _pairs_of_one_episode(phq["day"].to_numpy(), phq["total"].to_numpy(),
+                                      gad["day"].to_numpy(), gad["total"].to_numpy())
+        first, last = (pairs[0], pairs[-1]) if pairs else ((None, np.nan, np.nan),) * 2
+        rows.append((episode_id, len(pairs), first[1], first[2], last[1], last[2]))
+    return pd.DataFrame(rows, columns=["episode_id", "pairs", "phq9_first", "gad7_first",
+                                       "phq9_last", "gad7_last"])
+
+
+def classify_episodes(episodes, questionnaires):
+    """Return `episodes` (episode_id, attended_sessions, ...) with pair scores, changes and
+    the outcome classification of clinical.outcomes.classify_outcomes.
+
+    Added columns: pairs, phq9_first/last, gad7_first/last, phq9_change, gad7_change
+    (last minus first pair) and the outcome flags.
+    """
+    scores = first_and_last_pairs(questionnaires)
+    merged = episodes.merge(scores, on="episode_id", how="left")
+    merged["pairs"] = merged["pairs"].fillna(0).astype(int)
+    merged["phq9_change"] = merged["phq9_last"] - merged["phq9_first"]
+    merged["gad7_change"] = merged["gad7_last"] - merged["gad7_first"]
+    return classify_outcomes(merged)

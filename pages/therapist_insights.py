@@ -1,0 +1,39 @@
+"""The therapist's insights over their own caseload: does the homework work here?"""
+import pandas as pd
+import streamlit as st
+
+from clinical.homework import CATEGORIES
+from data_layer import cohort
+from ui.auth import require_role
+from ui.db import cursor
+from ui.exports import csv_bytes
+from ui.insights import analyses, filters, load_classified_episodes
+
+principal = require_role("therapist")
+cur = cursor()
+
+st.title("Insights")
+st.caption("Your current clients. Associations, not causes; n is always shown.")
+window_start, window_end, measure, _, _ = filters("insights")
+classified = load_classified_episodes(cur, principal, window_start, window_end)
+if classified.empty:
+    st.info("None of your current clients has an episode in this date range.")
+    st.stop()
+panel = cohort.weekly_panel(cur, principal, window_start=window_start, window_end=window_end)
+analyses(classified, panel, measure, "insights", suppress=False)
+
+st.subheader("Compliance and helpfulness by homework category", anchor=False)
+categories = cohort.category_summary(cur, principal, window_start=window_start, window_end=window_end)
+if categories.empty:
+    st.info("No homework was expected in this date range.")
+else:
+    table = pd.DataFrame({
+        "Category": categories["category"].map(CATEGORIES),
+        "Clients": categories["clients"],
+        "Compliance": [f"{value:.0%}" if pd.notna(value) else "no homework set" for value in categories["compliance"]],
+        "Mean helpfulness (1-5)": [f"{value:.1f}" if pd.notna(value) else "not rated"
+                                   for value in categories["mean_helpfulness"]],
+        "Rated logs": categories["rated_logs"],
+    })
+    st.dataframe(table, hide_index=True)
+    st.download_button("Download this table (CSV)", csv_bytes(table), file_name="categories.csv")

@@ -1,0 +1,142 @@
+"""Cohort analyses: the demo's built-in effect is recovered through the data layer, pairing at
+scale follows the reference rule, supervisors get pseudonyms and small cells are hidden."""
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from clinical.analysis import lagged_models
+from clinical.episodes import first_and_last_pairs
+from clinical.outcomes import pair_questionnaires
+from clinical.reporting import SUPPRESSED, group_outcomes
+from data_layer import cohort, db, users
+from data_layer.access import LOGIN, AccessDenied
+from data_layer.demo import create_demo_database
+from tests.conftest import add_user
+from ui.exports import csv_bytes
+from ui.insights import load_classified_episodes
+
+TODAY = date.today()
+WINDOW = {"window_start": TODAY - timedelta(days=200), "window_end": TODAY}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cohort") / "demo.duckdb"
+    create_demo_database(path)
+    connection = db.connect(path)
+    yield connection.cursor()
+    connection.close()
+
+
+def principal_of(cur, username):
+    return users.load_session_user(cur, LOGIN, username=username).principal
+
+
+def test_the_lagged_analysis_recovers_the_demo_effect_through_the_data_layer(demo):
+    panel = cohort.weekly_panel(demo, principal_of(demo, "supervisor"), **WINDOW)
+    analysis = lagged_models(panel)
+    assert analysis.status == "ok"
+    forward, reverse = analysis.forward, analysis.reverse
+    assert forward.coefficient < 0 and forward.ci_high < 0  # more homework, then lower PHQ-9
+    assert reverse.ci_low <= 0 <= reverse.ci_high or reverse.coefficient > 0  # no improvement-first support
+    assert "homework" in analysis.reading.lower()
+
+
+def test_supervisors_get_pseudonyms_that_are_stable_and_not_names(demo):
+    supervisor = principal_of(demo, "supervisor")
+    first = cohort.episode_summaries(demo, supervisor, **WINDOW)
+    again = cohort.episode_summaries(demo, supervisor, **WINDOW)
+    assert first["client"].str.fullmatch(r"C-[0-9A-F]{6}").all()
+    assert list(first["client"]) == list(again["client"])
+    names = {name for (name,) in demo.execute("SELECT display_name FROM users WHERE role = 'client'").fetchall()}
+    assert not names & set(first["client"])
+    therapist_view = cohort.episode_summaries(demo, principal_of(demo, "therapist1"), **WINDOW)
+    assert set(therapist_view["client"]) <= names
+    assert len(therapist_view) == 15
+
+
+def test_a_supervisor_cannot_filter_on_a_therapist_they_do_not_supervise(cur, world):
+    with pytest.raises(AccessDenied):
+        cohort.episode_summaries(cur, world.supervisor_a, therapist_id=world.therapist_b.user_id, **WINDOW)
+
+
+def test_classified_cohort_matches_the_reference_pairing(demo):
+    supervisor = principal_of(demo, "supervisor")
+    questionnaires = cohort.episode_questionnaires(demo, supervisor, **WINDOW)
+    fast = first_and_last_pairs(questionnaires).set_index("episode_id")
+    for episode_id, group in questionnaires.groupby("episode_id"):
+        pairs = pair_questionnaires(group[group["instrument"] == "PHQ-9"], group[group["instrument"] == "GAD-7"])
+        row = fast.loc[episode_id]
+        assert row["pairs"] == len(pairs)
+        assert (row["phq9_first"], row["gad7_last"]) == (pairs["phq9"].iloc[0], pairs["gad7"].iloc[-1])
+
+
+days = st.integers(min_value=0, max_value=40)
+
+
+@settings(max_examples=150, deadline=None)
+@given(phq=st.lists(st.tuples(days, st.integers(0, 27)), max_size=8),
+       gad=st.lists(st.tuples(days, st.integers(0, 21)), max_size=8))
+def test_fast_pairing_equals_the_reference_rule(phq, gad):
+    start = pd.Timestamp("2026-01-05")
+
+    def frame(items, instrument):
+        return pd.DataFrame({"episode_id": 1, "instrument": instrument,
+                             "taken_on": [start + pd.Timedelta(days=d) for d, _ in items],
+                             "total": [total for _, total in items]})
+
+    both = pd.concat([frame(phq, "PHQ-9"), frame(gad, "GAD-7")], ignore_index=True)
+    reference = pair_questionnaires(frame(phq, "PHQ-9"), frame(gad, "GAD-7"))
+    fast = first_and_last_pairs(both) if len(both) else pd.DataFrame({"pairs": []})
+    expected_pairs = len(reference)
+    got_pairs = int(fast["pairs"].iloc[0]) if len(fast) else 0
+    assert got_pairs == expected_pairs
+    if expected_pairs:
+        row = fast.iloc[0]
+        assert [row["phq9_first"], row["gad7_first"], row["phq9_last"], row["gad7_last"]] == [
+            reference["phq9"].iloc[0], reference["gad7"].iloc[0], reference["phq9"].iloc[-1],
+            reference["gad7"].iloc[-1]]
+
+
+@pytest.fixture
+def two_teams_under_one_supervisor(cur, world):
+    """supervisor_a: therapist_a with 4 clients, therapist_c with 6; every client finished."""
+    therapist_c = add_user(cur, "therapist_c", "Cara Therapist", "therapist")
+    cur.execute("INSERT INTO supervision (therapist_id, supervisor_id, started_on) VALUES (?, ?, ?)",
+                [therapist_c.user_id, world.supervisor_a.user_id, TODAY - timedelta(days=90)])
+    clients = [(world.client_a, world.therapist_a)]
+    clients += [(add_user(cur, f"a{n}", f"A team {n}", "client"), world.therapist_a) for n in range(3)]
+    clients += [(add_user(cur, f"c{n}", f"C team {n}", "client"), therapist_c) for n in range(6)]
+    for index, (client, therapist) in enumerate(clients):
+        if index:
+            cur.execute("INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, ?)",
+                        [client.user_id, therapist.user_id, TODAY - timedelta(days=60)])
+        for weeks_ago, phq, gad in ((8, 16, 12), (1, 6 + index % 3, 5)):
+            for instrument, total in (("PHQ-9", phq), ("GAD-7", gad)):
+                items = [min(3, max(0, total - 3 * k)) for k in range(9 if instrument == "PHQ-9" else 7)]
+                if instrument == "PHQ-9":
+                    items[8] = 0
+                    items[0] += total - sum(items)
+                items += [None] * (9 - len(items))
+                cur.execute("""INSERT INTO questionnaires (client_id, instrument, taken_on, item_1, item_2, item_3,
+                               item_4, item_5, item_6, item_7, item_8, item_9, total)
+                               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                            [client.user_id, instrument, TODAY - timedelta(weeks=weeks_ago), *items, total])
+        for weeks_ago in (7, 3):
+            cur.execute("INSERT INTO therapy_sessions (client_id, therapist_id, session_date, attended) "
+                        "VALUES (?, ?, ?, true)", [client.user_id, therapist.user_id, TODAY - timedelta(weeks=weeks_ago)])
+    return therapist_c
+
+
+def test_a_therapist_with_four_clients_shows_only_suppressed_cells(cur, world, two_teams_under_one_supervisor):
+    classified = load_classified_episodes(cur, world.supervisor_a, **WINDOW)
+    table = group_outcomes(classified, "therapist").set_index("therapist")
+    small = table.loc["Tom Therapist"]
+    assert (small == SUPPRESSED).all(), small.to_dict()
+    large = table.loc["Cara Therapist"]
+    assert large["Clients"] == "6" and large["Recovery"] == "100%"
+    assert b"<5" in csv_bytes(table.reset_index())

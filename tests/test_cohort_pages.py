@@ -1,0 +1,66 @@
+"""Insights and Cohort pages through AppTest: on the demo clinic, on an almost empty one, and
+who may open them."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data_layer.demo import create_demo_database
+from tests.test_pages import APP, app, logged_in, open_page, run_app  # noqa: F401  (the app fixture)
+
+
+@pytest.fixture(scope="module")
+def demo_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("pages") / "demo.duckdb"
+    create_demo_database(path)
+    return path
+
+
+@pytest.fixture
+def demo_app(demo_path, monkeypatch):
+    monkeypatch.setenv("HOMEWORK_DB", str(demo_path))
+    monkeypatch.setenv("HOMEWORK_LOGIN_SLEEP_SECONDS", "0")
+    return AppTest.from_function(run_app, args=(APP,), default_timeout=60)
+
+
+def test_supervisor_cohort_on_the_demo_shows_every_part(demo_app):
+    logged_in(demo_app, "supervisor")
+    assert not demo_app.exception
+    assert [title.value for title in demo_app.title] == ["Cohort"]
+    assert {metric.label for metric in demo_app.metric} >= {
+        "Active clients", "Engagement", "Median 4-week compliance", "Recovery", "Reliable improvement",
+        "Reliable deterioration", "Reliable recovery", "Finished treatment"}
+    per_therapist = demo_app.dataframe[0].value
+    assert len(per_therapist) == 4
+    shown_clients = " ".join(str(value) for frame in demo_app.dataframe for value in frame.value.to_numpy().ravel())
+    assert "client0" not in shown_clients
+    demo_app.toggle[0].set_value(True).run()
+    assert not demo_app.exception
+    reading = " ".join(markdown.value for markdown in demo_app.markdown)
+    assert "homework" in reading.lower()
+    assert len(demo_app.get("plotly_chart")) == 3  # scatter, dose-response, lagged
+
+
+def test_therapist_insights_show_their_own_clients(demo_app):
+    logged_in(demo_app, "therapist1")
+    open_page(demo_app, "pages/therapist_insights.py")
+    assert not demo_app.exception
+    # 15 clients: the points are shown, the statistics wait for 20 (CLINICAL.md).
+    assert any("15 clients: statistics are shown from 20 clients" in info.value for info in demo_app.info)
+    assert len(demo_app.get("plotly_chart")) >= 1
+
+
+def test_an_almost_empty_clinic_explains_what_is_missing(app):
+    logged_in(app, "supervisor_a")
+    assert not app.exception
+    texts = " ".join(info.value for info in app.info)
+    assert "Statistics are shown from 20 clients" in texts or "nothing to show" in texts
+    logged_in(app, "therapist_a")
+    open_page(app, "pages/therapist_insights.py")
+    assert not app.exception
+
+
+@pytest.mark.parametrize("username", ["client_a", "admin"])
+def test_clients_and_admins_cannot_open_insights_or_cohort(app, username):
+    logged_in(app, username)
+    for page in ("pages/therapist_insights.py", "pages/supervisor_cohort.py"):
+        with pytest.raises(ValueError):
+            open_page(app, page)

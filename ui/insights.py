@@ -1,0 +1,142 @@
+"""The compliance-versus-outcome analyses, shown the same way to therapists and supervisors."""
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from clinical.analysis import CAVEATS, compliance_change_association, dose_response, lagged_models
+from clinical.episodes import classify_episodes
+from clinical.homework import CATEGORIES
+from clinical.reporting import SMALL_CELL, SUPPRESSED
+from data_layer import cohort
+from ui.charts import PLOTLY_CONFIG, association_figure, dose_response_figure, lagged_figure
+from ui.exports import csv_bytes
+
+MEASURES = {
+    "PHQ-9": ("phq9_change", "PHQ-9", "lower is better"),
+    "GAD-7": ("gad7_change", "GAD-7", "lower is better"),
+    "Mood": ("mood_change", "mood", "higher is better"),
+}
+
+
+def filters(key, therapists=None):
+    """Date range, outcome measure (and, for supervisors, therapist and category) pickers.
+
+    Returns (window_start, window_end, measure, therapist_id, category).
+    """
+    today = date.today()
+    first, second = st.columns(2)
+    chosen = first.date_input("Date range", value=(today - timedelta(days=182), today), max_value=today,
+                              format="DD/MM/YYYY", key=f"{key}_range")
+    window_start, window_end = chosen if len(chosen) == 2 else (chosen[0], today)
+    measure = second.selectbox("Outcome measure", list(MEASURES), key=f"{key}_measure")
+    therapist_id = category = None
+    if therapists is not None:
+        third, fourth = st.columns(2)
+        names = dict(zip(therapists["therapist_id"], therapists["therapist"]))
+        therapist_id = third.selectbox("Therapist", [None, *names], key=f"{key}_therapist",
+                                       format_func=lambda value: "All therapists" if value is None else names[value])
+        category = fourth.selectbox("Homework category", [None, *CATEGORIES], key=f"{key}_category",
+                                    format_func=lambda value: "All categories" if value is None else CATEGORIES[value])
+    return window_start, window_end, measure, therapist_id, category
+
+
+def load_classified_episodes(cur, principal, window_start, window_end, therapist_id=None, category=None):
+    """Episodes in scope with compliance, pair scores, changes and outcome classes."""
+    episodes = cohort.episode_summaries(cur, principal, window_start=window_start, window_end=window_end,
+                                        therapist_id=therapist_id, category=category)
+    questionnaires = cohort.episode_questionnaires(cur, principal, window_start=window_start,
+                                                   window_end=window_end, therapist_id=therapist_id)
+    classified = classify_episodes(episodes, questionnaires)
+    classified["mood_change"] = classified["mood_last_week"] - classified["mood_first_week"]
+    return classified
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _lagged(panel):
+    # Keyed by the panel's content: the same data gives the same answer, whoever asks.
+    return lagged_models(panel)
+
+
+def _suppressed_quartiles(groups, suppress):
+    table = pd.DataFrame({
+        "Quartile": [f"Q{q}" for q in groups["quartile"]],
+        "Compliance": [f"{low:.0%}–{high:.0%}" for low, high in zip(groups["compliance_min"], groups["compliance_max"])],
+        "Clients": groups["n"].astype(str),
+        "Mean change (95% CI)": [f"{mean:+.1f} ({low:+.1f} to {high:+.1f})" if pd.notna(low) else f"{mean:+.1f}"
+                                 for mean, low, high in zip(groups["mean_change"], groups["change_ci_low"],
+                                                            groups["change_ci_high"])],
+        "Reliable improvement": [f"{rate:.0%} of {n}" if n else "no data"
+                                 for rate, n in zip(groups["improved_rate"], groups["improved_denominator"])],
+        "Recovery": [f"{rate:.0%} of {n}" if n else "no data"
+                     for rate, n in zip(groups["recovery_rate"], groups["recovery_eligible"])],
+    })
+    if suppress:
+        small = groups["n"] < SMALL_CELL
+        table.loc[small, table.columns[1:]] = SUPPRESSED
+        for column, denominator in (("Reliable improvement", "improved_denominator"), ("Recovery", "recovery_eligible")):
+            table.loc[groups[denominator] < SMALL_CELL, column] = SUPPRESSED
+    return table
+
+
+def analyses(classified, panel, measure, key, suppress):
+    """Scatter, dose-response and the lagged analysis, with n, thresholds and caveats."""
+    change_column, label, direction = MEASURES[measure]
+    points = pd.DataFrame({
+        "client": classified["client"], "compliance": classified["compliance"],
+        "change": classified[change_column], "colour": classified["phq9_first"],
+        "reliable_improvement": classified["reliable_improvement"].where(classified["finished"]),
+        "recovery": classified["recovery"].where(classified["finished"] & classified["case_at_start"]),
+    })
+    st.subheader("Does more homework go with more improvement?", anchor=False)
+    association = compliance_change_association(points, x="compliance", y="change")
+    st.caption(f"{label} change from the first to the last questionnaire pair ({direction})"
+               if measure != "Mood" else "Mood: mean of the last logged week minus the first (higher is better)")
+    if association.n == 0:
+        st.info("No client has both homework set and two scores in this range: nothing to show yet.")
+    else:
+        st.plotly_chart(association_figure(points.dropna(subset=["compliance", "change"]), association, label,
+                                           "PHQ-9 at start"), config=PLOTLY_CONFIG, key=f"{key}_scatter")
+        if association.rho is None:
+            st.info(association.message)
+        else:
+            tag = "Exploratory. " if association.status == "exploratory" else ""
+            st.markdown(
+                f"{tag}Spearman rho = **{association.rho:.2f}** (95% CI {association.rho_ci[0]:.2f} to "
+                f"{association.rho_ci[1]:.2f}), n = {association.n}. Each 10 points of compliance go with "
+                f"{association.slope / 10:+.2f} {label} points of change (OLS). {association.message}")
+            st.caption("Published anchors: r = .22 (Kazantzis, Deane & Ronan 2000) and r = .26, 95% CI .19-.33 "
+                       "(Mausbach et al. 2010).")
+
+    st.subheader("Dose and response", anchor=False)
+    result = dose_response(points, x="compliance", y="change")
+    if result.groups is None:
+        st.info(result.explanation)
+    else:
+        if result.explanation:
+            st.caption(result.explanation)
+        shown = result.groups[result.groups["n"] >= SMALL_CELL] if suppress else result.groups
+        if len(shown):
+            st.plotly_chart(dose_response_figure(shown, label), config=PLOTLY_CONFIG, key=f"{key}_dose")
+        table = _suppressed_quartiles(result.groups, suppress)
+        st.dataframe(table, hide_index=True)
+        st.download_button("Download this table (CSV)", csv_bytes(table), file_name="dose-response.csv",
+                           key=f"{key}_dose_csv")
+
+    st.subheader("Which comes first: homework or improvement?", anchor=False)
+    st.caption("PHQ-9 and weekly homework. Two mixed models on the weekly panel (random intercept per "
+               "client), each predictor split into the client's own average and the week's distance from it "
+               "(the question of Burns & Spangler 2000).")
+    if st.toggle("Run the lagged analysis", key=f"{key}_lagged"):
+        with st.spinner("Fitting the two mixed models..."):
+            analysis = _lagged(panel)
+        if analysis.forward is not None or analysis.reverse is not None:
+            st.plotly_chart(lagged_figure(analysis), config=PLOTLY_CONFIG, key=f"{key}_lagged_chart")
+        st.markdown(analysis.reading)
+        for note in analysis.notes:
+            st.caption(note)
+
+    with st.expander("Read before drawing conclusions"):
+        st.markdown("These are associations in this clinic's records, not causes.")
+        for caveat in CAVEATS:
+            st.markdown(f"- {caveat}")
