@@ -6,7 +6,7 @@ HOMEWORK_DB ?= data/homework.duckdb
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run test install install-test browser demo-db
+.PHONY: run test install install-test browser demo-db backup restore
 
 install: $(VENV)/.installed
 
@@ -36,3 +36,14 @@ run: demo-db
 
 test: install-test browser
 	$(PY) -m pytest
+
+# Back up the database to Parquet + manifest (stop the app first: DuckDB lets one process
+# hold the file). Restore into a NEW file; OVERWRITE=1 to replace an existing one.
+BACKUP_DIR ?= backups/$(shell date +%Y%m%d-%H%M%S)
+
+backup: install
+	$(PY) -m data_layer.backup backup "$(HOMEWORK_DB)" "$(BACKUP_DIR)"
+
+restore: install
+	@[ -n "$(FROM)" ] && [ -n "$(TO)" ] || { echo "usage: make restore FROM=backups/DIR TO=new.duckdb [OVERWRITE=1]"; exit 2; }
+	$(PY) -m data_layer.backup restore "$(FROM)" "$(TO)" $(if $(OVERWRITE),--overwrite)

@@ -14,6 +14,46 @@ def _require_role(cur, principal, user_id, role, field, action):
         raise validation.InvalidInput({field: f"Choose an active {role} account."})
 
 
+# The two kinds of link: (table, member column and role, head column and role, message when repeated).
+_LINKS = {
+    "caseload": ("client_id", "client", "therapist_id", "therapist",
+                 "This client is already in this therapist's caseload."),
+    "supervision": ("therapist_id", "therapist", "supervisor_id", "supervisor",
+                    "This supervisor already supervises this therapist."),
+}
+
+
+def _link(cur, principal, table, member_id, head_id, started_on, action):
+    """Link a member (client or therapist) to a head (therapist or supervisor) from started_on,
+    ending the member's current link of that kind the day before; return the new link's id."""
+    member_column, member_role, head_column, head_role, repeated = _LINKS[table]
+    started_on = started_on or date.today()
+    _require_role(cur, principal, member_id, member_role, member_column, action)
+    _require_role(cur, principal, head_id, head_role, head_column, action)
+
+    def insert(cur):
+        # Table and column names come from _LINKS above, never from user text.
+        current = cur.execute(
+            f"SELECT {head_column} FROM {table} l WHERE {member_column} = ? AND {current_link('l')}", [member_id]
+        ).fetchone()
+        if current and current[0] == head_id:
+            raise validation.InvalidInput({head_column: repeated})
+        cur.execute(
+            f"""UPDATE {table} l SET ended_on = greatest(started_on, CAST(? AS DATE) - 1)
+                WHERE {member_column} = ? AND {current_link('l')}""",
+            [started_on, member_id],
+        )
+        (link_id,) = cur.execute(
+            f"INSERT INTO {table} ({member_column}, {head_column}, started_on) VALUES (?, ?, ?) RETURNING id",
+            [member_id, head_id, started_on],
+        ).fetchone()
+        audit.record_event(cur, principal, action, client_id=member_id if member_role == "client" else None,
+                           record_kind=table, record_id=link_id)
+        return link_id
+
+    return db.write(cur, insert)
+
+
 @allowed_roles("admin")
 def link_client_to_therapist(cur, principal, *, client_id, therapist_id, started_on=None):
     """Start an episode of care: the client joins the therapist's caseload; return its id.
@@ -21,30 +61,7 @@ def link_client_to_therapist(cur, principal, *, client_id, therapist_id, started
     Admin only. A client has one current therapist: a current link to another therapist
     ends the day before. Raises InvalidInput when the accounts have the wrong roles.
     """
-    started_on = started_on or date.today()
-    _require_role(cur, principal, client_id, "client", "client_id", "link_client_to_therapist")
-    _require_role(cur, principal, therapist_id, "therapist", "therapist_id", "link_client_to_therapist")
-
-    def insert(cur):
-        current = cur.execute(
-            f"SELECT therapist_id FROM caseload l WHERE client_id = ? AND {current_link('l')}", [client_id]
-        ).fetchone()
-        if current and current[0] == therapist_id:
-            raise validation.InvalidInput({"therapist_id": "This client is already in this therapist's caseload."})
-        cur.execute(
-            f"""UPDATE caseload l SET ended_on = greatest(started_on, CAST(? AS DATE) - 1)
-                WHERE client_id = ? AND {current_link('l')}""",
-            [started_on, client_id],
-        )
-        (link_id,) = cur.execute(
-            "INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, ?) RETURNING id",
-            [client_id, therapist_id, started_on],
-        ).fetchone()
-        audit.record_event(cur, principal, "link_client_to_therapist", client_id=client_id,
-                           record_kind="caseload", record_id=link_id)
-        return link_id
-
-    return db.write(cur, insert)
+    return _link(cur, principal, "caseload", client_id, therapist_id, started_on, "link_client_to_therapist")
 
 
 @allowed_roles("admin")
@@ -53,30 +70,8 @@ def link_therapist_to_supervisor(cur, principal, *, therapist_id, supervisor_id,
 
     Admin only. Raises InvalidInput when the accounts have the wrong roles.
     """
-    started_on = started_on or date.today()
-    _require_role(cur, principal, therapist_id, "therapist", "therapist_id", "link_therapist_to_supervisor")
-    _require_role(cur, principal, supervisor_id, "supervisor", "supervisor_id", "link_therapist_to_supervisor")
-
-    def insert(cur):
-        current = cur.execute(
-            f"SELECT supervisor_id FROM supervision l WHERE therapist_id = ? AND {current_link('l')}", [therapist_id]
-        ).fetchone()
-        if current and current[0] == supervisor_id:
-            raise validation.InvalidInput({"supervisor_id": "This supervisor already supervises this therapist."})
-        cur.execute(
-            f"""UPDATE supervision l SET ended_on = greatest(started_on, CAST(? AS DATE) - 1)
-                WHERE therapist_id = ? AND {current_link('l')}""",
-            [started_on, therapist_id],
-        )
-        (link_id,) = cur.execute(
-            "INSERT INTO supervision (therapist_id, supervisor_id, started_on) VALUES (?, ?, ?) RETURNING id",
-            [therapist_id, supervisor_id, started_on],
-        ).fetchone()
-        audit.record_event(cur, principal, "link_therapist_to_supervisor",
-                           record_kind="supervision", record_id=link_id)
-        return link_id
-
-    return db.write(cur, insert)
+    return _link(cur, principal, "supervision", therapist_id, supervisor_id, started_on,
+                 "link_therapist_to_supervisor")
 
 
 @allowed_roles("admin")

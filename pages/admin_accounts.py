@@ -52,39 +52,38 @@ with create_tab:
             else:
                 saved("create_user", f"Created the {role} account {username.strip().lower()}.")
 
-with caseload_tab:
-    clients, therapists = account_choices("client"), account_choices("therapist")
-    with st.form(form_key("link_client")):
-        client_id = st.selectbox("Client", list(clients), format_func=clients.get)
-        client_error = st.empty()
-        therapist_id = st.selectbox("Therapist", list(therapists), format_func=therapists.get)
-        therapist_error = st.empty()
+def link_form(name, member_label, members, head_label, heads, fields, link, message):
+    """A form that links a member account to a head account; `link(member, head)` saves it.
+
+    `fields` names the two fields (member, head) as the data layer's errors name them.
+    """
+    with st.form(form_key(name)):
+        member = st.selectbox(member_label, list(members), format_func=members.get)
+        member_error = st.empty()
+        head = st.selectbox(head_label, list(heads), format_func=heads.get)
+        head_error = st.empty()
         if st.form_submit_button("Link", type="primary"):
             try:
-                caseload.link_client_to_therapist(cur, principal, client_id=client_id,
-                                                  therapist_id=therapist_id)
+                link(member, head)
             except InvalidInput as error:
-                show_field_errors(error.errors, {"client_id": client_error, "therapist_id": therapist_error})
+                show_field_errors(error.errors, dict(zip(fields, [member_error, head_error])))
             else:
-                saved("link_client", f"{clients[client_id]} is now with {therapists[therapist_id]}.")
+                saved(name, message.format(member=members[member], head=heads[head]))
+
+
+with caseload_tab:
+    link_form("link_client", "Client", account_choices("client"), "Therapist", account_choices("therapist"),
+              ("client_id", "therapist_id"),
+              lambda client, therapist: caseload.link_client_to_therapist(
+                  cur, principal, client_id=client, therapist_id=therapist),
+              "{member} is now with {head}.")
 
 with supervision_tab:
-    therapists, supervisors = account_choices("therapist"), account_choices("supervisor")
-    with st.form(form_key("link_therapist")):
-        therapist_id = st.selectbox("Therapist", list(therapists), format_func=therapists.get)
-        therapist_error = st.empty()
-        supervisor_id = st.selectbox("Supervisor", list(supervisors), format_func=supervisors.get)
-        supervisor_error = st.empty()
-        if st.form_submit_button("Link", type="primary"):
-            try:
-                caseload.link_therapist_to_supervisor(cur, principal, therapist_id=therapist_id,
-                                                      supervisor_id=supervisor_id)
-            except InvalidInput as error:
-                show_field_errors(error.errors, {"therapist_id": therapist_error,
-                                                 "supervisor_id": supervisor_error})
-            else:
-                saved("link_therapist",
-                      f"{therapists[therapist_id]} is now supervised by {supervisors[supervisor_id]}.")
+    link_form("link_therapist", "Therapist", account_choices("therapist"), "Supervisor",
+              account_choices("supervisor"), ("therapist_id", "supervisor_id"),
+              lambda therapist, supervisor: caseload.link_therapist_to_supervisor(
+                  cur, principal, therapist_id=therapist, supervisor_id=supervisor),
+              "{member} is now supervised by {head}.")
 
 with maintain_tab:
     everyone = {row.id: f"{row.display_name} ({row.username}, {row.role}"

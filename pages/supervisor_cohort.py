@@ -11,6 +11,7 @@ from clinical.outcomes import NATIONAL_REFERENCE
 from clinical.reporting import SMALL_CELL, SUPPRESSED, cohort_tiles, group_outcomes
 from data_layer import cohort
 from ui.auth import require_role
+from ui.cache import cached
 from ui.db import cursor
 from ui.exports import csv_bytes
 from ui.insights import analyses, filters, load_classified_episodes
@@ -29,7 +30,7 @@ if classified.empty:
     st.info("No episodes of care in this date range.")
     st.stop()
 today = date.today()
-recent = cohort.episode_summaries(cur, principal, window_start=today - timedelta(days=27), window_end=today,
+recent = cached(cohort.episode_summaries, cur, principal, window_start=today - timedelta(days=27), window_end=today,
                                   therapist_id=therapist_id, category=category)
 recent_compliance = recent.loc[recent["active"], "compliance"]
 
@@ -60,7 +61,7 @@ by_month = group_outcomes(classified.assign(month=pd.to_datetime(classified["ref
                           "month").rename(columns={"month": "Month of referral"})
 table_with_download("Trends by month of referral", by_month, "by-month.csv")
 
-categories = cohort.category_summary(cur, principal, window_start=window_start, window_end=window_end,
+categories = cached(cohort.category_summary, cur, principal, window_start=window_start, window_end=window_end,
                                      therapist_id=therapist_id)
 rows = []
 for row in categories.itertuples():
@@ -77,6 +78,6 @@ for row in categories.itertuples():
     })
 table_with_download("By homework category", pd.DataFrame(rows), "by-category.csv")
 
-panel = cohort.weekly_panel(cur, principal, window_start=window_start, window_end=window_end,
+panel = cached(cohort.weekly_panel, cur, principal, window_start=window_start, window_end=window_end,
                             therapist_id=therapist_id, category=category)
 analyses(classified, panel, measure, "cohort", suppress=True)

@@ -5,13 +5,14 @@ import streamlit as st
 from clinical.instruments import band
 from data_layer import metrics
 from ui.auth import require_role
+from ui.cache import cached
 from ui.db import cursor
 
 principal = require_role("therapist")
 cur = cursor()
 
 st.title("Caseload")
-summary = metrics.caseload_summary(cur, principal)
+summary = cached(metrics.caseload_summary, cur, principal)
 if summary.empty:
     st.info("No clients are in your caseload yet. An administrator links clients to you.")
     st.stop()

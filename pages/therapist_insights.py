@@ -5,6 +5,7 @@ import streamlit as st
 from clinical.homework import CATEGORIES
 from data_layer import cohort
 from ui.auth import require_role
+from ui.cache import cached
 from ui.db import cursor
 from ui.exports import csv_bytes
 from ui.insights import analyses, filters, load_classified_episodes
@@ -19,11 +20,11 @@ classified = load_classified_episodes(cur, principal, window_start, window_end)
 if classified.empty:
     st.info("None of your current clients has an episode in this date range.")
     st.stop()
-panel = cohort.weekly_panel(cur, principal, window_start=window_start, window_end=window_end)
+panel = cached(cohort.weekly_panel, cur, principal, window_start=window_start, window_end=window_end)
 analyses(classified, panel, measure, "insights", suppress=False)
 
 st.subheader("Compliance and helpfulness by homework category", anchor=False)
-categories = cohort.category_summary(cur, principal, window_start=window_start, window_end=window_end)
+categories = cached(cohort.category_summary, cur, principal, window_start=window_start, window_end=window_end)
 if categories.empty:
     st.info("No homework was expected in this date range.")
 else:

@@ -164,3 +164,17 @@ def test_logout_shows_the_login_form_and_ends_the_session(app, cur):
     assert [field.label for field in app.text_input] == ["Username", "Password"]
     after = cur.execute("SELECT sessions_valid_after FROM users WHERE username = 'client_a'").fetchone()
     assert after > before
+
+
+def test_admin_links_a_client_to_another_therapist(app, cur, world):
+    logged_in(app, "admin")
+    client_box = next(box for box in app.selectbox if box.label == "Client")
+    therapist_box = next(box for box in app.selectbox if box.label == "Therapist")
+    client_box.set_value(world.client_b.user_id)
+    therapist_box.set_value(world.therapist_a.user_id)
+    next(button for button in app.button if button.label == "Link").click().run()
+    assert not app.exception
+    assert "Foreign Client Bee (client_b) is now with Tom Therapist (therapist_a)." in [m.value for m in app.success]
+    current = cur.execute("SELECT therapist_id FROM caseload WHERE client_id = ? AND ended_on IS NULL",
+                          [world.client_b.user_id]).fetchall()
+    assert current == [(world.therapist_a.user_id,)]

@@ -82,3 +82,11 @@ def test_another_therapist_cannot_see_that_client(app, world):
     open_page(app, "pages/therapist_client.py")
     assert [title.value for title in app.title] == ["Foreign Client Bee"]
     assert "Alice Client" not in [option for box in app.selectbox for option in box.options]
+
+
+def test_the_cached_caseload_never_serves_data_older_than_the_last_write(app, cur, world):
+    logged_in(app, "therapist_a")
+    assert not any("RISK" in widget.label for widget in app.button)
+    measures.submit_questionnaire(cur, world.client_a, instrument="PHQ-9", answers=[0] * 8 + [2])
+    app.run()
+    assert any(widget.label.startswith("Alice Client: RISK") for widget in app.button)

@@ -9,6 +9,7 @@ from clinical.episodes import classify_episodes
 from clinical.homework import CATEGORIES
 from clinical.reporting import SMALL_CELL, SUPPRESSED
 from data_layer import cohort
+from ui.cache import cached
 from ui.charts import PLOTLY_CONFIG, association_figure, dose_response_figure, lagged_figure
 from ui.exports import csv_bytes
 
@@ -43,10 +44,10 @@ def filters(key, therapists=None):
 
 def load_classified_episodes(cur, principal, window_start, window_end, therapist_id=None, category=None):
     """Episodes in scope with compliance, pair scores, changes and outcome classes."""
-    episodes = cohort.episode_summaries(cur, principal, window_start=window_start, window_end=window_end,
-                                        therapist_id=therapist_id, category=category)
-    questionnaires = cohort.episode_questionnaires(cur, principal, window_start=window_start,
-                                                   window_end=window_end, therapist_id=therapist_id)
+    episodes = cached(cohort.episode_summaries, cur, principal, window_start=window_start, window_end=window_end,
+                      therapist_id=therapist_id, category=category)
+    questionnaires = cached(cohort.episode_questionnaires, cur, principal, window_start=window_start,
+                            window_end=window_end, therapist_id=therapist_id)
     classified = classify_episodes(episodes, questionnaires)
     classified["mood_change"] = classified["mood_last_week"] - classified["mood_first_week"]
     return classified

@@ -1,0 +1,28 @@
+"""Dashboard results cached by principal, arguments and the data version (DESIGN.md).
+
+The access check and the audit happen outside the cache on every call; a cached result is
+only ever served to the principal it was computed for, and never after a write.
+"""
+import importlib
+
+import streamlit as st
+
+from data_layer import access, audit, db, settings
+
+
+@st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
+def _cached_call(module, name, principal, database, data_version, arguments, _cur):
+    function = getattr(importlib.import_module(module), name)
+    return function(_cur, principal, **dict(arguments))
+
+
+def cached(function, cur, principal, **arguments):
+    """Return `function(cur, principal, **arguments)`, from the cache when nothing was written since."""
+    if principal.role not in function.allowed_roles:
+        access.deny(cur, principal, function.__name__, detail=f"role {principal.role}")
+    if "client_id" in arguments:
+        access.require_client(cur, principal, arguments["client_id"], function.__name__)
+    else:
+        audit.record_event(cur, principal, function.__name__)
+    return _cached_call(function.__module__, function.__name__, principal, str(settings.database_path()),
+                        db.data_version(), tuple(sorted(arguments.items())), _cur=cur)
