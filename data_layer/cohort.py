@@ -6,7 +6,7 @@ A supervisor never receives a client's identity: clients come back as stable pse
 """
 from data_layer.access import (allowed_roles, client_scope, current_link, deny, scope_parameters,
                                therapist_scope)
-from data_layer.metrics import _assignment_weeks_sql
+from data_layer.compliance_sql import assignment_weeks_sql
 
 # Episodes are computed per (client, therapist): a supervisor's scope covers current and
 # past episodes of their therapists; a therapist's covers their current clients only.
@@ -59,7 +59,7 @@ def _parameters(principal, window_start, window_end, therapist_id, category):
 def _cohort_ctes(principal):
     """CTEs shared by the queries below: scoped episodes inside the window, assignment-weeks."""
     return f"""
-        WITH {_assignment_weeks_sql(_cohort_clients_sql(principal))},
+        WITH {assignment_weeks_sql(_cohort_clients_sql(principal))},
         episodes AS (
             SELECT e.*, greatest(e.started_on, CAST($window_start AS DATE)) AS from_day,
                    least(coalesce(e.ended_on, current_date), CAST($window_end AS DATE), current_date) AS to_day
