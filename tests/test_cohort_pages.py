@@ -4,6 +4,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from data_layer.demo import create_demo_database
+from tests.test_cohort import two_teams_under_one_supervisor  # noqa: F401  (a fixture)
 from tests.test_pages import APP, app, logged_in, open_page, run_app  # noqa: F401  (the app fixture)
 
 
@@ -64,3 +65,12 @@ def test_clients_and_admins_cannot_open_insights_or_cohort(app, username):
     for page in ("pages/therapist_insights.py", "pages/supervisor_cohort.py"):
         with pytest.raises(ValueError):
             open_page(app, page)
+
+
+def test_supervisor_page_shows_only_their_therapists_and_hides_small_cells(app, two_teams_under_one_supervisor):
+    logged_in(app, "supervisor_a")
+    assert not app.exception
+    per_therapist = app.dataframe[0].value.set_index("Therapist")
+    assert set(per_therapist.index) == {"Tom Therapist", "Cara Therapist"}  # not team b's
+    assert (per_therapist.loc["Tom Therapist"] == "<5").all()
+    assert per_therapist.loc["Cara Therapist", "Clients"] == "6"
