@@ -1,9 +1,18 @@
-"""A fresh DuckDB file per test, and a tiny two-team clinic to test scopes against."""
+"""A fresh DuckDB file per test, a tiny two-team clinic to test scopes against, and the
+whole app under AppTest.
+
+The app runs from a small entry script in a temporary folder: with `pages/` beside the
+main script, AppTest would rerun a page on its own instead of the whole app (login,
+session checks and navigation included), which the real server never does.
+"""
+import os
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from streamlit import config
+from streamlit.testing.v1 import AppTest
 
 from data_layer import db
 from data_layer.access import Principal
@@ -115,3 +124,66 @@ def world(cur):
         paused_period_b=paused_period_b,
         risk_flag_b=risk_flag_b,
     )
+
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def run_app(app_path):
+    import runpy  # AppTest runs this function's source alone, without the module's imports
+
+    runpy.run_path(app_path, run_name="__main__")
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch, world):
+    monkeypatch.setenv("HOMEWORK_DB", str(tmp_path / "test.duckdb"))
+    monkeypatch.setenv("HOMEWORK_LOGIN_SLEEP_SECONDS", "0")
+    monkeypatch.setenv("HOMEWORK_COOKIE_KEY", "k" * 40)
+    return AppTest.from_function(run_app, args=(APP,), default_timeout=30)
+
+
+def open_page(app, page):
+    """Switch to `page` (e.g. "pages/client_today.py"), as the sidebar link would, and run."""
+    target = Path(APP).parent / page
+    return app.switch_page(os.path.relpath(target, Path(app._script_path).parent)).run()
+
+
+def logged_in(app, username):
+    """Seed the session as streamlit-authenticator leaves it after a login."""
+    app.session_state["authentication_status"] = True
+    app.session_state["username"] = username
+    app.session_state["name"] = username
+    app.session_state["roles"] = None
+    app.session_state["logout"] = None
+    return app.run()
+
+
+@pytest.fixture
+def two_teams_under_one_supervisor(cur, world):
+    """supervisor_a: therapist_a with 4 clients, therapist_c with 6; every client finished."""
+    therapist_c = add_user(cur, "therapist_c", "Cara Therapist", "therapist")
+    cur.execute("INSERT INTO supervision (therapist_id, supervisor_id, started_on) VALUES (?, ?, ?)",
+                [therapist_c.user_id, world.supervisor_a.user_id, date.today() - timedelta(days=90)])
+    clients = [(world.client_a, world.therapist_a)]
+    clients += [(add_user(cur, f"a{n}", f"A team {n}", "client"), world.therapist_a) for n in range(3)]
+    clients += [(add_user(cur, f"c{n}", f"C team {n}", "client"), therapist_c) for n in range(6)]
+    for index, (client, therapist) in enumerate(clients):
+        if index:
+            cur.execute("INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, ?)",
+                        [client.user_id, therapist.user_id, date.today() - timedelta(days=60)])
+        for weeks_ago, phq, gad in ((8, 16, 12), (1, 6 + index % 3, 5)):
+            for instrument, total in (("PHQ-9", phq), ("GAD-7", gad)):
+                items = [min(3, max(0, total - 3 * k)) for k in range(9 if instrument == "PHQ-9" else 7)]
+                if instrument == "PHQ-9":
+                    items[8] = 0
+                    items[0] += total - sum(items)
+                items += [None] * (9 - len(items))
+                cur.execute("""INSERT INTO questionnaires (client_id, instrument, taken_on, item_1, item_2, item_3,
+                               item_4, item_5, item_6, item_7, item_8, item_9, total)
+                               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                            [client.user_id, instrument, date.today() - timedelta(weeks=weeks_ago), *items, total])
+        for weeks_ago in (7, 3):
+            cur.execute("INSERT INTO therapy_sessions (client_id, therapist_id, session_date, attended) "
+                        "VALUES (?, ?, ?, true)", [client.user_id, therapist.user_id, date.today() - timedelta(weeks=weeks_ago)])
+    return therapist_c

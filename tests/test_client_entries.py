@@ -154,17 +154,14 @@ def test_a_break_is_stored_and_a_bad_one_explained(cur, world):
 def test_two_racing_submissions_of_one_form_store_one_entry(conn, world):
     import threading
 
+    def submit(barrier, token, ids):
+        cursor = conn.cursor()
+        barrier.wait()
+        ids.append(mood.log_mood(cursor, world.client_a, log_date=TODAY, mood=4, submission_id=token))
+
     for attempt in range(10):
-        token = f"race-{attempt}"
-        barrier = threading.Barrier(2)
-        ids = []
-
-        def submit():
-            cursor = conn.cursor()
-            barrier.wait()
-            ids.append(mood.log_mood(cursor, world.client_a, log_date=TODAY, mood=4, submission_id=token))
-
-        threads = [threading.Thread(target=submit) for _ in range(2)]
+        token, barrier, ids = f"race-{attempt}", threading.Barrier(2), []
+        threads = [threading.Thread(target=submit, args=(barrier, token, ids)) for _ in range(2)]
         for thread in threads:
             thread.start()
         for thread in threads:

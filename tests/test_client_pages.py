@@ -1,10 +1,8 @@
 """The client's pages through AppTest: logging, questionnaires with the crisis text, entries."""
 from datetime import date
 
-import pytest
-
 from data_layer import homework, mood
-from tests.test_pages import app, logged_in, open_page  # noqa: F401  (the app fixture)
+from tests.conftest import logged_in, open_page
 
 CLIENT_PAGES = ["pages/client_today.py", "pages/client_questionnaires.py", "pages/client_progress.py",
                 "pages/client_entries.py"]

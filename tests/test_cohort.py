@@ -2,7 +2,6 @@
 scale follows the reference rule, supervisors get pseudonyms and small cells are hidden."""
 from datetime import date, timedelta
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -15,7 +14,6 @@ from clinical.reporting import SUPPRESSED, group_outcomes
 from data_layer import cohort, db, users
 from data_layer.access import LOGIN, AccessDenied
 from data_layer.demo import create_demo_database
-from tests.conftest import add_user
 from ui.exports import csv_bytes
 from ui.insights import load_classified_episodes
 
@@ -100,36 +98,6 @@ def test_fast_pairing_equals_the_reference_rule(phq, gad):
         assert [row["phq9_first"], row["gad7_first"], row["phq9_last"], row["gad7_last"]] == [
             reference["phq9"].iloc[0], reference["gad7"].iloc[0], reference["phq9"].iloc[-1],
             reference["gad7"].iloc[-1]]
-
-
-@pytest.fixture
-def two_teams_under_one_supervisor(cur, world):
-    """supervisor_a: therapist_a with 4 clients, therapist_c with 6; every client finished."""
-    therapist_c = add_user(cur, "therapist_c", "Cara Therapist", "therapist")
-    cur.execute("INSERT INTO supervision (therapist_id, supervisor_id, started_on) VALUES (?, ?, ?)",
-                [therapist_c.user_id, world.supervisor_a.user_id, TODAY - timedelta(days=90)])
-    clients = [(world.client_a, world.therapist_a)]
-    clients += [(add_user(cur, f"a{n}", f"A team {n}", "client"), world.therapist_a) for n in range(3)]
-    clients += [(add_user(cur, f"c{n}", f"C team {n}", "client"), therapist_c) for n in range(6)]
-    for index, (client, therapist) in enumerate(clients):
-        if index:
-            cur.execute("INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, ?)",
-                        [client.user_id, therapist.user_id, TODAY - timedelta(days=60)])
-        for weeks_ago, phq, gad in ((8, 16, 12), (1, 6 + index % 3, 5)):
-            for instrument, total in (("PHQ-9", phq), ("GAD-7", gad)):
-                items = [min(3, max(0, total - 3 * k)) for k in range(9 if instrument == "PHQ-9" else 7)]
-                if instrument == "PHQ-9":
-                    items[8] = 0
-                    items[0] += total - sum(items)
-                items += [None] * (9 - len(items))
-                cur.execute("""INSERT INTO questionnaires (client_id, instrument, taken_on, item_1, item_2, item_3,
-                               item_4, item_5, item_6, item_7, item_8, item_9, total)
-                               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                            [client.user_id, instrument, TODAY - timedelta(weeks=weeks_ago), *items, total])
-        for weeks_ago in (7, 3):
-            cur.execute("INSERT INTO therapy_sessions (client_id, therapist_id, session_date, attended) "
-                        "VALUES (?, ?, ?, true)", [client.user_id, therapist.user_id, TODAY - timedelta(weeks=weeks_ago)])
-    return therapist_c
 
 
 def test_a_therapist_with_four_clients_shows_only_suppressed_cells(cur, world, two_teams_under_one_supervisor):

@@ -4,8 +4,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from data_layer.demo import create_demo_database
-from tests.test_cohort import two_teams_under_one_supervisor  # noqa: F401  (a fixture)
-from tests.test_pages import APP, app, logged_in, open_page, run_app  # noqa: F401  (the app fixture)
+from tests.conftest import APP, logged_in, open_page, run_app
 
 
 @pytest.fixture(scope="module")

@@ -1,54 +1,14 @@
-"""Each role's pages through Streamlit's AppTest, on a real database file.
-
-The app runs from a small entry script in a temporary folder: with `pages/` beside
-the main script, AppTest would rerun a page on its own instead of the whole app
-(login, session checks and navigation included), which the real server never does.
-"""
-import os
-from pathlib import Path
-
+"""Each role's pages through Streamlit's AppTest (the whole app, see the `app` fixture)."""
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, logged_in, open_page
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 HOME = {
     "client": ("client_a", "Today", "pages/client_today.py"),
     "therapist": ("therapist_a", "Caseload", "pages/therapist_caseload.py"),
     "supervisor": ("supervisor_a", "Cohort", "pages/supervisor_cohort.py"),
     "admin": ("admin", "Accounts", "pages/admin_accounts.py"),
 }
-
-
-def run_app(app_path):
-    import runpy  # AppTest runs this function's source alone, without the module's imports
-
-    runpy.run_path(app_path, run_name="__main__")
-
-
-@pytest.fixture
-def app(tmp_path, monkeypatch, world):
-    monkeypatch.setenv("HOMEWORK_DB", str(tmp_path / "test.duckdb"))
-    monkeypatch.setenv("HOMEWORK_LOGIN_SLEEP_SECONDS", "0")
-    monkeypatch.setenv("HOMEWORK_COOKIE_KEY", "k" * 40)
-    return AppTest.from_function(run_app, args=(APP,), default_timeout=30)
-
-
-def open_page(app, page):
-    """Switch to `page` (e.g. "pages/client_today.py"), as the sidebar link would, and run."""
-    target = Path(APP).parent / page
-    return app.switch_page(os.path.relpath(target, Path(app._script_path).parent)).run()
-
-
-def logged_in(app, username):
-    """Seed the session as streamlit-authenticator leaves it after a login."""
-    app.session_state["authentication_status"] = True
-    app.session_state["username"] = username
-    app.session_state["name"] = username
-    app.session_state["roles"] = None
-    app.session_state["logout"] = None
-    return app.run()
 
 
 def titles(app):
@@ -115,7 +75,7 @@ def test_login_form_logs_in_and_wrong_password_says_so(app):
 
 def test_locked_account_says_until_when(app):
     app.run()
-    for attempt in range(5):
+    for _ in range(5):
         submit_login(app, "client_a", "wrong-password")
     assert any("locked until" in error.value for error in app.error)
     submit_login(app, "client_a", PASSWORD)

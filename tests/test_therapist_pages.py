@@ -3,7 +3,7 @@ acknowledge a risk flag."""
 from datetime import date
 
 from data_layer import homework, measures
-from tests.test_pages import app, logged_in, open_page  # noqa: F401  (the app fixture)
+from tests.conftest import logged_in, open_page
 
 
 def button(app, label):

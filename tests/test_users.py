@@ -50,7 +50,7 @@ def test_wrong_password_and_unknown_user_look_the_same_and_are_audited(cur, worl
 
 
 def test_five_failures_lock_the_account_for_fifteen_minutes_even_with_the_right_password(cur, world):
-    for attempt in range(4):
+    for _ in range(4):
         assert users.verify_login(cur, LOGIN, username="client_a", password="wrong").locked_until is None
     locked = users.verify_login(cur, LOGIN, username="client_a", password="wrong")
     assert timedelta(minutes=14) < locked.locked_until - datetime.now() <= timedelta(minutes=15)
@@ -65,7 +65,7 @@ def test_the_lock_ends_by_itself(cur, world):
 
 
 def test_reset_password_lifts_the_lock_and_ends_sessions(cur, world):
-    for attempt in range(5):
+    for _ in range(5):
         users.verify_login(cur, LOGIN, username="client_a", password="wrong")
     before = users.load_session_user(cur, LOGIN, username="client_a").sessions_valid_after
     users.reset_password(cur, world.admin, user_id=world.client_a.user_id, new_password="brand-new-password")

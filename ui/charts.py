@@ -98,7 +98,7 @@ def timeline_figure(daily, weeks, questionnaires, sessions, risk_flags):
     figure.add_bar(x=paused["week_start"] + pd.Timedelta(days=3), y=[100] * len(paused), name="Paused week",
                    marker_color=CALM["paused"], opacity=0.5, width=5 * 86_400_000, row=2, col=1)
 
-    for (lowest, name), upper, shade in zip(BANDS["PHQ-9"], [b[0] for b in BANDS["PHQ-9"][1:]] + [28],
+    for (lowest, _name), upper, shade in zip(BANDS["PHQ-9"], [b[0] for b in BANDS["PHQ-9"][1:]] + [28],
                                            BAND_SHADES):
         figure.add_hrect(y0=lowest - 0.5, y1=upper - 0.5, fillcolor=shade, line_width=0, layer="below",
                          row=3, col=1)
