@@ -6,7 +6,7 @@ HOMEWORK_DB ?= data/homework.duckdb
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run test install install-test browser demo-db backup restore
+.PHONY: run test install install-test browser demo-db backup restore bench
 
 install: $(VENV)/.installed
 
@@ -36,6 +36,11 @@ run: demo-db
 
 test: install-test browser
 	$(PY) -m pytest
+
+# The large-clinic benchmark (bench/run.py): builds S, M and L clinics in a temporary folder,
+# prints one table and writes bench-results/latest.json. Takes minutes; not part of `make test`.
+bench: install
+	$(PY) -m bench.run
 
 # Back up the database to Parquet + manifest (stop the app first: DuckDB lets one process
 # hold the file). Restore into a NEW file; OVERWRITE=1 to replace an existing one.

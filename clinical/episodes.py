@@ -33,21 +33,27 @@ def first_and_last_pairs(questionnaires):
     """Return per episode: pairs, phq9_first, gad7_first, phq9_last, gad7_last.
 
     `questionnaires` has columns episode_id, instrument ("PHQ-9"/"GAD-7"), taken_on, total.
-    Episodes without any pair get pairs = 0 and NaN scores.
+    Only episodes with at least one questionnaire appear; those without a pair get
+    pairs = 0 and NaN scores.
     """
-    frame = questionnaires.copy()
-    frame["day"] = pd.to_datetime(frame["taken_on"]).dt.normalize().to_numpy().astype("datetime64[D]").astype(int)
-    frame = frame.sort_values(["episode_id", "day"], kind="stable")
+    columns = ["episode_id", "pairs", "phq9_first", "gad7_first", "phq9_last", "gad7_last"]
+    if questionnaires.empty:
+        return pd.DataFrame(columns=columns)
+    # Plain numpy arrays, sliced per episode: pandas filtering per episode is the slow part.
+    frame = questionnaires.sort_values(["episode_id", "taken_on"], kind="stable")
+    episode = frame["episode_id"].to_numpy()
+    day = pd.to_datetime(frame["taken_on"]).to_numpy().astype("datetime64[D]").astype(np.int64)
+    is_phq = (frame["instrument"] == "PHQ-9").to_numpy()
+    total = frame["total"].to_numpy(dtype=float)
+    starts = np.flatnonzero(np.r_[True, episode[1:] != episode[:-1]])
     rows = []
-    for episode_id, group in frame.groupby("episode_id", sort=True):
-        phq = group[group["instrument"] == "PHQ-9"]
-        gad = group[group["instrument"] == "GAD-7"]
-        pairs = _pairs_of_one_episode(phq["day"].to_numpy(), phq["total"].to_numpy(),
-                                      gad["day"].to_numpy(), gad["total"].to_numpy())
+    for start, stop in zip(starts, np.r_[starts[1:], len(episode)]):
+        phq, gad = is_phq[start:stop], ~is_phq[start:stop]
+        days, totals = day[start:stop], total[start:stop]
+        pairs = _pairs_of_one_episode(days[phq], totals[phq], days[gad], totals[gad])
         first, last = (pairs[0], pairs[-1]) if pairs else ((None, np.nan, np.nan),) * 2
-        rows.append((episode_id, len(pairs), first[1], first[2], last[1], last[2]))
-    return pd.DataFrame(rows, columns=["episode_id", "pairs", "phq9_first", "gad7_first",
-                                       "phq9_last", "gad7_last"])
+        rows.append((episode[start], len(pairs), first[1], first[2], last[1], last[2]))
+    return pd.DataFrame(rows, columns=columns)
 
 
 def classify_episodes(episodes, questionnaires):

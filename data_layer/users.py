@@ -174,20 +174,21 @@ def load_session_user(cur, principal, *, username):
 
 
 @allowed_roles("login")
-def list_login_accounts(cur, principal):
-    """Return {"usernames": {username: {name, email, roles}}} of active, unlocked accounts.
+def login_credentials(cur, principal, *, username):
+    """Return {"usernames": {username: {name, email, roles}}} when that account is active and
+    unlocked, else {"usernames": {}}. No password hash leaves this function.
 
-    No password hashes leave this function.
-
-    Login gate only: this is what streamlit-authenticator accepts cookies for.
+    Login gate only: this is the one account streamlit-authenticator may accept a cookie for.
     """
-    rows = cur.execute(
+    row = cur.execute(
         """SELECT username, display_name, email, role FROM users
-           WHERE active AND (locked_until IS NULL OR locked_until <= ?)""",
-        [_now()],
-    ).fetchall()
-    return {"usernames": {username: {"name": name, "email": email, "roles": [role]}
-                          for username, name, email, role in rows}}
+           WHERE username = ? AND active AND (locked_until IS NULL OR locked_until <= ?)""",
+        [(username or "").strip().lower(), _now()],
+    ).fetchone()
+    if row is None:
+        return {"usernames": {}}
+    name, display_name, email, role = row
+    return {"usernames": {name: {"name": display_name, "email": email, "roles": [role]}}}
 
 
 @allowed_roles("login")

@@ -10,6 +10,7 @@ import secrets
 import time
 from datetime import datetime, timedelta
 
+import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities.exceptions import LoginError
@@ -80,13 +81,27 @@ def _cookie_key(demo):
     st.stop()
 
 
+def _cookie_username(key):
+    """The username in this browser's re-login cookie, if it carries a valid signature."""
+    token = st.context.cookies.get(COOKIE_NAME)
+    if not token:
+        return None
+    try:
+        return jwt.decode(token, key, algorithms=["HS256"]).get("username")
+    except jwt.PyJWTError:
+        return None
+
+
 def _authenticator(cur, demo):
-    # Built on every run: it renders the cookie component. It mutates the dict it
-    # is given, so it gets a fresh one each time.
+    # Built on every run: it renders the cookie component. It is given only the account
+    # this session or its cookie names (not every account: that costs time on every run
+    # in a large clinic), in a fresh dict each time, since it mutates the dict.
+    key = _cookie_key(demo)
+    username = st.session_state.get("username") or _cookie_username(key)
     return stauth.Authenticate(
-        users.list_login_accounts(cur, LOGIN),
+        users.login_credentials(cur, LOGIN, username=username),
         cookie_name=COOKIE_NAME,
-        cookie_key=_cookie_key(demo),
+        cookie_key=key,
         cookie_expiry_days=COOKIE_LIFETIME / timedelta(days=1),
         auto_hash=False,
         login_sleep_time=_login_sleep_seconds(),

@@ -48,9 +48,15 @@ def load_classified_episodes(cur, principal, window_start, window_end, therapist
                       therapist_id=therapist_id, category=category)
     questionnaires = cached(cohort.episode_questionnaires, cur, principal, window_start=window_start,
                             window_end=window_end, therapist_id=therapist_id)
-    classified = classify_episodes(episodes, questionnaires)
+    classified = _classified(episodes, questionnaires)
     classified["mood_change"] = classified["mood_last_week"] - classified["mood_first_week"]
     return classified
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _classified(episodes, questionnaires):
+    # Keyed by the data themselves, like _lagged below.
+    return classify_episodes(episodes, questionnaires)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
