@@ -1,11 +1,14 @@
 """The client's landing page: this week's homework, a quick log for each, and a mood check-in."""
+from datetime import date
+
 import streamlit as st
 
 from clinical.homework import CATEGORIES, describe_schedule
-from data_layer import homework, mood
+from data_layer import homework, measures, mood
 from data_layer.validation import MAX_MINUTES, MAX_NOTE_LENGTH, InvalidInput
 from ui.auth import require_role
 from ui.db import cursor
+from ui.navigation import page_path
 from ui.widgets import (entry_date_input, form_key, plain_text, saved, show_field_errors, show_flash,
                         submission_token)
 
@@ -18,6 +21,11 @@ RATINGS = [1, 2, 3, 4, 5]
 st.title("Today")
 st.caption(f"Hello {principal.display_name}. Small steps count.")
 show_flash()
+due = [name for name, when in measures.questionnaire_schedule(cur, principal, client_id=principal.user_id).items()
+       if when["next_due"] <= date.today()]
+if due:
+    st.page_link(page_path("pages/client_questionnaires.py"), icon=":material/checklist:",
+                 label=f"{' and '.join(due)} {'is' if len(due) == 1 else 'are'} due: it takes a few minutes")
 
 
 def log_attempt_form(assignment):

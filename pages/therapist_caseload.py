@@ -7,6 +7,7 @@ from data_layer import metrics
 from ui.auth import require_role
 from ui.cache import cached
 from ui.db import cursor
+from ui.navigation import page_path
 
 principal = require_role("therapist")
 cur = cursor()
@@ -48,7 +49,7 @@ table = pd.DataFrame({
 })
 def open_client(client_id):
     st.session_state["open_client_id"] = int(client_id)
-    st.switch_page("pages/therapist_client.py")
+    st.switch_page(page_path("pages/therapist_client.py"))
 
 
 needing_attention = summary[summary["flagged"]]

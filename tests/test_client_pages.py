@@ -1,7 +1,7 @@
 """The client's pages through AppTest: logging, questionnaires with the crisis text, entries."""
 from datetime import date
 
-from data_layer import homework, mood
+from data_layer import homework, measures, mood
 from tests.conftest import logged_in, open_page
 
 CLIENT_PAGES = ["pages/client_today.py", "pages/client_questionnaires.py", "pages/client_progress.py",
@@ -83,3 +83,11 @@ def test_another_client_sees_none_of_these_entries(app, cur, world):
     assert "Bee note" in shown
     assert "private note of A" not in shown
     assert "Thought record" not in shown
+
+
+def test_today_says_when_questionnaires_are_due(app, cur, world):
+    logged_in(app, "client_a")
+    assert [link.label for link in app.get("page_link")] == ["PHQ-9 and GAD-7 are due: it takes a few minutes"]
+    measures.submit_questionnaire(cur, world.client_a, instrument="GAD-7", answers=[0] * 7)
+    app.run()
+    assert [link.label for link in app.get("page_link")] == ["PHQ-9 is due: it takes a few minutes"]

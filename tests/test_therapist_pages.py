@@ -90,3 +90,10 @@ def test_the_cached_caseload_never_serves_data_older_than_the_last_write(app, cu
     measures.submit_questionnaire(cur, world.client_a, instrument="PHQ-9", answers=[0] * 8 + [2])
     app.run()
     assert any(widget.label.startswith("Alice Client: RISK") for widget in app.button)
+
+
+def test_needs_attention_opens_the_client(app, world):
+    logged_in(app, "therapist_a")
+    next(widget for widget in app.button if widget.label.startswith("Alice Client:")).click().run()
+    assert not app.exception
+    assert [title.value for title in app.title] == ["Alice Client"]

@@ -28,7 +28,8 @@ PAGES = {
         ],
     },
     "admin": {
-        "Administration": [("pages/admin_accounts.py", "Accounts", ":material/manage_accounts:")],
+        "Administration": [("pages/admin_accounts.py", "Accounts", ":material/manage_accounts:"),
+                           ("pages/admin_audit.py", "Audit log", ":material/policy:")],
     },
 }
 
@@ -39,3 +40,9 @@ def pages_for(role):
         section: [st.Page(ROOT / path, title=title, icon=icon) for path, title, icon in entries]
         for section, entries in PAGES[role].items()
     }
+
+
+def page_path(path):
+    """Return the absolute path of page `path` (e.g. "pages/client_today.py") for st.switch_page
+    and st.page_link: it works wherever the entry script runs from."""
+    return str(ROOT / path)
