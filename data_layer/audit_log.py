@@ -1,0 +1,90 @@
+"""The admin's view of the audit log: who did what, to which client, and when.
+
+Read-only: nothing here changes or deletes an event. Clients appear only as the same
+pseudonym supervisors see (a keyed hash with the clinic's secret), never by name; the
+log itself holds no clinical content (data_layer/audit.py writes it).
+"""
+from datetime import date
+
+from data_layer import audit, validation
+from data_layer.access import allowed_roles
+
+MAX_EVENTS = 10_000
+
+# The same label as data_layer/cohort.py `_client_label_sql` gives supervisors.
+_PSEUDONYM = ("'C-' || upper(left(sha256((SELECT pseudonym_secret FROM clinic_settings) "
+              "|| CAST(a.client_id AS VARCHAR)), 6))")
+
+
+def _normalised_pseudonym(text):
+    text = (text or "").strip().upper()
+    if not text:
+        return None
+    return text if text.startswith("C-") else f"C-{text}"
+
+
+def _check_filters(date_from, date_to, limit):
+    errors = validation.errors_of(
+        date_from=None if date_from is None or isinstance(date_from, date) else "Choose a date.",
+        date_to=None if date_to is None or isinstance(date_to, date) else "Choose a date.",
+        limit=validation.check_whole_number(limit, 1, MAX_EVENTS, "The number of events"),
+    )
+    if not errors and date_from and date_to and date_to < date_from:
+        errors["date_to"] = "The end of the range cannot be before its start."
+    validation.raise_if_any(errors)
+
+
+@allowed_roles("admin")
+def list_audit_events(cur, principal, *, actor=None, client_pseudonym=None, action=None,
+                      date_from=None, date_to=None, limit=1000):
+    """Return audit events, newest first, as a DataFrame. Admin only (AccessDenied otherwise).
+
+    Filters (all optional): `actor`, part of the acting user's username (any case);
+    `client_pseudonym`, e.g. "C-1A2B3C" (the "C-" may be left out); `action`, exactly;
+    `date_from` and `date_to`, inclusive days. At most `limit` (1-10,000) events. Raises
+    InvalidInput for a bad limit or a range that ends before it starts.
+    Columns: occurred_at, username (None for the login gate and set-up), role, action,
+    outcome, record_kind, record_id, client (pseudonym or None), detail.
+    The viewing itself is audited as view_audit_log.
+    """
+    _check_filters(date_from, date_to, limit)
+    parameters = {
+        "actor": (actor or "").strip().lower() or None,
+        "client": _normalised_pseudonym(client_pseudonym),
+        "action": (action or "").strip() or None,
+        "date_from": date_from,
+        "date_to": date_to,
+        "limit": int(limit),
+    }
+    sql = f"""
+        WITH events AS (
+            SELECT a.id, a.occurred_at, u.username, a.actor_role AS role, a.action, a.outcome,
+                   a.record_kind, a.record_id,
+                   CASE WHEN a.client_id IS NULL THEN NULL ELSE {_PSEUDONYM} END AS client,
+                   a.detail
+            FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+            WHERE (CAST($actor AS VARCHAR) IS NULL OR contains(lower(u.username), $actor))
+              AND (CAST($action AS VARCHAR) IS NULL OR a.action = $action)
+              AND (CAST($date_from AS DATE) IS NULL OR a.occurred_at >= CAST($date_from AS DATE))
+              AND (CAST($date_to AS DATE) IS NULL
+                   OR a.occurred_at < CAST($date_to AS DATE) + INTERVAL 1 DAY)
+        )
+        SELECT occurred_at, username, role, action, outcome, record_kind, record_id, client, detail
+        FROM events
+        WHERE CAST($client AS VARCHAR) IS NULL OR client = $client
+        ORDER BY occurred_at DESC, id DESC
+        LIMIT $limit
+    """
+    frame = cur.execute(sql, parameters).df()
+    shown = {name: value for name, value in parameters.items() if value is not None and name != "limit"}
+    audit.record_event(cur, principal, "view_audit_log",
+                       detail=(" ".join(f"{name}={value}" for name, value in shown.items())
+                               + f" -> {len(frame)} events").strip()[:300])
+    return frame
+
+
+@allowed_roles("admin")
+def list_audit_actions(cur, principal):
+    """Return the names of the actions that occur in the audit log, sorted. Admin only."""
+    return [action for (action,) in
+            cur.execute("SELECT DISTINCT action FROM audit_log ORDER BY action").fetchall()]
