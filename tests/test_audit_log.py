@@ -81,7 +81,8 @@ def test_filters_by_user_client_action_and_date(cur, world):
         assert len(audit_log.list_audit_events(cur, world.admin, client_pseudonym=spelling)) == 2
     by_action = audit_log.list_audit_events(cur, world.admin, action="log_mood")
     assert set(by_action["username"]) == {"client_a", "client_b"}
-    recent = audit_log.list_audit_events(cur, world.admin, action="log_mood", date_from=date.today() - timedelta(days=7))
+    recent = audit_log.list_audit_events(cur, world.admin, action="log_mood",
+                                         date_from=date.today() - timedelta(days=7))
     assert list(recent["username"]) == ["client_b"]
     old = audit_log.list_audit_events(cur, world.admin, date_to=date.today() - timedelta(days=39))
     assert list(old["action"]) == ["log_mood"]
