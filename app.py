@@ -6,7 +6,8 @@ from data_layer.db import DatabaseLocked, WriteConflict
 from ui.auth import current_principal, logged_out
 from ui.navigation import pages_for
 
-st.set_page_config(page_title="Homework tracker", page_icon=":material/edit_note:")
+# No page_icon: a Material icon would make every browser fetch the favicon from a third party.
+st.set_page_config(page_title="Homework tracker")
 
 try:
     principal = current_principal()

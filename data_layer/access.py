@@ -83,6 +83,17 @@ def therapist_scope(principal):
     return "SELECT CAST($principal_id AS BIGINT) AS therapist_id WHERE false"
 
 
+PSEUDONYM_DIGITS = 8
+
+
+def pseudonym_sql(client_id_column):
+    """Return SQL for a client's stable pseudonym, e.g. 'C-4F2A91B0': a hash of the clinic's
+    own secret and the client id, so it cannot be worked out from the username without the
+    secret. Eight hex digits keep collisions rare even in a clinic of 10,000 clients."""
+    return (f"'C-' || upper(left(sha256((SELECT pseudonym_secret FROM clinic_settings) "
+            f"|| CAST({client_id_column} AS VARCHAR)), {PSEUDONYM_DIGITS}))")
+
+
 def scope_parameters(principal, **values):
     """Return the named parameters for SQL built on the scopes above, plus `values`."""
     return {"principal_id": principal.user_id, **values}

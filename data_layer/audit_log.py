@@ -7,13 +7,12 @@ log itself holds no clinical content (data_layer/audit.py writes it).
 from datetime import date
 
 from data_layer import audit, validation
-from data_layer.access import allowed_roles
+from data_layer.access import allowed_roles, pseudonym_sql
 
 MAX_EVENTS = 10_000
 
-# The same label as data_layer/cohort.py `_client_label_sql` gives supervisors.
-_PSEUDONYM = ("'C-' || upper(left(sha256((SELECT pseudonym_secret FROM clinic_settings) "
-              "|| CAST(a.client_id AS VARCHAR)), 6))")
+# The same label supervisors see.
+_PSEUDONYM = pseudonym_sql("a.client_id")
 
 
 def _normalised_pseudonym(text):

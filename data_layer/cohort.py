@@ -4,7 +4,7 @@ own caseload, supervisor cohort summaries over the therapists they supervise.
 A supervisor never receives a client's identity: clients come back as stable pseudonyms
 (a keyed hash with the clinic's secret, not derivable from the username without it).
 """
-from data_layer.access import (allowed_roles, client_scope, current_link, deny, scope_parameters,
+from data_layer.access import (allowed_roles, client_scope, current_link, deny, pseudonym_sql, scope_parameters,
                                therapist_scope)
 from data_layer.compliance_sql import assignment_weeks_sql
 
@@ -35,11 +35,10 @@ def _episodes_sql(principal):
 
 
 def _client_label_sql(principal):
-    """Therapists see names; supervisors a pseudonym: 'C-' and 6 hex digits of a keyed hash."""
+    """Therapists see names; supervisors a pseudonym (access.pseudonym_sql)."""
     if principal.role == "therapist":
         return "u.display_name"
-    return ("'C-' || upper(left(sha256((SELECT pseudonym_secret FROM clinic_settings) "
-            "|| CAST(e.client_id AS VARCHAR)), 6))")
+    return pseudonym_sql("e.client_id")
 
 
 def _check_therapist_filter(cur, principal, therapist_id):

@@ -6,7 +6,7 @@ from data_layer.access import ROLES
 from data_layer.validation import InvalidInput
 from ui.auth import require_role
 from ui.db import cursor
-from ui.widgets import form_key, saved, show_field_errors, show_flash
+from ui.widgets import escape_markdown, form_key, saved, show_field_errors, show_flash
 
 principal = require_role("admin")
 cur = cursor()
@@ -50,7 +50,7 @@ with create_tab:
                     "role": role_error, "password": password_error,
                 })
             else:
-                saved("create_user", f"Created the {role} account {username.strip().lower()}.")
+                saved("create_user", f"Created the {role} account {escape_markdown(username.strip().lower())}.")
 
 def link_form(name, member_label, members, head_label, heads, fields, link, message):
     """A form that links a member account to a head account; `link(member, head)` saves it.
@@ -68,7 +68,7 @@ def link_form(name, member_label, members, head_label, heads, fields, link, mess
             except InvalidInput as error:
                 show_field_errors(error.errors, dict(zip(fields, [member_error, head_error])))
             else:
-                saved(name, message.format(member=members[member], head=heads[head]))
+                saved(name, message.format(member=escape_markdown(members[member]), head=escape_markdown(heads[head])))
 
 
 with caseload_tab:
@@ -100,13 +100,13 @@ with maintain_tab:
         try:
             if reset:
                 users.reset_password(cur, principal, user_id=user_id, new_password=new_password)
-                saved("maintain", f"Password reset for {everyone[user_id]}; their sessions have ended.")
+                saved("maintain", f"Password reset for {escape_markdown(everyone[user_id])}; their sessions have ended.")
             if deactivate:
                 users.deactivate_user(cur, principal, user_id=user_id)
-                saved("maintain", f"Deactivated {everyone[user_id]}; their sessions have ended.")
+                saved("maintain", f"Deactivated {escape_markdown(everyone[user_id])}; their sessions have ended.")
             if reactivate:
                 users.reactivate_user(cur, principal, user_id=user_id)
-                saved("maintain", f"Reactivated {everyone[user_id]}.")
+                saved("maintain", f"Reactivated {escape_markdown(everyone[user_id])}.")
         except InvalidInput as error:
             show_field_errors(error.errors, {"user_id": account_error, "new_password": password_error})
 

@@ -9,8 +9,8 @@ from data_layer.validation import MAX_MINUTES, MAX_NOTE_LENGTH, InvalidInput
 from ui.auth import require_role
 from ui.db import cursor
 from ui.navigation import page_path
-from ui.widgets import (entry_date_input, form_key, plain_text, saved, show_field_errors, show_flash,
-                        submission_token)
+from ui.widgets import (entry_date_input, escape_markdown, form_key, plain_text, saved, show_field_errors,
+                        show_flash, submission_token)
 
 principal = require_role("client")
 cur = cursor()
@@ -19,7 +19,7 @@ STATUS_LABELS = {"done": "Done", "partly": "Partly", "not_done": "Not done"}
 RATINGS = [1, 2, 3, 4, 5]
 
 st.title("Today")
-st.caption(f"Hello {principal.display_name}. Small steps count.")
+st.caption(f"Hello {escape_markdown(principal.display_name)}. Small steps count.")
 show_flash()
 due = [name for name, when in measures.questionnaire_schedule(cur, principal, client_id=principal.user_id).items()
        if when["next_due"] <= date.today()]
@@ -60,7 +60,7 @@ def log_attempt_form(assignment):
                     "note": note_error, "assignment_id": general_error,
                 })
             else:
-                saved(name, f"Saved: {assignment.title} ({STATUS_LABELS[status].lower()}). Well done for logging.")
+                saved(name, f"Saved: {escape_markdown(assignment.title)} ({STATUS_LABELS[status].lower()}). Well done for logging.")
 
 
 st.header("Homework", anchor=False)
@@ -69,7 +69,7 @@ if assignments.empty:
     st.info("You have no homework right now. Your therapist will set some with you.")
 for assignment in assignments.itertuples():
     with st.container(border=True, key=f"assignment_{assignment.assignment_id}"):
-        st.subheader(assignment.title, anchor=False)
+        st.subheader(escape_markdown(assignment.title), anchor=False)
         schedule = describe_schedule(assignment.schedule, assignment.times_per_week, assignment.due_on)
         st.caption(f"{CATEGORIES[assignment.category]} · {schedule}")
         if assignment.schedule == "weekly":

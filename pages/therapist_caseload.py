@@ -8,6 +8,7 @@ from ui.auth import require_role
 from ui.cache import cached
 from ui.db import cursor
 from ui.navigation import page_path
+from ui.widgets import escape_markdown
 
 principal = require_role("therapist")
 cur = cursor()
@@ -56,7 +57,7 @@ needing_attention = summary[summary["flagged"]]
 if len(needing_attention):
     st.subheader("Needs attention", anchor=False)
     for row in needing_attention.itertuples():
-        if st.button(f"{row.name}: {flags(row)}", key=f"attention_{row.client_id}",
+        if st.button(f"{escape_markdown(row.name)}: {flags(row)}", key=f"attention_{row.client_id}",
                      type="primary" if row.flag_risk else "secondary"):
             open_client(row.client_id)
 

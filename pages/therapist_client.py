@@ -13,7 +13,7 @@ from ui.auth import require_role
 from ui.charts import PLOTLY_CONFIG, timeline_figure
 from ui.db import cursor
 from ui.exports import csv_bytes, session_summary_html
-from ui.widgets import form_key, plain_text, saved, show_field_errors, show_flash
+from ui.widgets import escape_markdown, form_key, plain_text, saved, show_field_errors, show_flash
 
 principal = require_role("therapist")
 cur = cursor()
@@ -37,7 +37,7 @@ if picked != client_id:
     st.rerun()
 episode_start = header["in_care_since"]
 
-st.title(header["name"])
+st.title(escape_markdown(header["name"]))
 show_flash()
 today = date.today()
 daily = mood.daily_mood(cur, principal, client_id=client_id, since=episode_start)
@@ -261,7 +261,7 @@ with risk_tab:
                         else:
                             saved(f"ack_{flag.risk_flag_id}", "Risk flag acknowledged.")
             else:
-                st.caption(f"Acknowledged by {flag.acknowledged_by} on {flag.acknowledged_at:%d %b %Y %H:%M}")
+                st.caption(f"Acknowledged by {escape_markdown(flag.acknowledged_by)} on {flag.acknowledged_at:%d %b %Y %H:%M}")
                 plain_text(flag.note)
 
 with export_tab:

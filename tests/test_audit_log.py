@@ -51,7 +51,7 @@ def test_events_say_who_did_what_to_which_pseudonym_newest_first(cur, world):
                                               [world.client_a.user_id]).fetchone()[0]
     # The client is the same pseudonym the supervisor sees, never a name.
     pseudonym = supervisor_pseudonym(cur, world)
-    assert re.fullmatch(r"C-[0-9A-F]{6}", pseudonym)
+    assert re.fullmatch(r"C-[0-9A-F]{8}", pseudonym)
     assert set(events.loc[events["client"].notna(), "client"]) == {pseudonym}
     shown = events.to_csv()
     assert not [name for name in NAMES if name in shown]

@@ -48,7 +48,7 @@ def test_supervisors_get_pseudonyms_that_are_stable_and_not_names(demo):
     supervisor = principal_of(demo, "supervisor")
     first = cohort.episode_summaries(demo, supervisor, **WINDOW)
     again = cohort.episode_summaries(demo, supervisor, **WINDOW)
-    assert first["client"].str.fullmatch(r"C-[0-9A-F]{6}").all()
+    assert first["client"].str.fullmatch(r"C-[0-9A-F]{8}").all()
     assert list(first["client"]) == list(again["client"])
     names = {name for (name,) in demo.execute("SELECT display_name FROM users WHERE role = 'client'").fetchall()}
     assert not names & set(first["client"])

@@ -215,7 +215,7 @@ def test_the_clients_other_pages_show_hostile_instructions_and_titles_inertly(ap
     assert not app.exception
     assert_no_element_allows_html(app)
     for payload in hostile_client.values():
-        # The instructions. Titles are headings, which are live Markdown: see the xfail test below.
+        # The instructions. Titles and names are checked by test_names_and_titles_are_never_live_markdown.
         assert_shown_inertly(app, payload, skip=HEADINGS)
     open_page(app, "pages/client_progress.py")
     assert not app.exception
@@ -304,12 +304,6 @@ def test_the_admin_creates_accounts_with_hostile_names_through_the_form(app, cur
 TRACKER = "![t](https://tracker.example/pixel.png)"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Names and titles reach Markdown unescaped, so a Markdown image in them loads from any URL "
-    "(HTML stays inert, javascript: links become '#'): pages/client_today.py 'Hello {display_name}', "
-    "'Saved: {assignment.title}', st.subheader(assignment.title); pages/therapist_client.py "
-    "st.title(header['name']), 'Acknowledged by'; pages/therapist_caseload.py the attention button "
-    "label; pages/admin_accounts.py the saved messages with names. Fix: escape_markdown()."))
 def test_names_and_titles_are_never_live_markdown(app, cur, world):
     cur.execute("UPDATE users SET display_name = ? WHERE id = ?", [f"Alice {TRACKER}", world.client_a.user_id])
     cur.execute("UPDATE assignments SET title = ? WHERE id = ?", [f"Walk {TRACKER}", world.assignment_a])

@@ -2,6 +2,7 @@
 import pytest
 
 from tests.conftest import PASSWORD, logged_in, open_page
+from ui.widgets import escape_markdown
 
 HOME = {
     "client": ("client_a", "Today", "pages/client_today.py"),
@@ -134,7 +135,9 @@ def test_admin_links_a_client_to_another_therapist(app, cur, world):
     therapist_box.set_value(world.therapist_a.user_id)
     next(button for button in app.button if button.label == "Link").click().run()
     assert not app.exception
-    assert "Foreign Client Bee (client_b) is now with Tom Therapist (therapist_a)." in [m.value for m in app.success]
+    message = (f"{escape_markdown('Foreign Client Bee (client_b)')} is now with "
+               f"{escape_markdown('Tom Therapist (therapist_a)')}.")
+    assert message in [m.value for m in app.success]
     current = cur.execute("SELECT therapist_id FROM caseload WHERE client_id = ? AND ended_on IS NULL",
                           [world.client_b.user_id]).fetchall()
     assert current == [(world.therapist_a.user_id,)]

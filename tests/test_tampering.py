@@ -251,7 +251,7 @@ def test_the_supervisor_never_sees_a_client_name_on_the_demo_cohort(demo_path, d
             markdown.value for markdown in demo_app.markdown]
         text = "\n".join(every_part)
         if page == "pages/supervisor_cohort.py":
-            assert re.search(r"C-[0-9A-F]{6}", text)  # clients are there, as pseudonyms
+            assert re.search(r"C-[0-9A-F]{8}", text)  # clients are there, as pseudonyms
         shown = [name for name, username in clients if name in text] + [
             username for _, username in clients if username in text]
         assert not shown, page

@@ -112,8 +112,10 @@ def _login_with_cookie(authenticator):
     """Log in from a valid re-login cookie, remembering when the cookie was issued."""
     try:
         authenticator.login(location="unrendered")
-    except LoginError:
-        # The cookie names an account that is deactivated or locked.
+    except (LoginError, jwt.PyJWTError, KeyError, TypeError, ValueError):
+        # A cookie for an account that is deactivated or locked, or one that is not ours
+        # (unsigned, another algorithm, expired, malformed): forget it, show the login form.
+        st.session_state["authentication_status"] = None
         authenticator.cookie_controller.delete_cookie()
         return
     if st.session_state.get("authentication_status"):

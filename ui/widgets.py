@@ -32,7 +32,7 @@ def show_field_errors(errors, placeholders):
 
 
 def flash(message):
-    """Keep a success message for the next run (forms rerun after saving)."""
+    """Keep a success message (Markdown: escape any user text in it) for the next run."""
     st.session_state["flash"] = message
 
 

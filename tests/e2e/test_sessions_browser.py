@@ -245,11 +245,6 @@ def _unsigned(claims):
     return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ui/auth.py _login_with_cookie catches only LoginError; streamlit-authenticator's cookie check "
-    "catches only DecodeError and InvalidSignatureError, so an unsigned (alg none) token, another "
-    "algorithm, an expired `exp` claim or a missing/non-numeric exp_date raises, and the browser "
-    "shows an error instead of the login form until the cookie is cleared."))
 def test_a_malformed_cookie_shows_the_login_form_not_an_error(fresh, sessions_url):
     future = time.time() + 3600
     for token in (_unsigned({"username": "client06", "exp_date": future}),
@@ -313,10 +308,6 @@ def test_an_idle_session_ends_on_its_next_run_and_stays_ended(fresh, idle_url):
 # ---------------------------------------------------------------- third parties
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "app.py:9 page_icon=':material/edit_note:' makes every browser fetch the favicon from "
-    "https://fonts.gstatic.com on each page load (a third party learns who uses the tracker, and "
-    "when). A local image or an emoji as page_icon avoids it; docs/reverse-proxy.md's CSP blocks it."))
 def test_the_browser_contacts_no_third_party(fresh, sessions_url):
     page = fresh.page()
     hosts = set()
