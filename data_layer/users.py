@@ -197,14 +197,14 @@ def verify_login(cur, principal, *, username, password):
 
     Login gate only. Returns LoginResult: `user` on success; `locked_until` when the
     account is locked (the password is not even checked then); neither for a wrong
-    password or an unknown or deactivated username, which look alike to the caller.
+    password or an unknown or deactivated username, which look alike to the caller:
+    an unknown name also "locks" after 5 failures, so the lock reveals nothing either.
     """
-    user = _session_user(cur, "username = ? AND active", (username or "").strip().lower())
+    typed = (username or "").strip().lower()
+    user = _session_user(cur, "username = ? AND active", typed)
     if user is None:
         bcrypt.checkpw((password or "").encode()[:72], _DUMMY_HASH.encode())
-        audit.record_event(cur, principal, "login_failed", outcome="failed",
-                           detail=(username or "")[:100])
-        return LoginResult(user=None)
+        return LoginResult(user=None, locked_until=_fail_unknown_username(cur, principal, typed))
     actor = user.principal
     now = _now()
     if user.locked_until and user.locked_until > now:
@@ -232,6 +232,28 @@ def verify_login(cur, principal, *, username, password):
         return locked_until
 
     return LoginResult(user=None, locked_until=db.write(cur, record_failure))
+
+
+def _fail_unknown_username(cur, principal, typed):
+    """Audit a failed login for a name that is no active account; return when its "lock" ends.
+
+    The audit keeps a keyed hash of what was typed, not the text: people type passwords
+    into the username box. Five failures in 15 minutes "lock" the name like an account.
+    """
+    (digest,) = cur.execute(
+        "SELECT left(sha256((SELECT pseudonym_secret FROM clinic_settings) || ?), 16)", [typed]).fetchone()
+    detail = f"unknown username {digest}"
+    since = _now() - LOCK_DURATION
+
+    def record(cur):
+        audit.record_event(cur, principal, "login_failed", outcome="failed", detail=detail)
+        failures, latest = cur.execute(
+            """SELECT count(*), max(occurred_at) FROM audit_log
+               WHERE action = 'login_failed' AND actor_id IS NULL AND detail = ? AND occurred_at > ?""",
+            [detail, since]).fetchone()
+        return latest + LOCK_DURATION if failures >= MAX_FAILED_LOGINS else None
+
+    return db.write(cur, record)
 
 
 @allowed_roles(*ROLES)

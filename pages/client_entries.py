@@ -98,13 +98,13 @@ with homework_tab:
             if not pd.isna(entry.minutes):
                 details.append(f"{entry.minutes} min")
             show_entry(entry.log_date, entry.assignment, details, entry.note)
-        recent = {row.homework_log_id: row for row in logs[logs["editable"]].itertuples()}
-        if recent:
+        recent_homework = {row.homework_log_id: row for row in logs[logs["editable"]].itertuples()}
+        if recent_homework:
             chosen = st.selectbox(
-                "Change an entry", list(recent),
-                format_func=lambda log_id: f"{day_label(recent[log_id].log_date)}: {recent[log_id].assignment} "
-                                           f"({STATUS_LABELS[recent[log_id].status].lower()})")
-            edit_homework_log(recent[chosen])
+                "Change an entry", list(recent_homework),
+                format_func=lambda log_id: f"{day_label(recent_homework[log_id].log_date)}: {recent_homework[log_id].assignment} "
+                                           f"({STATUS_LABELS[recent_homework[log_id].status].lower()})")
+            edit_homework_log(recent_homework[chosen])
             if confirm_delete(f"homework_{chosen}", "this homework entry", lambda: homework.delete_homework_log(
                     cur, principal, homework_log_id=chosen)):
                 deleted("The homework entry is deleted.")
@@ -117,12 +117,12 @@ with mood_tab:
         for entry in logs.head(SHOWN).itertuples():
             details = [] if pd.isna(entry.anxiety) else [f"anxiety {entry.anxiety}"]
             show_entry(entry.log_date, f"Mood {entry.mood}", details, entry.note)
-        recent = {row.mood_log_id: row for row in logs[logs["editable"]].itertuples()}
-        if recent:
+        recent_moods = {row.mood_log_id: row for row in logs[logs["editable"]].itertuples()}
+        if recent_moods:
             chosen = st.selectbox(
-                "Change an entry", list(recent),
-                format_func=lambda log_id: f"{day_label(recent[log_id].log_date)}: mood {recent[log_id].mood}")
-            edit_mood_log(recent[chosen])
+                "Change an entry", list(recent_moods),
+                format_func=lambda log_id: f"{day_label(recent_moods[log_id].log_date)}: mood {recent_moods[log_id].mood}")
+            edit_mood_log(recent_moods[chosen])
             if confirm_delete(f"mood_{chosen}", "this mood check-in",
                               lambda: mood.delete_mood_log(cur, principal, mood_log_id=chosen)):
                 deleted("The mood check-in is deleted.")

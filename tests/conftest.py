@@ -22,6 +22,7 @@ from data_layer.users import hash_password
 config.set_option("client.showErrorDetails", "full")
 
 PASSWORD = "correct-horse-battery"
+TEST_COOKIE_KEY = "test-only-cookie-key-0123456789-abcdefghijklmnop"
 # bcrypt is slow on purpose: hash once for every test user.
 PASSWORD_HASH = hash_password(PASSWORD)
 
@@ -139,7 +140,7 @@ def run_app(app_path):
 def app(tmp_path, monkeypatch, world):
     monkeypatch.setenv("HOMEWORK_DB", str(tmp_path / "test.duckdb"))
     monkeypatch.setenv("HOMEWORK_LOGIN_SLEEP_SECONDS", "0")
-    monkeypatch.setenv("HOMEWORK_COOKIE_KEY", "k" * 40)
+    monkeypatch.setenv("HOMEWORK_COOKIE_KEY", TEST_COOKIE_KEY)
     return AppTest.from_function(run_app, args=(APP,), default_timeout=30)
 
 

@@ -6,6 +6,7 @@ from data_layer import caseload, users
 from data_layer.access import LOGIN
 from data_layer.validation import InvalidInput
 from tests.conftest import PASSWORD
+from ui.auth import cookie_key_problem
 
 
 def count(cur, sql, params=()):
@@ -129,3 +130,18 @@ def test_first_admin_only_once(cur):
     users.create_first_admin(cur, username="boss", display_name="Boss", password="a-long-password")
     with pytest.raises(InvalidInput, match="already has an administrator"):
         users.create_first_admin(cur, username="boss2", display_name="Boss 2", password="a-long-password")
+
+
+def test_an_unknown_username_locks_like_an_account_and_is_not_stored_as_typed(cur, world):
+    results = [users.verify_login(cur, LOGIN, username="MyPassword123", password="x") for _ in range(5)]
+    assert [result.locked_until is None for result in results] == [True] * 4 + [False]
+    assert timedelta(minutes=14) < results[4].locked_until - datetime.now() <= timedelta(minutes=15)
+    details = [detail for (detail,) in cur.execute("SELECT detail FROM audit_log WHERE action = 'login_failed'")
+               .fetchall()]
+    assert len(details) == 5 and len(set(details)) == 1
+    assert not any("mypassword123" in detail.lower() for detail in details)
+
+
+def test_the_cookie_key_must_look_random():
+    assert "not random" in cookie_key_problem("k" * 40)
+    assert cookie_key_problem("test-only-cookie-key-0123456789-abcdefghijklmnop") is None

@@ -23,6 +23,7 @@ from ui.widgets import escape_markdown
 COOKIE_NAME = "homework_session"
 COOKIE_LIFETIME = timedelta(hours=12)
 MIN_COOKIE_KEY_LENGTH = 32
+MIN_DISTINCT_KEY_CHARACTERS = 16
 PLACEHOLDER_KEYS = {"some_key", "changeme", "change-me", "secret", "your-secret-key",
                     "replace-me-with-a-random-key-of-at-least-32-characters"}
 _AUTH_KEYS = ("authentication_status", "username", "name", "roles", "email")
@@ -57,6 +58,8 @@ def cookie_key_problem(key):
         return "The cookie key is a known placeholder."
     if len(key) < MIN_COOKIE_KEY_LENGTH:
         return f"The cookie key is shorter than {MIN_COOKIE_KEY_LENGTH} characters."
+    if len(set(key)) < MIN_DISTINCT_KEY_CHARACTERS:
+        return "The cookie key is not random: it repeats too few different characters."
     return None
 
 
@@ -121,12 +124,20 @@ def _login_with_cookie(authenticator):
     if st.session_state.get("authentication_status"):
         token = authenticator.cookie_controller.get_cookie()
         issued = datetime.fromtimestamp(token["exp_date"]) - COOKIE_LIFETIME
-        _start_session(issued)
+        # A new tab or a reload is not activity: the idle clock runs on from the user's last
+        # run in this process (or from the cookie's issue, after a restart).
+        _start_session(issued, last_activity=_last_runs().get(token["username"], issued))
 
 
-def _start_session(started_at):
+@st.cache_resource(show_spinner=False)
+def _last_runs():
+    """username -> when any session of that user last ran in this process (idle expiry)."""
+    return {}
+
+
+def _start_session(started_at, last_activity=None):
     st.session_state["session_started_at"] = started_at
-    st.session_state["last_activity"] = datetime.now()
+    st.session_state["last_activity"] = last_activity or datetime.now()
 
 
 def _end_session(authenticator, message):
@@ -192,9 +203,15 @@ def _session_problem(user):
         return "Your session has ended. Please log in again."
     last = st.session_state.setdefault("last_activity", now)
     if now - last > idle_limit():
-        minutes = round(idle_limit() / timedelta(minutes=1))
-        return f"You were logged out after {minutes} minutes without activity."
+        return f"You were logged out after {_duration(idle_limit())} without activity."
     return None
+
+
+def _duration(span):
+    minutes = span / timedelta(minutes=1)
+    if minutes >= 1:
+        return f"{minutes:g} minute{'s' if minutes != 1 else ''}"
+    return f"{span.total_seconds():g} seconds"
 
 
 def current_principal():
@@ -219,7 +236,7 @@ def current_principal():
         _end_session(authenticator, problem)
         _login_form(cur, authenticator)
         return None
-    st.session_state["last_activity"] = datetime.now()
+    st.session_state["last_activity"] = _last_runs()[user.username] = datetime.now()
     principal = user.principal
     st.session_state["principal"] = principal
     if _sidebar_says_logout(cur, authenticator, principal, demo):

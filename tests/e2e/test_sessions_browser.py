@@ -308,6 +308,16 @@ def test_an_idle_session_ends_on_its_next_run_and_stays_ended(fresh, idle_url):
 # ---------------------------------------------------------------- third parties
 
 
+def test_a_new_tab_after_the_idle_limit_does_not_log_back_in_with_the_cookie(fresh, idle_url):
+    page = fresh.page()
+    sign_in(page, idle_url, "client02")
+    cookie = session_cookie(page)["value"]
+    page.wait_for_timeout(IDLE / timedelta(milliseconds=1) + 1500)
+    # No run of the idle page happened, so its cookie is still in the browser: a new tab
+    # (or a reload) must not count as activity.
+    assert_logged_out(open_with_cookie(fresh, idle_url, cookie))
+
+
 def test_the_browser_contacts_no_third_party(fresh, sessions_url):
     page = fresh.page()
     hosts = set()
