@@ -23,3 +23,8 @@ def crisis_text():
     Set $HOMEWORK_CRISIS_TEXT to the clinic's own emergency numbers.
     """
     return os.environ.get("HOMEWORK_CRISIS_TEXT") or DEFAULT_CRISIS_TEXT
+
+
+def backup_directory():
+    """Return where the admin's "Back up now" writes: $HOMEWORK_BACKUP_DIR, or backups/."""
+    return Path(os.environ.get("HOMEWORK_BACKUP_DIR") or "backups")

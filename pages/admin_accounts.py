@@ -1,7 +1,7 @@
 """The admin's landing page: accounts, caseload and supervision links. No clinical data."""
 import streamlit as st
 
-from data_layer import caseload, users
+from data_layer import caseload, maintenance, users
 from data_layer.access import ROLES
 from data_layer.validation import InvalidInput
 from ui.auth import require_role
@@ -125,3 +125,10 @@ st.subheader("Current links")
 st.dataframe(caseload.list_links(cur, principal), hide_index=True,
              column_config={"kind": "Link", "person": "Who", "linked_to": "With",
                             "since": st.column_config.DateColumn("Since")})
+
+st.subheader("Backup")
+st.caption("A consistent snapshot of the whole database while the app runs (Parquet per table and a "
+           "manifest). It holds clinical data: keep the backup folder private and copy it off this machine.")
+if st.button("Back up now"):
+    folder, counts = maintenance.back_up_now(cur, principal)
+    st.success(f"Backed up {sum(counts.values()):,} rows to {escape_markdown(str(folder))}.")

@@ -72,6 +72,7 @@ def other_team_arguments(function, world):
         "attended": True,
         "every_days": 7,
         "note": "Followed up",
+        "target_dir": None,
     }
     arguments = {}
     for name, parameter in list(inspect.signature(function).parameters.items())[2:]:

@@ -10,7 +10,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from data_layer import backup, db, demo, homework, mood
+from data_layer import backup, db, demo, homework, maintenance, mood
+from data_layer.access import Principal
 from data_layer.access import Principal
 from data_layer.migrations import MIGRATIONS
 
@@ -245,3 +246,16 @@ def test_command_line_backs_up_and_restores(source, tmp_path):
 
     refused = run_cli("backup", source, tmp_path / "backup")
     assert refused.returncode != 0 and "not an empty directory" in refused.stderr
+
+
+def test_the_admin_backs_up_while_the_app_runs_and_it_restores(tmp_path, monkeypatch):
+    source = tmp_path / "live.duckdb"
+    demo.create_demo_database(source)
+    live = db.connect(source)  # the app's connection stays open throughout
+    monkeypatch.setenv("HOMEWORK_BACKUP_DIR", str(tmp_path / "backups"))
+    admin_id = live.execute("SELECT id FROM users WHERE username = 'admin'").fetchone()[0]
+    folder, counts = maintenance.back_up_now(live.cursor(), Principal(admin_id, "admin"))
+    assert folder.parent == tmp_path / "backups"
+    restored = backup.restore_database(folder, tmp_path / "restored.duckdb")
+    assert restored == counts
+    live.close()
