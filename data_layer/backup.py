@@ -45,7 +45,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data_layer import db
+from data_layer import backup_service, db
 from data_layer.migrations import MIGRATIONS
 
 FORMAT = "homework-tracker-backup"
@@ -380,7 +380,7 @@ def main(argv=None):
         prog="python -m data_layer.backup",
         description="Back up the homework database to Parquet files, or restore such a backup.")
     commands = parser.add_subparsers(dest="command", required=True)
-    backup = commands.add_parser("backup", help="back up a database file (the app must be stopped)")
+    backup = commands.add_parser("backup", help="back up a database file (through the app when it runs)")
     backup.add_argument("source", help="the database file")
     backup.add_argument("target", help="a new (or empty) directory for the backup")
     restore = commands.add_parser("restore", help="restore a backup into a new database file")
@@ -390,8 +390,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         if args.command == "backup":
-            manifest = backup_database(args.source, args.target)
-            counts = manifest["row_counts"]
+            # While the app runs it holds the file: ask it for the snapshot.
+            counts = backup_service.request_backup(args.source, args.target)
+            if counts is None:
+                counts = backup_database(args.source, args.target)["row_counts"]
             print(f"Backed up {args.source} to {args.target}: "
                   + ", ".join(f"{rows} {table}" for table, rows in counts.items()))
         else:

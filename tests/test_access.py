@@ -15,7 +15,7 @@ from data_layer.access import LOGIN, ROLES, AccessDenied
 from tests.conftest import PASSWORD
 
 # Modules that are plumbing below the access rules: they take no principal.
-INFRASTRUCTURE_MODULES = {"access", "audit", "backup", "compliance_sql", "db", "demo", "migrations", "new_clinic",
+INFRASTRUCTURE_MODULES = {"access", "audit", "backup", "backup_service", "compliance_sql", "db", "demo", "migrations", "new_clinic",
                           "settings", "validation"}
 # Plain helpers inside access-controlled modules that take no principal.
 INFRASTRUCTURE_FUNCTIONS = {"users.hash_password", "users.create_first_admin"}

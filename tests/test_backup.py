@@ -10,7 +10,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from data_layer import backup, db, demo, homework, maintenance, mood
+from data_layer import backup, backup_service, db, demo, homework, maintenance, mood
 from data_layer.access import Principal
 from data_layer.access import Principal
 from data_layer.migrations import MIGRATIONS
@@ -259,3 +259,22 @@ def test_the_admin_backs_up_while_the_app_runs_and_it_restores(tmp_path, monkeyp
     restored = backup.restore_database(folder, tmp_path / "restored.duckdb")
     assert restored == counts
     live.close()
+
+
+def test_make_backup_asks_the_running_app_for_the_snapshot(tmp_path):
+    source = tmp_path / "app.duckdb"
+    demo.create_demo_database(source)
+    app_connection = db.connect(source)  # as the app holds it: no other process may open the file
+    backup_service.serve(app_connection, source)
+    homework_logs = app_connection.execute("SELECT count(*) FROM homework_logs").fetchone()[0]
+    result = subprocess.run([sys.executable, "-m", "data_layer.backup", "backup", str(source),
+                             str(tmp_path / "snapshot")], capture_output=True, text=True, timeout=120,
+                            cwd=Path(__file__).resolve().parent.parent)
+    assert result.returncode == 0, result.stderr
+    assert f"{homework_logs} homework_logs" in result.stdout
+    counts = backup.restore_database(tmp_path / "snapshot", tmp_path / "restored.duckdb")
+    assert counts["homework_logs"] == homework_logs
+    audited = app_connection.execute(
+        "SELECT actor_role FROM audit_log WHERE action = 'back_up_database'").fetchall()
+    assert audited == [("system",)]
+    app_connection.close()
