@@ -12,7 +12,6 @@ import pytest
 
 from data_layer import backup, backup_service, db, demo, homework, maintenance, mood
 from data_layer.access import Principal
-from data_layer.access import Principal
 from data_layer.migrations import MIGRATIONS
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -26,7 +26,6 @@ MIN_COOKIE_KEY_LENGTH = 32
 MIN_DISTINCT_KEY_CHARACTERS = 16
 PLACEHOLDER_KEYS = {"some_key", "changeme", "change-me", "secret", "your-secret-key",
                     "replace-me-with-a-random-key-of-at-least-32-characters"}
-_AUTH_KEYS = ("authentication_status", "username", "name", "roles", "email")
 
 
 def idle_limit():
