@@ -15,6 +15,7 @@ from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 from data_layer import db
+from data_layer.demo import create_demo_database
 from data_layer.access import Principal
 from data_layer.users import hash_password
 
@@ -188,3 +189,19 @@ def two_teams_under_one_supervisor(cur, world):
             cur.execute("INSERT INTO therapy_sessions (client_id, therapist_id, session_date, attended) "
                         "VALUES (?, ?, ?, true)", [client.user_id, therapist.user_id, date.today() - timedelta(weeks=weeks_ago)])
     return therapist_c
+
+
+@pytest.fixture(scope="module")
+def demo_path(tmp_path_factory):
+    """A demo clinic database file, one per test module."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    create_demo_database(path)
+    return path
+
+
+@pytest.fixture
+def demo_app(demo_path, monkeypatch):
+    """The whole app under AppTest on the demo clinic."""
+    monkeypatch.setenv("HOMEWORK_DB", str(demo_path))
+    monkeypatch.setenv("HOMEWORK_LOGIN_SLEEP_SECONDS", "0")
+    return AppTest.from_function(run_app, args=(APP,), default_timeout=60)

@@ -1,24 +1,8 @@
 """Insights and Cohort pages through AppTest: on the demo clinic, on an almost empty one, and
 who may open them."""
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from data_layer.demo import create_demo_database
-from tests.conftest import APP, logged_in, open_page, run_app
-
-
-@pytest.fixture(scope="module")
-def demo_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("pages") / "demo.duckdb"
-    create_demo_database(path)
-    return path
-
-
-@pytest.fixture
-def demo_app(demo_path, monkeypatch):
-    monkeypatch.setenv("HOMEWORK_DB", str(demo_path))
-    monkeypatch.setenv("HOMEWORK_LOGIN_SLEEP_SECONDS", "0")
-    return AppTest.from_function(run_app, args=(APP,), default_timeout=60)
+from tests.conftest import logged_in, open_page
 
 
 def test_supervisor_cohort_on_the_demo_shows_every_part(demo_app):

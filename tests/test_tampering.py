@@ -11,12 +11,10 @@ from datetime import date, timedelta
 
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from data_layer import caseload, cohort, homework, mood, paused
 from data_layer.access import AccessDenied
-from data_layer.demo import create_demo_database
-from tests.conftest import APP, logged_in, open_page, run_app
+from tests.conftest import logged_in, open_page
 from ui.navigation import PAGES
 
 PAGES_OF = {role: [path for entries in sections.values() for path, _, _ in entries]
@@ -213,20 +211,6 @@ def test_the_filter_behind_the_widget_refuses_a_foreign_therapist_and_audits_it(
                                  window_end=date.today(), therapist_id=world.therapist_b.user_id)
     assert denials(cur) == [(world.supervisor_a.user_id, "cohort_therapist_filter", None,
                              f"therapist {world.therapist_b.user_id}")]
-
-
-@pytest.fixture(scope="module")
-def demo_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("tampering") / "demo.duckdb"
-    create_demo_database(path)
-    return path
-
-
-@pytest.fixture
-def demo_app(demo_path, monkeypatch):
-    monkeypatch.setenv("HOMEWORK_DB", str(demo_path))
-    monkeypatch.setenv("HOMEWORK_LOGIN_SLEEP_SECONDS", "0")
-    return AppTest.from_function(run_app, args=(APP,), default_timeout=60)
 
 
 def demo_client_names(path):

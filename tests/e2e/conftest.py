@@ -38,14 +38,15 @@ def demo_database(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="session")
-def app_url(demo_database):
+def serve(database, **env):
+    """Start `streamlit run app.py` on `database` (extra environment `env`); yield its URL;
+    stop it afterwards. For module- or session-scoped fixtures."""
     port = free_port()
-    env = {**os.environ, "HOMEWORK_DB": str(demo_database), "HOMEWORK_LOGIN_SLEEP_SECONDS": "0"}
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env={**os.environ, "HOMEWORK_DB": str(database), "HOMEWORK_LOGIN_SLEEP_SECONDS": "0", **env},
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -61,6 +62,11 @@ def app_url(demo_database):
     yield url
     server.terminate()
     server.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def app_url(demo_database):
+    yield from serve(demo_database)
 
 
 def wait_until_idle(page, quiet_ms=600, timeout_s=30):

@@ -7,14 +7,12 @@ servers (module-scoped), never on the shared `app_url` of tests/e2e/conftest.py.
 """
 import base64
 import json
-import os
 import re
 import secrets
 import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -22,38 +20,12 @@ import jwt
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ROOT, free_port, wait_until_idle
+from tests.e2e.conftest import ROOT, serve, wait_until_idle
 from ui.auth import COOKIE_LIFETIME, COOKIE_NAME
 
 COOKIE_KEY = secrets.token_urlsafe(48)
 WRONG = "The username or password is incorrect."
 IDLE = timedelta(seconds=6)
-
-
-def serve(database, **env):
-    """Start `streamlit run app.py` on `database`; yield its URL; stop it afterwards."""
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env={**os.environ, "HOMEWORK_DB": str(database), "HOMEWORK_LOGIN_SLEEP_SECONDS": "0",
-             "HOMEWORK_COOKIE_KEY": COOKIE_KEY, **env},
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail(f"streamlit did not start:\n{server.stdout.read().decode()}")
-            time.sleep(0.3)
-    yield url
-    server.terminate()
-    server.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
@@ -67,12 +39,12 @@ def sessions_database(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def sessions_url(sessions_database):
-    yield from serve(sessions_database)
+    yield from serve(sessions_database, HOMEWORK_COOKIE_KEY=COOKIE_KEY)
 
 
 @pytest.fixture(scope="module")
 def idle_url(sessions_database):
-    yield from serve(sessions_database.with_name("idle.duckdb"),
+    yield from serve(sessions_database.with_name("idle.duckdb"), HOMEWORK_COOKIE_KEY=COOKIE_KEY,
                      HOMEWORK_IDLE_MINUTES=str(IDLE / timedelta(minutes=1)))
 
 
