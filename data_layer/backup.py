@@ -240,10 +240,12 @@ def _load(conn, backup, manifest):
                                   f"schema; nothing was restored.")
         # Rows that the migrations seed (e.g. schema_migrations, clinic_settings) are replaced.
         for table in reversed(manifest["tables"]):
+            # Identifiers only (checked against this schema above, and quoted); no values.
             name = _quoted(table["name"])
-            [(present,)] = cur.execute(f"SELECT count(*) FROM {name}").fetchall()
+            count_sql, delete_sql = f"SELECT count(*) FROM {name}", f"DELETE FROM {name}"
+            [(present,)] = cur.execute(count_sql).fetchall()
             if present:
-                cur.execute(f"DELETE FROM {name}")
+                cur.execute(delete_sql)
         counts = {}
         for table in manifest["tables"]:
             counts[table["name"]] = _insert_file(cur, table, backup / table["file"])
@@ -255,15 +257,18 @@ def _load(conn, backup, manifest):
 
 
 def _insert_file(cur, table, file):
+    # Identifiers only (checked against this schema, and quoted); the rows come through Arrow.
     columns = ", ".join(_quoted(name) for name, _ in table["columns"])
     view = "restore_batch"
+    insert_sql = f"INSERT INTO {_quoted(table['name'])} ({columns}) SELECT {columns} FROM {view}"
+    count_sql = f"SELECT count(*) FROM {_quoted(table['name'])}"
     for batch in pq.ParquetFile(file).iter_batches(batch_size=BATCH_ROWS):
         cur.register(view, pa.Table.from_batches([batch]))
         try:
-            cur.execute(f"INSERT INTO {_quoted(table['name'])} ({columns}) SELECT {columns} FROM {view}")
+            cur.execute(insert_sql)
         finally:
             cur.unregister(view)
-    [(rows,)] = cur.execute(f"SELECT count(*) FROM {_quoted(table['name'])}").fetchall()
+    [(rows,)] = cur.execute(count_sql).fetchall()
     return rows
 
 
@@ -283,7 +288,9 @@ def _advance_sequences(cur, manifest):
         steps = value - current[sequence]
         if steps > 0:
             # DuckDB has no setval: draw the sequence forward (about 40 M values a second).
-            cur.execute(f"SELECT max(nextval('{sequence}')) FROM range(?)", [steps])
+            # `sequence` is one of this schema's own sequence names (checked just above).
+            draw_sql = f"SELECT max(nextval('{sequence}')) FROM range(?)"
+            cur.execute(draw_sql, [steps])
 
 
 # ---------------------------------------------------------------- catalog helpers
