@@ -1,3 +1,10 @@
+import os
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
 from data_layer import db
 
 EXPECTED = ["001_initial_schema", "002_pseudonym_secret", "003_unique_submissions"]
@@ -21,9 +28,6 @@ def test_running_migrations_again_changes_nothing(tmp_path):
 
 
 def test_a_second_process_gets_a_clear_message_not_a_stack_trace(tmp_path):
-    import subprocess
-    import sys
-
     path = tmp_path / "locked.duckdb"
     holder = db.connect(path)
     try:
@@ -43,10 +47,21 @@ def test_a_second_process_gets_a_clear_message_not_a_stack_trace(tmp_path):
 
 
 def test_sql_cannot_read_files(conn):
-    import duckdb
-    import pytest
-
     with pytest.raises(duckdb.Error, match="disabled"):
         conn.execute("SELECT * FROM read_text('/etc/passwd')").fetchall()
     with pytest.raises(duckdb.Error):
         conn.execute("SET enable_external_access = true")
+
+
+def test_an_empty_production_clinic_starts_with_one_admin(tmp_path):
+    path = tmp_path / "clinic.duckdb"
+    command = [sys.executable, "-m", "data_layer.new_clinic", str(path), "boss", "Ada Admin"]
+    environment = {**os.environ, "HOMEWORK_ADMIN_PASSWORD": "a-long-admin-password"}
+    created = subprocess.run(command, capture_output=True, text=True, timeout=60, env=environment)
+    assert created.returncode == 0, created.stderr
+    conn = db.connect(path)
+    assert conn.execute("SELECT username, role FROM users").fetchall() == [("boss", "admin")]
+    assert conn.execute("SELECT demo FROM clinic_settings").fetchone() == (False,)
+    conn.close()
+    again = subprocess.run(command, capture_output=True, text=True, timeout=60, env=environment)
+    assert again.returncode != 0 and "already exists" in again.stderr
