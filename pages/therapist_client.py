@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from clinical.homework import CATEGORIES, TEMPLATES, describe_schedule
-from clinical.outcomes import classify_outcomes, pair_questionnaires
+from clinical.episodes import classify_episodes
 from data_layer import caseload, export, homework, measures, metrics, mood, paused, sessions
 from data_layer.access import AccessDenied
 from data_layer.validation import MAX_NOTE_LENGTH, MAX_TITLE_LENGTH, InvalidInput
@@ -47,17 +47,11 @@ scores = measures.list_questionnaires(cur, principal, client_id=client_id)
 session_list = sessions.list_sessions(cur, principal, client_id=client_id)
 flags = measures.list_risk_flags(cur, principal, client_id=client_id)
 
-in_episode = scores[scores["taken_on"].dt.date >= episode_start]
-pairs = pair_questionnaires(in_episode[in_episode["instrument"] == "PHQ-9"],
-                            in_episode[in_episode["instrument"] == "GAD-7"])
-outcome = classify_outcomes(pd.DataFrame([{
-    "phq9_first": pairs["phq9"].iloc[0] if len(pairs) else None,
-    "gad7_first": pairs["gad7"].iloc[0] if len(pairs) else None,
-    "phq9_last": pairs["phq9"].iloc[-1] if len(pairs) else None,
-    "gad7_last": pairs["gad7"].iloc[-1] if len(pairs) else None,
-    "pairs": len(pairs),
-    "attended_sessions": int(session_list["attended"].sum()),
-}])).iloc[0]
+in_episode = scores[scores["taken_on"].dt.date >= episode_start].assign(episode_id=client_id)
+outcome = classify_episodes(
+    pd.DataFrame({"episode_id": [client_id], "attended_sessions": [int(session_list["attended"].sum())]}),
+    in_episode[["episode_id", "instrument", "taken_on", "total"]],
+).iloc[0]
 recent_weeks = weeks[weeks["week_start"].dt.date >= today - timedelta(days=27)]
 expected = recent_weeks["expected"].sum()
 
@@ -68,7 +62,7 @@ latest = {name: group.iloc[0] for name, group in scores.groupby("instrument")}
 second.metric("Latest PHQ-9", f"{latest['PHQ-9']['total']} ({latest['PHQ-9']['band']})" if "PHQ-9" in latest else "none")
 third.metric("Latest GAD-7", f"{latest['GAD-7']['total']} ({latest['GAD-7']['band']})" if "GAD-7" in latest else "none")
 if outcome["outcome"] == "not enough data":
-    st.caption(f"Outcome so far: not enough data ({len(pairs)} questionnaire pairs, "
+    st.caption(f"Outcome so far: not enough data ({outcome['pairs']} questionnaire pairs, "
                f"{outcome['attended_sessions']} sessions attended; 2 of each are needed).")
 else:
     recovery = ("recovered" if outcome["recovery"] else "not recovered") if outcome["case_at_start"] \
@@ -190,10 +184,10 @@ with scores_tab:
                      column_config={"taken_on": st.column_config.DateColumn("Date"), "instrument": "Questionnaire",
                                     "total": "Total", "band": "Band",
                                     **{f"item_{n}": f"Q{n}" for n in range(1, 10)}, "difficulty": "Difficulty"})
-        if len(pairs):
-            st.caption(f"{len(pairs)} PHQ-9/GAD-7 pairs in this episode; first pair PHQ-9 {pairs['phq9'].iloc[0]}, "
-                       f"GAD-7 {pairs['gad7'].iloc[0]}; last pair PHQ-9 {pairs['phq9'].iloc[-1]}, "
-                       f"GAD-7 {pairs['gad7'].iloc[-1]}.")
+        if outcome["pairs"]:
+            st.caption(f"{outcome['pairs']} PHQ-9/GAD-7 pairs in this episode; first pair PHQ-9 "
+                       f"{outcome['phq9_first']:g}, GAD-7 {outcome['gad7_first']:g}; last pair PHQ-9 "
+                       f"{outcome['phq9_last']:g}, GAD-7 {outcome['gad7_last']:g}.")
 
 with sessions_tab:
     with st.form(form_key("record_session")):
