@@ -56,7 +56,8 @@ def contents(path):
                 "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
                 "ORDER BY column_index", [table]).fetchall()
             order = "id" if ("id", "BIGINT") in columns else "ALL"
-            found[table] = (columns, conn.execute(f'SELECT * FROM "{table}" ORDER BY {order}').fetchall())
+            rows_sql = f'SELECT * FROM "{table}" ORDER BY {order}'  # a table of the catalogue, not a value
+            found[table] = (columns, conn.execute(rows_sql).fetchall())
         sequences = conn.execute(
             "SELECT sequence_name, last_value FROM duckdb_sequences() ORDER BY 1").fetchall()
         return found, sequences

@@ -11,7 +11,8 @@ TODAY = date.today()
 
 
 def rows(cur, table):
-    return cur.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    count_sql = f"SELECT count(*) FROM {table}"  # `table` is a name written in these tests
+    return cur.execute(count_sql).fetchone()[0]
 
 
 def log(cur, world, **changes):

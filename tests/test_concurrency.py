@@ -59,10 +59,11 @@ def test_sixteen_sessions_writing_500_entries_each_lose_nothing(conn, cur):
     for kind, table, action in (("homework", "homework_logs", "log_homework"), ("mood", "mood_logs", "log_mood")):
         returned = [log_id for ids in results for log_id in ids[kind]]
         assert len(returned) == len(set(returned)) == total // 2
-        assert set(returned) == {log_id for (log_id,) in cur.execute(f"SELECT id FROM {table}").fetchall()}
+        ids_sql, submissions_sql = f"SELECT id FROM {table}", f"SELECT count(DISTINCT submission_id) FROM {table}"
+        assert set(returned) == {log_id for (log_id,) in cur.execute(ids_sql).fetchall()}
         assert cur.execute("SELECT count(*), count(DISTINCT record_id) FROM audit_log "
                            "WHERE action = ? AND outcome = 'ok'", [action]).fetchall() == [(total // 2, total // 2)]
-        assert cur.execute(f"SELECT count(DISTINCT submission_id) FROM {table}").fetchall() == [(total // 2,)]
+        assert cur.execute(submissions_sql).fetchall() == [(total // 2,)]
 
 
 @pytest.fixture

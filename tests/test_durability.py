@@ -87,8 +87,9 @@ def test_acknowledged_entries_survive_five_kills(tmp_path):
         try:
             cur = conn.cursor()
             stored = {(table, log_id): note
-                      for table in ("homework_logs", "mood_logs")
-                      for log_id, note in cur.execute(f"SELECT id, note FROM {table}").fetchall()}
+                      for table, entries_sql in (("homework_logs", "SELECT id, note FROM homework_logs"),
+                                                 ("mood_logs", "SELECT id, note FROM mood_logs"))
+                      for log_id, note in cur.execute(entries_sql).fetchall()}
             missing = {key: note for key, note in acknowledged.items() if stored.get(key) != note}
             assert not missing, f"round {run}: acknowledged but lost: {sorted(missing)[:5]}"
             # Each entry and its audit event were committed together or not at all.
