@@ -94,10 +94,11 @@ def test_acknowledged_entries_survive_five_kills(tmp_path):
             assert not missing, f"round {run}: acknowledged but lost: {sorted(missing)[:5]}"
             # Each entry and its audit event were committed together or not at all.
             for table, action in (("homework_logs", "log_homework"), ("mood_logs", "log_mood")):
-                assert cur.execute(f"""
+                unmatched_sql = f"""
                     SELECT count(*) FROM {table} t FULL JOIN (
                         SELECT record_id FROM audit_log WHERE action = ?) a ON a.record_id = t.id
-                    WHERE t.id IS NULL OR a.record_id IS NULL""", [action]).fetchall() == [(0,)]
+                    WHERE t.id IS NULL OR a.record_id IS NULL"""  # `table` is one of the two names above
+                assert cur.execute(unmatched_sql, [action]).fetchall() == [(0,)]
             assert db.applied_migrations(conn) == [name for name, _ in MIGRATIONS]
             assert cur.execute("SELECT count(*) FROM users").fetchall() == [(2,)]
         finally:
