@@ -42,12 +42,14 @@ test: install-test browser
 bench: install
 	$(PY) -m bench.run
 
-# Back up the database to Parquet + manifest (stop the app first: DuckDB lets one process
-# hold the file). Restore into a NEW file; OVERWRITE=1 to replace an existing one.
-BACKUP_DIR ?= backups/$(shell date +%Y%m%d-%H%M%S)
+# Back up the database to Parquet + manifest (a running app writes the snapshot itself).
+# Backups go only into HOMEWORK_BACKUP_DIR (the app's setting); BACKUP_DIR must lie inside it.
+# Restore into a NEW file; OVERWRITE=1 to replace an existing one.
+HOMEWORK_BACKUP_DIR ?= backups
+BACKUP_DIR ?= $(HOMEWORK_BACKUP_DIR)/$(shell date +%Y%m%d-%H%M%S)
 
 backup: install
-	$(PY) -m data_layer.backup backup "$(HOMEWORK_DB)" "$(BACKUP_DIR)"
+	HOMEWORK_BACKUP_DIR="$(HOMEWORK_BACKUP_DIR)" $(PY) -m data_layer.backup backup "$(HOMEWORK_DB)" "$(BACKUP_DIR)"
 
 restore: install
 	@[ -n "$(FROM)" ] && [ -n "$(TO)" ] || { echo "usage: make restore FROM=backups/DIR TO=new.duckdb [OVERWRITE=1]"; exit 2; }

@@ -3,6 +3,9 @@
     python -m data_layer.backup backup SOURCE_DB TARGET_DIR
     python -m data_layer.backup restore BACKUP_DIR TARGET_DB [--overwrite]
 
+TARGET_DIR must be a new folder inside the backup directory ($HOMEWORK_BACKUP_DIR, default
+backups/); every way of taking a backup refuses any other target.
+
 A backup is a directory holding one Parquet file per table and `manifest.json`: the row
 count, columns and SHA-256 of each file, the schema migrations applied and the value of
 every id sequence. All tables are read in ONE transaction, so the backup is a consistent
@@ -45,7 +48,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data_layer import backup_service, db
+from data_layer import backup_service, db, settings
 from data_layer.migrations import MIGRATIONS
 
 FORMAT = "homework-tracker-backup"
@@ -65,13 +68,14 @@ def backup_database(source_path, target_dir):
 
     For when the app is stopped: the file is opened read-only with a plain connection.
     Raises db.DatabaseLocked when another process (the running app) holds the file, and
-    BackupError for a missing source or a target that exists and is not empty.
+    BackupError for a missing source, a target outside the backup directory
+    (settings.backup_directory()) or a target that exists and is not empty.
     Returns the manifest (a dict).
     """
     source = Path(source_path)
     if not source.is_file():
         raise BackupError(f"There is no database file at {source}.")
-    _check_new_directory(Path(target_dir))
+    _check_new_directory(inside_backup_directory(target_dir))
     try:
         conn = duckdb.connect(str(source), read_only=True)
     except duckdb.IOException as error:
@@ -91,15 +95,17 @@ def backup_database(source_path, target_dir):
 
 
 def backup_connection(conn, target_dir, *, source=None):
-    """Back up the database behind `conn` (e.g. the app's own connection) into `target_dir`.
+    """Back up the database behind `conn` (e.g. the app's own connection) into `target_dir`,
+    a new directory inside the backup directory (else BackupError, nothing written).
 
     Every table is read in one transaction on a new cursor: a consistent snapshot while
     other cursors write. The files are written to a temporary directory beside the target,
     which is renamed to `target_dir` when complete (so a half-written backup never has the
     final name). Returns the manifest (a dict).
     """
-    target = Path(target_dir)
+    target = inside_backup_directory(target_dir)
     _check_new_directory(target)
+    db.restrict_new_files()
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
     _remove_tree(partial)
@@ -341,6 +347,22 @@ def _quoted(identifier):
 
 # ---------------------------------------------------------------- files
 
+def inside_backup_directory(target_dir):
+    """Return `target_dir` as an absolute path with symlinks and `..` resolved, if it lies
+    below the configured backup directory (settings.backup_directory()).
+
+    Raises BackupError otherwise: a full dump of clinical data must never land where its
+    caller names (another user's folder, a web root), only where the operator keeps backups.
+    """
+    allowed = settings.backup_directory().resolve()
+    target = Path(target_dir).resolve()
+    if not target.is_relative_to(allowed) or target == allowed:
+        raise BackupError(
+            f"Backups are written only into a new folder inside the backup directory {allowed} "
+            f"(set HOMEWORK_BACKUP_DIR to change it); {target_dir} is not inside it.")
+    return target
+
+
 def _check_new_directory(target):
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise BackupError(f"{target} already exists and is not an empty directory. "
@@ -389,7 +411,7 @@ def main(argv=None):
     commands = parser.add_subparsers(dest="command", required=True)
     backup = commands.add_parser("backup", help="back up a database file (through the app when it runs)")
     backup.add_argument("source", help="the database file")
-    backup.add_argument("target", help="a new (or empty) directory for the backup")
+    backup.add_argument("target", help="a new (or empty) directory inside $HOMEWORK_BACKUP_DIR (default backups/)")
     restore = commands.add_parser("restore", help="restore a backup into a new database file")
     restore.add_argument("backup", help="the backup directory")
     restore.add_argument("target", help="the database file to create")

@@ -1,6 +1,8 @@
 """Backups of a running app. DuckDB lets one process open the database file, so while the app
 runs, `make backup` asks the app itself: the app answers on a local socket beside the file
-(readable by its owner only) and writes the snapshot through its own connection."""
+(readable by its owner only) and writes the snapshot through its own connection, only into a
+new folder inside the backup directory (settings.backup_directory())."""
+import atexit
 import json
 import os
 import socket
@@ -11,6 +13,9 @@ from data_layer import audit, backup
 from data_layer.access import Principal
 
 SERVICE = Principal(user_id=None, role="system", display_name="backup service")
+# The listening sockets of this process, with their paths: stop() closes and removes them.
+_listening = []
+_listening_lock = threading.Lock()
 
 
 def socket_path(database_path):
@@ -19,21 +24,45 @@ def socket_path(database_path):
 
 
 def serve(conn, database_path):
-    """Answer backup requests for the database behind `conn` on a daemon thread; return the thread."""
+    """Answer backup requests for the database behind `conn` on a daemon thread; return the thread.
+
+    The thread ends, and the socket file goes, on stop() (also called when the process exits).
+    """
     path = socket_path(database_path)
     path.unlink(missing_ok=True)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(str(path))
     os.chmod(path, 0o600)
     server.listen()
+    with _listening_lock:
+        _listening.append((server, path))
     thread = threading.Thread(target=_answer_forever, args=(server, conn), daemon=True, name="backup-service")
     thread.start()
     return thread
 
 
+def stop():
+    """Stop answering backup requests: close every listening socket of this process and remove
+    its file, so no stale socket is left for `make backup` to find."""
+    with _listening_lock:
+        stopping = _listening[:]
+        _listening.clear()
+    for server, path in stopping:
+        # shutdown() wakes the thread blocked in accept(); close() alone would not on Linux.
+        server.shutdown(socket.SHUT_RDWR)
+        server.close()
+        path.unlink(missing_ok=True)
+
+
+atexit.register(stop)
+
+
 def _answer_forever(server, conn):
     while True:
-        client, _ = server.accept()
+        try:
+            client, _ = server.accept()
+        except OSError:
+            return  # stop() closed the socket
         with client:
             try:
                 target = json.loads(client.makefile().readline())["target"]
@@ -46,7 +75,8 @@ def _answer_forever(server, conn):
 
 
 def request_backup(database_path, target_dir):
-    """Ask the app holding `database_path` for a backup into `target_dir` (a new directory).
+    """Ask the app holding `database_path` for a backup into `target_dir` (a new directory inside
+    the app's backup directory; the app refuses any other target).
 
     Returns the row counts per table, or None when no running app answers (then back up
     the file directly). Raises backup.BackupError when the app could not write the backup.

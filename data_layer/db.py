@@ -1,5 +1,7 @@
 """Open the database, lock it down, apply migrations, and run writes in retrying transactions."""
 import contextlib
+import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -9,6 +11,9 @@ import duckdb
 from data_layer.migrations import MIGRATIONS
 
 WRITE_ATTEMPTS = 5
+# Only the owner may read or write files this process creates: group and other get nothing.
+OWNER_ONLY_UMASK = 0o077
+_log = logging.getLogger(__name__)
 _version_lock = threading.Lock()
 _data_version = 0
 
@@ -25,11 +30,13 @@ def connect(path):
     """Open (creating if needed) the database at `path`, migrated and locked down.
 
     Returns a duckdb connection. Hand each thread its own `conn.cursor()`.
-    Raises DatabaseLocked with the holder's description when another process has the file.
+    Raises DatabaseLocked when another process has the file: its message is fit for any
+    visitor; the path and the holder (executable, PID) go to the log for the operator.
     """
     path = Path(path)
     in_memory = str(path) == ":memory:"
     new_file = not in_memory and not path.exists()
+    restrict_new_files()
     if new_file:
         # Mental-health records: only the app's own user may read the file.
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -37,9 +44,10 @@ def connect(path):
         conn = duckdb.connect(str(path))
     except duckdb.IOException as error:
         if "lock" in str(error).lower():
+            _log.error("Cannot open the database %s: another process holds it. %s", path, error)
             raise DatabaseLocked(
-                f"The database {path} is in use by another process. Only one app "
-                f"process may open it at a time; stop the other one first. ({error})"
+                "The database is in use by another process. Only one app process may open it "
+                "at a time; please tell the clinic's administrator."
             ) from error
         raise
     if new_file:
@@ -47,6 +55,16 @@ def connect(path):
     migrate(conn)
     lock_down(conn)
     return conn
+
+
+def restrict_new_files():
+    """Make every file this process creates from now on readable by its owner only.
+
+    DuckDB creates the database's .wal (and spill files) with the process umask, not the
+    main file's mode: 0644 under the usual umask, so other local users could read clients'
+    notes from it. The same holds for backups and the backup socket.
+    """
+    os.umask(OWNER_ONLY_UMASK)
 
 
 def lock_down(conn):

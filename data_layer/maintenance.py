@@ -12,7 +12,8 @@ def back_up_now(cur, principal, *, target_dir=None):
     the app keeps running; return (the backup's folder, row counts per table).
 
     Admin only, audited. The folder defaults to $HOMEWORK_BACKUP_DIR/<timestamp> (default
-    backups/); it holds clinical data, so it is created readable by its owner only.
+    backups/); a `target_dir` outside that directory is refused (backup.BackupError). It holds
+    clinical data, so it is created readable by its owner only.
     """
     target = Path(target_dir) if target_dir else settings.backup_directory() / f"{datetime.now():%Y%m%d-%H%M%S}"
     manifest = backup.backup_connection(cur, target)

@@ -26,5 +26,8 @@ def crisis_text():
 
 
 def backup_directory():
-    """Return where the admin's "Back up now" writes: $HOMEWORK_BACKUP_DIR, or backups/."""
+    """Return the one directory backups may be written into: $HOMEWORK_BACKUP_DIR, or backups/.
+
+    The admin's "Back up now", `make backup` and the backup socket all refuse targets outside it.
+    """
     return Path(os.environ.get("HOMEWORK_BACKUP_DIR") or "backups")

@@ -15,6 +15,14 @@ from data_layer.access import Principal
 from data_layer.migrations import MIGRATIONS
 
 PROJECT = Path(__file__).resolve().parent.parent
+OUTSIDE = "Backups are written only into a new folder inside the backup directory"
+
+
+@pytest.fixture(autouse=True)
+def backup_directory(tmp_path, monkeypatch):
+    """Each test's own folder is the configured backup directory (HOMEWORK_BACKUP_DIR)."""
+    monkeypatch.setenv("HOMEWORK_BACKUP_DIR", str(tmp_path))
+    return tmp_path
 
 
 @pytest.fixture(scope="module")
@@ -277,4 +285,83 @@ def test_make_backup_asks_the_running_app_for_the_snapshot(tmp_path):
     audited = app_connection.execute(
         "SELECT actor_role FROM audit_log WHERE action = 'back_up_database'").fetchall()
     assert audited == [("system",)]
+    backup_service.stop()
+    assert not backup_service.socket_path(source).exists()
     app_connection.close()
+
+
+@pytest.fixture
+def escapes(tmp_path, monkeypatch):
+    """The backup directory tmp_path/backups, and targets that lie outside it, by name."""
+    allowed = tmp_path / "backups"
+    elsewhere = tmp_path / "elsewhere"
+    allowed.mkdir()
+    elsewhere.mkdir()
+    (allowed / "link").symlink_to(elsewhere, target_is_directory=True)
+    monkeypatch.setenv("HOMEWORK_BACKUP_DIR", str(allowed))
+    return {
+        "outside": elsewhere / "dump",
+        "dot-dot": allowed / ".." / "elsewhere" / "dump",
+        "symlink": allowed / "link" / "dump",
+        "the directory itself": allowed,
+        "relative": Path("dump"),  # the working directory (the project) is not the backup directory
+    }
+
+
+def nothing_written(tmp_path):
+    """True when no backup landed anywhere: the backup directory holds only its symlink, the
+    folder outside stays empty, and the project folder has no stray dump."""
+    return ([p.name for p in (tmp_path / "backups").iterdir()] == ["link"]
+            and not any((tmp_path / "elsewhere").iterdir()) and not (PROJECT / "dump").exists())
+
+
+@pytest.mark.parametrize("where", ["outside", "dot-dot", "symlink", "the directory itself", "relative"])
+def test_every_way_of_backing_up_refuses_a_target_outside_the_backup_directory(source, tmp_path, escapes, where):
+    target = escapes[where]
+    with pytest.raises(backup.BackupError, match=OUTSIDE):
+        backup.backup_database(source, target)
+    conn = db.connect(tmp_path / "live.duckdb")
+    try:
+        with pytest.raises(backup.BackupError, match=OUTSIDE):
+            backup.backup_connection(conn, target)
+        with pytest.raises(backup.BackupError, match=OUTSIDE):
+            maintenance.back_up_now(conn.cursor(), Principal(None, "admin"), target_dir=target)
+    finally:
+        conn.close()
+    assert nothing_written(tmp_path)
+
+
+def test_the_backup_socket_and_the_command_line_refuse_targets_outside_the_backup_directory(tmp_path, escapes):
+    source = tmp_path / "app.duckdb"
+    demo.create_demo_database(source)
+    for where in ("outside", "symlink"):
+        refused = run_cli("backup", source, escapes[where])  # the app is stopped: the CLI itself refuses
+        assert refused.returncode == 1 and OUTSIDE in refused.stderr and "Traceback" not in refused.stderr
+    app_connection = db.connect(source)
+    backup_service.serve(app_connection, source)
+    try:
+        for where in ("outside", "dot-dot", "symlink"):
+            with pytest.raises(backup.BackupError, match=f"running app could not write the backup: {OUTSIDE}"):
+                backup_service.request_backup(source, escapes[where])
+            refused = run_cli("backup", source, escapes[where])  # the app answers, and refuses
+            assert refused.returncode == 1 and OUTSIDE in refused.stderr
+        assert nothing_written(tmp_path)
+        assert backup_service.request_backup(source, tmp_path / "backups" / "fine")["users"] > 0
+    finally:
+        backup_service.stop()
+        app_connection.close()
+
+
+def test_make_backup_writes_into_the_backup_directory_and_refuses_elsewhere(source, tmp_path):
+    backups = tmp_path / "backups"
+    make = ["make", "--no-print-directory", "-o", ".venv/.installed", "backup",
+            f"HOMEWORK_DB={source}", f"HOMEWORK_BACKUP_DIR={backups}"]
+    done = subprocess.run(make, cwd=PROJECT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    [taken] = backups.iterdir()
+    assert (taken / backup.MANIFEST).is_file()
+
+    refused = subprocess.run([*make, f"BACKUP_DIR={tmp_path / 'elsewhere'}"], cwd=PROJECT,
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0 and OUTSIDE in refused.stderr
+    assert not (tmp_path / "elsewhere").exists()

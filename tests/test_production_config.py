@@ -1,10 +1,12 @@
 """Production settings: the Streamlit config, and the app refusing to start outside demo mode
 without a fit cookie key (DESIGN.md, "Authentication" and "Hardening the server")."""
+import re
 import tomllib
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from streamlit import config as streamlit_config
 from streamlit.testing.v1 import AppTest
 
 from data_layer import db, users
@@ -24,6 +26,22 @@ def test_the_streamlit_config_hides_errors_and_the_toolbar_and_phones_nobody():
     assert config["browser"]["gatherUsageStats"] is False
     # Streamlit 1.67's experimental API for driving the app without a browser stays off.
     assert config["server"].get("enableAgentApi", False) is False
+
+
+def test_the_server_listens_on_loopback_and_accepts_only_local_host_names_by_default():
+    server = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]
+    assert server["address"] == "127.0.0.1"  # the reverse proxy is the one way in
+    assert server["allowedHosts"] == ["localhost", "127.0.0.1"]
+    # Streamlit still has the options (an upgrade that dropped one would ignore it silently).
+    options = streamlit_config.get_config_options()
+    assert {"server.address", "server.allowedHosts"} <= set(options)
+
+
+def test_the_proxy_example_blocks_metrics_and_names_the_public_host():
+    guide = (ROOT / "docs" / "reverse-proxy.md").read_text()
+    assert re.search(r"location = /_stcore/metrics\s*\{\s*return 404;\s*\}", guide)
+    assert re.search(r"^STREAMLIT_SERVER_ALLOWED_HOSTS=homework\.example\.org$", guide, re.M)
+    assert re.search(r"^\s*proxy_set_header Host \$host;$", guide, re.M)
 
 
 def test_the_session_settings_are_the_production_ones(monkeypatch):
