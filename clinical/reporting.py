@@ -1,8 +1,19 @@
-"""Cohort tables for supervisors and therapists: outcome rates per group, with small cells hidden.
+"""Cohort tables for supervisors and therapists, and the one small-cell rule they all follow.
 
-Any cell built from fewer than 5 clients reads "<5" instead of a number, so that no
-client can be singled out from a summary.
+A cell built from fewer than 5 clients reads "<5" instead of a number (`hidden_cells`).
+Hiding it is not enough when a total is shown too: the total minus the other cells, or a
+filtered view subtracted from the unfiltered one, would give the hidden number back. So:
+
+- complementary suppression: in a column of cells that add up to a shown total, a lone
+  hidden cell takes the next-smallest with it, until the hidden cells hold 0 or 5+ clients;
+- a filtered view (one therapist, one homework category) shows a count only when it
+  differs from the same count of every coarser view (the one without that filter) by 0
+  or by 5+ clients, and hides a therapist's figures wherever the per-therapist column
+  hides them (`cohort_view`). The guarantee covers the therapist and category filters,
+  not the date range: two date ranges can still be subtracted.
 """
+from dataclasses import dataclass
+
 import pandas as pd
 
 from clinical.outcomes import outcome_rates
@@ -12,59 +23,200 @@ SUPPRESSED = "<5"
 RATE_MEASURES = ("finished treatment", "recovery", "reliable improvement", "reliable deterioration",
                  "reliable recovery")
 
+# Each shown count is the size of one of these "families" of a group of episodes: the
+# group itself, those who finished, those who finished as a case, those active, those
+# with homework set. Differences are only meaningful within a family.
+_FAMILIES = {
+    "episodes": lambda frame: pd.Series(True, index=frame.index),
+    "finished": lambda frame: frame["finished"].astype(bool),
+    "finished as a case": lambda frame: frame["finished"].astype(bool) & frame["case_at_start"].astype(bool),
+    "active": lambda frame: frame["active"].astype(bool),
+    "with homework": lambda frame: frame["compliance"].notna(),
+}
+# The family behind each rate: its denominator.
+RATE_FAMILY = {"finished treatment": "episodes", "reliable improvement": "finished",
+               "reliable deterioration": "finished", "recovery": "finished as a case",
+               "reliable recovery": "finished as a case"}
+TILE_FAMILIES = ("episodes", "finished", "finished as a case", "active")
+ANALYSIS_FAMILIES = ("episodes", "finished", "finished as a case")
+
+
+def reveals_few(difference):
+    """True when a difference of two shown counts would single out 1 to 4 clients."""
+    return 0 < difference < SMALL_CELL
+
+
+def hidden_cells(sizes):
+    """Return which cells of one table column to hide, given the clients behind each cell.
+
+    The one small-cell rule: a cell of fewer than 5 clients is hidden; then, because the
+    column's total is shown elsewhere, the next-smallest cells are hidden too until the
+    hidden cells are none, or at least two holding 0 or 5+ clients together (so that
+    total minus shown cells gives no small number). `sizes`: a Series, one per cell.
+    """
+    sizes = pd.Series(sizes).astype(int)
+    hidden = sizes < SMALL_CELL
+    while hidden.any() and not hidden.all() and (
+            reveals_few(sizes[hidden].sum()) or (hidden.sum() == 1 and sizes[hidden].sum() > 0)):
+        hidden[sizes[~hidden].idxmin()] = True
+    return hidden
+
+
+def count_text(size, hidden):
+    """A count as shown: the number, or "<5" when hidden."""
+    return SUPPRESSED if hidden else str(size)
+
+
+def family_sizes(frame, families=tuple(_FAMILIES)):
+    """Return the size of each family of the episodes in `frame` (a Series by family name)."""
+    return pd.Series({family: int(_FAMILIES[family](frame).sum()) for family in families}, dtype=int)
+
+
+def therapist_hidden(episodes, families):
+    """Return, per therapist (rows) and family (columns), whether that count is hidden in the
+    per-therapist column (hidden_cells): one rule for the table and the therapist filter."""
+    sizes = pd.DataFrame({therapist: family_sizes(group, families)
+                          for therapist, group in episodes.groupby("therapist", sort=True)}).T
+    return sizes.apply(hidden_cells)
+
 
 def _percent(rate):
     return "no data" if rate.rate is None else f"{rate.rate:.0%}"
 
 
 def group_outcomes(classified, by, labels=None):
-    """Return one row per value of column `by` of classified episodes, every cell suppressed
-    when fewer than 5 clients stand behind it.
+    """Return one row per value of column `by` of classified episodes, small cells hidden.
 
-    Columns: the group, Clients, Median compliance, then one column per outcome rate
-    (its own denominator decides suppression: e.g. recovery counts only clients who
-    finished and were a case at the start). `labels` renames the group values.
+    Columns: the group, Clients, Median compliance, then one column per outcome rate.
+    Each column hides its cells with `hidden_cells` over the clients behind them (a rate's
+    own denominator: e.g. recovery counts only clients who finished as a case). `labels`
+    renames the group values.
     """
+    groups = dict(tuple(classified.groupby(by, sort=True)))
+    sizes = pd.DataFrame({key: family_sizes(group) for key, group in groups.items()}).T
+    hidden = sizes.apply(hidden_cells) if len(sizes) else sizes
     rows = []
-    for key, group in classified.groupby(by, sort=True):
+    for key, group in groups.items():
         rates = outcome_rates(group)
-        row = {by: labels.get(key, key) if labels else key,
-               "Clients": str(len(group)) if len(group) >= SMALL_CELL else SUPPRESSED}
         measured = group["compliance"].dropna()
-        row["Median compliance"] = (f"{measured.median():.0%}" if len(measured) >= SMALL_CELL
-                                    else SUPPRESSED if len(measured) else "no homework set")
+        row = {by: labels.get(key, key) if labels else key,
+               "Clients": count_text(len(group), hidden.loc[key, "episodes"])}
+        row["Median compliance"] = ("no homework set" if measured.empty else SUPPRESSED
+                                    if hidden.loc[key, "with homework"] else f"{measured.median():.0%}")
         for measure in RATE_MEASURES:
-            rate = rates[measure]
-            row[measure.capitalize()] = _percent(rate) if rate.denominator >= SMALL_CELL else SUPPRESSED
+            row[measure.capitalize()] = (SUPPRESSED if hidden.loc[key, RATE_FAMILY[measure]]
+                                         else _percent(rates[measure]))
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def cohort_tiles(classified, recent_compliance, today):
-    """Return the headline figures of a cohort as {name: (value text, detail text)}.
+def analysed(classified, change_column):
+    """The episodes the compliance-versus-outcome analyses use: compliance and change known."""
+    return classified.dropna(subset=["compliance", change_column])
 
-    `classified`: classified episodes with `active` and `last_log`; `recent_compliance`:
-    per active episode, compliance over the last 4 weeks. Suppressed below 5 clients.
+
+def _hidden_families(population, supersets, families, partition=None, therapist=None):
+    """Families of `population` to hide: fewer than 5, 1-4 away from the same count of a
+    shown superset, or hidden for this therapist in the per-therapist column of `partition`."""
+    sizes = family_sizes(population, families)
+    hidden = {family for family in families if sizes[family] < SMALL_CELL}
+    for superset in supersets:
+        difference = family_sizes(superset, families) - sizes
+        hidden |= {family for family in families if reveals_few(difference[family])}
+    if therapist is not None:
+        by_therapist = therapist_hidden(partition, families)
+        if therapist in by_therapist.index:
+            hidden |= {family for family in families if by_therapist.loc[therapist, family]}
+    return hidden
+
+
+@dataclass(frozen=True)
+class CohortView:
+    """What a supervisor may see for one choice of filters (see the module docstring).
+
+    `refusal`: why nothing is shown for this choice, or None. `tiles`: the episodes behind
+    the headline figures; `hidden_tiles`: families whose tiles read "<5". `recent`: active
+    episodes with homework in the last 4 weeks; `recent_hidden`. `points`: the episodes of
+    the analyses; `analyses_hidden`: whether the analyses must be withheld; `per_client`:
+    whether per-client points may be plotted (only without a category filter, whose
+    overlapping groups could be intersected point by point).
     """
-    active = classified[classified["active"]]
+
+    refusal: str | None
+    tiles: pd.DataFrame
+    hidden_tiles: frozenset
+    recent: pd.DataFrame
+    recent_hidden: bool
+    points: pd.DataFrame
+    analyses_hidden: bool
+    per_client: bool
+
+
+def _of(frame, therapist):
+    return frame if therapist is None else frame[frame["therapist"] == therapist]
+
+
+def _with_homework(recent):
+    return recent[recent["active"].astype(bool) & recent["compliance"].notna()]
+
+
+def cohort_view(episodes, in_category, recent, recent_in_category, *, therapist=None, category=None,
+                change_column="phq9_change"):
+    """Decide what the supervisor sees for filters (`therapist`, `category`; None = all).
+
+    `episodes`: classified episodes of all the supervisor's therapists, compliance over
+    every category; `in_category`: the same with compliance over the chosen category only
+    (the same frame when none is chosen). `recent` and `recent_in_category`: the same two
+    for the last 4 weeks (columns therapist, active, compliance). Returns a CohortView.
+    """
+    tiles = _of(episodes, therapist)
+    if therapist is not None and (tiles.empty or therapist_hidden(episodes, ["episodes"]).loc[therapist, "episodes"]):
+        return CohortView(
+            "This therapist's figures are not shown on their own: their group is smaller than 5 clients, or "
+            "showing it would let another small group be worked out from the totals. Choose all therapists.",
+            tiles.iloc[:0], frozenset(TILE_FAMILIES), recent.iloc[:0], True, tiles.iloc[:0], True, False)
+    hidden_tiles = _hidden_families(tiles, [episodes], TILE_FAMILIES, episodes, therapist)
+
+    recent_view = _with_homework(_of(recent_in_category, therapist))
+    recent_coarser = [_with_homework(_of(recent, therapist)), _with_homework(recent_in_category),
+                      _with_homework(recent)]
+    recent_hidden = bool(_hidden_families(recent_view, recent_coarser, ["episodes"],
+                                          _with_homework(recent_in_category), therapist))
+
+    points = analysed(_of(in_category, therapist), change_column)
+    shown_supersets = [tiles, episodes, analysed(tiles, change_column), analysed(in_category, change_column),
+                       analysed(episodes, change_column), in_category[in_category["compliance"].notna()]]
+    analyses_hidden = bool(_hidden_families(points, shown_supersets, ANALYSIS_FAMILIES,
+                                            analysed(in_category, change_column), therapist))
+    return CohortView(None, tiles, frozenset(hidden_tiles), recent_view, recent_hidden, points, analyses_hidden,
+                      per_client=category is None)
+
+
+def cohort_tiles(view, today):
+    """Return the headline figures of a CohortView as {name: (value text, detail text)}.
+
+    Every count is hidden as the view says (`hidden_tiles`, `recent_hidden`).
+    """
+    active = view.tiles[view.tiles["active"].astype(bool)]
     logged = pd.to_datetime(active["last_log"]) >= pd.Timestamp(today) - pd.Timedelta(days=6)
     tiles = {}
 
-    def tile(name, numerator, denominator, unit="clients"):
-        if denominator < SMALL_CELL:
-            tiles[name] = (SUPPRESSED, f"fewer than {SMALL_CELL} {unit}")
+    def tile(name, numerator, denominator, hidden, unit):
+        if hidden:
+            tiles[name] = (SUPPRESSED, f"fewer than {SMALL_CELL} {unit}, or hidden to protect a small group")
         else:
-            tiles[name] = (f"{numerator / denominator:.0%}", f"{numerator} of {denominator} {unit}")
+            tiles[name] = (f"{numerator / denominator:.0%}" if denominator else "no data",
+                           f"{numerator} of {denominator} {unit}")
 
-    tiles["Active clients"] = (str(len(active)) if len(active) >= SMALL_CELL or not len(active) else SUPPRESSED,
-                               "in care now")
-    tile("Engagement", int(logged.sum()), len(active), "active clients logged in the last 7 days")
-    measured = recent_compliance.dropna()
+    active_hidden = "active" in view.hidden_tiles
+    tiles["Active clients"] = (SUPPRESSED if active_hidden and len(active) else str(len(active)), "in care now")
+    tile("Engagement", int(logged.sum()), len(active), active_hidden, "active clients logged in the last 7 days")
+    measured = view.recent["compliance"]
     tiles["Median 4-week compliance"] = (
-        (f"{measured.median():.0%}", f"{len(measured)} clients with homework set")
-        if len(measured) >= SMALL_CELL else (SUPPRESSED, f"fewer than {SMALL_CELL} clients with homework"))
-    for measure, rate in outcome_rates(classified).items():
-        tile(measure.capitalize(), rate.numerator, rate.denominator,
+        (SUPPRESSED, f"fewer than {SMALL_CELL} clients with homework, or hidden to protect a small group")
+        if view.recent_hidden else (f"{measured.median():.0%}", f"{len(measured)} clients with homework set"))
+    for measure, rate in outcome_rates(view.tiles).items():
+        tile(measure.capitalize(), rate.numerator, rate.denominator, RATE_FAMILY[measure] in view.hidden_tiles,
              "episodes" if measure == "finished treatment" else
              "who finished" if "deterioration" in measure or measure == "reliable improvement"
              else "who finished as a case")

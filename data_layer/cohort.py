@@ -196,7 +196,8 @@ def category_summary(cur, principal, *, window_start, window_end, therapist_id=N
     """Return, per homework category: clients, compliance and mean helpfulness in the window.
 
     Same scope as episode_summaries. Columns: category, clients (episodes with homework
-    of that category), episode_ids (list, to join outcomes), compliance, mean_helpfulness,
+    of that category expected in the window: the same episodes that have a compliance when
+    episode_summaries is asked for that category), episode_ids (list, to join outcomes), compliance, mean_helpfulness,
     rated_logs.
     """
     _check_therapist_filter(cur, principal, therapist_id)
@@ -208,8 +209,8 @@ def category_summary(cur, principal, *, window_start, window_end, therapist_id=N
             JOIN homework_logs h ON h.assignment_id = a.id AND h.log_date BETWEEN e.from_day AND e.to_day
             GROUP BY a.category
         )
-        SELECT w.category, count(DISTINCT w.episode_id) AS clients,
-               list(DISTINCT w.episode_id) AS episode_ids,
+        SELECT w.category, count(DISTINCT w.episode_id) FILTER (WHERE w.expected14 > 0) AS clients,
+               list(DISTINCT w.episode_id) FILTER (WHERE w.expected14 > 0) AS episode_ids,
                sum(w.credit14) / nullif(sum(w.expected14), 0) AS compliance,
                h.mean_helpfulness, coalesce(h.rated_logs, 0) AS rated_logs
         FROM episode_weeks w LEFT JOIN helpfulness h USING (category)

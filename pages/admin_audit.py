@@ -16,8 +16,10 @@ SHOWN = 1000
 today = date.today()
 
 st.title("Audit log")
-st.caption("Who did what and when, newest first. Clients appear only as pseudonyms, the same ones "
-           "supervisors see; the log holds no clinical content and cannot be changed here.")
+st.caption("Who did what and when, newest first. Staff actions name the client only by the pseudonym "
+           "supervisors see; a client's own actions show their username without pseudonym, record or detail, "
+           "and risk-flag events are not shown here, so that this view reveals no clinical fact. "
+           "The log cannot be changed here.")
 
 user_column, client_column, action_column = st.columns(3)
 actor = user_column.text_input("User", placeholder="username, or part of it")

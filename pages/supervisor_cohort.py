@@ -1,6 +1,7 @@
 """The supervisor's cohort: outcomes beside the national figures, per therapist, per month and
 per homework category, and how compliance relates to outcome. Clients appear only as
-pseudonyms and any cell built from fewer than 5 clients reads "<5"."""
+pseudonyms; small cells read "<5" and cannot be worked out from the totals or from another
+filter choice (clinical/reporting.py owns the rule)."""
 from datetime import date, timedelta
 
 import pandas as pd
@@ -8,13 +9,13 @@ import streamlit as st
 
 from clinical.homework import CATEGORIES
 from clinical.outcomes import NATIONAL_REFERENCE
-from clinical.reporting import SMALL_CELL, SUPPRESSED, cohort_tiles, group_outcomes
+from clinical.reporting import SUPPRESSED, cohort_tiles, cohort_view, count_text, group_outcomes, hidden_cells
 from data_layer import cohort
 from ui.auth import require_role
 from ui.cache import cached
 from ui.db import cursor
 from ui.exports import csv_bytes
-from ui.insights import analyses, filters, load_classified_episodes
+from ui.insights import MEASURES, analyses, filters, load_classified_episodes
 
 principal = require_role("supervisor")
 cur = cursor()
@@ -25,28 +26,26 @@ if therapists.empty:
     st.info("You supervise no therapists yet. An administrator links therapists to you.")
     st.stop()
 window_start, window_end, measure, therapist_id, category = filters("cohort", therapists)
-classified = load_classified_episodes(cur, principal, window_start, window_end, therapist_id, category)
-if classified.empty:
+# Every figure is worked out from the whole cohort and narrowed here, so that each filtered
+# count can be checked against the same count without the filter (clinical/reporting.py).
+episodes = load_classified_episodes(cur, principal, window_start, window_end)
+if episodes.empty:
     st.info("No episodes of care in this date range.")
     st.stop()
+in_category = load_classified_episodes(cur, principal, window_start, window_end, category=category) \
+    if category else episodes
 today = date.today()
-recent = cached(cohort.episode_summaries, cur, principal, window_start=today - timedelta(days=27), window_end=today,
-                                  therapist_id=therapist_id, category=category)
-recent_compliance = recent.loc[recent["active"], "compliance"]
 
-st.subheader("Headline figures", anchor=False)
-tiles = cohort_tiles(classified, recent_compliance, today)
-REFERENCE_OF = {"Recovery": "recovery", "Reliable improvement": "reliable improvement",
-                "Reliable recovery": "reliable recovery"}
-columns = st.columns(4)
-for index, (name, (value, detail)) in enumerate(tiles.items()):
-    reference = NATIONAL_REFERENCE.get(REFERENCE_OF.get(name, ""))
-    with columns[index % 4]:
-        st.metric(name, value, help=reference.source if reference else None)
-        st.caption(detail + (f" · national {reference.rate:.0%}" if reference else ""))
-tile_table = pd.DataFrame([(name, value, detail) for name, (value, detail) in tiles.items()],
-                          columns=["Measure", "Value", "Based on"])
-st.download_button("Download the headline figures (CSV)", csv_bytes(tile_table), file_name="headline.csv")
+
+def recent_episodes(chosen_category):
+    return cached(cohort.episode_summaries, cur, principal, window_start=today - timedelta(days=27), window_end=today,
+                  category=chosen_category)
+
+
+recent = recent_episodes(None)
+therapist_name = dict(zip(therapists["therapist_id"], therapists["therapist"])).get(therapist_id)
+view = cohort_view(episodes, in_category, recent, recent_episodes(category) if category else recent,
+                   therapist=therapist_name, category=category, change_column=MEASURES[measure][0])
 
 
 def table_with_download(title, table, file_name):
@@ -55,29 +54,57 @@ def table_with_download(title, table, file_name):
     st.download_button("Download this table (CSV)", csv_bytes(table), file_name=file_name, key=file_name)
 
 
-table_with_download("Per therapist", group_outcomes(classified, "therapist").rename(columns={"therapist": "Therapist"}),
+st.subheader("Headline figures", anchor=False)
+if view.refusal:
+    st.warning(view.refusal)
+else:
+    tiles = cohort_tiles(view, today)
+    REFERENCE_OF = {"Recovery": "recovery", "Reliable improvement": "reliable improvement",
+                    "Reliable recovery": "reliable recovery"}
+    columns = st.columns(4)
+    for index, (name, (value, detail)) in enumerate(tiles.items()):
+        reference = NATIONAL_REFERENCE.get(REFERENCE_OF.get(name, ""))
+        with columns[index % 4]:
+            st.metric(name, value, help=reference.source if reference else None)
+            st.caption(detail + (f" · national {reference.rate:.0%}" if reference else ""))
+    tile_table = pd.DataFrame([(name, value, detail) for name, (value, detail) in tiles.items()],
+                              columns=["Measure", "Value", "Based on"])
+    st.download_button("Download the headline figures (CSV)", csv_bytes(tile_table), file_name="headline.csv")
+
+st.caption("The tables below cover all your therapists and every homework category in the date range; the "
+           "therapist and category filters narrow the headline figures and the analyses.")
+table_with_download("Per therapist", group_outcomes(episodes, "therapist").rename(columns={"therapist": "Therapist"}),
                     "per-therapist.csv")
-by_month = group_outcomes(classified.assign(month=pd.to_datetime(classified["referral_month"]).dt.strftime("%Y-%m")),
+by_month = group_outcomes(episodes.assign(month=pd.to_datetime(episodes["referral_month"]).dt.strftime("%Y-%m")),
                           "month").rename(columns={"month": "Month of referral"})
 table_with_download("Trends by month of referral", by_month, "by-month.csv")
 
-categories = cached(cohort.category_summary, cur, principal, window_start=window_start, window_end=window_end,
-                                     therapist_id=therapist_id)
+categories = cached(cohort.category_summary, cur, principal, window_start=window_start, window_end=window_end)
+finished_members = [int(episodes[episodes["episode_id"].isin(ids)]["finished"].sum()) for ids in categories["episode_ids"]]
+clients_hidden = hidden_cells(categories["clients"])
+finished_hidden = hidden_cells(pd.Series(finished_members, index=categories.index))
 rows = []
 for row in categories.itertuples():
-    members = classified[classified["episode_id"].isin(row.episode_ids)]
-    finished = members[members["finished"]]
+    members = episodes[episodes["episode_id"].isin(row.episode_ids) & episodes["finished"].astype(bool)]
+    hidden = clients_hidden[row.Index]
     rows.append({
         "Category": CATEGORIES[row.category],
-        "Clients": str(row.clients) if row.clients >= SMALL_CELL else SUPPRESSED,
-        "Compliance": f"{row.compliance:.0%}" if row.clients >= SMALL_CELL and pd.notna(row.compliance) else SUPPRESSED,
-        "Mean helpfulness (1-5)": (f"{row.mean_helpfulness:.1f}" if row.clients >= SMALL_CELL
-                                   and pd.notna(row.mean_helpfulness) else SUPPRESSED),
-        "Reliable improvement": (f"{finished['reliable_improvement'].mean():.0%}" if len(finished) >= SMALL_CELL
-                                 else SUPPRESSED),
+        "Clients": count_text(row.clients, hidden),
+        "Compliance": SUPPRESSED if hidden or pd.isna(row.compliance) else f"{row.compliance:.0%}",
+        "Mean helpfulness (1-5)": SUPPRESSED if hidden or pd.isna(row.mean_helpfulness)
+        else f"{row.mean_helpfulness:.1f}",
+        "Reliable improvement": SUPPRESSED if finished_hidden[row.Index]
+        else f"{members['reliable_improvement'].mean():.0%}",
     })
 table_with_download("By homework category", pd.DataFrame(rows), "by-category.csv")
 
+if view.refusal:
+    st.stop()
+if view.analyses_hidden:
+    st.subheader("Does more homework go with more improvement?", anchor=False)
+    st.info("The analyses are not shown for this choice: fewer than 5 clients have homework and two scores, "
+            "or the difference from the unfiltered cohort would single out fewer than 5 clients.")
+    st.stop()
 panel = cached(cohort.weekly_panel, cur, principal, window_start=window_start, window_end=window_end,
-                            therapist_id=therapist_id, category=category)
-analyses(classified, panel, measure, "cohort", suppress=True)
+               therapist_id=therapist_id, category=category)
+analyses(view.points, panel, measure, "cohort", suppress=True, per_client=view.per_client)

@@ -1,8 +1,11 @@
 """Insights and Cohort pages through AppTest: on the demo clinic, on an almost empty one, and
 who may open them."""
+from datetime import date, timedelta
+
 import pytest
 
-from tests.conftest import logged_in, open_page
+from data_layer.access import Principal
+from tests.conftest import add_assignment, logged_in, open_page
 
 
 def test_supervisor_cohort_on_the_demo_shows_every_part(demo_app):
@@ -36,7 +39,7 @@ def test_an_almost_empty_clinic_explains_what_is_missing(app):
     logged_in(app, "supervisor_a")
     assert not app.exception
     texts = " ".join(info.value for info in app.info)
-    assert "Statistics are shown from 20 clients" in texts or "nothing to show" in texts
+    assert "fewer than 5 clients" in texts  # one client: the analyses are withheld and say why
     logged_in(app, "therapist_a")
     open_page(app, "pages/therapist_insights.py")
     assert not app.exception
@@ -56,4 +59,41 @@ def test_supervisor_page_shows_only_their_therapists_and_hides_small_cells(app, 
     per_therapist = app.dataframe[0].value.set_index("Therapist")
     assert set(per_therapist.index) == {"Tom Therapist", "Cara Therapist"}  # not team b's
     assert (per_therapist.loc["Tom Therapist"] == "<5").all()
-    assert per_therapist.loc["Cara Therapist", "Clients"] == "6"
+    # 10 clients in all: Cara's 6 would give Tom's 4 back, so it is hidden too.
+    assert per_therapist.loc["Cara Therapist", "Clients"] == "<5"
+
+
+def test_supervisor_cannot_single_out_a_small_group_with_the_filters(app, two_teams_under_one_supervisor):
+    logged_in(app, "supervisor_a")
+    assert any(metric.label == "Finished treatment" for metric in app.metric)
+    # Either therapist alone would give the other's group by difference (10 - 6 = 4): refused.
+    for therapist in ("Tom Therapist", "Cara Therapist"):
+        box = next(box for box in app.selectbox if box.label == "Therapist")
+        box.select_index(box.options.index(therapist)).run()
+        assert not app.exception
+        assert any("not shown on their own" in warning.value for warning in app.warning), therapist
+        assert not app.metric and not app.get("plotly_chart")
+        assert not [frame for frame in app.dataframe if "Quartile" in frame.value.columns]
+
+
+def test_supervisor_sees_no_per_client_points_for_a_group_under_5(app, cur, world, two_teams_under_one_supervisor):
+    # Tom's 4 clients get homework (so a compliance) besides their two scores: 4 points, one group
+    # under 5, which the old page plotted with their pseudonyms.
+    started = date.today() - timedelta(days=60)
+    for username in ("a0", "a1", "a2"):
+        (client_id,) = cur.execute("SELECT id FROM users WHERE username = ?", [username]).fetchone()
+        add_assignment(cur, Principal(client_id, "client"), world.therapist_a, "Thought record", started)
+    logged_in(app, "supervisor_a")
+    assert not app.exception
+    assert not app.get("plotly_chart")
+    assert any("fewer than 5 clients" in info.value for info in app.info)
+
+
+def test_supervisor_category_filter_shows_statistics_without_per_client_points(demo_app):
+    logged_in(demo_app, "supervisor")
+    next(box for box in demo_app.selectbox if box.label == "Homework category").select_index(1).run()
+    assert not demo_app.exception
+    captions = " ".join(caption.value for caption in demo_app.caption)
+    assert "Per-client points are not shown with a category filter" in captions or any(
+        "analyses are not shown" in info.value for info in demo_app.info)
+    assert not [chart for chart in demo_app.get("plotly_chart") if "Clients" in str(chart.proto.spec)]

@@ -7,7 +7,7 @@ import streamlit as st
 from clinical.analysis import CAVEATS, compliance_change_association, dose_response, lagged_models
 from clinical.episodes import classify_episodes
 from clinical.homework import CATEGORIES
-from clinical.reporting import SMALL_CELL, SUPPRESSED
+from clinical.reporting import SUPPRESSED, hidden_cells
 from data_layer import cohort
 from ui.cache import cached
 from ui.charts import PLOTLY_CONFIG, association_figure, dose_response_figure, lagged_figure
@@ -79,15 +79,21 @@ def _suppressed_quartiles(groups, suppress):
                      for rate, n in zip(groups["recovery_rate"], groups["recovery_eligible"])],
     })
     if suppress:
-        small = groups["n"] < SMALL_CELL
+        # The quartiles add up to the n printed with the analyses: the shared rule hides a
+        # small quartile together with enough others that n minus the rest gives nothing away.
+        small = hidden_cells(groups["n"]).to_numpy()
         table.loc[small, table.columns[1:]] = SUPPRESSED
         for column, denominator in (("Reliable improvement", "improved_denominator"), ("Recovery", "recovery_eligible")):
-            table.loc[groups[denominator] < SMALL_CELL, column] = SUPPRESSED
+            table.loc[hidden_cells(groups[denominator]).to_numpy(), column] = SUPPRESSED
     return table
 
 
-def analyses(classified, panel, measure, key, suppress):
-    """Scatter, dose-response and the lagged analysis, with n, thresholds and caveats."""
+def analyses(classified, panel, measure, key, suppress, per_client=True):
+    """Scatter, dose-response and the lagged analysis, with n, thresholds and caveats.
+
+    `suppress` hides small quartiles (supervisors); `per_client` False leaves out the
+    per-client points and keeps the statistics (a supervisor's category filter).
+    """
     change_column, label, direction = MEASURES[measure]
     points = pd.DataFrame({
         "client": classified["client"], "compliance": classified["compliance"],
@@ -102,8 +108,12 @@ def analyses(classified, panel, measure, key, suppress):
     if association.n == 0:
         st.info("No client has both homework set and two scores in this range: nothing to show yet.")
     else:
-        st.plotly_chart(association_figure(points.dropna(subset=["compliance", "change"]), association, label,
-                                           "PHQ-9 at start"), config=PLOTLY_CONFIG, key=f"{key}_scatter")
+        if per_client:
+            st.plotly_chart(association_figure(points.dropna(subset=["compliance", "change"]), association, label,
+                                               "PHQ-9 at start"), config=PLOTLY_CONFIG, key=f"{key}_scatter")
+        else:
+            st.caption("Per-client points are not shown with a category filter: clients with homework of "
+                       "several categories could be matched across filters.")
         if association.rho is None:
             st.info(association.message)
         else:
@@ -122,7 +132,7 @@ def analyses(classified, panel, measure, key, suppress):
     else:
         if result.explanation:
             st.caption(result.explanation)
-        shown = result.groups[result.groups["n"] >= SMALL_CELL] if suppress else result.groups
+        shown = result.groups[~hidden_cells(result.groups["n"])] if suppress else result.groups
         if len(shown):
             st.plotly_chart(dose_response_figure(shown, label), config=PLOTLY_CONFIG, key=f"{key}_dose")
         table = _suppressed_quartiles(result.groups, suppress)
