@@ -55,10 +55,11 @@ from streamlit.testing.v1 import AppTest
 from bench.scale import SIZES, client_username
 from clinical.episodes import classify_episodes
 from clinical.outcomes import outcome_rates
-from data_layer import (caseload, clinic, cohort, db, export, homework, measures, metrics, mood, paused,
-                        sessions, users)
+from data_layer import (caseload, clinic, cohort, db, export, homework, login_sessions, measures, metrics,
+                        mood, paused, sessions, users)
 from data_layer.access import LOGIN
 from ui import db as ui_db
+from ui.auth import COOKIE_LIFETIME, SESSION_TOKEN, idle_limit
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -84,14 +85,19 @@ MAX_BUILD_SECONDS_L = 30.0
 
 # ---------------------------------------------------------------- the pages and their queries
 
-def login_gate(cur, username):
+def start_session(cur, username):
+    """Start a login session for `username`, as the login form does; return its token."""
+    user = users.load_session_user(cur, LOGIN, username=username)
+    return login_sessions.start_login_session(cur, LOGIN, user_id=user.id, lifetime=COOKIE_LIFETIME)
+
+
+def login_gate(cur, token):
     """Run the data-layer calls app.py makes before every page (ui.auth.current_principal).
 
-    Returns the user's principal.
+    Returns the principal of the session of `token`.
     """
     clinic.is_demo(cur, LOGIN)
-    users.login_credentials(cur, LOGIN, username=username)
-    return users.load_session_user(cur, LOGIN, username=username).principal
+    return login_sessions.check_login_session(cur, LOGIN, token=token, idle_limit=idle_limit()).user.principal
 
 
 def client_today_queries(cur, principal):
@@ -229,7 +235,7 @@ _BASELINE_READS = {
     **{table: f"SELECT * FROM {table} WHERE client_id IN ({_CLIENTS_SQL})"
        for table in ("assignments", "homework_logs", "paused_periods", "questionnaires", "therapy_sessions")},
 }
-CREDIT14 = {"done": 14, "partly": 7, "not_done": 0}  # CLINICAL.md credits x 14: exact integer sums
+CREDIT14 = {"done": 14, "partly": 7, "not_done": 0}  # docs/clinical-rules.md credits x 14: exact integer sums
 
 
 def read_cohort_tables(cur, supervisor_id):
@@ -240,7 +246,7 @@ def read_cohort_tables(cur, supervisor_id):
 def pandas_cohort_numbers(cur, supervisor_id, window_start, window_end):
     """Compute the supervisor's cohort numbers the naive way: plain SELECT * into pandas, the rest in pandas.
 
-    Implements CLINICAL.md ("Homework and compliance", "Outcomes") independently of the app's
+    Implements docs/clinical-rules.md ("Homework and compliance", "Outcomes") independently of the app's
     code. Returns the same (episodes, rates) as page_cohort_numbers.
     """
     (today,) = cur.execute("SELECT current_date").fetchone()  # the database's today, as the SQL uses
@@ -342,7 +348,7 @@ def _baseline_attended(therapy_sessions, episodes):
 def _baseline_pairs(questionnaires, episodes):
     """Per episode: number of PHQ-9/GAD-7 pairs and the scores of the first and last pair.
 
-    Pairing (CLINICAL.md): a PHQ-9 and a GAD-7 at most 7 days apart, dated by the later one;
+    Pairing (docs/clinical-rules.md): a PHQ-9 and a GAD-7 at most 7 days apart, dated by the later one;
     closest first (gap, then pair date, PHQ-9 date, GAD-7 date, order taken), each used once.
     """
     joined = questionnaires.merge(episodes[["episode_id", "client_id", "from_day", "to_day"]], on="client_id")
@@ -378,7 +384,7 @@ def _baseline_pairs(questionnaires, episodes):
 
 
 def _baseline_outcomes(episodes):
-    """The outcome flags and class of each episode (CLINICAL.md "Outcomes")."""
+    """The outcome flags and class of each episode (docs/clinical-rules.md "Outcomes")."""
     result = episodes.copy()
     phq_change = result["phq9_last"] - result["phq9_first"]
     gad_change = result["gad7_last"] - result["gad7_first"]
@@ -451,14 +457,10 @@ def run_app(app_path):
 
 
 def logged_in_app(username):
-    """Return an AppTest of the whole app with `username` logged in (as streamlit-authenticator
-    leaves the session), after its first run."""
+    """Return an AppTest of the whole app with `username` logged in (a real login session, as
+    the login form starts it), after its first run."""
     app = AppTest.from_function(run_app, args=(APP,), default_timeout=APP_TIMEOUT_SECONDS)
-    app.session_state["authentication_status"] = True
-    app.session_state["username"] = username
-    app.session_state["name"] = username
-    app.session_state["roles"] = None
-    app.session_state["logout"] = None
+    app.session_state[SESSION_TOKEN] = start_session(ui_db.cursor(), username)
     app.run()
     if app.exception:
         raise RuntimeError(f"logging in {username} failed: {app.exception[0].message}")
@@ -620,6 +622,7 @@ class SizeBench:
     build: dict
     conn: object = None
     principals: dict = field(default_factory=dict)
+    tokens: dict = field(default_factory=dict)    # role -> login session token
     apps: dict = field(default_factory=dict)
     writers: list = field(default_factory=list)
     samples: dict = field(default_factory=dict)   # (page key, "raw"|"cold"|"warm") -> [seconds]
@@ -636,7 +639,8 @@ class SizeBench:
         cur = self.conn.cursor()
         with use_database(self.path):
             for role, username in typical_usernames(self.size).items():
-                self.principals[role] = login_gate(cur, username)
+                self.tokens[role] = start_session(cur, username)
+                self.principals[role] = login_gate(cur, self.tokens[role])
                 self.apps[role] = logged_in_app(username)
         self.writers = writer_sessions(cur, self.size)
 
@@ -645,14 +649,12 @@ class SizeBench:
         if self.conn is not None:
             self.conn.close()
             self.conn = None
-        with contextlib.suppress(Exception):
-            ui_db._connection(str(self.path)).close()
+        ui_db.close_connections()
 
     def raw_queries(self, page):
         """Run the page's data-layer calls directly, login gate included; return the seconds."""
         cur = self.conn.cursor()
-        username = typical_usernames(self.size)[page.role]
-        return timed(lambda: page.queries(cur, login_gate(cur, username)))
+        return timed(lambda: page.queries(cur, login_gate(cur, self.tokens[page.role])))
 
     def page_run(self, page, cold):
         """Return the seconds of one full app run on the page; `cold` clears st.cache_data first."""
@@ -786,7 +788,7 @@ def benchmark(sizes, runs, progress=print):
         finally:
             for bench in benches:
                 bench.close()
-            ui_db._connection.clear()
+            ui_db.close_connections()
             st.cache_data.clear()
             gc.callbacks.remove(FULL_GC)
     return summarise(benches, runs, load_before, machine_load())

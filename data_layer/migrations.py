@@ -194,8 +194,33 @@ CREATE UNIQUE INDEX mood_logs_submission ON mood_logs (client_id, submission_id)
 CREATE UNIQUE INDEX questionnaires_submission ON questionnaires (client_id, submission_id);
 """
 
+# Server-side login sessions (docs/architecture.md, "Authentication"): the re-login cookie carries a random
+# session id whose hash is stored here; logout, password reset, deactivation, lock-out and idle
+# expiry end the row, and a cookie whose row is missing or ended logs nobody in.
+# users.sessions_valid_after is no longer read (a column of a referenced table cannot be dropped).
+# Names typed at the login form that are no active account lock like accounts, keyed by a hash.
+LOGIN_SESSIONS = """
+CREATE TABLE login_sessions (
+    token_hash VARCHAR PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users (id),
+    started_at TIMESTAMP NOT NULL,
+    last_seen_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP NOT NULL,
+    ended_at TIMESTAMP,
+    end_reason VARCHAR CHECK (end_reason IN ('logout', 'password_reset', 'deactivated', 'locked', 'idle',
+                                             'expired'))
+);
+CREATE INDEX login_sessions_user ON login_sessions (user_id);
+CREATE TABLE unknown_login_names (
+    name_digest VARCHAR PRIMARY KEY,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until TIMESTAMP
+);
+"""
+
 MIGRATIONS = [
     ("001_initial_schema", INITIAL_SCHEMA),
     ("002_pseudonym_secret", PSEUDONYM_SECRET),
     ("003_unique_submissions", UNIQUE_SUBMISSIONS),
+    ("004_login_sessions", LOGIN_SESSIONS),
 ]

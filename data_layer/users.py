@@ -7,29 +7,12 @@ import duckdb
 
 from data_layer import audit, db, validation
 from data_layer.access import ROLES, Principal, allowed_roles, deny
+from data_layer.login_sessions import SessionUser, end_sessions_of_user
 
 MAX_FAILED_LOGINS = 5
 LOCK_DURATION = timedelta(minutes=15)
 # Checked against unknown usernames so that a wrong name takes as long as a wrong password.
 _DUMMY_HASH = bcrypt.hashpw(b"not-a-real-password", bcrypt.gensalt()).decode()
-
-
-@dataclass(frozen=True)
-class SessionUser:
-    """What the app needs to know about a logged-in user on every run."""
-
-    id: int
-    username: str
-    display_name: str
-    email: str | None
-    role: str
-    active: bool
-    locked_until: datetime | None
-    sessions_valid_after: datetime
-
-    @property
-    def principal(self):
-        return Principal(user_id=self.id, role=self.role, display_name=self.display_name)
 
 
 @dataclass(frozen=True)
@@ -51,8 +34,7 @@ def _now():
 
 def _session_user(cur, where_sql, value):
     row = cur.execute(
-        "SELECT id, username, display_name, email, role, active, locked_until, "
-        "sessions_valid_after FROM users WHERE " + where_sql,
+        "SELECT id, username, display_name, email, role, active, locked_until FROM users WHERE " + where_sql,
         [value],
     ).fetchone()
     return SessionUser(*row) if row else None
@@ -84,11 +66,9 @@ def _create_account(cur, principal, *, username, display_name, role, password, e
         if taken:
             raise validation.InvalidInput({"username": "This username is already taken."})
         (user_id,) = cur.execute(
-            """INSERT INTO users (username, display_name, email, role, password_hash,
-                                  sessions_valid_after)
-               VALUES (?, ?, ?, ?, ?, ?) RETURNING id""",
-            [username, display_name.strip(), (email or "").strip() or None, role,
-             password_hash, _now()],
+            """INSERT INTO users (username, display_name, email, role, password_hash)
+               VALUES (?, ?, ?, ?, ?) RETURNING id""",
+            [username, display_name.strip(), (email or "").strip() or None, role, password_hash],
         ).fetchone()
         audit.record_event(cur, principal, "create_user", record_kind="user",
                            record_id=user_id, detail=role)
@@ -115,8 +95,8 @@ def deactivate_user(cur, principal, *, user_id):
         raise validation.InvalidInput({"user_id": "You cannot deactivate your own account."})
 
     def update(cur):
-        cur.execute("UPDATE users SET active = false, sessions_valid_after = ? WHERE id = ?",
-                    [_now(), user_id])
+        cur.execute("UPDATE users SET active = false WHERE id = ?", [user_id])
+        end_sessions_of_user(cur, user_id, "deactivated")
         audit.record_event(cur, principal, "deactivate_user", record_kind="user", record_id=user_id)
 
     db.write(cur, update)
@@ -124,7 +104,8 @@ def deactivate_user(cur, principal, *, user_id):
 
 @allowed_roles("admin")
 def reactivate_user(cur, principal, *, user_id):
-    """Let a deactivated account log in again. Admin only."""
+    """Let a deactivated account log in again with its password. Admin only. Sessions ended by
+    the deactivation stay ended."""
     _require_account(cur, principal, user_id, "reactivate_user")
 
     def update(cur):
@@ -146,10 +127,10 @@ def reset_password(cur, principal, *, user_id, new_password):
 
     def update(cur):
         cur.execute(
-            """UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL,
-                                sessions_valid_after = ? WHERE id = ?""",
-            [password_hash, _now(), user_id],
+            "UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE id = ?",
+            [password_hash, user_id],
         )
+        end_sessions_of_user(cur, user_id, "password_reset")
         audit.record_event(cur, principal, "reset_password", record_kind="user", record_id=user_id)
 
     db.write(cur, update)
@@ -174,44 +155,31 @@ def load_session_user(cur, principal, *, username):
 
 
 @allowed_roles("login")
-def login_credentials(cur, principal, *, username):
-    """Return {"usernames": {username: {name, email, roles}}} when that account is active and
-    unlocked, else {"usernames": {}}. No password hash leaves this function.
-
-    Login gate only: this is the one account streamlit-authenticator may accept a cookie for.
-    """
-    row = cur.execute(
-        """SELECT username, display_name, email, role FROM users
-           WHERE username = ? AND active AND (locked_until IS NULL OR locked_until <= ?)""",
-        [(username or "").strip().lower(), _now()],
-    ).fetchone()
-    if row is None:
-        return {"usernames": {}}
-    name, display_name, email, role = row
-    return {"usernames": {name: {"name": display_name, "email": email, "roles": [role]}}}
-
-
-@allowed_roles("login")
 def verify_login(cur, principal, *, username, password):
     """Check a username and password; count failures, lock after 5 for 15 minutes, audit all.
 
-    Login gate only. Returns LoginResult: `user` on success; `locked_until` when the
-    account is locked (the password is not even checked then); neither for a wrong
-    password or an unknown or deactivated username, which look alike to the caller:
-    an unknown name also "locks" after 5 failures, so the lock reveals nothing either.
+    Login gate only. Returns LoginResult: `user` on success; `locked_until` when the name is
+    locked (the password is not even checked then); neither for a wrong password. An unknown
+    or deactivated username gets the same answers as an account, in the same time: its
+    failures are counted under a keyed hash of the name, it locks after 5 in the same way,
+    and its lock, like an account's, does not move on with later tries. A lock ends every
+    session of the account.
     """
     typed = (username or "").strip().lower()
     user = _session_user(cur, "username = ? AND active", typed)
     if user is None:
-        bcrypt.checkpw((password or "").encode()[:72], _DUMMY_HASH.encode())
-        return LoginResult(user=None, locked_until=_fail_unknown_username(cur, principal, typed))
-    actor = user.principal
+        digest = _name_digest(cur, typed)
+        counter, actor, detail = ("unknown name", digest), principal, f"unknown username {digest}"
+        password_hash = _DUMMY_HASH
+    else:
+        counter, actor, detail = ("account", user.id), user.principal, None
+        (password_hash,) = cur.execute("SELECT password_hash FROM users WHERE id = ?", [user.id]).fetchone()
     now = _now()
-    if user.locked_until and user.locked_until > now:
-        audit.record_event(cur, actor, "login_while_locked", outcome="denied")
-        return LoginResult(user=None, locked_until=user.locked_until)
-    (password_hash,) = cur.execute("SELECT password_hash FROM users WHERE id = ?", [user.id]).fetchone()
-    if bcrypt.checkpw((password or "").encode()[:72], password_hash.encode()):
+    locked_until = _locked_until(cur, counter)
+    if locked_until and locked_until > now:
+        audit.record_event(cur, actor, "login_while_locked", outcome="denied", detail=detail)
+        return LoginResult(user=None, locked_until=locked_until)
+    if bcrypt.checkpw((password or "").encode()[:72], password_hash.encode()) and user is not None:
         def record_success(cur):
             cur.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", [user.id])
             audit.record_event(cur, actor, "login")
@@ -219,51 +187,58 @@ def verify_login(cur, principal, *, username, password):
         return LoginResult(user=user)
 
     def record_failure(cur):
-        # No RETURNING: DuckDB refuses UPDATE ... RETURNING on a table that foreign keys reference.
-        cur.execute("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?", [user.id])
-        (failures,) = cur.execute("SELECT failed_logins FROM users WHERE id = ?", [user.id]).fetchone()
-        audit.record_event(cur, actor, "login_failed", outcome="failed")
-        if failures < MAX_FAILED_LOGINS:
-            return None
-        locked_until = now + LOCK_DURATION
-        cur.execute("UPDATE users SET failed_logins = 0, locked_until = ? WHERE id = ?",
-                    [locked_until, user.id])
-        audit.record_event(cur, actor, "account_locked", outcome="denied")
+        audit.record_event(cur, actor, "login_failed", outcome="failed", detail=detail)
+        locked_until = _count_failure(cur, counter, now)
+        if locked_until:
+            audit.record_event(cur, actor, "account_locked", outcome="denied", detail=detail)
+            if user is not None:
+                end_sessions_of_user(cur, user.id, "locked")
         return locked_until
 
     return LoginResult(user=None, locked_until=db.write(cur, record_failure))
 
 
-def _fail_unknown_username(cur, principal, typed):
-    """Audit a failed login for a name that is no active account; return when its "lock" ends.
-
-    The audit keeps a keyed hash of what was typed, not the text: people type passwords
-    into the username box. Five failures in 15 minutes "lock" the name like an account.
-    """
+def _name_digest(cur, typed):
+    # A keyed hash, not the text: people type passwords into the username box.
     (digest,) = cur.execute(
         "SELECT left(sha256((SELECT pseudonym_secret FROM clinic_settings) || ?), 16)", [typed]).fetchone()
-    detail = f"unknown username {digest}"
-    since = _now() - LOCK_DURATION
-
-    def record(cur):
-        audit.record_event(cur, principal, "login_failed", outcome="failed", detail=detail)
-        failures, latest = cur.execute(
-            """SELECT count(*), max(occurred_at) FROM audit_log
-               WHERE action = 'login_failed' AND actor_id IS NULL AND detail = ? AND occurred_at > ?""",
-            [detail, since]).fetchone()
-        return latest + LOCK_DURATION if failures >= MAX_FAILED_LOGINS else None
-
-    return db.write(cur, record)
+    return digest
 
 
-@allowed_roles(*ROLES)
-def end_my_sessions(cur, principal):
-    """Log the principal out everywhere: no cookie issued before now logs in again."""
-    def update(cur):
-        cur.execute("UPDATE users SET sessions_valid_after = ? WHERE id = ?", [_now(), principal.user_id])
-        audit.record_event(cur, principal, "logout")
+# Where failures are counted: an account's own row, or, for a name that is no active account,
+# a row of unknown_login_names keyed by the name's hash. The SQL is built once from these constants.
+_COUNTERS = {"account": ("users", "id"), "unknown name": ("unknown_login_names", "name_digest")}
+_COUNTER_SQL = {
+    kind: {
+        "locked_until": f"SELECT locked_until FROM {table} WHERE {column} = ?",
+        "count": f"UPDATE {table} SET failed_logins = failed_logins + 1 WHERE {column} = ?",
+        "failures": f"SELECT failed_logins FROM {table} WHERE {column} = ?",
+        "lock": f"UPDATE {table} SET failed_logins = 0, locked_until = ? WHERE {column} = ?",
+    }
+    for kind, (table, column) in _COUNTERS.items()
+}
 
-    db.write(cur, update)
+
+def _locked_until(cur, counter):
+    kind, key = counter
+    row = cur.execute(_COUNTER_SQL[kind]["locked_until"], [key]).fetchone()
+    return row[0] if row else None
+
+
+def _count_failure(cur, counter, now):
+    """Count one failure; at the fifth, lock for 15 minutes and return when the lock ends."""
+    kind, key = counter
+    sql = _COUNTER_SQL[kind]
+    if kind == "unknown name":
+        cur.execute("INSERT INTO unknown_login_names (name_digest) VALUES (?) ON CONFLICT DO NOTHING", [key])
+    # No RETURNING: DuckDB refuses UPDATE ... RETURNING on a table that foreign keys reference.
+    cur.execute(sql["count"], [key])
+    (failures,) = cur.execute(sql["failures"], [key]).fetchone()
+    if failures < MAX_FAILED_LOGINS:
+        return None
+    locked_until = now + LOCK_DURATION
+    cur.execute(sql["lock"], [locked_until, key])
+    return locked_until
 
 
 def create_first_admin(cur, *, username, display_name, password):

@@ -14,10 +14,12 @@ import pytest
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
-from data_layer import db
+from data_layer import db, login_sessions, login_throttle, users
+from data_layer.access import LOGIN, Principal
 from data_layer.demo import create_demo_database
-from data_layer.access import Principal
 from data_layer.users import hash_password
+from ui import db as ui_db
+from ui.auth import COOKIE_LIFETIME, SESSION_TOKEN
 
 # Tests see the app's real error messages (production hides them: showErrorDetails = "none").
 config.set_option("client.showErrorDetails", "full")
@@ -26,6 +28,14 @@ PASSWORD = "correct-horse-battery"
 TEST_COOKIE_KEY = "test-only-cookie-key-0123456789-abcdefghijklmnop"
 # bcrypt is slow on purpose: hash once for every test user.
 PASSWORD_HASH = hash_password(PASSWORD)
+
+
+@pytest.fixture(autouse=True)
+def fresh_login_throttle(monkeypatch):
+    """Each test starts with the app's login throttle untouched by other tests' failed logins."""
+    throttle = login_throttle.LoginThrottle()
+    monkeypatch.setattr(login_throttle, "THROTTLE", throttle)
+    return throttle
 
 
 @pytest.fixture
@@ -62,8 +72,8 @@ class World:
 def add_user(cur, username, display_name, role):
     """Insert an account directly (test set-up) and return its Principal."""
     (user_id,) = cur.execute(
-        """INSERT INTO users (username, display_name, role, password_hash, sessions_valid_after)
-           VALUES (?, ?, ?, ?, now() - INTERVAL 1 DAY) RETURNING id""",
+        """INSERT INTO users (username, display_name, role, password_hash)
+           VALUES (?, ?, ?, ?) RETURNING id""",
         [username, display_name, role, PASSWORD_HASH],
     ).fetchone()
     return Principal(user_id=user_id, role=role, display_name=display_name)
@@ -152,12 +162,11 @@ def open_page(app, page):
 
 
 def logged_in(app, username):
-    """Seed the session as streamlit-authenticator leaves it after a login."""
-    app.session_state["authentication_status"] = True
-    app.session_state["username"] = username
-    app.session_state["name"] = username
-    app.session_state["roles"] = None
-    app.session_state["logout"] = None
+    """Start a real login session for `username`, as the login form does, and run the app in it."""
+    cur = ui_db.cursor()  # the app's own connection to $HOMEWORK_DB
+    user = users.load_session_user(cur, LOGIN, username=username)
+    app.session_state[SESSION_TOKEN] = login_sessions.start_login_session(
+        cur, LOGIN, user_id=user.id, lifetime=COOKIE_LIFETIME)
     return app.run()
 
 

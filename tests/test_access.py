@@ -15,10 +15,11 @@ from data_layer.access import LOGIN, ROLES, AccessDenied
 from tests.conftest import PASSWORD
 
 # Modules that are plumbing below the access rules: they take no principal.
-INFRASTRUCTURE_MODULES = {"access", "audit", "backup", "backup_service", "compliance_sql", "db", "demo", "migrations", "new_clinic",
-                          "settings", "validation"}
+INFRASTRUCTURE_MODULES = {"access", "audit", "backup", "backup_service", "compliance_sql", "db", "demo",
+                          "login_throttle", "migrations", "new_clinic", "settings", "validation"}
 # Plain helpers inside access-controlled modules that take no principal.
-INFRASTRUCTURE_FUNCTIONS = {"users.hash_password", "users.create_first_admin"}
+INFRASTRUCTURE_FUNCTIONS = {"users.hash_password", "users.create_first_admin",
+                            "login_sessions.end_sessions_of_user"}
 # Parameters that name a record: given one of the other team's, any non-admin is refused.
 RECORD_PARAMETERS = {"client_id", "therapist_id", "supervisor_id", "user_id", "assignment_id",
                      "homework_log_id", "mood_log_id", "paused_period_id", "risk_flag_id"}
@@ -73,6 +74,9 @@ def other_team_arguments(function, world):
         "every_days": 7,
         "note": "Followed up",
         "target_dir": None,
+        "token": "not-a-session-token",
+        "idle_limit": timedelta(minutes=30),
+        "lifetime": timedelta(hours=12),
     }
     arguments = {}
     for name, parameter in list(inspect.signature(function).parameters.items())[2:]:

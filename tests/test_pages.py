@@ -51,7 +51,7 @@ def test_supervisor_therapists_page_counts_clients_per_therapist(app):
     logged_in(app, "supervisor_a")
     open_page(app, "pages/supervisor_therapists.py")
     table = app.dataframe[0].value
-    assert dict(zip(table["therapist"], table["active_clients"])) == {"Tom Therapist": 1}
+    assert dict(zip(table["therapist"], table["active_clients"])) == {"Tom Therapist": "<5"}
 
 
 def submit_login(app, username, password):
@@ -117,14 +117,17 @@ def test_therapist_opening_a_client_outside_the_caseload_is_refused_and_audited(
 
 def test_logout_shows_the_login_form_and_ends_the_session(app, cur):
     logged_in(app, "client_a")
-    before = cur.execute("SELECT sessions_valid_after FROM users WHERE username = 'client_a'").fetchone()
+    open_sessions = "SELECT count(*) FROM login_sessions WHERE ended_at IS NULL"
+    assert cur.execute(open_sessions).fetchone() == (1,)
     app.sidebar.button(key="logout_button").click().run()
     assert not app.exception
     assert not titles(app)
     assert "You have logged out." in [info.value for info in app.info]
     assert [field.label for field in app.text_input] == ["Username", "Password"]
-    after = cur.execute("SELECT sessions_valid_after FROM users WHERE username = 'client_a'").fetchone()
-    assert after > before
+    assert cur.execute(open_sessions).fetchone() == (0,)
+    assert cur.execute("SELECT end_reason FROM login_sessions").fetchall() == [("logout",)]
+    app.run()  # the ended session stays ended
+    assert not titles(app)
 
 
 def test_admin_links_a_client_to_another_therapist(app, cur, world):

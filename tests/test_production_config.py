@@ -1,5 +1,5 @@
 """Production settings: the Streamlit config, and the app refusing to start outside demo mode
-without a fit cookie key (DESIGN.md, "Authentication" and "Hardening the server")."""
+without a fit cookie key (docs/architecture.md, "Authentication" and "Hardening the server")."""
 import re
 import tomllib
 from datetime import timedelta

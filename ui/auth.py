@@ -1,9 +1,12 @@
-"""Who the user is: login form, cookie re-login, session checks, logout, require_role.
+"""Who the user is: login form, server-side sessions, logout, require_role.
 
-streamlit-authenticator 0.4.2 keeps the session state (authentication_status,
-username, name, roles, logout) and the signed re-login cookie. Passwords are
-checked by the data layer (lock-out and audit live there), and every run checks
-that the session is still valid (DESIGN.md, "Authentication").
+A login starts a session on the server (data_layer/login_sessions.py). Its random token
+lives in this browser session's state and, signed, in the re-login cookie; every run checks
+it against the sessions table, which logout, password reset, deactivation, lock-out and idle
+expiry end. Anything missing or ended shows the login form (docs/architecture.md, "Authentication").
+Passwords are checked by the data layer (lock-out and audit live there). streamlit-authenticator
+0.4.2 draws the cookie component (it sets and deletes the cookie in the browser) and the
+logout button; it decides nothing.
 """
 import os
 import secrets
@@ -13,9 +16,8 @@ from datetime import datetime, timedelta
 import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
-from streamlit_authenticator.utilities.exceptions import LoginError
 
-from data_layer import clinic, users
+from data_layer import clinic, login_sessions, login_throttle, users
 from data_layer.access import LOGIN
 from ui.db import cursor
 from ui.widgets import escape_markdown
@@ -34,7 +36,8 @@ def idle_limit():
 
 
 def _login_sleep_seconds():
-    # The throttle stays on in production; tests set it to 0.
+    # A pause after each failed login. It stays on in production and in the browser tests;
+    # AppTest tests set it to 0.
     return float(os.environ.get("HOMEWORK_LOGIN_SLEEP_SECONDS", "0.7"))
 
 
@@ -62,10 +65,11 @@ def cookie_key_problem(key):
     return None
 
 
-@st.cache_resource(show_spinner=False)
-def _demo_cookie_key():
-    # Demo mode without a configured key: a random key per process (cookies end on restart).
-    return secrets.token_urlsafe(48)
+# Demo mode without a configured key: a random key per process (cookies end on restart).
+# Module state, so that Streamlit's clear-cache message cannot change it.
+_DEMO_COOKIE_KEY = secrets.token_urlsafe(48)
+# This browser session's login token (st.session_state key).
+SESSION_TOKEN = "login_session"
 
 
 def _cookie_key(demo):
@@ -74,7 +78,7 @@ def _cookie_key(demo):
     if problem is None:
         return key
     if demo:
-        return _demo_cookie_key()
+        return _DEMO_COOKIE_KEY
     st.error(
         f"{problem} Set HOMEWORK_COOKIE_KEY (or `cookie_key` in .streamlit/secrets.toml) to a "
         "random value of at least 32 characters, e.g. the output of "
@@ -83,164 +87,161 @@ def _cookie_key(demo):
     st.stop()
 
 
-def _cookie_username(key):
-    """The username in this browser's re-login cookie, if it carries a valid signature."""
-    token = st.context.cookies.get(COOKIE_NAME)
-    if not token:
+def _cookie_token(key):
+    """The session token in this browser's re-login cookie, if the cookie carries our signature."""
+    cookie = st.context.cookies.get(COOKIE_NAME)
+    if not cookie:
         return None
     try:
-        return jwt.decode(token, key, algorithms=["HS256"]).get("username")
+        token = jwt.decode(cookie, key, algorithms=["HS256"]).get("session")
     except jwt.PyJWTError:
         return None
+    return token if isinstance(token, str) else None
 
 
-def _authenticator(cur, demo):
-    # Built on every run: it renders the cookie component. It is given only the account
-    # this session or its cookie names (not every account: that costs time on every run
-    # in a large clinic), in a fresh dict each time, since it mutates the dict.
-    key = _cookie_key(demo)
-    username = st.session_state.get("username") or _cookie_username(key)
+def _set_cookie(authenticator, key, username, token):
+    """Have the browser keep `token`, signed, for COOKIE_LIFETIME (the session's own limit)."""
+    expires_at = datetime.now() + COOKIE_LIFETIME
+    value = jwt.encode({"username": username, "session": token, "exp_date": expires_at.timestamp()},
+                       key, algorithm="HS256")
+    # The library's set_cookie signs only a username; its cookie manager is the component we need.
+    authenticator.cookie_controller.cookie_model.cookie_manager.set(COOKIE_NAME, value, expires_at=expires_at)
+
+
+def _authenticator(key):
+    # Built on every run: it renders the cookie component. It is given no accounts: it checks
+    # no password and no cookie here, it only sets and deletes the cookie and logs out.
     return stauth.Authenticate(
-        users.login_credentials(cur, LOGIN, username=username),
+        {"usernames": {}},
         cookie_name=COOKIE_NAME,
         cookie_key=key,
         cookie_expiry_days=COOKIE_LIFETIME / timedelta(days=1),
         auto_hash=False,
-        login_sleep_time=_login_sleep_seconds(),
     )
 
 
-def _login_with_cookie(authenticator):
-    """Log in from a valid re-login cookie, remembering when the cookie was issued."""
-    try:
-        authenticator.login(location="unrendered")
-    except (LoginError, jwt.PyJWTError, KeyError, TypeError, ValueError):
-        # A cookie for an account that is deactivated or locked, or one that is not ours
-        # (unsigned, another algorithm, expired, malformed): forget it, show the login form.
-        st.session_state["authentication_status"] = None
-        authenticator.cookie_controller.delete_cookie()
-        return
-    if st.session_state.get("authentication_status"):
-        token = authenticator.cookie_controller.get_cookie()
-        issued = datetime.fromtimestamp(token["exp_date"]) - COOKIE_LIFETIME
-        # A new tab or a reload is not activity: the idle clock runs on from the user's last
-        # run in this process (or from the cookie's issue, after a restart).
-        _start_session(issued, last_activity=_last_runs().get(token["username"], issued))
+def _enter(user, token):
+    """Record in this browser session who is logged in, as streamlit-authenticator expects it.
+
+    One update with no Streamlit call inside: a rerun can interrupt a run only at a Streamlit
+    call, so the session is never left half-recorded.
+    """
+    st.session_state.update({
+        SESSION_TOKEN: token, "authentication_status": True, "username": user.username,
+        "name": user.display_name, "roles": [user.role], "email": user.email, "logout": None,
+        "login_message": None, "login_error": None, "principal": user.principal,
+    })
 
 
-@st.cache_resource(show_spinner=False)
-def _last_runs():
-    """username -> when any session of that user last ran in this process (idle expiry)."""
-    return {}
-
-
-def _start_session(started_at, last_activity=None):
-    st.session_state["session_started_at"] = started_at
-    st.session_state["last_activity"] = last_activity or datetime.now()
-
-
-def _end_session(authenticator, message):
-    """Forget the login in this browser (state and cookie) and say why."""
-    authenticator.authentication_controller.logout()
-    authenticator.cookie_controller.delete_cookie()
-    _forget_session(message)
-
-
-def _forget_session(message):
-    for key in ("session_started_at", "last_activity", "principal"):
+def _forget_session(message, token):
+    """Forget the login of this browser session, keep why for the login form, and remember
+    that `token` has ended (the cookie still offers it until the page is loaded again)."""
+    for key in (SESSION_TOKEN, "principal", "authentication_status", "username", "name", "roles", "email"):
         st.session_state.pop(key, None)
     st.session_state["login_message"] = message
+    st.session_state["ended_token"] = token
 
 
-def _login_form(cur, authenticator):
-    """Show the login form; on a correct password, start the session and return True."""
+def _client_address():
+    """The address a login comes from: the peer, or behind the local reverse proxy (the peer
+    is then loopback, which Streamlit reports as None) the address the proxy forwards."""
+    address = st.context.ip_address
+    if not isinstance(address, str):  # None on loopback (AppTest has no address at all)
+        forwarded = st.context.headers.get("X-Forwarded-For") or ""
+        address = forwarded.split(",")[-1].strip() or "local"
+    return address
+
+
+def _wait_words(seconds):
+    minutes = max(1, round(seconds / 60))
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def _try_login():
+    """The login form's on-click callback: check the password and, if right, start a session.
+
+    A callback runs at the start of the run that the click causes, before any Streamlit call,
+    so no rerun (the cookie component's first reply, on a fresh page) can drop the click.
+    The outcome waits in session state for the run to show.
+    """
+    username = st.session_state.get("login_username", "")
+    password = st.session_state.get("login_password", "")
+    st.session_state["login_password"] = ""  # never kept past the attempt
+    st.session_state["login_error"] = None
+    address = _client_address()
+    wait = login_throttle.THROTTLE.wait_seconds(address)
+    if wait:
+        st.session_state["login_error"] = f"Too many failed logins. Please wait {_wait_words(wait)} and try again."
+        return
+    cur = cursor()
+    result = users.verify_login(cur, LOGIN, username=username, password=password)
+    if result.user is None:
+        login_throttle.THROTTLE.record_failure(address)
+        time.sleep(_login_sleep_seconds())
+        st.session_state["login_error"] = (
+            "Too many failed attempts: this account is locked until "
+            f"{result.locked_until:%H:%M} ({result.locked_until:%d %b}). Try again then, "
+            "or ask your clinic's administrator to reset your password."
+            if result.locked_until else "The username or password is incorrect.")
+        return
+    token = login_sessions.start_login_session(cur, LOGIN, user_id=result.user.id, lifetime=COOKIE_LIFETIME)
+    _enter(result.user, token)
+    st.session_state["set_cookie"] = True
+
+
+def _login_form():
+    """Show the login form (its button logs in through _try_login) with the last outcome."""
     # Kept until the next login: the cookie component's reply reruns the script.
     message = st.session_state.get("login_message")
     if message:
         st.info(message)
-    form_area = st.empty()
-    with form_area.form("login"):
+    with st.form("login"):
         st.subheader("Log in", anchor=False)
-        username = st.text_input("Username", autocomplete="username")
-        password = st.text_input("Password", type="password", autocomplete="current-password")
-        submitted = st.form_submit_button("Log in", type="primary")
-        feedback = st.empty()
-    if not submitted:
-        return False
-    result = users.verify_login(cur, LOGIN, username=username, password=password)
-    if result.user is None:
-        time.sleep(_login_sleep_seconds())
-        if result.locked_until:
-            feedback.error(
-                "Too many failed attempts: this account is locked until "
-                f"{result.locked_until:%H:%M} ({result.locked_until:%d %b}). Try again then, "
-                "or ask your clinic's administrator to reset your password."
-            )
-        else:
-            feedback.error("The username or password is incorrect.")
-        return False
-    user = result.user
-    st.session_state.update(
-        authentication_status=True, username=user.username, name=user.display_name,
-        roles=[user.role], email=user.email, logout=None, login_message=None,
-    )
-    authenticator.cookie_controller.set_cookie()
-    _start_session(datetime.now())
-    form_area.empty()
-    return True
+        st.text_input("Username", autocomplete="username", key="login_username")
+        st.text_input("Password", type="password", autocomplete="current-password", key="login_password")
+        st.form_submit_button("Log in", type="primary", on_click=_try_login)
+        if st.session_state.get("login_error"):
+            st.error(st.session_state["login_error"])
 
 
-def _session_problem(user):
-    """Return why the current session may not go on, or None."""
-    now = datetime.now()
-    if user is None or not user.active:
-        return "Your account is not active. Please contact your clinic."
-    if user.locked_until and user.locked_until > now:
-        return f"This account is locked until {user.locked_until:%H:%M}."
-    started = st.session_state.setdefault("session_started_at", now)
-    if started < user.sessions_valid_after:
-        return "Your session has ended. Please log in again."
-    last = st.session_state.setdefault("last_activity", now)
-    if now - last > idle_limit():
-        return f"You were logged out after {_duration(idle_limit())} without activity."
-    return None
-
-
-def _duration(span):
-    minutes = span / timedelta(minutes=1)
-    if minutes >= 1:
-        return f"{minutes:g} minute{'s' if minutes != 1 else ''}"
-    return f"{span.total_seconds():g} seconds"
+def _session_token(key):
+    """This browser session's login token: from its state, or else from the re-login cookie,
+    unless that cookie's session was already found ended in this browser session."""
+    token = st.session_state.get(SESSION_TOKEN)
+    if token:
+        return token
+    cookie_token = _cookie_token(key)
+    return None if cookie_token == st.session_state.get("ended_token") else cookie_token
 
 
 def current_principal():
-    """Return the logged-in user's Principal, or None while the login form is showing.
+    """Return the logged-in user's Principal, or None when nobody is (then show `logged_out`).
 
-    Logs in from the form or the re-login cookie, checks the session on every run,
-    and renders the sidebar with the user's name, the demo notice and the logout button.
+    Logs in from the re-login cookie (the form's callback starts sessions), checks the
+    server-side session on every run, and renders the sidebar with the user's name, the
+    demo notice and the logout button. A session that has ended, or any other problem,
+    forgets the login here and in the cookie.
     """
     cur = cursor()
     demo = clinic.is_demo(cur, LOGIN)
-    authenticator = _authenticator(cur, demo)
-    if not st.session_state.get("authentication_status"):
-        _login_with_cookie(authenticator)
-    if not st.session_state.get("authentication_status"):
-        if demo:
-            st.info("Demo clinic: all data are made up. Logins are listed in the README.")
-        if not _login_form(cur, authenticator):
-            return None
-    user = users.load_session_user(cur, LOGIN, username=st.session_state["username"])
-    problem = _session_problem(user)
-    if problem:
-        _end_session(authenticator, problem)
-        _login_form(cur, authenticator)
+    key = _cookie_key(demo)
+    token = _session_token(key)
+    if not token:
+        # No cookie component either: its first reply reruns the script, and on a fresh page
+        # that rerun would drop a login submitted in the first seconds.
         return None
-    st.session_state["last_activity"] = _last_runs()[user.username] = datetime.now()
-    principal = user.principal
-    st.session_state["principal"] = principal
+    authenticator = _authenticator(key)
+    check = login_sessions.check_login_session(cur, LOGIN, token=token, idle_limit=idle_limit())
+    if check.user is None:
+        _forget_session(check.problem, token)
+        authenticator.cookie_controller.delete_cookie()
+        return None
+    _enter(check.user, token)
+    if st.session_state.pop("set_cookie", False):
+        _set_cookie(authenticator, key, check.user.username, token)
+    principal = check.user.principal
     if _sidebar_says_logout(cur, authenticator, principal, demo):
-        _forget_session("You have logged out.")
-        _login_form(cur, authenticator)
+        _forget_session("You have logged out.", token)
         return None
     return principal
 
@@ -251,17 +252,26 @@ def _sidebar_says_logout(cur, authenticator, principal, demo):
         st.markdown(f"**{escape_markdown(principal.display_name)}**  \n{principal.role.capitalize()}")
         if demo:
             st.warning("Demo clinic: made-up data, not for real clients.")
+    token = st.session_state.get(SESSION_TOKEN)
 
-    def end_sessions(_details):
-        users.end_my_sessions(cur, principal)
+    def end_session(_details):
+        login_sessions.end_login_session(cur, principal, token=token)
 
-    authenticator.logout("Log out", location="sidebar", key="logout_button", callback=end_sessions)
-    # The run must end without st.rerun: a rerun would drop the cookie deletion (DESIGN.md).
+    authenticator.logout("Log out", location="sidebar", key="logout_button", callback=end_session)
+    # The run must end without st.rerun: a rerun would drop the cookie deletion (docs/architecture.md).
     return not st.session_state.get("authentication_status")
 
 
 def logged_out():
-    """The only page while nobody is logged in (the login form is drawn before it)."""
+    """The only page while nobody is logged in: the login form.
+
+    Drawn inside this page, not before st.navigation: a widget's identity includes the page
+    it is drawn on, and drawn before navigation the form's fields were new widgets, emptied,
+    after the first rerun of a fresh page (the cookie component's reply).
+    """
+    if clinic.is_demo(cursor(), LOGIN):
+        st.info("Demo clinic: all data are made up. Logins are listed in the README.")
+    _login_form()
 
 
 def require_role(*roles):

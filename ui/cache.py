@@ -1,4 +1,4 @@
-"""Dashboard results cached by principal, arguments and the data version (DESIGN.md).
+"""Dashboard results cached by principal, arguments and the data version (docs/architecture.md).
 
 The access check and the audit happen outside the cache on every call; a cached result is
 only ever served to the principal it was computed for, and never after a write.

@@ -1,19 +1,35 @@
 """The app's one DuckDB connection per database file, and a cursor per script run."""
-import streamlit as st
+import threading
 
 from data_layer import backup_service, db, settings
 
+# Module state, not st.cache_resource: any visitor, logged in or not, can send Streamlit's
+# clear-cache message, which empties st.cache_resource for the whole process (docs/architecture.md).
+_connections = {}
+_connections_lock = threading.Lock()
 
-@st.cache_resource(show_spinner=False)
+
 def _connection(path):
     # One connection per file for the whole process; DuckDB connections are not
-    # thread-safe, so each script run works on its own cursor (DESIGN.md).
-    conn = db.connect(path)
-    # `make backup` asks this process for snapshots while it holds the file.
-    backup_service.serve(conn, path)
-    return conn
+    # thread-safe, so each script run works on its own cursor (docs/architecture.md).
+    with _connections_lock:
+        conn = _connections.get(path)
+        if conn is None:
+            conn = db.connect(path)
+            # `make backup` asks this process for snapshots while it holds the file.
+            backup_service.serve(conn, path)
+            _connections[path] = conn
+        return conn
 
 
 def cursor():
     """Return a fresh cursor on the configured database (HOMEWORK_DB)."""
     return _connection(str(settings.database_path())).cursor()
+
+
+def close_connections():
+    """Close every connection this process opened (benchmarks and tests that reuse files)."""
+    with _connections_lock:
+        for conn in _connections.values():
+            conn.close()
+        _connections.clear()

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from ui.auth import COOKIE_NAME
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 
@@ -136,4 +138,18 @@ def log_in(page, url, username, password="homework-demo"):
     page.get_by_role("textbox", name="Username").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+    settle_after_login(page)
+
+
+def settle_after_login(page, timeout_s=15):
+    """Wait until the app is quiet after a login; after a successful one, also until the
+    cookie component has set the re-login cookie and the reruns its replies cause are done."""
+    wait_until_idle(page)
+    if not page.get_by_role("button", name="Log out").count():
+        return
+    deadline = time.monotonic() + timeout_s
+    while not any(cookie["name"] == COOKIE_NAME for cookie in page.context.cookies()):
+        if time.monotonic() > deadline:
+            raise AssertionError("the re-login cookie was never set")
+        page.wait_for_timeout(100)
     wait_until_idle(page)

@@ -1,11 +1,14 @@
-"""Sessions against a real server in real Chromium: a copied re-login cookie stops working after
-logout, a password reset or a deactivation; a cookie signed with another key never works; five
-wrong passwords lock the account, cookie or not; an idle session ends.
+"""Sessions against a real server in real Chromium, with the production login throttle: a copied
+re-login cookie stops working after logout, a password reset, a deactivation (and stays dead after
+reactivation), a lock-out and idle expiry, on a warm server and on a freshly started one; a cookie
+signed with another key or naming a made-up session never works; a login submitted in the first
+seconds of a new server goes through.
 
 These tests lock and deactivate demo accounts, so they run on their own demo databases and
 servers (module-scoped), never on the shared `app_url` of tests/e2e/conftest.py.
 """
 import base64
+import contextlib
 import json
 import re
 import secrets
@@ -20,10 +23,11 @@ import jwt
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ROOT, serve, wait_until_idle
+from tests.e2e.conftest import ROOT, serve, settle_after_login, wait_until_idle
 from ui.auth import COOKIE_LIFETIME, COOKIE_NAME
 
 COOKIE_KEY = secrets.token_urlsafe(48)
+running = contextlib.contextmanager(serve)  # a server for one block of a test
 WRONG = "The username or password is incorrect."
 IDLE = timedelta(seconds=6)
 
@@ -119,7 +123,7 @@ def submit_login_form(page, url, username, password):
 def sign_in(page, url, username, password="homework-demo"):
     """conftest's log_in, on these tests' own server."""
     submit_login_form(page, url, username, password)
-    wait_until_idle(page)
+    settle_after_login(page)
 
 
 def refused_login(page, url, username, password):
@@ -141,6 +145,15 @@ def forged(username, key, **claims):
     return jwt.encode({"username": username, "exp_date": exp_date, **claims}, key, algorithm="HS256")
 
 
+def claims_of(cookie):
+    return jwt.decode(cookie, COOKIE_KEY, algorithms=["HS256"])
+
+
+def assert_replays_fail(fresh, url, cookie, home="Today", tries=3):
+    for _ in range(tries):
+        assert_logged_out(open_with_cookie(fresh, url, cookie), home)
+
+
 # ---------------------------------------------------------------- (a) logout
 
 
@@ -155,7 +168,10 @@ def test_a_cookie_copied_before_logout_no_longer_logs_in(fresh, sessions_url):
     page.get_by_role("button", name="Log out").click()
     wait_until_idle(page)
     expect(page.get_by_text("You have logged out.")).to_be_visible()
-    assert_logged_out(open_with_cookie(fresh, sessions_url, cookie))
+    assert_replays_fail(fresh, sessions_url, cookie)
+    page.reload()
+    wait_until_idle(page)
+    assert_logged_out(page)
 
 
 # ---------------------------------------------------------------- (b) reset and deactivation
@@ -190,25 +206,39 @@ def test_a_password_reset_or_a_deactivation_by_the_admin_ends_existing_sessions(
     admin_maintains(admin, "client04", "Deactivate")
     expect(admin.get_by_text("Deactivated")).to_be_visible()
 
-    assert_logged_out(open_with_cookie(fresh, sessions_url, reset_cookie))
-    assert_logged_out(open_with_cookie(fresh, sessions_url, deactivated_cookie))
+    assert_replays_fail(fresh, sessions_url, reset_cookie)
+    assert_replays_fail(fresh, sessions_url, deactivated_cookie)
     next_run(reset_client)
     expect(reset_client.get_by_text("Your session has ended. Please log in again.")).to_be_visible()
+    assert_logged_out(reset_client)
+    reset_client.reload()  # the user's own tab, reloaded, does not get back in either
+    wait_until_idle(reset_client)
     assert_logged_out(reset_client)
     next_run(deactivated_client)
     expect(deactivated_client.get_by_text("Your account is not active.")).to_be_visible()
     assert_logged_out(deactivated_client)
 
+    admin_maintains(admin, "client04", "Reactivate")
+    assert_replays_fail(fresh, sessions_url, deactivated_cookie)  # reactivation revives no session
+    sign_in(deactivated_client, sessions_url, "client04")  # the password works again
+    assert is_logged_in(deactivated_client)
+
 
 # ---------------------------------------------------------------- (c) forged cookies
 
 
-def test_a_cookie_signed_with_another_key_is_refused(fresh, sessions_url):
-    # Control: a cookie signed with the server's key logs in, so the key is all that protects it.
-    assert is_logged_in(open_with_cookie(fresh, sessions_url, forged("client06", COOKIE_KEY)))
+def test_only_a_cookie_of_a_live_session_signed_with_the_key_logs_in(fresh, sessions_url):
+    page = fresh.page()
+    sign_in(page, sessions_url, "client06")
+    token = claims_of(session_cookie(page)["value"])["session"]
+    # Control: the live session's token, signed with the server's key, logs in anywhere.
+    assert is_logged_in(open_with_cookie(fresh, sessions_url, forged("client06", COOKIE_KEY, session=token)))
     one_character_off = COOKIE_KEY[:-1] + ("y" if COOKIE_KEY.endswith("x") else "x")
     for key in ("wrong-key-" + secrets.token_urlsafe(32), one_character_off):
-        assert_logged_out(open_with_cookie(fresh, sessions_url, forged("client06", key)))
+        assert_logged_out(open_with_cookie(fresh, sessions_url, forged("client06", key, session=token)))
+    # The key alone is not enough either: a made-up session, or none, is no session.
+    for claims in ({}, {"session": secrets.token_urlsafe(32)}, {"session": None}):
+        assert_logged_out(open_with_cookie(fresh, sessions_url, forged("client06", COOKIE_KEY, **claims)))
 
 
 def _unsigned(claims):
@@ -246,7 +276,7 @@ def test_five_wrong_passwords_lock_the_account_even_against_an_earlier_cookie(fr
     assert "locked until" in message
     wait_until_idle(right)
     assert_logged_out(right)
-    assert_logged_out(open_with_cookie(fresh, sessions_url, cookie))
+    assert_replays_fail(fresh, sessions_url, cookie)
     next_run(before)  # the session opened before the lock ends too
     expect(before.get_by_text("This account is locked until")).to_be_visible()
     assert_logged_out(before)
@@ -285,9 +315,48 @@ def test_a_new_tab_after_the_idle_limit_does_not_log_back_in_with_the_cookie(fre
     sign_in(page, idle_url, "client02")
     cookie = session_cookie(page)["value"]
     page.wait_for_timeout(IDLE / timedelta(milliseconds=1) + 1500)
-    # No run of the idle page happened, so its cookie is still in the browser: a new tab
-    # (or a reload) must not count as activity.
-    assert_logged_out(open_with_cookie(fresh, idle_url, cookie))
+    # No run of the idle page happened, so its cookie is still in the browser: a new tab, a
+    # reload or another browser must not count as activity.
+    assert_replays_fail(fresh, idle_url, cookie)
+    page.reload()
+    wait_until_idle(page)
+    assert_logged_out(page)
+
+
+# ---------------------------------------------------------------- a freshly started server
+
+
+@pytest.fixture
+def restart_database(tmp_path):
+    path = tmp_path / "restart.duckdb"
+    subprocess.run([sys.executable, "-m", "data_layer.demo", str(path)], cwd=ROOT, check=True, capture_output=True)
+    return path
+
+
+def first_login(page, url, username):
+    """Log in the moment the form shows, as a person on a just-started server would."""
+    page.goto(url)
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill("homework-demo")
+    page.get_by_role("button", name="Log in").click()
+    settle_after_login(page)
+
+
+def test_a_freshly_started_server_takes_the_first_login_and_no_ended_session(fresh, restart_database):
+    with running(restart_database, HOMEWORK_COOKIE_KEY=COOKIE_KEY) as url:
+        first = fresh.page()
+        first_login(first, url, "client01")
+        expect(first.get_by_role("heading", name="Today", exact=True)).to_be_visible()
+        logged_out_cookie = session_cookie(first)["value"]
+        first.get_by_role("button", name="Log out").click()
+        wait_until_idle(first)
+        live = fresh.page()
+        sign_in(live, url, "client02")
+        live_cookie = session_cookie(live)["value"]
+
+    with running(restart_database, HOMEWORK_COOKIE_KEY=COOKIE_KEY) as url:
+        assert_replays_fail(fresh, url, logged_out_cookie)
+        assert is_logged_in(open_with_cookie(fresh, url, live_cookie))  # a live session outlives a restart
 
 
 def test_the_browser_contacts_no_third_party(fresh, sessions_url):

@@ -1,0 +1,80 @@
+"""Failed logins throttled across usernames: per client address and for the whole clinic.
+
+The per-account lock (data_layer/users.py) stops guessing one password; it does nothing
+against trying one common password on many usernames ("spraying"). Two token buckets do:
+each failed login takes a token from its address's bucket and from the clinic's; while
+either is empty, every login from there is refused before any password is checked, the
+right one included. Successful logins take nothing.
+
+The buckets live in this process, as the app does (one process holds the DuckDB file);
+server mode keeps them in the database (DESIGN.md, "Beyond one machine").
+"""
+import threading
+import time
+from dataclasses import dataclass
+
+# A typo-prone person fails a few times; a sprayer fails many times. Ten failures from one
+# address at once, then one more every 30 seconds.
+PER_ADDRESS_BURST, PER_ADDRESS_SECONDS_PER_TOKEN = 10, 30.0
+# The whole clinic: a hundred at once, then one a second (a distributed sprayer's ceiling).
+CLINIC_BURST, CLINIC_SECONDS_PER_TOKEN = 100, 1.0
+# Addresses whose bucket is full again carry no information: forget them past this many.
+MAX_ADDRESSES = 10_000
+
+
+@dataclass
+class _Bucket:
+    capacity: float
+    seconds_per_token: float
+    tokens: float
+    updated: float
+
+    def refill(self, now):
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) / self.seconds_per_token)
+        self.updated = now
+
+    def seconds_until_a_token(self):
+        return max(0.0, (1 - self.tokens) * self.seconds_per_token)
+
+
+class LoginThrottle:
+    """Token buckets of failed logins, per address and clinic-wide. Thread-safe."""
+
+    def __init__(self, clock=time.monotonic):
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._clinic = _Bucket(CLINIC_BURST, CLINIC_SECONDS_PER_TOKEN, CLINIC_BURST, clock())
+        self._addresses = {}
+
+    def _buckets(self, address, now):
+        bucket = self._addresses.get(address)
+        if bucket is None:
+            if len(self._addresses) >= MAX_ADDRESSES:
+                self._forget_full_buckets(now)
+            bucket = self._addresses[address] = _Bucket(
+                PER_ADDRESS_BURST, PER_ADDRESS_SECONDS_PER_TOKEN, PER_ADDRESS_BURST, now)
+        for each in (bucket, self._clinic):
+            each.refill(now)
+        return bucket, self._clinic
+
+    def _forget_full_buckets(self, now):
+        for address, bucket in list(self._addresses.items()):
+            bucket.refill(now)
+            if bucket.tokens >= bucket.capacity:
+                del self._addresses[address]
+
+    def wait_seconds(self, address):
+        """Return 0 when a login from `address` may be tried now, else the seconds to wait."""
+        with self._lock:
+            buckets = self._buckets(address, self._clock())
+            return max(bucket.seconds_until_a_token() for bucket in buckets)
+
+    def record_failure(self, address):
+        """Take a token for a failed login from `address` (and from the clinic's bucket)."""
+        with self._lock:
+            for bucket in self._buckets(address, self._clock()):
+                bucket.tokens = max(0.0, bucket.tokens - 1)
+
+
+# The app's one throttle: module state, so that Streamlit's clear-cache message cannot reset it.
+THROTTLE = LoginThrottle()
