@@ -110,6 +110,7 @@ def client_progress_queries(cur, principal):
     today = date.today()
     since = today - timedelta(weeks=PROGRESS_WEEKS)
     me = principal.user_id
+    metrics.recent_compliance(cur, principal, client_id=me)
     metrics.compliance_by_assignment(cur, principal, client_id=me, window_start=since, window_end=today)
     metrics.weekly_compliance(cur, principal, client_id=me, window_start=since, window_end=today)
     mood.daily_mood(cur, principal, client_id=me, since=since)
@@ -129,6 +130,7 @@ def therapist_client_queries(cur, principal):
     started, today = header["in_care_since"], date.today()
     mood.daily_mood(cur, principal, client_id=client_id, since=started)
     metrics.weekly_compliance(cur, principal, client_id=client_id, window_start=started, window_end=today)
+    metrics.recent_compliance(cur, principal, client_id=client_id)
     measures.list_questionnaires(cur, principal, client_id=client_id)
     sessions.list_sessions(cur, principal, client_id=client_id)
     measures.list_risk_flags(cur, principal, client_id=client_id)
@@ -317,10 +319,16 @@ def _baseline_compliance(tables, episodes, first_day, last_day):
     expected = pd.concat([expected[["id", "week_start", "expected14"]],
                           once[["id", "week_start"]].assign(expected14=14)], ignore_index=True)
 
-    # Credit: the sum of credits logged that week (inside the window), capped at what was expected.
-    logs = tables["homework_logs"]
-    logs = logs[(logs["log_date"] >= first_day) & (logs["log_date"] <= last_day)]
-    logs = logs.assign(credit14=logs["status"].astype(str).map(CREDIT14), week_start=_week_start(logs["log_date"]))
+    # Credit, capped at what was expected: a weekly schedule gets the credits logged that week inside the
+    # window; a once-assignment gets, in its due week, every credit logged from its start to its due date.
+    schedules = assignments[["id", "schedule", "starts_on", "due_on"]].rename(columns={"id": "assignment_id"})
+    logs = tables["homework_logs"].merge(schedules, on="assignment_id")
+    once_log = logs["schedule"] == "once"
+    counted = (logs["log_date"] <= last_day) & np.where(
+        once_log, (logs["log_date"] >= logs["starts_on"]) & (logs["log_date"] <= logs["due_on"]),
+        logs["log_date"] >= first_day)
+    logs = logs.assign(credit14=logs["status"].astype(str).map(CREDIT14),
+                       week_start=_week_start(logs["due_on"].where(once_log, logs["log_date"])))[counted]
     credit = logs.groupby(["assignment_id", "week_start"], as_index=False)["credit14"].sum()
     weeks = expected.merge(credit, left_on=["id", "week_start"], right_on=["assignment_id", "week_start"], how="left")
     weeks["credit14"] = np.minimum(weeks["credit14"].fillna(0).astype("int64"), weeks["expected14"])

@@ -1,6 +1,6 @@
 """Clinics of three sizes for the benchmarks, built with the demo generator (data_layer.demo).
 
-S = 100 clients, M = 1,000 and L = 10,000 (the "large clinic" of DESIGN.md). Every size
+S = 100 clients, M = 1,000 and L = 10,000 (the "large clinic" of docs/architecture.md). Every size
 keeps about 50 clients per therapist and 10 therapists per supervisor (S: 2 therapists,
 1 supervisor), so a typical user of each role sees about the same amount of data at M
 and at L, and a page that slows down from M to L is paying for the size of the tables.

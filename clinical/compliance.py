@@ -1,4 +1,17 @@
-"""Streaks that follow each assignment's own schedule (CLINICAL.md, "Homework and compliance")."""
+"""Streaks that follow each assignment's own schedule, and the weeks of "Compliance, last 4 weeks"
+(docs/clinical-rules.md, "Homework and compliance")."""
+from datetime import timedelta
+
+RECENT_WEEKS = 4
+
+
+def last_complete_weeks(today, weeks=RECENT_WEEKS):
+    """Return (first Monday, last Sunday) of the `weeks` most recent complete ISO weeks before `today`.
+
+    The week holding `today` is still in progress, so it is never one of them.
+    """
+    this_monday = today - timedelta(days=today.weekday())
+    return this_monday - timedelta(weeks=weeks), this_monday - timedelta(days=1)
 
 
 def current_streak(weeks_met, current_week_open=True):

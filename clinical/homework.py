@@ -1,4 +1,4 @@
-"""Homework categories and schedules (CLINICAL.md, "Homework and compliance")."""
+"""Homework categories and schedules (docs/clinical-rules.md, "Homework and compliance")."""
 
 CATEGORIES = {
     "thought_record": "Thought record",

@@ -1,4 +1,4 @@
-"""Compliance arithmetic of CLINICAL.md as SQL that scoped queries build on.
+"""Compliance arithmetic of docs/clinical-rules.md as SQL that scoped queries build on.
 
 Exact in integers: every quantity is scaled by 14 (credit 1 = 14, partly 0.5 = 7;
 expected = 2 x times_per_week x days), so sums are exact and only the final division
@@ -14,8 +14,11 @@ def assignment_weeks_sql(scope_sql):
     count, since they cannot have been done yet). Columns of assignment_weeks:
     client_id, assignment_id, week_start, expected14, credit14 (capped at expected14),
     paused_days. A weekly schedule expects times_per_week x (non-paused days of the
-    week inside the assignment and the window) / 7; a once-assignment expects 1 in
-    the ISO week of its due date.
+    week inside the assignment and the window) / 7, and is credited with the logs of
+    that week. A once-assignment expects 1 in the ISO week of its due date and is
+    credited there with every log from its start to its due date, even one made in an
+    earlier week or before the window (doing it early is doing it); a log after the due
+    date counts for nothing.
     """
     return f"""
     window_bounds AS (
@@ -23,7 +26,7 @@ def assignment_weeks_sql(scope_sql):
                least(CAST($window_end AS DATE), current_date) AS last_day
     ),
     scoped_assignments AS (
-        SELECT a.id AS assignment_id, a.client_id, a.schedule, a.times_per_week, a.due_on,
+        SELECT a.id AS assignment_id, a.client_id, a.schedule, a.times_per_week, a.starts_on, a.due_on,
                greatest(a.starts_on, w.first_day) AS from_day,
                least(coalesce(a.ends_on, w.last_day), w.last_day) AS to_day
         FROM assignments a, window_bounds w
@@ -63,10 +66,15 @@ def assignment_weeks_sql(scope_sql):
           AND date_trunc('week', s.due_on) BETWEEN date_trunc('week', w.first_day) AND w.last_day
     ),
     credit_weeks AS (
-        SELECT h.assignment_id, CAST(date_trunc('week', h.log_date) AS DATE) AS week_start,
+        -- The week a log is credited to: its own week, or for a once-assignment the due week.
+        SELECT h.assignment_id,
+               CAST(date_trunc('week', CASE WHEN s.schedule = 'once' THEN s.due_on ELSE h.log_date END)
+                    AS DATE) AS week_start,
                sum(CASE h.status WHEN 'done' THEN 14 WHEN 'partly' THEN 7 ELSE 0 END) AS credit14
-        FROM homework_logs h, window_bounds w
-        WHERE h.client_id IN ({scope_sql}) AND h.log_date BETWEEN w.first_day AND w.last_day
+        FROM homework_logs h JOIN scoped_assignments s USING (assignment_id), window_bounds w
+        WHERE h.client_id IN ({scope_sql}) AND h.log_date <= w.last_day
+          AND CASE WHEN s.schedule = 'once' THEN h.log_date BETWEEN s.starts_on AND s.due_on
+                   ELSE h.log_date >= w.first_day END
         GROUP BY ALL
     ),
     assignment_weeks AS (

@@ -7,7 +7,7 @@ both for a new file, and `python -m data_layer.demo PATH [--seed N]` runs it fro
 Everything is vectorised over all clients (a loop per week at most), because the same
 generator builds the benchmark clinic of 10,000 clients over a year (millions of logs).
 
-The clinic has a built-in effect that the compliance-versus-outcome analyses (CLINICAL.md)
+The clinic has a built-in effect that the compliance-versus-outcome analyses (docs/clinical-rules.md)
 must recover: homework done in week t lowers the latent PHQ-9 of week t+1, while severity
 has no effect on homework. Weekly latent depression of client i, from the episode start:
 
@@ -16,7 +16,7 @@ has no effect on homework. Weekly latent depression of client i, from the episod
 `rate * (endpoint_i - s[t])` is the client's natural drift: endpoints differ a lot between
 clients (recovery rates differ), and the drift slows as the client nears it, so a year-long
 history does not run every client into the floor. `compliance[t]` is the client's realised
-compliance in ISO week t, computed from the generated logs exactly as CLINICAL.md defines it.
+compliance in ISO week t, computed from the generated logs exactly as docs/clinical-rules.md defines it.
 """
 import argparse
 import functools
@@ -440,7 +440,7 @@ def _weekly_compliance_targets(rng, propensity, n_weeks):
 
 def _assignment_weeks(assignments, clients, calendar):
     """One row per assignment and ISO week it touches: its open days (in its window, not
-    paused, not in the future) as a 7-column mask, and what was expected (CLINICAL.md)."""
+    paused, not in the future) as a 7-column mask, and what was expected (docs/clinical-rules.md)."""
     first_week = assignments["starts"] // 7
     n_rows = assignments["last"] // 7 - first_week + 1
     row_assignment = np.repeat(np.arange(len(n_rows)), n_rows)
@@ -466,7 +466,7 @@ def _homework_logs(rng, assignments, clients, target, calendar):
     Per assignment-week the number of credited attempts is the target credit (target x
     expected) rounded at random, placed on distinct random open days. Returns the log rows
     and the realised weekly compliance per client (n_clients x n_weeks, NaN when nothing was
-    expected), computed exactly as CLINICAL.md defines it.
+    expected), computed exactly as docs/clinical-rules.md defines it.
     """
     weeks = _assignment_weeks(assignments, clients, calendar)
     n_rows = len(weeks["week"])

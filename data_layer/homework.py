@@ -14,7 +14,9 @@ def list_active_assignments(cur, principal, *, client_id):
     Limited to a client in the principal's scope (the client themself, or their
     current therapist); anyone else gets AccessDenied. Columns: assignment_id, title,
     category, instructions, schedule, times_per_week, due_on, starts_on, ends_on,
-    done_this_week (credits logged since Monday: done 1, partly 0.5).
+    done_so_far (credits, done 1 and partly 0.5, that count toward it now: for a weekly
+    schedule those logged since Monday, for a once-assignment those logged from its start
+    to its due date, as docs/clinical-rules.md credits them).
     """
     require_client(cur, principal, client_id, "view_assignments")
     sql = f"""
@@ -22,10 +24,11 @@ def list_active_assignments(cur, principal, *, client_id):
         SELECT a.id AS assignment_id, a.title, a.category, a.instructions, a.schedule,
                a.times_per_week, a.due_on, a.starts_on, a.ends_on,
                coalesce(sum(CASE h.status WHEN 'done' THEN 1.0 WHEN 'partly' THEN 0.5 ELSE 0 END), 0)
-                   AS done_this_week
+                   AS done_so_far
         FROM assignments a
         LEFT JOIN homework_logs h ON h.assignment_id = a.id
-             AND h.log_date >= CAST(date_trunc('week', current_date) AS DATE)
+             AND CASE WHEN a.schedule = 'once' THEN h.log_date BETWEEN a.starts_on AND a.due_on
+                      ELSE h.log_date >= CAST(date_trunc('week', current_date) AS DATE) END
         WHERE a.client_id = $client_id AND a.client_id IN (SELECT client_id FROM scope)
           AND a.starts_on <= current_date
           AND coalesce(a.ends_on, a.due_on, DATE '9999-12-31') >= current_date

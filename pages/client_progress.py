@@ -8,7 +8,7 @@ from data_layer import measures, metrics, mood
 from ui.auth import require_role
 from ui.charts import PLOTLY_CONFIG, compliance_figure, mood_figure, scores_figure
 from ui.db import cursor
-from ui.widgets import escape_markdown
+from ui.widgets import escape_markdown, recent_compliance_metric
 
 principal = require_role("client")
 cur = cursor()
@@ -18,6 +18,7 @@ since = date.today() - timedelta(weeks=WEEKS_SHOWN)
 
 st.title("My progress")
 st.caption(f"The last {WEEKS_SHOWN} weeks.")
+recent_compliance_metric(st, metrics.recent_compliance(cur, principal, client_id=principal.user_id).iloc[0])
 
 streaks = metrics.compliance_by_assignment(cur, principal, client_id=principal.user_id,
                                            window_start=since, window_end=date.today())

@@ -73,11 +73,11 @@ for assignment in assignments.itertuples():
         schedule = describe_schedule(assignment.schedule, assignment.times_per_week, assignment.due_on)
         st.caption(f"{CATEGORIES[assignment.category]} · {schedule}")
         if assignment.schedule == "weekly":
-            st.progress(min(assignment.done_this_week / assignment.times_per_week, 1.0),
-                        text=f"{assignment.done_this_week:g} of {assignment.times_per_week} this week")
+            st.progress(min(assignment.done_so_far / assignment.times_per_week, 1.0),
+                        text=f"{assignment.done_so_far:g} of {assignment.times_per_week} this week")
         else:
-            st.progress(min(assignment.done_this_week, 1.0),
-                        text="Done" if assignment.done_this_week >= 1 else "Not done yet")
+            st.progress(min(assignment.done_so_far, 1.0),
+                        text="Done" if assignment.done_so_far >= 1 else "Not done yet")
         if assignment.instructions:
             with st.expander("Instructions"):
                 plain_text(assignment.instructions)

@@ -2,11 +2,12 @@
 per homework category, and how compliance relates to outcome. Clients appear only as
 pseudonyms; small cells read "<5" and cannot be worked out from the totals or from another
 filter choice (clinical/reporting.py owns the rule)."""
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 
+from clinical.compliance import last_complete_weeks
 from clinical.homework import CATEGORIES
 from clinical.outcomes import NATIONAL_REFERENCE
 from clinical.reporting import SUPPRESSED, cohort_tiles, cohort_view, count_text, group_outcomes, hidden_cells
@@ -38,7 +39,9 @@ today = date.today()
 
 
 def recent_episodes(chosen_category):
-    return cached(cohort.episode_summaries, cur, principal, window_start=today - timedelta(days=27), window_end=today,
+    # "Compliance, last 4 weeks": the 4 most recent complete ISO weeks, as on every page.
+    first_day, last_day = last_complete_weeks(today)
+    return cached(cohort.episode_summaries, cur, principal, window_start=first_day, window_end=last_day,
                   category=chosen_category)
 
 

@@ -8,7 +8,7 @@ from ui.auth import require_role
 from ui.cache import cached
 from ui.db import cursor
 from ui.navigation import page_path
-from ui.widgets import escape_markdown
+from ui.widgets import RECENT_COMPLIANCE_LABEL, escape_markdown
 
 principal = require_role("therapist")
 cur = cursor()
@@ -39,7 +39,7 @@ table = pd.DataFrame({
     "Flags": [flags(row) for row in summary.itertuples()],
     "Client": summary["name"],
     "Days since last log": summary["days_since_last_log"],
-    "Homework, last 4 weeks": summary["compliance_4w"] * 100,
+    RECENT_COMPLIANCE_LABEL: summary["compliance_4w"] * 100,
     "Mood now (7-day mean)": summary["mood_now"],
     "Mood vs 4 weeks ago": summary["mood_trend"],
     "PHQ-9": [score_with_band("PHQ-9", total) for total in summary["phq9_latest"]],
@@ -66,7 +66,7 @@ st.caption(f"{len(summary)} current clients, flagged ones first. Select a row to
 selection = st.dataframe(
     table, hide_index=True, on_select="rerun", selection_mode="single-row", key="caseload_table",
     column_config={
-        "Homework, last 4 weeks": st.column_config.ProgressColumn(format="%.0f%%", min_value=0, max_value=100),
+        RECENT_COMPLIANCE_LABEL: st.column_config.ProgressColumn(format="%.0f%%", min_value=0, max_value=100),
         "Mood now (7-day mean)": st.column_config.NumberColumn(format="%.1f"),
         "Mood vs 4 weeks ago": st.column_config.NumberColumn(format="%+.1f"),
         "PHQ-9 change": st.column_config.NumberColumn(format="%+d"),

@@ -13,7 +13,8 @@ from ui.auth import require_role
 from ui.charts import PLOTLY_CONFIG, timeline_figure
 from ui.db import cursor
 from ui.exports import csv_bytes, session_summary_html
-from ui.widgets import escape_markdown, form_key, plain_text, saved, show_field_errors, show_flash
+from ui.widgets import (RECENT_COMPLIANCE_LABEL, escape_markdown, form_key, plain_text, recent_compliance_metric,
+                        recent_compliance_text, saved, show_field_errors, show_flash)
 
 principal = require_role("therapist")
 cur = cursor()
@@ -52,12 +53,10 @@ outcome = classify_episodes(
     pd.DataFrame({"episode_id": [client_id], "attended_sessions": [int(session_list["attended"].sum())]}),
     in_episode[["episode_id", "instrument", "taken_on", "total"]],
 ).iloc[0]
-recent_weeks = weeks[weeks["week_start"].dt.date >= today - timedelta(days=27)]
-expected = recent_weeks["expected"].sum()
+recent = metrics.recent_compliance(cur, principal, client_id=client_id).iloc[0]
 
 first, second, third = st.columns(3)
-first.metric("Homework, last 4 weeks",
-             f"{recent_weeks['credit'].sum() / expected:.0%}" if expected else "no homework set")
+recent_compliance_metric(first, recent)
 latest = {name: group.iloc[0] for name, group in scores.groupby("instrument")}
 second.metric("Latest PHQ-9", f"{latest['PHQ-9']['total']} ({latest['PHQ-9']['band']})" if "PHQ-9" in latest else "none")
 third.metric("Latest GAD-7", f"{latest['GAD-7']['total']} ({latest['GAD-7']['band']})" if "GAD-7" in latest else "none")
@@ -264,7 +263,7 @@ with export_tab:
                        file_name=f"client-record-{today:%Y%m%d}.csv", mime="text/csv")
     facts = [
         ("In care since", f"{episode_start:%d %b %Y}"),
-        ("Homework, last 4 weeks", f"{recent_weeks['credit'].sum() / expected:.0%}" if expected else "no homework set"),
+        (RECENT_COMPLIANCE_LABEL, recent_compliance_text(recent["compliance_4w"])),
         *[(f"Latest {name}", f"{row['total']} ({row['band']}) on {row['taken_on']:%d %b}") for name, row in latest.items()],
         ("Outcome so far", outcome["outcome"]),
         ("Sessions attended", int(session_list["attended"].sum())),

@@ -1,8 +1,11 @@
-"""The client's pages through AppTest: logging, questionnaires with the crisis text, entries."""
-from datetime import date
+"""The client's pages through AppTest: logging, questionnaires with the crisis text, entries,
+once-off homework done early, and their 4-week compliance."""
+from datetime import date, timedelta
 
 from data_layer import homework, measures, mood
 from tests.conftest import logged_in, open_page
+from tests.test_recent_compliance import (CLIENT_A_LAST_4_WEEKS, give_client_a_a_recent_history, insert_assignment,
+                                          insert_log)
 
 CLIENT_PAGES = ["pages/client_today.py", "pages/client_questionnaires.py", "pages/client_progress.py",
                 "pages/client_entries.py"]
@@ -91,3 +94,22 @@ def test_today_says_when_questionnaires_are_due(app, cur, world):
     measures.submit_questionnaire(cur, world.client_a, instrument="GAD-7", answers=[0] * 7)
     app.run()
     assert [link.label for link in app.get("page_link")] == ["PHQ-9 is due: it takes a few minutes"]
+
+
+def test_progress_shows_the_same_4_weeks_as_the_therapist_sees(app, cur, world):
+    give_client_a_a_recent_history(cur, world)
+    logged_in(app, "client_a")
+    open_page(app, "pages/client_progress.py")
+    assert not app.exception
+    shown = [metric.value for metric in app.metric if metric.label == "Homework, last 4 weeks"]
+    assert shown == [f"{CLIENT_A_LAST_4_WEEKS:.0%}"] == ["35%"]
+
+
+def test_a_once_off_done_last_week_is_done_this_week(app, cur, world):
+    this_monday = date.today() - timedelta(days=date.today().weekday())
+    reading = insert_assignment(cur, world.client_a, world.therapist_a, "Read the leaflet",
+                                this_monday - timedelta(days=5), due_on=date.today())
+    insert_log(cur, world.client_a, reading, this_monday - timedelta(days=3))  # last Friday
+    logged_in(app, "client_a")
+    assert not app.exception
+    assert [bar.proto.text for bar in app.get("progress")] == ["0 of 3 this week", "Done"]

@@ -1,4 +1,4 @@
-"""Compliance arithmetic of CLINICAL.md, computed by the SQL in data_layer/metrics.py,
+"""Compliance arithmetic of docs/clinical-rules.md, computed by the SQL in data_layer/metrics.py,
 against hand-computed cases. Weeks are ISO weeks starting on Monday 5 January 2026."""
 import math
 from datetime import date, timedelta
@@ -53,8 +53,8 @@ def weeks(cur, client, first=0, last=6):
     return frame.set_index("week_start")
 
 
-def only_week(cur, client):
-    frame = weeks(cur, client)
+def only_week(cur, client, first=0, last=6):
+    frame = weeks(cur, client, first, last)
     assert len(frame) == 1
     return frame.iloc[0]
 
@@ -128,6 +128,31 @@ def test_once_assignment_expects_one_in_the_week_it_is_due(cur, client):
     frame = weeks(cur, client, first=0, last=13)
     assert list(frame["expected"]) == [1.0, 1.0]
     assert list(frame["compliance"]) == [1.0, 0.0]
+
+
+def test_once_assignment_done_the_friday_before_a_tuesday_due_date_is_fully_done(cur, client):
+    reading = assign(cur, client, day(0), due_on=day(8), title="Read leaflet")  # due Tuesday of week 2
+    log(cur, client, reading, [4])  # Friday of week 1
+    frame = weeks(cur, client, first=0, last=13)
+    assert [week.date() for week in frame.index] == [day(7)]  # before its due week it expects nothing
+    assert (frame.iloc[0]["expected"], frame.iloc[0]["credit"], frame.iloc[0]["compliance"]) == (1.0, 1.0, 1.0)
+    # Also when the window starts in the due week, after the day it was done.
+    row = metrics.compliance_by_assignment(cur, client, client_id=client.user_id,
+                                           window_start=day(7), window_end=day(13)).iloc[0]
+    assert (row["compliance"], list(row["met"])) == (1.0, [True])
+
+
+def test_once_assignment_partly_done_early_and_partly_in_its_week_adds_up(cur, client):
+    reading = assign(cur, client, day(0), due_on=day(8), title="Read leaflet")
+    log(cur, client, reading, [2, 7], status="partly")  # Wednesday of week 1, Monday of week 2
+    assert only_week(cur, client, first=7, last=13)[["expected", "credit"]].tolist() == [1.0, 1.0]
+
+
+def test_once_assignment_logged_after_its_due_date_or_before_its_start_counts_nothing(cur, client):
+    reading = assign(cur, client, day(3), due_on=day(8), title="Read leaflet")
+    log(cur, client, reading, [2, 9])  # the day before it was set, and the day after it was due
+    week = only_week(cur, client, first=7, last=13)
+    assert (week["expected"], week["compliance"]) == (1.0, 0.0)
 
 
 def test_several_assignments_add_up_before_dividing(cur, client):

@@ -146,7 +146,7 @@ def test_client01_shows_an_engaged_client_today(loaded):
     assert 0.8 <= weeks["credit"].sum() / weeks["expected"].sum() <= 0.9
     assert (weeks["credit"] > 0).mean() >= 0.8  # homework logged in most weeks
     if today.weekday() > 0:  # on a Monday the new week may still be empty
-        assert active["done_this_week"].sum() > 0
+        assert active["done_so_far"].sum() > 0
     mood_days = scalar(cur, "SELECT count(DISTINCT log_date) FROM mood_logs WHERE client_id = ?", [me.user_id])
     assert mood_days >= 0.75 * ((today - started_on).days + 1)
 
@@ -277,7 +277,7 @@ def monday(dates):
 
 
 def episode_compliance(frames, today):
-    """Each client's compliance over the episode, as CLINICAL.md defines it."""
+    """Each client's compliance over the episode, as docs/clinical-rules.md defines it."""
     assignments, paused = frames["assignments"], frames["paused_periods"]
     weekly = assignments[assignments["schedule"] == "weekly"]
     days = pd.concat([

@@ -1,9 +1,12 @@
 """The therapist's pages through AppTest: set, change and end homework, record a session,
-acknowledge a risk flag."""
+acknowledge a risk flag, the same 4-week compliance on the caseload and the client page."""
 from datetime import date
+
+import pytest
 
 from data_layer import homework, measures
 from tests.conftest import logged_in, open_page
+from tests.test_recent_compliance import CLIENT_A_LAST_4_WEEKS, ONCE_OFF_TITLE, give_client_a_a_recent_history
 
 
 def button(app, label):
@@ -97,3 +100,17 @@ def test_needs_attention_opens_the_client(app, world):
     next(widget for widget in app.button if widget.label.startswith("Alice Client:")).click().run()
     assert not app.exception
     assert [title.value for title in app.title] == ["Alice Client"]
+
+
+def test_caseload_and_client_page_show_the_same_4_weeks(app, cur, world):
+    give_client_a_a_recent_history(cur, world)
+    logged_in(app, "therapist_a")
+    caseload = app.dataframe[0].value.set_index("Client")
+    assert caseload.loc["Alice Client", "Homework, last 4 weeks"] == pytest.approx(100 * CLIENT_A_LAST_4_WEEKS)
+
+    open_page(app, "pages/therapist_client.py")
+    assert not app.exception
+    assert [metric.value for metric in app.metric if metric.label == "Homework, last 4 weeks"] == ["35%"]
+    homework_table = next(frame.value for frame in app.dataframe if "Homework" in frame.value.columns)
+    # The once-off reading was done on the Friday before the Tuesday it was due: all of it.
+    assert homework_table.set_index("Homework").loc[ONCE_OFF_TITLE, "Compliance"] == 100

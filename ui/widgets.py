@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
+from clinical.compliance import last_complete_weeks
 from data_layer.validation import DAYS_BACK_ALLOWED
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
@@ -109,3 +110,22 @@ def confirm_delete(name, description, delete):
 def optional_int(value):
     """Return an optional number from a DataFrame (NaN or NA when empty) as int or None, for widgets."""
     return None if pd.isna(value) else int(value)
+
+
+RECENT_COMPLIANCE_LABEL = "Homework, last 4 weeks"
+
+
+def recent_compliance_metric(column, recent):
+    """Show "Homework, last 4 weeks" from one row of data_layer.metrics.recent_compliance in `column`.
+
+    A percentage, or "no homework set" when nothing was expected (never 0%).
+    """
+    first_day, last_day = last_complete_weeks(date.today())
+    column.metric(RECENT_COMPLIANCE_LABEL, recent_compliance_text(recent["compliance_4w"]),
+                  help=f"The 4 complete weeks from {first_day:%a %d %b} to {last_day:%a %d %b}. "
+                       "This week is still in progress, so it is not counted yet.")
+
+
+def recent_compliance_text(compliance):
+    """Return a 4-week compliance (0-1, NaN when nothing was expected) as e.g. "83%" or "no homework set"."""
+    return "no homework set" if pd.isna(compliance) else f"{compliance:.0%}"
