@@ -1,4 +1,4 @@
-"""Compliance versus outcome analyses (CLINICAL.md, "Compliance versus outcome analyses").
+"""Compliance versus outcome analyses (docs/clinical-rules.md, "Compliance versus outcome analyses").
 
 1. The association of each client's compliance with their PHQ-9 change
    (Spearman rho with a 95% CI, OLS line).
@@ -69,18 +69,35 @@ class Association:
     slope_p: float | None = None
 
 
-def compliance_change_association(frame, x="compliance", y="change"):
+def left_out(frame, reasons):
+    """Return {reason: number of rows} for the rows of `frame` that an analysis leaves out.
+
+    `reasons` maps a column to why a row missing it is left out, e.g. {"change": "with
+    fewer than two questionnaire pairs"}; a row missing several columns counts once,
+    under the first. Reasons that leave out nobody are omitted.
+    """
+    counts, counted = {}, pd.Series(False, index=frame.index)
+    for column, reason in reasons.items():
+        here = frame[column].isna() & ~counted
+        counts[reason] = counts.get(reason, 0) + int(here.sum())
+        counted |= here
+    return {reason: count for reason, count in counts.items() if count}
+
+
+def compliance_change_association(frame, x="compliance", y="change", reasons=None):
     """Return an Association of column `x` with column `y` (rows with a NaN are dropped and counted).
 
-    Spearman rho and its p come from scipy. Its 95% CI is the Fisher z
-    interval with the standard error sqrt(1.06 / (n - 3)) that Fieller,
-    Hartley & Pearson (1957) give for Spearman's rho (the Pearson 1/(n - 3)
-    would be too narrow). The line is a statsmodels OLS fit of y on x.
+    `reasons` ({x or y: why}, see left_out) words the message's count of the rows
+    left out; by default they are "for missing values". Spearman rho and its p come
+    from scipy. Its 95% CI is the Fisher z interval with the standard error
+    sqrt(1.06 / (n - 3)) that Fieller, Hartley & Pearson (1957) give for Spearman's
+    rho (the Pearson 1/(n - 3) would be too narrow). The line is a statsmodels OLS
+    fit of y on x.
     """
     data = frame[[x, y]].astype("float64")
     complete = data.dropna()
     n, n_dropped = len(complete), len(data) - len(complete)
-    counted = f"{n} clients" + (f" ({n_dropped} left out for missing values)" if n_dropped else "")
+    counted = f"{n} clients" + _left_out_text(data, reasons or {x: "for missing values", y: "for missing values"})
 
     if n < MIN_CLIENTS_FOR_STATISTICS:
         return Association(n, n_dropped, "too few clients",
@@ -106,6 +123,15 @@ def compliance_change_association(frame, x="compliance", y="change"):
         intercept=float(ols.params["const"]), slope=float(ols.params[x]),
         slope_ci=(float(slope_low), float(slope_high)), slope_p=float(ols.pvalues[x]),
     )
+
+
+def _left_out_text(frame, reasons):
+    """E.g. " (3 left out: 2 with no homework set, 1 with one questionnaire pair)", or ""."""
+    counts = left_out(frame, reasons)
+    if not counts:
+        return ""
+    return (f" ({sum(counts.values())} left out: "
+            + ", ".join(f"{count} {reason}" for reason, count in counts.items()) + ")")
 
 
 def spearman_ci(rho, n):

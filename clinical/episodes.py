@@ -34,7 +34,8 @@ def first_and_last_pairs(questionnaires):
 
     `questionnaires` has columns episode_id, instrument ("PHQ-9"/"GAD-7"), taken_on, total.
     Only episodes with at least one questionnaire appear; those without a pair get
-    pairs = 0 and NaN scores.
+    pairs = 0 and NaN scores. With one pair, that pair is both the first and the last:
+    a change needs 2 pairs (classify_outcomes leaves it undefined below that).
     """
     columns = ["episode_id", "pairs", "phq9_first", "gad7_first", "phq9_last", "gad7_last"]
     if questionnaires.empty:
@@ -61,11 +62,9 @@ def classify_episodes(episodes, questionnaires):
     the outcome classification of clinical.outcomes.classify_outcomes.
 
     Added columns: pairs, phq9_first/last, gad7_first/last, phq9_change, gad7_change
-    (last minus first pair) and the outcome flags.
+    (last minus first pair; NaN with fewer than 2 pairs) and the outcome flags.
     """
     scores = first_and_last_pairs(questionnaires)
     merged = episodes.merge(scores, on="episode_id", how="left")
     merged["pairs"] = merged["pairs"].fillna(0).astype(int)
-    merged["phq9_change"] = merged["phq9_last"] - merged["phq9_first"]
-    merged["gad7_change"] = merged["gad7_last"] - merged["gad7_first"]
     return classify_outcomes(merged)

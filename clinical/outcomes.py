@@ -1,4 +1,4 @@
-"""Outcome rules of NHS Talking Therapies (CLINICAL.md, "Outcomes").
+"""Outcome rules of NHS Talking Therapies (docs/clinical-rules.md, "Outcomes").
 
 Per episode of care, from its FIRST and LAST questionnaire pair (a PHQ-9 and a
 GAD-7 given within 7 days of each other): caseness, finished treatment,
@@ -93,7 +93,10 @@ def classify_outcomes(episodes):
 
     `episodes` has one row per episode and columns `phq9_first`, `gad7_first`,
     `phq9_last`, `gad7_last` (scores of the first and last PAIR, may be NaN),
-    `pairs` and `attended_sessions`. Returns a copy with the boolean columns
+    `pairs` and `attended_sessions`. Returns a copy with the changes
+    `phq9_change` and `gad7_change` (last minus first pair; NaN, "not enough
+    data", below MIN_PAIRS pairs: one pair is its own first and last, and its
+    change of 0 would read as "no change"), the boolean columns
     `case_at_start`, `case_at_end`, `finished`, `reliable_improvement`,
     `reliable_deterioration`, `recovery`, `reliable_recovery` and the text
     column `outcome` (one of OUTCOMES).
@@ -107,17 +110,16 @@ def classify_outcomes(episodes):
     result = episodes.copy()
     phq_first, gad_first = _scores(episodes, "phq9_first"), _scores(episodes, "gad7_first")
     phq_last, gad_last = _scores(episodes, "phq9_last"), _scores(episodes, "gad7_last")
-    phq_change, gad_change = phq_last - phq_first, gad_last - gad_first
+    enough_pairs = _counts(episodes, "pairs") >= MIN_PAIRS
+    phq_change = (phq_last - phq_first).where(enough_pairs)
+    gad_change = (gad_last - gad_first).where(enough_pairs)
+    result["phq9_change"], result["gad7_change"] = phq_change, gad_change
 
     result["case_at_start"] = _is_case(phq_first, gad_first)
     result["case_at_end"] = _is_case(phq_last, gad_last)
     # Complete scores are implied by 2+ pairs; checking them guards against inconsistent input.
     scored = phq_first.notna() & gad_first.notna() & phq_last.notna() & gad_last.notna()
-    finished = (
-        (_counts(episodes, "attended_sessions") >= MIN_ATTENDED_SESSIONS)
-        & (_counts(episodes, "pairs") >= MIN_PAIRS)
-        & scored
-    )
+    finished = (_counts(episodes, "attended_sessions") >= MIN_ATTENDED_SESSIONS) & enough_pairs & scored
     result["finished"] = finished
 
     # NaN comparisons are False, so an unfinished episode cannot slip into a flag.

@@ -24,7 +24,8 @@ MAX_EVENTS = 10_000
 # The same label supervisors see.
 _PSEUDONYM = pseudonym_sql("a.client_id")
 # Events whose existence tells that PHQ-9 item 9 was answered above 0 (see module docstring).
-HIDDEN_ACTIONS = ("raise_risk_flag", "acknowledge_risk_flag")
+HIDDEN_ACTIONS = ("raise_risk_flag", "acknowledge_risk_flag", "list_unassigned_risk_flags",
+                  "view_unassigned_risk_flag", "acknowledge_unassigned_risk_flag")
 HIDDEN_RECORD_KINDS = ("risk_flag",)
 # Rows acted by these roles name the client by pseudonym; nobody else's rows do.
 PSEUDONYMOUS_CLIENT_ROLES = ("therapist", "supervisor")

@@ -1,4 +1,12 @@
-"""Questionnaires (PHQ-9, GAD-7) and the risk flags that PHQ-9 item 9 raises."""
+"""Questionnaires (PHQ-9, GAD-7) and the risk flags that PHQ-9 item 9 raises.
+
+A risk flag is read by the client's current therapist; while the client has none (never
+linked, or the link ended before the flag was acknowledged) it is read by the clinic's
+safety contacts, every supervisor and the admin (docs/clinical-rules.md, "Risk"). For
+those flags only, a safety contact sees the client's name and contact email: acting on
+risk needs the person, a pseudonym cannot be phoned. Each such read is audited per flag
+as a risk-flag event, which the admin's audit viewer hides like every risk-flag event.
+"""
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -41,8 +49,9 @@ def submit_questionnaire(cur, principal, *, instrument, answers, difficulty=None
 
     Limited to the principal themself. Every item must be answered 0-3 (InvalidInput
     naming each missing item otherwise; nothing is stored). A PHQ-9 with item 9 above
-    0 raises a risk flag for the client's current therapist, whatever the total. A
-    repeated `submission_id` stores nothing twice.
+    0 raises a risk flag, whatever the total: for the client's current therapist, or for
+    the safety contacts when there is none (list_unassigned_risk_flags). A repeated
+    `submission_id` stores nothing twice.
     """
     answers = _check_answers(instrument, answers, difficulty)
     total = instruments.score(instrument, answers)
@@ -151,8 +160,58 @@ def acknowledge_risk_flag(cur, principal, *, risk_flag_id, note):
     """
     sql = f"SELECT client_id FROM risk_flags WHERE id = $risk_flag_id AND client_id IN ({client_scope(principal)})"
     row = cur.execute(sql, scope_parameters(principal, risk_flag_id=risk_flag_id)).fetchone()
+    return _acknowledge(cur, principal, row, risk_flag_id, note, "acknowledge_risk_flag")
+
+
+# Flags of clients who have no current therapist: nobody but the safety contacts would read them.
+_UNASSIGNED_FLAG = f"NOT EXISTS (SELECT 1 FROM caseload c WHERE c.client_id = f.client_id AND {current_link('c')})"
+
+
+@allowed_roles("supervisor", "admin")
+def list_unassigned_risk_flags(cur, principal):
+    """Return the open risk flags of clients who have no current therapist, oldest first.
+
+    Limited to unacknowledged flags whose client is in nobody's current caseload: the
+    flags the safety contacts (every supervisor, the admin) must act on. Columns:
+    risk_flag_id, raised_at, item_9_answer, taken_on, client (display name), email,
+    username. The identity is shown for these flags only, and each flag listed is
+    audited as view_unassigned_risk_flag with its client.
+    """
+    sql = f"""
+        SELECT f.id AS risk_flag_id, f.raised_at, f.item_9_answer, q.taken_on,
+               u.display_name AS client, u.email, u.username, f.client_id
+        FROM risk_flags f
+        JOIN questionnaires q ON q.id = f.questionnaire_id
+        JOIN users u ON u.id = f.client_id
+        WHERE {_UNASSIGNED_FLAG}
+          AND NOT EXISTS (SELECT 1 FROM risk_acknowledgements a WHERE a.risk_flag_id = f.id)
+        ORDER BY f.raised_at, f.id
+    """
+    frame = cur.execute(sql).df()
+    for flag_id, client_id in zip(frame["risk_flag_id"], frame["client_id"]):
+        audit.record_event(cur, principal, "view_unassigned_risk_flag", client_id=int(client_id),
+                           record_kind="risk_flag", record_id=int(flag_id))
+    return frame.drop(columns="client_id")
+
+
+@allowed_roles("supervisor", "admin")
+def acknowledge_unassigned_risk_flag(cur, principal, *, risk_flag_id, note):
+    """Record that a safety contact has followed up a risk flag, with a short note (audited).
+
+    Limited to the flags of clients with no current therapist (AccessDenied otherwise:
+    their therapist acknowledges them). Raises InvalidInput for an empty or
+    over-long note, or a flag already acknowledged.
+    """
+    sql = f"SELECT f.client_id FROM risk_flags f WHERE f.id = $risk_flag_id AND {_UNASSIGNED_FLAG}"
+    row = cur.execute(sql, {"risk_flag_id": risk_flag_id}).fetchone()
+    return _acknowledge(cur, principal, row, risk_flag_id, note, "acknowledge_unassigned_risk_flag")
+
+
+def _acknowledge(cur, principal, row, risk_flag_id, note, action):
+    """Acknowledge flag `risk_flag_id` with `note` as `action`; `row` is (client_id,) when the
+    caller's scoped look-up found the flag, None when it did not (then AccessDenied)."""
     if row is None:
-        deny(cur, principal, "acknowledge_risk_flag", detail=f"risk_flag {risk_flag_id}")
+        deny(cur, principal, action, detail=f"risk_flag {risk_flag_id}")
     validation.raise_if_any(validation.errors_of(
         note=("Write a short note on the follow-up." if not (note or "").strip()
               else validation.check_note(note))))
@@ -162,12 +221,13 @@ def acknowledge_risk_flag(cur, principal, *, risk_flag_id, note):
                            [risk_flag_id]).fetchone()[0]
         if done:
             raise validation.InvalidInput({"risk_flag_id": "This flag has already been acknowledged."})
+        # The column is named for the usual reader; a safety contact's id goes there too.
         (ack_id,) = cur.execute(
             """INSERT INTO risk_acknowledgements (risk_flag_id, therapist_id, note)
                VALUES (?, ?, ?) RETURNING id""",
             [risk_flag_id, principal.user_id, note.strip()],
         ).fetchone()
-        audit.record_event(cur, principal, "acknowledge_risk_flag", client_id=row[0],
+        audit.record_event(cur, principal, action, client_id=row[0],
                            record_kind="risk_flag", record_id=risk_flag_id)
         return ack_id
 

@@ -1,7 +1,8 @@
-"""SQL aggregates that the dashboards read: compliance per CLINICAL.md and the caseload,
+"""SQL aggregates that the dashboards read: compliance per docs/clinical-rules.md and the caseload,
 computed in DuckDB."""
-from datetime import date, timedelta
+from datetime import date
 
+from clinical.compliance import last_complete_weeks
 from clinical.outcomes import reliable_change_status
 from data_layer import audit
 from data_layer.access import allowed_roles, client_scope, current_link, require_client, scope_parameters
@@ -66,7 +67,36 @@ def compliance_by_assignment(cur, principal, *, client_id, window_start, window_
                                              window_start=window_start, window_end=window_end)).df()
 
 
-CASELOAD_COMPLIANCE_DAYS = 28
+@allowed_roles("client", "therapist")
+def recent_compliance(cur, principal, *, client_id=None):
+    """Return "Compliance, last 4 weeks" per client: the one function every page shows it from.
+
+    Over the 4 most recent complete ISO weeks (clinical.compliance.last_complete_weeks);
+    the current week is still in progress, so it is left out. Limited to the principal's
+    client scope, and with `client_id` to that one client (AccessDenied when it is outside
+    the scope). One row per client in the scope: client_id, expected_4w and credit_4w (in
+    completions), compliance_4w (credit / expected; NaN when nothing was expected).
+    """
+    if client_id is not None:
+        require_client(cur, principal, client_id, "view_compliance")
+    scope = client_scope(principal)
+    sql = f"""
+        WITH {assignment_weeks_sql(scope)}
+        SELECT s.client_id,
+               coalesce(sum(w.expected14), 0) / 14.0 AS expected_4w,
+               coalesce(sum(w.credit14), 0) / 14.0 AS credit_4w,
+               sum(w.credit14) / nullif(sum(w.expected14), 0) AS compliance_4w
+        FROM ({scope}) s
+        LEFT JOIN assignment_weeks w ON w.client_id = s.client_id
+        WHERE $client_id IS NULL OR s.client_id = $client_id
+        GROUP BY s.client_id
+        ORDER BY s.client_id
+    """
+    window_start, window_end = last_complete_weeks(date.today())
+    return cur.execute(sql, scope_parameters(principal, client_id=client_id,
+                                             window_start=window_start, window_end=window_end)).df()
+
+
 INACTIVE_AFTER_DAYS = 7
 
 
@@ -75,24 +105,19 @@ def caseload_summary(cur, principal):
     """Return one row per client currently in the therapist's caseload, flagged clients first.
 
     Limited to the principal's current clients. Columns: client_id, name, in_care_since,
-    days_since_last_log (homework or mood; NaN if never), compliance_4w (NaN when no
-    homework was expected), mood_now and mood_4_weeks_ago (7-day means) and mood_trend,
-    phq9_latest, phq9_first, phq9_change, gad7_latest, gad7_first, gad7_change,
-    reliable_change (clinical.outcomes.reliable_change_status), active_assignments,
+    days_since_last_log (homework or mood; NaN if never), compliance_4w (taken from
+    recent_compliance; NaN when no homework was expected), mood_now and mood_4_weeks_ago
+    (7-day means) and mood_trend, phq9_latest, phq9_first, phq9_change, gad7_latest,
+    gad7_first, gad7_change, reliable_change (clinical.outcomes.reliable_change_status), active_assignments,
     open_risk_flags, and the flags flag_risk (unacknowledged PHQ-9 item 9 > 0),
     flag_deterioration (reliable deterioration), flag_inactive (homework set but no log
     for 7+ days), flagged (any of them).
     """
     scope = client_scope(principal)
     sql = f"""
-        WITH {assignment_weeks_sql(scope)},
-        episodes AS (
+        WITH episodes AS (
             SELECT c.client_id, c.started_on FROM caseload c
             WHERE c.therapist_id = $principal_id AND {current_link('c')} AND c.client_id IN ({scope})
-        ),
-        compliance AS (
-            SELECT client_id, sum(credit14) / nullif(sum(expected14), 0) AS compliance_4w
-            FROM assignment_weeks GROUP BY client_id
         ),
         last_logs AS (
             SELECT client_id, max(log_date) AS last_log FROM (
@@ -113,7 +138,8 @@ def caseload_summary(cur, principal):
         scores AS (
             SELECT q.client_id, q.instrument,
                    arg_min(q.total, (q.taken_on, q.id)) AS first_total,
-                   arg_max(q.total, (q.taken_on, q.id)) AS latest_total
+                   arg_max(q.total, (q.taken_on, q.id)) AS latest_total,
+                   count(*) AS taken
             FROM questionnaires q JOIN episodes e ON e.client_id = q.client_id AND q.taken_on >= e.started_on
             GROUP BY q.client_id, q.instrument
         ),
@@ -131,16 +157,16 @@ def caseload_summary(cur, principal):
         )
         SELECT u.id AS client_id, u.display_name AS name, e.started_on AS in_care_since,
                datediff('day', l.last_log, current_date) AS days_since_last_log,
-               c.compliance_4w, m.mood_now, m.mood_4_weeks_ago, m.mood_now - m.mood_4_weeks_ago AS mood_trend,
+               m.mood_now, m.mood_4_weeks_ago, m.mood_now - m.mood_4_weeks_ago AS mood_trend,
                phq.latest_total AS phq9_latest, phq.first_total AS phq9_first,
-               phq.latest_total - phq.first_total AS phq9_change,
+               -- One score is no change: it is undefined ("not enough data"), never 0.
+               CASE WHEN phq.taken >= 2 THEN phq.latest_total - phq.first_total END AS phq9_change,
                gad.latest_total AS gad7_latest, gad.first_total AS gad7_first,
-               gad.latest_total - gad.first_total AS gad7_change,
+               CASE WHEN gad.taken >= 2 THEN gad.latest_total - gad.first_total END AS gad7_change,
                coalesce(h.active_assignments, 0) AS active_assignments,
                coalesce(r.open_risk_flags, 0) AS open_risk_flags
         FROM episodes e
         JOIN users u ON u.id = e.client_id
-        LEFT JOIN compliance c ON c.client_id = e.client_id
         LEFT JOIN last_logs l ON l.client_id = e.client_id
         LEFT JOIN moods m ON m.client_id = e.client_id
         LEFT JOIN scores phq ON phq.client_id = e.client_id AND phq.instrument = 'PHQ-9'
@@ -148,9 +174,9 @@ def caseload_summary(cur, principal):
         LEFT JOIN active_homework h ON h.client_id = e.client_id
         LEFT JOIN open_risk r ON r.client_id = e.client_id
     """
-    today = date.today()
-    frame = cur.execute(sql, scope_parameters(
-        principal, window_start=today - timedelta(days=CASELOAD_COMPLIANCE_DAYS - 1), window_end=today)).df()
+    frame = cur.execute(sql, scope_parameters(principal)).df()
+    compliance = recent_compliance(cur, principal)[["client_id", "compliance_4w"]]
+    frame = frame.merge(compliance, on="client_id", how="left")
     frame["reliable_change"] = reliable_change_status(frame["phq9_change"], frame["gad7_change"])
     frame["flag_risk"] = frame["open_risk_flags"] > 0
     frame["flag_deterioration"] = frame["reliable_change"] == "reliable deterioration"

@@ -1,4 +1,6 @@
-"""The admin's landing page: accounts, caseload and supervision links. No clinical data."""
+"""The admin's landing page: accounts, caseload and supervision links. No clinical data, except
+a risk flag of a client with no current therapist (the admin is one of the clinic's safety
+contacts), shown above everything until it is acknowledged."""
 import streamlit as st
 
 from data_layer import caseload, maintenance, users
@@ -6,6 +8,7 @@ from data_layer.access import ROLES
 from data_layer.validation import InvalidInput
 from ui.auth import require_role
 from ui.db import cursor
+from ui.safety import unassigned_risk_flags
 from ui.widgets import escape_markdown, form_key, saved, show_field_errors, show_flash
 
 principal = require_role("admin")
@@ -13,6 +16,7 @@ cur = cursor()
 
 st.title("Accounts")
 show_flash()
+unassigned_risk_flags(cur, principal)
 accounts = users.list_users(cur, principal)
 
 

@@ -1,4 +1,4 @@
-"""Compliance versus outcome analyses (CLINICAL.md): association, dose-response, lagged models."""
+"""Compliance versus outcome analyses (docs/clinical-rules.md): association, dose-response, lagged models."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,8 +16,10 @@ from clinical.analysis import (
     lagged_models,
     lagged_panel,
     lagged_reading,
+    left_out,
     spearman_ci,
 )
+from clinical.outcomes import classify_outcomes
 
 
 def clients(n, seed=7):
@@ -73,6 +75,42 @@ def test_rows_with_missing_values_are_dropped_and_counted():
     result = compliance_change_association(frame)
     assert (result.n, result.n_dropped) == (22, 3)
     assert result.rho == pytest.approx(stats.spearmanr(*frame.dropna().T.values).statistic)
+
+
+def test_left_out_counts_each_row_once_under_its_first_reason():
+    frame = pd.DataFrame({"compliance": [0.5, np.nan, np.nan, 0.2], "change": [np.nan, np.nan, 1.0, 2.0]})
+    assert left_out(frame, {"compliance": "no homework", "change": "no change"}) == {"no homework": 2, "no change": 1}
+    assert left_out(frame.iloc[3:], {"compliance": "no homework", "change": "no change"}) == {}
+
+
+def one_pair_cohort():
+    """21 episodes with 2 pairs (PHQ-9 18 -> 18 - k), 3 with one pair (18, 14 as first and
+    last), and one with 2 pairs but no homework set."""
+    two_pairs = [(18, 14, 18 - k, 14, 2, 4, k / 20) for k in range(21)]
+    one_pair = [(18, 14, 18, 14, 1, 4, compliance) for compliance in (0.1, 0.5, 0.9)]
+    no_homework = [(18, 14, 10, 14, 2, 4, np.nan)]
+    frame = pd.DataFrame(two_pairs + one_pair + no_homework, columns=[
+        "phq9_first", "gad7_first", "phq9_last", "gad7_last", "pairs", "attended_sessions", "compliance"])
+    return classify_outcomes(frame).rename(columns={"phq9_change": "change"})
+
+
+def test_one_pair_clients_are_left_out_of_the_association_and_counted():
+    cohort = one_pair_cohort()
+    result = compliance_change_association(
+        cohort, reasons={"compliance": "with no homework set", "change": "with one pair"})
+    # 25 episodes: 21 analysed; 1 has no homework, 3 have no change (not a change of 0).
+    assert (result.n, result.n_dropped) == (21, 4)
+    assert result.message.startswith("21 clients (4 left out: 1 with no homework set, 3 with one pair).")
+    # Change = -k against compliance k / 20: a perfect negative rank correlation.
+    assert result.rho == pytest.approx(-1.0)
+
+
+def test_one_pair_clients_are_left_out_of_the_quartiles():
+    result = dose_response(one_pair_cohort())
+    assert (result.n, result.n_dropped) == (21, 4)
+    assert result.groups["n"].sum() == 21
+    # Quartile 1: k = 0..5 (1 + floor(4k / 21) = 1), mean change -2.5; no one-pair 0 dilutes it.
+    assert result.groups.loc[0, "n"] == 6 and result.groups.loc[0, "mean_change"] == pytest.approx(-2.5)
 
 
 def test_identical_compliance_is_reported_not_computed():
@@ -275,7 +313,7 @@ def test_reading_is_labelled_as_association_with_bias_and_counts(analyses, direc
 
 @pytest.mark.filterwarnings("ignore:The MLE may be on the boundary")
 def test_adjusting_for_raw_phq9_reports_a_spurious_homework_effect(panels, analyses):
-    """CLINICAL.md: on data where only improvement drives homework, raw PHQ-9 adjustment misleads."""
+    """docs/clinical-rules.md: on data where only improvement drives homework, raw PHQ-9 adjustment misleads."""
     lagged = lagged_panel(panels["improvement"]).dropna(subset=["phq9_change_next", "compliance"])
     raw = smf.mixedlm("phq9_change_next ~ compliance_within + compliance_mean + phq9 + week",
                       lagged, groups=lagged["client_id"]).fit(method=["powell", "lbfgs"])

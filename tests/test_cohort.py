@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clinical.analysis import lagged_models
-from clinical.episodes import first_and_last_pairs
+from clinical.episodes import classify_episodes, first_and_last_pairs
 from clinical.outcomes import pair_questionnaires
 from clinical.reporting import SUPPRESSED, group_outcomes
-from data_layer import cohort, db, users
+from data_layer import cohort, db, measures, users
 from data_layer.access import LOGIN, AccessDenied
 from data_layer.demo import create_demo_database
 from ui.exports import csv_bytes
@@ -110,3 +110,15 @@ def test_a_therapist_with_four_clients_shows_only_suppressed_cells(cur, world, t
     large = table.loc["Cara Therapist"]
     assert large["Clients"] == SUPPRESSED and large["Recovery"] == SUPPRESSED
     assert b"<5" in csv_bytes(table.reset_index())
+
+
+def test_a_client_with_one_questionnaire_pair_has_no_change_through_the_data_layer(cur, world):
+    measures.submit_questionnaire(cur, world.client_a, instrument="PHQ-9", answers=[2] * 8 + [0])
+    measures.submit_questionnaire(cur, world.client_a, instrument="GAD-7", answers=[2] * 7)
+    episodes = cohort.episode_summaries(cur, world.therapist_a, **WINDOW)
+    questionnaires = cohort.episode_questionnaires(cur, world.therapist_a, **WINDOW)
+    (row,) = classify_episodes(episodes, questionnaires).to_dict("records")
+    # One pair (PHQ-9 16, GAD-7 14 today): its own first and last, so no change can be read.
+    assert (row["client"], row["pairs"], row["phq9_first"], row["gad7_first"]) == ("Alice Client", 1, 16, 14)
+    assert pd.isna(row["phq9_change"]) and pd.isna(row["gad7_change"])
+    assert row["outcome"] == "not enough data"

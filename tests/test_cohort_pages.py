@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from data_layer import measures
 from data_layer.access import Principal
 from tests.conftest import add_assignment, logged_in, open_page
 
@@ -30,7 +31,7 @@ def test_therapist_insights_show_their_own_clients(demo_app):
     logged_in(demo_app, "therapist1")
     open_page(demo_app, "pages/therapist_insights.py")
     assert not demo_app.exception
-    # 15 clients: the points are shown, the statistics wait for 20 (CLINICAL.md).
+    # 15 clients: the points are shown, the statistics wait for 20 (docs/clinical-rules.md).
     assert any("15 clients: statistics are shown from 20 clients" in info.value for info in demo_app.info)
     assert len(demo_app.get("plotly_chart")) >= 1
 
@@ -43,6 +44,22 @@ def test_an_almost_empty_clinic_explains_what_is_missing(app):
     logged_in(app, "therapist_a")
     open_page(app, "pages/therapist_insights.py")
     assert not app.exception
+
+
+def test_a_client_with_one_pair_is_left_out_of_the_analyses_and_reads_not_enough_data(app, cur, world):
+    measures.submit_questionnaire(cur, world.client_a, instrument="PHQ-9", answers=[2] * 8 + [0])
+    measures.submit_questionnaire(cur, world.client_a, instrument="GAD-7", answers=[2] * 7)
+    logged_in(app, "therapist_a")
+    open_page(app, "pages/therapist_insights.py")
+    assert not app.exception
+    # Alice has homework set and one pair: no change, so she is counted as left out, not as a 0.
+    infos = " ".join(info.value for info in app.info)
+    assert ("0 clients (1 left out: 1 with fewer than two questionnaire pairs (change not defined: "
+            "not enough data))") in infos
+    assert not app.get("plotly_chart")
+    open_page(app, "pages/therapist_client.py")
+    assert any(caption.value.startswith("Outcome so far: not enough data (1 questionnaire pairs")
+               for caption in app.caption)
 
 
 @pytest.mark.parametrize("username", ["client_a", "admin"])

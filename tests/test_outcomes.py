@@ -1,4 +1,4 @@
-"""Outcome rules (CLINICAL.md "Outcomes") on a hand-built cohort, pairing, and the RCI."""
+"""Outcome rules (docs/clinical-rules.md "Outcomes") on a hand-built cohort, pairing, and the RCI."""
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from clinical.episodes import classify_episodes
 from clinical.outcomes import (
     NATIONAL_REFERENCE,
     Rate,
@@ -110,6 +111,35 @@ def test_nullable_integer_columns_from_the_database_are_accepted():
     result = classify_outcomes(episodes)
     assert result["reliable_recovery"].tolist() == [True, False]
     assert result["outcome"].tolist() == ["reliable improvement", "not enough data"]
+
+
+def test_one_pair_has_an_undefined_change_not_a_change_of_0():
+    # By hand: one pair is its own first and last (18, 14): no change can be read from it;
+    # two pairs 18 -> 11 and 14 -> 15 change by -7 and +1, a reliable improvement.
+    result = classify_outcomes(pd.DataFrame({
+        "phq9_first": [18.0, 18.0, NAN], "gad7_first": [14.0, 14.0, NAN],
+        "phq9_last": [18.0, 11.0, NAN], "gad7_last": [14.0, 15.0, NAN],
+        "pairs": [1, 2, 0], "attended_sessions": [6, 6, 6],
+    }))
+    assert result["phq9_change"].tolist() == pytest.approx([NAN, -7, NAN], nan_ok=True)
+    assert result["gad7_change"].tolist() == pytest.approx([NAN, 1, NAN], nan_ok=True)
+    assert result["outcome"].tolist() == ["not enough data", "reliable improvement", "not enough data"]
+
+
+def test_episodes_with_one_questionnaire_pair_get_no_change():
+    day = pd.Timestamp(2025, 3, 3)
+    questionnaires = pd.DataFrame(
+        [(1, "PHQ-9", day, 18), (1, "GAD-7", day, 14),
+         (2, "PHQ-9", day, 18), (2, "GAD-7", day, 14),
+         (2, "PHQ-9", day + pd.Timedelta(days=28), 11), (2, "GAD-7", day + pd.Timedelta(days=27), 15)],
+        columns=["episode_id", "instrument", "taken_on", "total"])
+    episodes = pd.DataFrame({"episode_id": [1, 2, 3], "attended_sessions": [4, 4, 4]})
+    result = classify_episodes(episodes, questionnaires).set_index("episode_id")
+    assert result["pairs"].tolist() == [1, 2, 0]
+    assert result.loc[1, ["phq9_first", "phq9_last"]].tolist() == [18, 18]  # the one pair, kept as it is
+    assert result["phq9_change"].tolist() == pytest.approx([NAN, -7, NAN], nan_ok=True)
+    assert result["gad7_change"].tolist() == pytest.approx([NAN, 1, NAN], nan_ok=True)
+    assert result["outcome"].tolist() == ["not enough data", "reliable improvement", "not enough data"]
 
 
 def test_national_reference_figures():

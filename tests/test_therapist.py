@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
+from clinical.compliance import last_complete_weeks
 from data_layer import export, homework, measures, metrics, sessions
 from data_layer.access import AccessDenied
 from data_layer.validation import InvalidInput
@@ -55,10 +56,11 @@ def small_clinic(cur, world):
     """Three clients of therapist_a (besides client_a), each built to show one thing."""
     therapist = world.therapist_a
     steady = new_client(cur, therapist, "steady", "Steady Sam")
-    walk = assignment(cur, steady, therapist, ago(27))
-    for day in (3, 8, 13, 18, 23):  # five of the 12 expected over 28 days (3 a week)
+    first_monday, _ = last_complete_weeks(TODAY)
+    walk = assignment(cur, steady, therapist, first_monday)
+    for day in (0, 7, 8, 14, 21):  # five of the 12 expected over the 4 complete weeks (3 a week)
         cur.execute("INSERT INTO homework_logs (assignment_id, client_id, log_date, status) VALUES (?, ?, ?, 'done')",
-                    [walk, steady.user_id, ago(27 - day)])
+                    [walk, steady.user_id, first_monday + timedelta(days=day)])
     for days_ago, mood in ((1, 6), (3, 8), (29, 3), (33, 5)):
         cur.execute("INSERT INTO mood_logs (client_id, log_date, mood) VALUES (?, ?, ?)",
                     [steady.user_id, ago(days_ago), mood])
@@ -94,7 +96,7 @@ def test_caseload_numbers_match_hand_computed_values(cur, world, small_clinic):
 
     rae = summary.loc["Risky Rae"]
     assert (rae["open_risk_flags"], rae["flag_risk"], rae["flag_inactive"]) == (1, True, False)
-    assert rae["reliable_change"] == "no reliable change"
+    assert rae["reliable_change"] == "not enough data"  # one PHQ-9: no change to read
 
     quinn = summary.loc["Quiet Quinn"]
     assert (quinn["flag_inactive"], quinn["flag_deterioration"], quinn["phq9_change"]) == (True, True, 6)
@@ -179,3 +181,12 @@ def test_csv_cells_that_look_like_formulas_stay_text():
     frame = pd.DataFrame({"Note": ["=HYPERLINK(\"x\")", "+1", "plain"]})
     parsed = pd.read_csv(io.BytesIO(csv_bytes(frame)), encoding="utf-8-sig")
     assert list(parsed["Note"]) == ["'=HYPERLINK(\"x\")", "'+1", "plain"]
+
+
+def test_one_questionnaire_of_each_reads_not_enough_data_on_the_caseload(cur, world):
+    measures.submit_questionnaire(cur, world.client_a, instrument="PHQ-9", answers=[2] * 8 + [0])
+    measures.submit_questionnaire(cur, world.client_a, instrument="GAD-7", answers=[2] * 7)
+    [row] = metrics.caseload_summary(cur, world.therapist_a).itertuples()
+    assert row.phq9_latest == 16 and row.gad7_latest == 14
+    assert pd.isna(row.phq9_change) and pd.isna(row.gad7_change)  # undefined, never 0
+    assert row.reliable_change == "not enough data"

@@ -13,10 +13,13 @@ from ui.cache import cached
 from ui.charts import PLOTLY_CONFIG, association_figure, dose_response_figure, lagged_figure
 from ui.exports import csv_bytes
 
+# Fewer than 2 pairs: the change is undefined, never 0 (docs/clinical-rules.md, "Outcomes").
+FEWER_THAN_TWO_PAIRS = "with fewer than two questionnaire pairs (change not defined: not enough data)"
+# measure: (change column, label, direction, why a client has no change)
 MEASURES = {
-    "PHQ-9": ("phq9_change", "PHQ-9", "lower is better"),
-    "GAD-7": ("gad7_change", "GAD-7", "lower is better"),
-    "Mood": ("mood_change", "mood", "higher is better"),
+    "PHQ-9": ("phq9_change", "PHQ-9", "lower is better", FEWER_THAN_TWO_PAIRS),
+    "GAD-7": ("gad7_change", "GAD-7", "lower is better", FEWER_THAN_TWO_PAIRS),
+    "Mood": ("mood_change", "mood", "higher is better", "with no mood logged"),
 }
 
 
@@ -94,7 +97,7 @@ def analyses(classified, panel, measure, key, suppress, per_client=True):
     `suppress` hides small quartiles (supervisors); `per_client` False leaves out the
     per-client points and keeps the statistics (a supervisor's category filter).
     """
-    change_column, label, direction = MEASURES[measure]
+    change_column, label, direction, no_change = MEASURES[measure]
     points = pd.DataFrame({
         "client": classified["client"], "compliance": classified["compliance"],
         "change": classified[change_column], "colour": classified["phq9_first"],
@@ -102,11 +105,13 @@ def analyses(classified, panel, measure, key, suppress, per_client=True):
         "recovery": classified["recovery"].where(classified["finished"] & classified["case_at_start"]),
     })
     st.subheader("Does more homework go with more improvement?", anchor=False)
-    association = compliance_change_association(points, x="compliance", y="change")
+    association = compliance_change_association(
+        points, x="compliance", y="change", reasons={"compliance": "with no homework set", "change": no_change})
     st.caption(f"{label} change from the first to the last questionnaire pair ({direction})"
                if measure != "Mood" else "Mood: mean of the last logged week minus the first (higher is better)")
     if association.n == 0:
-        st.info("No client has both homework set and two scores in this range: nothing to show yet.")
+        st.info(f"No client has both homework set and a change in this range: nothing to show yet. "
+                f"{association.message}")
     else:
         if per_client:
             st.plotly_chart(association_figure(points.dropna(subset=["compliance", "change"]), association, label,
