@@ -99,13 +99,31 @@ def _cookie_token(key):
     return token if isinstance(token, str) else None
 
 
-def _set_cookie(authenticator, key, username, token):
-    """Have the browser keep `token`, signed, for COOKIE_LIFETIME (the session's own limit)."""
+# The cookie component that sets the re-login cookie reports True here once it has.
+COOKIE_SET = "cookie_set"
+
+
+def _cookie_to_set(key, username, token):
+    """The signed re-login cookie for `token` and when it expires (the session's own limit)."""
     expires_at = datetime.now() + COOKIE_LIFETIME
     value = jwt.encode({"username": username, "session": token, "exp_date": expires_at.timestamp()},
                        key, algorithm="HS256")
+    return value, expires_at
+
+
+def _set_cookie_until_done(authenticator):
+    """Draw the component that sets the pending re-login cookie on every run until it reports
+    that it has: drawn once, a rerun could remove it before the browser ran it."""
+    pending = st.session_state.get("pending_cookie")
+    if pending is None:
+        return
+    if st.session_state.get(COOKIE_SET) is True:
+        del st.session_state["pending_cookie"]
+        return
+    value, expires_at = pending
     # The library's set_cookie signs only a username; its cookie manager is the component we need.
-    authenticator.cookie_controller.cookie_model.cookie_manager.set(COOKIE_NAME, value, expires_at=expires_at)
+    authenticator.cookie_controller.cookie_model.cookie_manager.set(
+        COOKIE_NAME, value, key=COOKIE_SET, expires_at=expires_at)
 
 
 def _authenticator(key):
@@ -136,7 +154,8 @@ def _enter(user, token):
 def _forget_session(message, token):
     """Forget the login of this browser session, keep why for the login form, and remember
     that `token` has ended (the cookie still offers it until the page is loaded again)."""
-    for key in (SESSION_TOKEN, "principal", "authentication_status", "username", "name", "roles", "email"):
+    for key in (SESSION_TOKEN, "principal", "authentication_status", "username", "name", "roles", "email",
+                "pending_cookie"):
         st.session_state.pop(key, None)
     st.session_state["login_message"] = message
     st.session_state["ended_token"] = token
@@ -222,6 +241,9 @@ def current_principal():
     demo notice and the logout button. A session that has ended, or any other problem,
     forgets the login here and in the cookie.
     """
+    # The cookie components live in this one container at the top, drawn or not: the page
+    # below then keeps its place from run to run, and no element shows twice during a rerun.
+    cookie_area = st.container()
     cur = cursor()
     demo = clinic.is_demo(cur, LOGIN)
     key = _cookie_key(demo)
@@ -230,20 +252,24 @@ def current_principal():
         # No cookie component either: its first reply reruns the script, and on a fresh page
         # that rerun would drop a login submitted in the first seconds.
         return None
-    authenticator = _authenticator(key)
+    with cookie_area:
+        authenticator = _authenticator(key)
     check = login_sessions.check_login_session(cur, LOGIN, token=token, idle_limit=idle_limit())
     if check.user is None:
         _forget_session(check.problem, token)
-        authenticator.cookie_controller.delete_cookie()
+        with cookie_area:
+            authenticator.cookie_controller.delete_cookie()
         return None
     _enter(check.user, token)
     if st.session_state.pop("set_cookie", False):
-        _set_cookie(authenticator, key, check.user.username, token)
-    principal = check.user.principal
-    if _sidebar_says_logout(cur, authenticator, principal, demo):
+        st.session_state["pending_cookie"] = _cookie_to_set(key, check.user.username, token)
+    with cookie_area:
+        _set_cookie_until_done(authenticator)
+        logging_out = _sidebar_says_logout(cur, authenticator, check.user.principal, demo)
+    if logging_out:
         _forget_session("You have logged out.", token)
         return None
-    return principal
+    return check.user.principal
 
 
 def _sidebar_says_logout(cur, authenticator, principal, demo):
