@@ -127,8 +127,9 @@ def _set_cookie_until_done(authenticator):
 
 
 def _authenticator(key):
-    # Built on every run: it renders the cookie component. It is given no accounts: it checks
-    # no password and no cookie here, it only sets and deletes the cookie and logs out.
+    # Built on every run that has a session token: it renders the cookie component. It is given
+    # no accounts: it checks no password and no cookie, it only sets and deletes the cookie
+    # and logs out.
     return stauth.Authenticate(
         {"usernames": {}},
         cookie_name=COOKIE_NAME,
@@ -205,7 +206,9 @@ def _try_login():
         return
     token = login_sessions.start_login_session(cur, LOGIN, user_id=result.user.id, lifetime=COOKIE_LIFETIME)
     _enter(result.user, token)
-    st.session_state["set_cookie"] = True
+    # The form shows only when the cookie key is fit (current_principal stops otherwise).
+    st.session_state["pending_cookie"] = _cookie_to_set(_cookie_key(clinic.is_demo(cur, LOGIN)),
+                                                        result.user.username, token)
 
 
 def _login_form():
@@ -261,8 +264,6 @@ def current_principal():
             authenticator.cookie_controller.delete_cookie()
         return None
     _enter(check.user, token)
-    if st.session_state.pop("set_cookie", False):
-        st.session_state["pending_cookie"] = _cookie_to_set(key, check.user.username, token)
     with cookie_area:
         _set_cookie_until_done(authenticator)
         logging_out = _sidebar_says_logout(cur, authenticator, check.user.principal, demo)

@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from ui.auth import COOKIE_NAME
 
@@ -142,10 +143,15 @@ def log_in(page, url, username, password="homework-demo"):
 
 
 def settle_after_login(page, timeout_s=15):
-    """Wait until the app is quiet after a login; after a successful one, also until the
-    cookie component has set the re-login cookie and the reruns its replies cause are done."""
+    """Wait for the outcome of a submitted login (the app, or a message in the form), until
+    the app is quiet; after a successful login, also until the cookie component has set the
+    re-login cookie and the reruns its replies cause are done."""
+    logged_in = page.get_by_role("button", name="Log out")
+    # Not just "quiet": on a busy machine the click's run may not have started yet.
+    expect(logged_in.or_(page.locator("[data-testid=stForm] [data-testid=stAlert]"))).to_be_visible(
+        timeout=timeout_s * 1000)
     wait_until_idle(page)
-    if not page.get_by_role("button", name="Log out").count():
+    if not logged_in.count():
         return
     deadline = time.monotonic() + timeout_s
     while not any(cookie["name"] == COOKIE_NAME for cookie in page.context.cookies()):
