@@ -5,6 +5,16 @@ import pandas as pd
 
 from clinical.outcomes import PAIR_WINDOW_DAYS, classify_outcomes
 
+# Why an episode of care ended (docs/clinical-rules.md, "Outcomes"); stored in discharges.reason.
+DISCHARGE_REASONS = {
+    "completed": "Completed treatment",
+    "dropped_out": "Dropped out",
+    "referred_on": "Referred on",
+    "other": "Other",
+}
+# An episode ended by moving the client to another therapist has no discharge of its own.
+MOVED_ON = "Moved to another therapist"
+
 
 def _pairs_of_one_episode(phq_days, phq_totals, gad_days, gad_totals):
     """Return [(day, phq9, gad7), ...] by date: closest-first greedy pairing within 7 days.
@@ -58,8 +68,9 @@ def first_and_last_pairs(questionnaires):
 
 
 def classify_episodes(episodes, questionnaires):
-    """Return `episodes` (episode_id, attended_sessions, ...) with pair scores, changes and
-    the outcome classification of clinical.outcomes.classify_outcomes.
+    """Return `episodes` (episode_id, attended_sessions, ended, ...) with pair scores, changes
+    and the outcome classification of clinical.outcomes.classify_outcomes: the one path every
+    page (caseload, client page, insights, cohort) takes to a client's outcome.
 
     Added columns: pairs, phq9_first/last, gad7_first/last, phq9_change, gad7_change
     (last minus first pair; NaN with fewer than 2 pairs) and the outcome flags.

@@ -23,6 +23,7 @@ PAIR_WINDOW_DAYS = 7
 RELIABLE_Z = 1.96  # |RCI| above this is reliable (two-sided 5%)
 
 OUTCOMES = ("reliable improvement", "reliable deterioration", "no reliable change", "not enough data")
+ENDED_WITHOUT_FINISHING = "ended without finishing"
 
 
 @dataclass(frozen=True)
@@ -93,19 +94,22 @@ def classify_outcomes(episodes):
 
     `episodes` has one row per episode and columns `phq9_first`, `gad7_first`,
     `phq9_last`, `gad7_last` (scores of the first and last PAIR, may be NaN),
-    `pairs` and `attended_sessions`. Returns a copy with the changes
-    `phq9_change` and `gad7_change` (last minus first pair; NaN, "not enough
-    data", below MIN_PAIRS pairs: one pair is its own first and last, and its
-    change of 0 would read as "no change"), the boolean columns
-    `case_at_start`, `case_at_end`, `finished`, `reliable_improvement`,
-    `reliable_deterioration`, `recovery`, `reliable_recovery` and the text
-    column `outcome` (one of OUTCOMES).
+    `pairs`, `attended_sessions` and `ended` (whether the episode has ended).
+    Returns a copy with the changes `phq9_change` and `gad7_change` (last minus
+    first pair; NaN, "not enough data", below MIN_PAIRS pairs: one pair is its
+    own first and last, and its change of 0 would read as "no change"), the
+    boolean columns `case_at_start`, `case_at_end`, `measured` (2+ attended
+    sessions and 2+ pairs), `finished` (ended and measured),
+    `ended_without_finishing`, `reliable_improvement`, `reliable_deterioration`,
+    `recovery`, `reliable_recovery` and the text column `outcome` (one of
+    OUTCOMES, or "ended without finishing").
 
-    Caseness is read from whatever scores exist (False when they are missing).
-    Every outcome flag is False for an episode that did not finish, whose
-    outcome is "not enough data". When one scale falls reliably and the other
-    rises reliably, the episode is a reliable deterioration and NOT a reliable
-    improvement ("neither rises by that much" fails).
+    The outcome flags of an episode in progress are its progress so far: they
+    are set once it is measured, and outcome_rates leaves them out (rates are
+    over ended episodes); progress_so_far reports them apart. Caseness is read
+    from whatever scores exist (False when they are missing). When one scale
+    falls reliably and the other rises reliably, the episode is a reliable
+    deterioration and NOT a reliable improvement ("neither rises by that much" fails).
     """
     result = episodes.copy()
     phq_first, gad_first = _scores(episodes, "phq9_first"), _scores(episodes, "gad7_first")
@@ -119,20 +123,24 @@ def classify_outcomes(episodes):
     result["case_at_end"] = _is_case(phq_last, gad_last)
     # Complete scores are implied by 2+ pairs; checking them guards against inconsistent input.
     scored = phq_first.notna() & gad_first.notna() & phq_last.notna() & gad_last.notna()
-    finished = (_counts(episodes, "attended_sessions") >= MIN_ATTENDED_SESSIONS) & enough_pairs & scored
-    result["finished"] = finished
+    measured = (_counts(episodes, "attended_sessions") >= MIN_ATTENDED_SESSIONS) & enough_pairs & scored
+    ended = episodes["ended"].fillna(False).astype(bool)
+    result["ended"] = ended
+    result["measured"] = measured
+    result["finished"] = ended & measured
+    result["ended_without_finishing"] = ended & ~measured
 
-    # NaN comparisons are False, so an unfinished episode cannot slip into a flag.
+    # NaN comparisons are False, so an unmeasured episode cannot slip into a flag.
     fell = (phq_change <= -PHQ9_RELIABLE_CHANGE) | (gad_change <= -GAD7_RELIABLE_CHANGE)
     rose = (phq_change >= PHQ9_RELIABLE_CHANGE) | (gad_change >= GAD7_RELIABLE_CHANGE)
-    result["reliable_improvement"] = finished & fell & ~rose
-    result["reliable_deterioration"] = finished & rose
-    result["recovery"] = finished & result["case_at_start"] & ~result["case_at_end"]
+    result["reliable_improvement"] = measured & fell & ~rose
+    result["reliable_deterioration"] = measured & rose
+    result["recovery"] = measured & result["case_at_start"] & ~result["case_at_end"]
     result["reliable_recovery"] = result["recovery"] & result["reliable_improvement"]
 
     result["outcome"] = np.select(
-        [~finished, result["reliable_deterioration"], result["reliable_improvement"]],
-        ["not enough data", "reliable deterioration", "reliable improvement"],
+        [ended & ~measured, ~measured, result["reliable_deterioration"], result["reliable_improvement"]],
+        [ENDED_WITHOUT_FINISHING, "not enough data", "reliable deterioration", "reliable improvement"],
         default="no reliable change",
     )
     return result
@@ -162,19 +170,36 @@ class Rate:
 
 
 def outcome_rates(classified):
-    """Return the cohort's rates from the output of classify_outcomes.
+    """Return the cohort's rates over its ENDED episodes, from the output of classify_outcomes.
 
-    A dict, in display order, of measure name -> Rate:
-    "finished treatment" (of all episodes), "reliable improvement" and
-    "reliable deterioration" (of those who finished), "recovery" and
-    "reliable recovery" (of those who finished AND were a case at the start).
+    A dict, in display order, of measure name -> Rate: "finished treatment" and
+    "ended without finishing" (of all ended episodes), "reliable improvement" and
+    "reliable deterioration" (of those who finished), "recovery" and "reliable
+    recovery" (of those who finished AND were a case at the start). Episodes in
+    progress count nowhere here (see progress_so_far).
     """
+    ended = classified["ended"].astype(bool)
     finished = classified["finished"].astype(bool)
-    eligible_for_recovery = finished & classified["case_at_start"].astype(bool)
     return {
-        "finished treatment": _rate(finished, pd.Series(True, index=classified.index)),
-        "reliable improvement": _rate(classified["reliable_improvement"], finished),
-        "reliable deterioration": _rate(classified["reliable_deterioration"], finished),
+        "finished treatment": _rate(finished, ended),
+        "ended without finishing": _rate(classified["ended_without_finishing"], ended),
+        **_change_rates(classified, finished),
+    }
+
+
+def progress_so_far(classified):
+    """Return the rates of the episodes IN PROGRESS that are measured (2+ sessions, 2+ pairs),
+    from their first to their latest pair: "reliable improvement" and "reliable
+    deterioration" (of those measured), "recovery" and "reliable recovery" (of those
+    measured and a case at the start). Never mixed with outcome_rates."""
+    return _change_rates(classified, ~classified["ended"].astype(bool) & classified["measured"].astype(bool))
+
+
+def _change_rates(classified, denominator):
+    eligible_for_recovery = denominator & classified["case_at_start"].astype(bool)
+    return {
+        "reliable improvement": _rate(classified["reliable_improvement"], denominator),
+        "reliable deterioration": _rate(classified["reliable_deterioration"], denominator),
         "recovery": _rate(classified["recovery"], eligible_for_recovery),
         "reliable recovery": _rate(classified["reliable_recovery"], eligible_for_recovery),
     }
@@ -208,22 +233,3 @@ def _s_diff(sd, r):
         raise ValueError("The SD must be positive and the reliability between 0 and 1 (not 1).")
     return sqrt(2) * sd * sqrt(1 - r)
 
-
-def reliable_change_status(phq9_change, gad7_change):
-    """Return, per client, the reliable-change reading of score changes (last minus first).
-
-    Vectorised over two Series (NaN where an instrument has fewer than two scores):
-    "reliable deterioration" when either rises by its reliable change, "reliable
-    improvement" when either falls by it and neither rises, "no reliable change"
-    otherwise, and "not enough data" when neither change is known. Unlike
-    classify_outcomes this ignores pairing and sessions: it is the caseload's
-    at-a-glance reading, not the episode outcome.
-    """
-    # Floats, so that a missing change (NA in a nullable column) compares as False.
-    phq9_change, gad7_change = phq9_change.astype(float), gad7_change.astype(float)
-    rose = (phq9_change >= PHQ9_RELIABLE_CHANGE) | (gad7_change >= GAD7_RELIABLE_CHANGE)
-    fell = (phq9_change <= -PHQ9_RELIABLE_CHANGE) | (gad7_change <= -GAD7_RELIABLE_CHANGE)
-    known = phq9_change.notna() | gad7_change.notna()
-    return pd.Series(np.select(
-        [~known, rose, fell], ["not enough data", "reliable deterioration", "reliable improvement"],
-        default="no reliable change"), index=phq9_change.index)

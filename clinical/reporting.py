@@ -16,28 +16,33 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from clinical.outcomes import outcome_rates
+from clinical.outcomes import outcome_rates, progress_so_far
 
 SMALL_CELL = 5
 SUPPRESSED = "<5"
-RATE_MEASURES = ("finished treatment", "recovery", "reliable improvement", "reliable deterioration",
-                 "reliable recovery")
+# Rates over ENDED episodes (clinical.outcomes.outcome_rates), in table order.
+RATE_MEASURES = ("finished treatment", "ended without finishing", "recovery", "reliable improvement",
+                 "reliable deterioration", "reliable recovery")
+PROGRESS_MEASURES = ("reliable improvement", "reliable deterioration")
 
 # Each shown count is the size of one of these "families" of a group of episodes: the
-# group itself, those who finished, those who finished as a case, those active, those
-# with homework set. Differences are only meaningful within a family.
+# group itself, those ended, those who finished, those who finished as a case, those active
+# (in progress), those in progress with two pairs and sessions, those with homework set.
+# Differences are only meaningful within a family.
 _FAMILIES = {
     "episodes": lambda frame: pd.Series(True, index=frame.index),
+    "ended": lambda frame: frame["ended"].astype(bool),
     "finished": lambda frame: frame["finished"].astype(bool),
     "finished as a case": lambda frame: frame["finished"].astype(bool) & frame["case_at_start"].astype(bool),
     "active": lambda frame: frame["active"].astype(bool),
+    "measured in progress": lambda frame: frame["active"].astype(bool) & frame["measured"].astype(bool),
     "with homework": lambda frame: frame["compliance"].notna(),
 }
 # The family behind each rate: its denominator.
-RATE_FAMILY = {"finished treatment": "episodes", "reliable improvement": "finished",
+RATE_FAMILY = {"finished treatment": "ended", "ended without finishing": "ended", "reliable improvement": "finished",
                "reliable deterioration": "finished", "recovery": "finished as a case",
                "reliable recovery": "finished as a case"}
-TILE_FAMILIES = ("episodes", "finished", "finished as a case", "active")
+TILE_FAMILIES = ("episodes", "ended", "finished", "finished as a case", "active", "measured in progress")
 ANALYSIS_FAMILIES = ("episodes", "finished", "finished as a case")
 
 
@@ -87,7 +92,8 @@ def _percent(rate):
 def group_outcomes(classified, by, labels=None):
     """Return one row per value of column `by` of classified episodes, small cells hidden.
 
-    Columns: the group, Clients, Median compliance, then one column per outcome rate.
+    Columns: the group, Clients, Ended, Median compliance, then one column per outcome
+    rate (over the group's ended episodes).
     Each column hides its cells with `hidden_cells` over the clients behind them (a rate's
     own denominator: e.g. recovery counts only clients who finished as a case). `labels`
     renames the group values.
@@ -100,7 +106,8 @@ def group_outcomes(classified, by, labels=None):
         rates = outcome_rates(group)
         measured = group["compliance"].dropna()
         row = {by: labels.get(key, key) if labels else key,
-               "Clients": count_text(len(group), hidden.loc[key, "episodes"])}
+               "Clients": count_text(len(group), hidden.loc[key, "episodes"]),
+               "Ended": count_text(int(group["ended"].sum()), hidden.loc[key, "ended"])}
         row["Median compliance"] = ("no homework set" if measured.empty else SUPPRESSED
                                     if hidden.loc[key, "with homework"] else f"{measured.median():.0%}")
         for measure in RATE_MEASURES:
@@ -217,7 +224,21 @@ def cohort_tiles(view, today):
         if view.recent_hidden else (f"{measured.median():.0%}", f"{len(measured)} clients with homework set"))
     for measure, rate in outcome_rates(view.tiles).items():
         tile(measure.capitalize(), rate.numerator, rate.denominator, RATE_FAMILY[measure] in view.hidden_tiles,
-             "episodes" if measure == "finished treatment" else
-             "who finished" if "deterioration" in measure or measure == "reliable improvement"
-             else "who finished as a case")
+             {"ended": "ended episodes", "finished": "who finished"}.get(RATE_FAMILY[measure], "who finished as a case"))
+    return tiles
+
+
+def progress_tiles(view):
+    """Return the progress so far of the episodes in progress of a CohortView, apart from the
+    rates: {name: (value text, detail text)}, hidden as the view says."""
+    tiles = {}
+    hidden = "measured in progress" in view.hidden_tiles
+    for measure, rate in progress_so_far(view.tiles).items():
+        if measure not in PROGRESS_MEASURES:
+            continue
+        name = f"{measure.capitalize()} so far"
+        tiles[name] = ((SUPPRESSED, f"fewer than {SMALL_CELL} episodes in progress with two pairs, or hidden "
+                                    "to protect a small group") if hidden else
+                       (f"{rate.rate:.0%}" if rate.denominator else "no data",
+                        f"{rate.numerator} of {rate.denominator} in progress with two pairs and sessions"))
     return tiles

@@ -1,6 +1,7 @@
 """Who treats whom and who supervises whom: the links, and the lists built on them."""
-from datetime import date
+from datetime import date, timedelta
 
+from clinical.episodes import DISCHARGE_REASONS
 from data_layer import audit, db, validation
 from data_layer.access import (allowed_roles, client_scope, current_link, deny, require_client, scope_parameters,
                                therapist_scope)
@@ -43,6 +44,8 @@ def _link(cur, principal, table, member_id, head_id, started_on, action):
                 WHERE {member_column} = ? AND {current_link('l')}""",
             [started_on, member_id],
         )
+        if table == "caseload" and current:
+            _end_open_assignments(cur, member_id, current[0], started_on - timedelta(days=1))
         (link_id,) = cur.execute(
             f"INSERT INTO {table} ({member_column}, {head_column}, started_on) VALUES (?, ?, ?) RETURNING id",
             [member_id, head_id, started_on],
@@ -140,17 +143,95 @@ def list_supervised_therapists(cur, principal):
 
 @allowed_roles("therapist")
 def open_client(cur, principal, *, client_id):
-    """Return the header of a client's record: name, in_care_since, questionnaire_every_days.
+    """Return the header of a client's record: name, episode_id (the current episode),
+    in_care_since, questionnaire_every_days.
 
     Limited to clients currently in the principal's caseload (AccessDenied otherwise);
     every opening of a record is audited.
     """
     require_client(cur, principal, client_id, "view_client_record")
     sql = f"""
-        SELECT u.display_name AS name, c.started_on AS in_care_since, c.questionnaire_every_days
+        SELECT u.display_name AS name, c.id AS episode_id, c.started_on AS in_care_since, c.questionnaire_every_days
         FROM users u JOIN caseload c ON c.client_id = u.id AND c.therapist_id = $principal_id AND {current_link('c')}
         WHERE u.id = $client_id AND u.id IN ({client_scope(principal)})
     """
-    name, in_care_since, every_days = cur.execute(
+    name, episode_id, in_care_since, every_days = cur.execute(
         sql, scope_parameters(principal, client_id=client_id)).fetchone()
-    return {"name": name, "in_care_since": in_care_since, "questionnaire_every_days": every_days}
+    return {"name": name, "episode_id": episode_id, "in_care_since": in_care_since,
+            "questionnaire_every_days": every_days}
+
+
+def _latest_episode(cur, principal, client_id, action):
+    """Return (episode id, started_on, ended_on, therapist_id) of the client's latest episode
+    that the principal may end: a therapist's own with this client, an admin's any. Denies
+    (audited) a therapist who never treated the client; None for a client with no episode."""
+    row = cur.execute(
+        """SELECT id, started_on, ended_on, therapist_id FROM caseload
+           WHERE client_id = $client_id AND started_on <= current_date
+             AND ($therapist_id IS NULL OR therapist_id = $therapist_id)
+           ORDER BY started_on DESC, id DESC LIMIT 1""",
+        {"client_id": client_id, "therapist_id": principal.user_id if principal.role == "therapist" else None},
+    ).fetchone()
+    if row is None and principal.role == "therapist":
+        deny(cur, principal, action, client_id=client_id)
+    return row
+
+
+def _check_discharge(cur, client_id, episode, ended_on, reason):
+    if episode is None:
+        return {"client_id": "This client has no episode of care to end."}
+    _, started_on, episode_end, therapist_id = episode
+    if episode_end is not None and episode_end <= date.today():
+        return {"ended_on": f"This episode already ended on {episode_end:%d %b %Y}."}
+    (last_session,) = cur.execute(
+        "SELECT max(session_date) FROM therapy_sessions WHERE client_id = ? AND therapist_id = ? "
+        "AND session_date >= ?", [client_id, therapist_id, started_on]).fetchone()
+    return validation.errors_of(
+        ended_on="Choose the date the episode ended." if ended_on is None
+        else "The end date cannot be in the future." if ended_on > date.today()
+        else f"The episode began on {started_on:%d %b %Y}: the end cannot be before that." if ended_on < started_on
+        else (f"A session on {last_session:%d %b %Y} was recorded after that date: choose that day or later."
+              if last_session is not None and ended_on < last_session else None),
+        reason=None if reason in DISCHARGE_REASONS else "Choose why the episode ended.",
+    )
+
+
+@allowed_roles("therapist", "admin")
+def discharge_client(cur, principal, *, client_id, ended_on, reason):
+    """End the client's episode of care on `ended_on` (its last day) for `reason`; return its id.
+
+    Limited to a therapist's own client (AccessDenied for anyone else's), or any client for
+    an admin; a discharge from today on takes the client off the caseload. The client's
+    homework with that therapist ends on the same day. Raises InvalidInput (nothing
+    written) for no date or reason, a date before the episode began, in the future or
+    before a session already recorded, and for an episode that has already ended.
+    """
+    episode = _latest_episode(cur, principal, client_id, "discharge_client")
+    validation.raise_if_any(_check_discharge(cur, client_id, episode, ended_on, reason))
+    episode_id, _, _, therapist_id = episode
+
+    def update(cur):
+        # Checked again inside the transaction: two discharges racing end the episode once.
+        ended = cur.execute(
+            """UPDATE caseload SET ended_on = ? WHERE id = ? AND (ended_on IS NULL OR ended_on > current_date)
+               RETURNING id""", [ended_on, episode_id]).fetchall()
+        if not ended:
+            raise validation.InvalidInput({"ended_on": "This episode has already ended."})
+        cur.execute("INSERT INTO discharges (caseload_id, reason, discharged_by) VALUES (?, ?, ?)",
+                    [episode_id, reason, principal.user_id])
+        _end_open_assignments(cur, client_id, therapist_id, ended_on)
+        audit.record_event(cur, principal, "discharge_client", client_id=client_id,
+                           record_kind="caseload", record_id=episode_id)
+        return episode_id
+
+    return db.write(cur, update)
+
+
+def _end_open_assignments(cur, client_id, therapist_id, last_day):
+    """End the therapist's homework for the client that runs past `last_day` (an episode's
+    end): nothing is expected of a client after their care with that therapist ended."""
+    cur.execute(
+        """UPDATE assignments SET ends_on = greatest(starts_on, CAST(? AS DATE))
+           WHERE client_id = ? AND therapist_id = ?
+             AND coalesce(ends_on, due_on, DATE '9999-12-31') > ?""",
+        [last_day, client_id, therapist_id, last_day])

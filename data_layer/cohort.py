@@ -4,34 +4,37 @@ own caseload, supervisor cohort summaries over the therapists they supervise.
 A supervisor never receives a client's identity: clients come back as stable pseudonyms
 (a keyed hash with the clinic's secret, not derivable from the username without it).
 """
-from data_layer.access import (allowed_roles, client_scope, current_link, deny, pseudonym_sql, scope_parameters,
-                               therapist_scope)
+from datetime import date
+
+from clinical.compliance import last_complete_weeks
+from data_layer.access import allowed_roles, deny, pseudonym_sql, scope_parameters, therapist_scope
 from data_layer.compliance_sql import assignment_weeks_sql
 
-# Episodes are computed per (client, therapist): a supervisor's scope covers current and
-# past episodes of their therapists; a therapist's covers their current clients only.
+# Episodes are computed per (client, therapist). A therapist's scope is their own episodes,
+# in progress or ended (a discharged client stays part of their own figures); a supervisor's
+# covers the episodes of the therapists they supervise now. An episode has ENDED once its
+# caseload row's last day (ended_on) is today or earlier.
 _EPISODES = {
-    "therapist": f"""
-        SELECT c.id AS episode_id, c.client_id, c.therapist_id, c.started_on, c.ended_on
+    "therapist": """
+        SELECT c.id AS episode_id, c.client_id, c.therapist_id, c.started_on, c.ended_on,
+               coalesce(c.ended_on <= current_date, false) AS ended
         FROM caseload c
-        WHERE c.therapist_id = $principal_id AND {current_link('c')}
-          AND c.client_id IN ({{clients}})""",
+        WHERE c.therapist_id = $principal_id AND c.started_on <= current_date""",
     "supervisor": """
-        SELECT c.id AS episode_id, c.client_id, c.therapist_id, c.started_on, c.ended_on
+        SELECT c.id AS episode_id, c.client_id, c.therapist_id, c.started_on, c.ended_on,
+               coalesce(c.ended_on <= current_date, false) AS ended
         FROM caseload c
-        WHERE c.therapist_id IN ({therapists})""",
+        WHERE c.therapist_id IN ({therapists}) AND c.started_on <= current_date""",
 }
 
 
 def _cohort_clients_sql(principal):
     """The client ids whose episodes the principal may aggregate."""
-    if principal.role == "therapist":
-        return client_scope(principal)
-    return f"SELECT client_id FROM caseload c WHERE c.therapist_id IN ({therapist_scope(principal)})"
+    return f"SELECT e.client_id FROM ({_episodes_sql(principal)}) e"
 
 
 def _episodes_sql(principal):
-    return _EPISODES[principal.role].format(clients=client_scope(principal), therapists=therapist_scope(principal))
+    return _EPISODES[principal.role].format(therapists=therapist_scope(principal))
 
 
 def _client_label_sql(principal):
@@ -50,22 +53,40 @@ def _check_therapist_filter(cur, principal, therapist_id):
         deny(cur, principal, "cohort_therapist_filter", detail=f"therapist {therapist_id}")
 
 
-def _parameters(principal, window_start, window_end, therapist_id, category):
-    return scope_parameters(principal, window_start=window_start, window_end=window_end,
-                            therapist_filter=therapist_id, category=category)
+def _parameters(cur, principal, window_start, window_end, therapist_id, category):
+    """Named parameters of the queries below. $ended_from/$ended_to choose the episodes;
+    $window_start/$window_end bound the compliance arithmetic (compliance_sql) to the days
+    of the chosen episodes, from the earliest start among them."""
+    parameters = scope_parameters(principal, ended_from=window_start, ended_to=window_end,
+                                  therapist_filter=therapist_id)
+    sql = f"{_chosen_episodes_sql(principal)} SELECT min(from_day) FROM scoped_episodes"
+    (first_day,) = cur.execute(sql, parameters).fetchone()
+    return parameters | {"category": category, "window_start": first_day or window_start,
+                         "window_end": date.today()}
 
 
-def _cohort_ctes(principal):
-    """CTEs shared by the queries below: scoped episodes inside the window, assignment-weeks."""
+def _chosen_episodes_sql(principal):
+    """CTEs `episodes` and `scoped_episodes`: the episodes in scope that the date range chooses
+    (ended within it, or in progress when it reaches today), each with its whole span
+    from_day..to_day (start to end, or to today while in progress): never clipped."""
     return f"""
-        WITH {assignment_weeks_sql(_cohort_clients_sql(principal))},
-        episodes AS (
-            SELECT e.*, greatest(e.started_on, CAST($window_start AS DATE)) AS from_day,
-                   least(coalesce(e.ended_on, current_date), CAST($window_end AS DATE), current_date) AS to_day
+        WITH episodes AS (
+            SELECT e.*, e.started_on AS from_day,
+                   CASE WHEN e.ended THEN e.ended_on ELSE current_date END AS to_day
             FROM ({_episodes_sql(principal)}) e
             WHERE ($therapist_filter IS NULL OR e.therapist_id = $therapist_filter)
         ),
-        scoped_episodes AS (SELECT * FROM episodes WHERE from_day <= to_day),
+        scoped_episodes AS (
+            SELECT * FROM episodes
+            WHERE CASE WHEN ended THEN ended_on BETWEEN CAST($ended_from AS DATE) AND CAST($ended_to AS DATE)
+                       ELSE CAST($ended_to AS DATE) >= current_date END
+        )"""
+
+
+def _cohort_ctes(principal):
+    """CTEs shared by the queries below: the chosen episodes, their assignment-weeks."""
+    return f"""{_chosen_episodes_sql(principal)},
+        {assignment_weeks_sql(_cohort_clients_sql(principal))},
         episode_weeks AS (
             SELECT e.episode_id, w.week_start, w.expected14, w.credit14, a.category
             FROM scoped_episodes e
@@ -78,15 +99,20 @@ def _cohort_ctes(principal):
 
 @allowed_roles("therapist", "supervisor")
 def episode_summaries(cur, principal, *, window_start, window_end, therapist_id=None, category=None):
-    """Return one row per episode of care in scope that overlaps the window.
+    """Return one row per episode of care in scope that the date range chooses.
 
-    Limited to the therapist's current clients, or to the episodes of the therapists
-    a supervisor supervises (clients then appear only as pseudonyms). `therapist_id`
-    (supervisors only, one of theirs) and `category` narrow it. Columns: episode_id,
-    client (name or pseudonym), therapist, started_on, referral_month, active,
-    compliance (credit / expected over the window; NaN when nothing was expected),
+    The range chooses episodes by the day they ENDED (window_start..window_end) and
+    takes the episodes in progress when it reaches today; it never clips what happened
+    inside an episode: every figure covers the whole episode, start to end (or to today).
+    Limited to the therapist's own episodes (in progress or ended), or to the episodes of
+    the therapists a supervisor supervises (clients then appear only as pseudonyms).
+    `therapist_id` (supervisors only, one of theirs) and `category` narrow it. Columns:
+    episode_id, client (name or pseudonym), therapist, started_on, referral_month,
+    ended (bool), ended_on, end_reason (a clinical.episodes.DISCHARGE_REASONS key; NULL
+    in progress or when the client moved to another therapist), active (= not ended),
+    compliance (credit / expected over the episode; NaN when nothing was expected),
     expected, attended_sessions, mood_first_week, mood_last_week (mean mood in the
-    first and last 7 logged days), last_log.
+    first and last 7 days of the episode), last_log.
     """
     _check_therapist_filter(cur, principal, therapist_id)
     sql = f"""{_cohort_ctes(principal)},
@@ -119,7 +145,8 @@ def episode_summaries(cur, principal, *, window_start, window_end, therapist_id=
         )
         SELECT e.episode_id, {_client_label_sql(principal)} AS client, t.display_name AS therapist,
                e.started_on, CAST(date_trunc('month', e.started_on) AS DATE) AS referral_month,
-               e.ended_on IS NULL OR e.ended_on > current_date AS active,
+               e.ended, CASE WHEN e.ended THEN e.ended_on END AS ended_on, d.reason AS end_reason,
+               NOT e.ended AS active,
                c.compliance, coalesce(c.expected, 0) AS expected,
                coalesce(a.attended_sessions, 0) AS attended_sessions,
                m.mood_first_week, m.mood_last_week,
@@ -131,14 +158,16 @@ def episode_summaries(cur, principal, *, window_start, window_end, therapist_id=
         LEFT JOIN attended a USING (episode_id)
         LEFT JOIN moods m USING (episode_id)
         LEFT JOIN homework_logged h USING (episode_id)
+        LEFT JOIN discharges d ON d.caseload_id = e.episode_id AND e.ended
         ORDER BY e.episode_id
     """
-    return cur.execute(sql, _parameters(principal, window_start, window_end, therapist_id, category)).df()
+    return cur.execute(sql, _parameters(cur, principal, window_start, window_end, therapist_id, category)).df()
 
 
 @allowed_roles("therapist", "supervisor")
 def episode_questionnaires(cur, principal, *, window_start, window_end, therapist_id=None):
-    """Return the PHQ-9 and GAD-7 totals of the episodes in scope, within the window.
+    """Return the PHQ-9 and GAD-7 totals of the episodes the range chooses, each over the
+    whole episode (the questionnaires dated from its start to its end, or to today).
 
     Same scope as episode_summaries (no identities: episode ids only). Columns:
     episode_id, instrument, taken_on, total.
@@ -150,7 +179,7 @@ def episode_questionnaires(cur, principal, *, window_start, window_end, therapis
              ON q.client_id = e.client_id AND q.taken_on BETWEEN e.from_day AND e.to_day
         ORDER BY e.episode_id, q.taken_on, q.id
     """
-    return cur.execute(sql, _parameters(principal, window_start, window_end, therapist_id, None)).df()
+    return cur.execute(sql, _parameters(cur, principal, window_start, window_end, therapist_id, None)).df()
 
 
 @allowed_roles("therapist", "supervisor")
@@ -158,7 +187,7 @@ def weekly_panel(cur, principal, *, window_start, window_end, therapist_id=None,
     """Return the weekly panel for the lagged analysis: one row per episode and ISO week.
 
     Same scope as episode_summaries. Columns: client_id (the episode id: no identities),
-    week (0 = the episode's first week in the window), compliance (NaN when nothing
+    week (0 = the episode's first week), compliance (NaN when nothing
     was expected), phq9 (the mean PHQ-9 of that week; NaN when none was taken).
     """
     _check_therapist_filter(cur, principal, therapist_id)
@@ -188,12 +217,13 @@ def weekly_panel(cur, principal, *, window_start, window_end, therapist_id=None,
         LEFT JOIN phq p USING (episode_id, week_start)
         ORDER BY w.episode_id, w.week
     """
-    return cur.execute(sql, _parameters(principal, window_start, window_end, therapist_id, category)).df()
+    return cur.execute(sql, _parameters(cur, principal, window_start, window_end, therapist_id, category)).df()
 
 
 @allowed_roles("therapist", "supervisor")
 def category_summary(cur, principal, *, window_start, window_end, therapist_id=None):
-    """Return, per homework category: clients, compliance and mean helpfulness in the window.
+    """Return, per homework category: clients, compliance and mean helpfulness over the episodes
+    the range chooses (whole episodes).
 
     Same scope as episode_summaries. Columns: category, clients (episodes with homework
     of that category expected in the window: the same episodes that have a compliance when
@@ -217,7 +247,34 @@ def category_summary(cur, principal, *, window_start, window_end, therapist_id=N
         GROUP BY w.category, h.mean_helpfulness, h.rated_logs
         ORDER BY w.category
     """
-    return cur.execute(sql, _parameters(principal, window_start, window_end, therapist_id, None)).df()
+    return cur.execute(sql, _parameters(cur, principal, window_start, window_end, therapist_id, None)).df()
+
+
+@allowed_roles("supervisor")
+def recent_episode_compliance(cur, principal, *, category=None):
+    """Return "Compliance, last 4 weeks" of each episode in progress of the supervisor's therapists.
+
+    The 4 most recent complete ISO weeks (clinical.compliance.last_complete_weeks) and the
+    arithmetic of compliance_sql: the same figure metrics.recent_compliance gives the
+    therapist and the client. No identities. `category` narrows it to that homework.
+    Columns: episode_id, therapist, active (always true), compliance (NaN when nothing
+    was expected).
+    """
+    sql = f"""
+        WITH {assignment_weeks_sql(_cohort_clients_sql(principal))},
+        current_episodes AS (SELECT * FROM ({_episodes_sql(principal)}) e WHERE NOT e.ended)
+        SELECT e.episode_id, t.display_name AS therapist, true AS active,
+               sum(w.credit14) / nullif(sum(w.expected14), 0) AS compliance
+        FROM current_episodes e
+        JOIN users t ON t.id = e.therapist_id
+        LEFT JOIN assignments a ON a.client_id = e.client_id AND ($category IS NULL OR a.category = $category)
+        LEFT JOIN assignment_weeks w ON w.assignment_id = a.id
+        GROUP BY e.episode_id, t.display_name
+        ORDER BY e.episode_id
+    """
+    window_start, window_end = last_complete_weeks(date.today())
+    return cur.execute(sql, scope_parameters(principal, category=category, window_start=window_start,
+                                             window_end=window_end)).df()
 
 
 @allowed_roles("supervisor")

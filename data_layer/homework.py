@@ -39,10 +39,15 @@ def list_active_assignments(cur, principal, *, client_id):
 
 
 def _require_own_assignment(cur, principal, assignment_id, action):
-    """Return (starts_on, last_day) of the principal's own assignment, or deny (audited)."""
+    """Return (starts_on, last_day, care_ended_on) of the principal's own assignment, or deny
+    (audited). care_ended_on: the last day of the episode of care it was set in, once ended."""
     row = cur.execute(
-        """SELECT starts_on, coalesce(ends_on, due_on) FROM assignments
-           WHERE id = ? AND client_id = ?""",
+        """SELECT a.starts_on, coalesce(a.ends_on, a.due_on),
+                  (SELECT max(c.ended_on) FROM caseload c
+                    WHERE c.client_id = a.client_id AND c.therapist_id = a.therapist_id
+                      AND c.started_on <= a.starts_on AND c.ended_on >= a.starts_on
+                      AND c.ended_on <= current_date)
+           FROM assignments a WHERE a.id = ? AND a.client_id = ?""",
         [assignment_id, principal.user_id],
     ).fetchone()
     if row is None:
@@ -67,15 +72,18 @@ def log_homework(cur, principal, *, assignment_id, log_date, status, minutes=Non
 
     Limited to the principal's own assignments (AccessDenied otherwise). Raises
     InvalidInput (nothing written) for a date in the future or over 7 days back, a
-    date outside the assignment, minutes outside 0-600, ratings outside 1-5 or a note
+    date outside the assignment or after the client's discharge, minutes outside 0-600, ratings outside 1-5 or a note
     over 2,000 characters. A repeated `submission_id` (a double click) writes nothing
     and returns the first log's id.
     """
     today = date.today()
-    starts_on, last_day = _require_own_assignment(cur, principal, assignment_id, "log_homework")
+    starts_on, last_day, care_ended_on = _require_own_assignment(cur, principal, assignment_id, "log_homework")
     errors = validation.errors_of(log_date=validation.check_entry_date(log_date, today))
     errors |= _check_attempt(status, minutes, helpfulness, difficulty, note)
-    if "log_date" not in errors and not (starts_on <= log_date <= (last_day or log_date)):
+    if "log_date" not in errors and care_ended_on is not None and log_date > care_ended_on:
+        errors["assignment_id"] = (f"Your care with the therapist who set this homework ended on "
+                                   f"{care_ended_on:%d %b %Y}: it cannot be logged after that day.")
+    elif "log_date" not in errors and not (starts_on <= log_date <= (last_day or log_date)):
         errors["assignment_id"] = "This homework is not active on that date."
     validation.raise_if_any(errors)
 

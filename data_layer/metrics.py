@@ -3,8 +3,8 @@ computed in DuckDB."""
 from datetime import date
 
 from clinical.compliance import last_complete_weeks
-from clinical.outcomes import reliable_change_status
-from data_layer import audit
+from clinical.episodes import classify_episodes
+from data_layer import audit, cohort
 from data_layer.access import allowed_roles, client_scope, current_link, require_client, scope_parameters
 from data_layer.compliance_sql import assignment_weeks_sql
 
@@ -101,22 +101,43 @@ INACTIVE_AFTER_DAYS = 7
 
 
 @allowed_roles("therapist")
+def current_outcomes(cur, principal):
+    """Return the outcome so far of each episode in progress of the therapist's: the cohort's
+    figures (cohort.episode_summaries, episode_questionnaires) through classify_episodes.
+
+    Limited to the principal's own episodes in progress. Columns: episode_id, pairs,
+    attended_sessions, phq9_first, phq9_last, gad7_first, gad7_last, phq9_change,
+    gad7_change (NaN below 2 pairs), case_at_start, recovery, reliable_change (the outcome
+    class: "not enough data" below 2 pairs or 2 attended sessions).
+    """
+    today = date.today()
+    episodes = cohort.episode_summaries(cur, principal, window_start=today, window_end=today)
+    questionnaires = cohort.episode_questionnaires(cur, principal, window_start=today, window_end=today)
+    classified = classify_episodes(episodes[~episodes["ended"].astype(bool)], questionnaires)
+    return classified.rename(columns={"outcome": "reliable_change"})[[
+        "episode_id", "pairs", "attended_sessions", "phq9_first", "phq9_last", "gad7_first", "gad7_last",
+        "phq9_change", "gad7_change", "case_at_start", "recovery", "reliable_change"]]
+
+
+@allowed_roles("therapist")
 def caseload_summary(cur, principal):
     """Return one row per client currently in the therapist's caseload, flagged clients first.
 
-    Limited to the principal's current clients. Columns: client_id, name, in_care_since,
-    days_since_last_log (homework or mood; NaN if never), compliance_4w (taken from
-    recent_compliance; NaN when no homework was expected), mood_now and mood_4_weeks_ago
-    (7-day means) and mood_trend, phq9_latest, phq9_first, phq9_change, gad7_latest,
-    gad7_first, gad7_change, reliable_change (clinical.outcomes.reliable_change_status), active_assignments,
-    open_risk_flags, and the flags flag_risk (unacknowledged PHQ-9 item 9 > 0),
-    flag_deterioration (reliable deterioration), flag_inactive (homework set but no log
-    for 7+ days), flagged (any of them).
+    Limited to the principal's current clients. Columns: client_id, episode_id, name,
+    in_care_since, days_since_last_log (homework or mood; NaN if never), compliance_4w
+    (taken from recent_compliance; NaN when no homework was expected), mood_now and
+    mood_4_weeks_ago (7-day means) and mood_trend, phq9_latest, gad7_latest, the
+    outcome so far of the current episode as every page reads it (cohort.episode_summaries
+    and clinical.episodes.classify_episodes): phq9_change and gad7_change (last minus
+    first questionnaire pair; NaN below 2 pairs) and reliable_change (the outcome class, or
+    "not enough data"), active_assignments, open_risk_flags, and the flags flag_risk
+    (unacknowledged PHQ-9 item 9 > 0), flag_deterioration (reliable deterioration),
+    flag_inactive (homework set but no log for 7+ days), flagged (any of them).
     """
     scope = client_scope(principal)
     sql = f"""
         WITH episodes AS (
-            SELECT c.client_id, c.started_on FROM caseload c
+            SELECT c.id AS episode_id, c.client_id, c.started_on FROM caseload c
             WHERE c.therapist_id = $principal_id AND {current_link('c')} AND c.client_id IN ({scope})
         ),
         last_logs AS (
@@ -135,11 +156,8 @@ def caseload_summary(cur, principal):
             WHERE client_id IN ({scope}) AND log_date >= current_date - 34
             GROUP BY client_id
         ),
-        scores AS (
-            SELECT q.client_id, q.instrument,
-                   arg_min(q.total, (q.taken_on, q.id)) AS first_total,
-                   arg_max(q.total, (q.taken_on, q.id)) AS latest_total,
-                   count(*) AS taken
+        latest_scores AS (
+            SELECT q.client_id, q.instrument, arg_max(q.total, (q.taken_on, q.id)) AS latest_total
             FROM questionnaires q JOIN episodes e ON e.client_id = q.client_id AND q.taken_on >= e.started_on
             GROUP BY q.client_id, q.instrument
         ),
@@ -155,29 +173,25 @@ def caseload_summary(cur, principal):
               AND NOT EXISTS (SELECT 1 FROM risk_acknowledgements a WHERE a.risk_flag_id = f.id)
             GROUP BY f.client_id
         )
-        SELECT u.id AS client_id, u.display_name AS name, e.started_on AS in_care_since,
+        SELECT u.id AS client_id, e.episode_id, u.display_name AS name, e.started_on AS in_care_since,
                datediff('day', l.last_log, current_date) AS days_since_last_log,
                m.mood_now, m.mood_4_weeks_ago, m.mood_now - m.mood_4_weeks_ago AS mood_trend,
-               phq.latest_total AS phq9_latest, phq.first_total AS phq9_first,
-               -- One score is no change: it is undefined ("not enough data"), never 0.
-               CASE WHEN phq.taken >= 2 THEN phq.latest_total - phq.first_total END AS phq9_change,
-               gad.latest_total AS gad7_latest, gad.first_total AS gad7_first,
-               CASE WHEN gad.taken >= 2 THEN gad.latest_total - gad.first_total END AS gad7_change,
+               phq.latest_total AS phq9_latest, gad.latest_total AS gad7_latest,
                coalesce(h.active_assignments, 0) AS active_assignments,
                coalesce(r.open_risk_flags, 0) AS open_risk_flags
         FROM episodes e
         JOIN users u ON u.id = e.client_id
         LEFT JOIN last_logs l ON l.client_id = e.client_id
         LEFT JOIN moods m ON m.client_id = e.client_id
-        LEFT JOIN scores phq ON phq.client_id = e.client_id AND phq.instrument = 'PHQ-9'
-        LEFT JOIN scores gad ON gad.client_id = e.client_id AND gad.instrument = 'GAD-7'
+        LEFT JOIN latest_scores phq ON phq.client_id = e.client_id AND phq.instrument = 'PHQ-9'
+        LEFT JOIN latest_scores gad ON gad.client_id = e.client_id AND gad.instrument = 'GAD-7'
         LEFT JOIN active_homework h ON h.client_id = e.client_id
         LEFT JOIN open_risk r ON r.client_id = e.client_id
     """
     frame = cur.execute(sql, scope_parameters(principal)).df()
     compliance = recent_compliance(cur, principal)[["client_id", "compliance_4w"]]
     frame = frame.merge(compliance, on="client_id", how="left")
-    frame["reliable_change"] = reliable_change_status(frame["phq9_change"], frame["gad7_change"])
+    frame = frame.merge(current_outcomes(cur, principal), on="episode_id", how="left")
     frame["flag_risk"] = frame["open_risk_flags"] > 0
     frame["flag_deterioration"] = frame["reliable_change"] == "reliable deterioration"
     # Never logged counts as inactive: NaN compares False, so the negation is True.

@@ -218,9 +218,22 @@ CREATE TABLE unknown_login_names (
 );
 """
 
+# Episodes that end (docs/clinical-rules.md, "Outcomes"): a discharge ends the caseload row
+# (caseload.ended_on is its last day) and records why here, once per episode. Rows ended by a
+# transfer to another therapist have no discharge (their reason reads "moved to another therapist").
+DISCHARGES = """
+CREATE TABLE discharges (
+    caseload_id BIGINT PRIMARY KEY REFERENCES caseload (id),
+    reason VARCHAR NOT NULL CHECK (reason IN ('completed', 'dropped_out', 'referred_on', 'other')),
+    discharged_by BIGINT NOT NULL REFERENCES users (id),
+    recorded_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+"""
+
 MIGRATIONS = [
     ("001_initial_schema", INITIAL_SCHEMA),
     ("002_pseudonym_secret", PSEUDONYM_SECRET),
     ("003_unique_submissions", UNIQUE_SUBMISSIONS),
     ("004_login_sessions", LOGIN_SESSIONS),
+    ("005_discharges", DISCHARGES),
 ]

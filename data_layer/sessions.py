@@ -10,12 +10,23 @@ def record_session(cur, principal, *, client_id, session_date, attended):
     """Record a therapy session with a client in the therapist's caseload; return its id.
 
     Limited to the principal's current clients (AccessDenied otherwise). Raises
-    InvalidInput for a date in the future or a missing attended answer.
+    InvalidInput for a date in the future or before the episode began, a missing
+    attended answer, and for a client the therapist has discharged (a session belongs
+    to the episode whose dates contain it: there is none after a discharge).
     """
+    episode = cur.execute(
+        """SELECT started_on, ended_on FROM caseload
+           WHERE client_id = ? AND therapist_id = ? AND started_on <= current_date
+           ORDER BY started_on DESC, id DESC LIMIT 1""", [client_id, principal.user_id]).fetchone()
+    if episode and episode[1] is not None and episode[1] <= date.today():
+        raise validation.InvalidInput({"session_date": f"This client's episode with you ended on {episode[1]:%d %b %Y}: "
+                                                       "sessions can no longer be added."})
     require_client(cur, principal, client_id, "record_session")
     validation.raise_if_any(validation.errors_of(
         session_date=("Choose the session date." if session_date is None
-                      else "A session cannot be in the future." if session_date > date.today() else None),
+                      else "A session cannot be in the future." if session_date > date.today()
+                      else f"This episode began on {episode[0]:%d %b %Y}: a session cannot be before that."
+                      if session_date < episode[0] else None),
         attended=None if attended in (True, False) else "Say whether the client attended.",
     ))
 

@@ -1,16 +1,18 @@
-"""The supervisor's cohort: outcomes beside the national figures, per therapist, per month and
-per homework category, and how compliance relates to outcome. Clients appear only as
-pseudonyms; small cells read "<5" and cannot be worked out from the totals or from another
-filter choice (clinical/reporting.py owns the rule)."""
+"""The supervisor's cohort: outcomes of the episodes that ENDED in the date range beside the
+national figures (with the episodes that ended without finishing counted), the progress so far
+of those in progress apart, per therapist, per month and per homework category, and how
+compliance relates to outcome. Clients appear only as pseudonyms; small cells read "<5" and
+cannot be worked out from the totals or from another filter choice (clinical/reporting.py
+owns the rule)."""
 from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-from clinical.compliance import last_complete_weeks
 from clinical.homework import CATEGORIES
 from clinical.outcomes import NATIONAL_REFERENCE
-from clinical.reporting import SUPPRESSED, cohort_tiles, cohort_view, count_text, group_outcomes, hidden_cells
+from clinical.reporting import (SUPPRESSED, cohort_tiles, cohort_view, count_text, group_outcomes, hidden_cells,
+                                progress_tiles)
 from data_layer import cohort
 from ui.auth import require_role
 from ui.cache import cached
@@ -29,9 +31,11 @@ if therapists.empty:
 window_start, window_end, measure, therapist_id, category = filters("cohort", therapists)
 # Every figure is worked out from the whole cohort and narrowed here, so that each filtered
 # count can be checked against the same count without the filter (clinical/reporting.py).
+st.caption("The date range chooses the episodes that ended in it (and, when it reaches today, those in "
+           "progress); each episode counts whole, from its start to its end.")
 episodes = load_classified_episodes(cur, principal, window_start, window_end)
 if episodes.empty:
-    st.info("No episodes of care in this date range.")
+    st.info("No episodes of care ended in this date range, and none are in progress in it.")
     st.stop()
 in_category = load_classified_episodes(cur, principal, window_start, window_end, category=category) \
     if category else episodes
@@ -40,9 +44,7 @@ today = date.today()
 
 def recent_episodes(chosen_category):
     # "Compliance, last 4 weeks": the 4 most recent complete ISO weeks, as on every page.
-    first_day, last_day = last_complete_weeks(today)
-    return cached(cohort.episode_summaries, cur, principal, window_start=first_day, window_end=last_day,
-                  category=chosen_category)
+    return cached(cohort.recent_episode_compliance, cur, principal, category=chosen_category)
 
 
 recent = recent_episodes(None)
@@ -64,13 +66,25 @@ else:
     tiles = cohort_tiles(view, today)
     REFERENCE_OF = {"Recovery": "recovery", "Reliable improvement": "reliable improvement",
                     "Reliable recovery": "reliable recovery"}
+    if not view.tiles["ended"].any():
+        st.info("No finished episodes in this range yet: the outcome rates count ended episodes only.")
     columns = st.columns(4)
     for index, (name, (value, detail)) in enumerate(tiles.items()):
         reference = NATIONAL_REFERENCE.get(REFERENCE_OF.get(name, ""))
         with columns[index % 4]:
             st.metric(name, value, help=reference.source if reference else None)
             st.caption(detail + (f" · national {reference.rate:.0%}" if reference else ""))
-    tile_table = pd.DataFrame([(name, value, detail) for name, (value, detail) in tiles.items()],
+    st.caption("Outcome rates count episodes that ended in the date range; \"ended without finishing\" are those "
+               "with fewer than 2 attended sessions or 2 questionnaire pairs (drop-outs among them).")
+    progress = progress_tiles(view)
+    st.subheader("Episodes in progress: progress so far", anchor=False)
+    st.caption("From the first to the latest questionnaire pair of episodes still in progress; not outcomes, "
+               "and never mixed into the rates above.")
+    columns = st.columns(len(progress))
+    for column, (name, (value, detail)) in zip(columns, progress.items()):
+        column.metric(name, value)
+        column.caption(detail)
+    tile_table = pd.DataFrame([(name, value, detail) for name, (value, detail) in (tiles | progress).items()],
                               columns=["Measure", "Value", "Based on"])
     st.download_button("Download the headline figures (CSV)", csv_bytes(tile_table), file_name="headline.csv")
 

@@ -8,12 +8,13 @@ from ui.auth import require_role
 from ui.cache import cached
 from ui.db import cursor
 from ui.navigation import page_path
-from ui.widgets import RECENT_COMPLIANCE_LABEL, escape_markdown
+from ui.widgets import RECENT_COMPLIANCE_LABEL, escape_markdown, show_flash
 
 principal = require_role("therapist")
 cur = cursor()
 
 st.title("Caseload")
+show_flash()
 summary = cached(metrics.caseload_summary, cur, principal)
 if summary.empty:
     st.info("No clients are in your caseload yet. An administrator links clients to you.")

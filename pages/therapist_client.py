@@ -5,16 +5,18 @@ import pandas as pd
 import streamlit as st
 
 from clinical.homework import CATEGORIES, TEMPLATES, describe_schedule
-from clinical.episodes import classify_episodes
+from clinical.episodes import DISCHARGE_REASONS
 from data_layer import caseload, export, homework, measures, metrics, mood, paused, sessions
 from data_layer.access import AccessDenied
 from data_layer.validation import MAX_NOTE_LENGTH, MAX_TITLE_LENGTH, InvalidInput
 from ui.auth import require_role
+from ui.cache import cached
 from ui.charts import PLOTLY_CONFIG, timeline_figure
 from ui.db import cursor
 from ui.exports import csv_bytes, session_summary_html
+from ui.navigation import page_path
 from ui.widgets import (RECENT_COMPLIANCE_LABEL, escape_markdown, form_key, plain_text, recent_compliance_metric,
-                        recent_compliance_text, saved, show_field_errors, show_flash)
+                        recent_compliance_text, saved, show_field_errors, show_flash, flash)
 
 principal = require_role("therapist")
 cur = cursor()
@@ -48,11 +50,8 @@ scores = measures.list_questionnaires(cur, principal, client_id=client_id)
 session_list = sessions.list_sessions(cur, principal, client_id=client_id)
 flags = measures.list_risk_flags(cur, principal, client_id=client_id)
 
-in_episode = scores[scores["taken_on"].dt.date >= episode_start].assign(episode_id=client_id)
-outcome = classify_episodes(
-    pd.DataFrame({"episode_id": [client_id], "attended_sessions": [int(session_list["attended"].sum())]}),
-    in_episode[["episode_id", "instrument", "taken_on", "total"]],
-).iloc[0]
+outcomes = cached(metrics.current_outcomes, cur, principal)
+outcome = outcomes[outcomes["episode_id"] == header["episode_id"]].iloc[0]
 recent = metrics.recent_compliance(cur, principal, client_id=client_id).iloc[0]
 
 first, second, third = st.columns(3)
@@ -60,13 +59,13 @@ recent_compliance_metric(first, recent)
 latest = {name: group.iloc[0] for name, group in scores.groupby("instrument")}
 second.metric("Latest PHQ-9", f"{latest['PHQ-9']['total']} ({latest['PHQ-9']['band']})" if "PHQ-9" in latest else "none")
 third.metric("Latest GAD-7", f"{latest['GAD-7']['total']} ({latest['GAD-7']['band']})" if "GAD-7" in latest else "none")
-if outcome["outcome"] == "not enough data":
+if outcome["reliable_change"] == "not enough data":
     st.caption(f"Outcome so far: not enough data ({outcome['pairs']} questionnaire pairs, "
                f"{outcome['attended_sessions']} sessions attended; 2 of each are needed).")
 else:
     recovery = ("recovered" if outcome["recovery"] else "not recovered") if outcome["case_at_start"] \
         else "not a case at the start, so recovery does not apply"
-    st.caption(f"Outcome so far (first to last questionnaire pair): {outcome['outcome']}; {recovery}.")
+    st.caption(f"Outcome so far (first to last questionnaire pair): {outcome['reliable_change']}; {recovery}.")
 open_flags = flags[flags["acknowledged_at"].isna()]
 if len(open_flags):
     st.error(f"{len(open_flags)} risk flag(s) to follow up: PHQ-9 item 9 answered above 0. See the Risk tab.")
@@ -235,6 +234,28 @@ with sessions_tab:
     for period in paused.list_paused_periods(cur, principal, client_id=client_id).itertuples():
         st.text(f"{period.starts_on:%d %b} to {period.ends_on:%d %b} · {period.reason} (set by {period.set_by})")
 
+    st.subheader("End this episode of care", anchor=False)
+    st.caption("Discharge ends the episode on the day you choose (its last day): the client leaves your caseload "
+               "from today, their homework with you ends that day, and the episode's outcome counts in the "
+               "clinic's figures. A new referral starts a new episode.")
+    with st.form(form_key("discharge")):
+        left, right = st.columns(2)
+        ended_on = left.date_input("Last day of the episode", value=today, max_value=today, format="DD/MM/YYYY")
+        ended_error = left.empty()
+        reason = right.selectbox("Reason", list(DISCHARGE_REASONS), index=None, format_func=DISCHARGE_REASONS.get,
+                                 placeholder="Choose a reason")
+        reason_error = right.empty()
+        if st.form_submit_button("Discharge"):
+            try:
+                caseload.discharge_client(cur, principal, client_id=client_id, ended_on=ended_on, reason=reason)
+            except InvalidInput as error:
+                show_field_errors(error.errors, {"ended_on": ended_error, "reason": reason_error})
+            else:
+                st.session_state.pop("open_client_id", None)
+                flash(f"{escape_markdown(header['name'])} was discharged ({DISCHARGE_REASONS[reason].lower()}); "
+                      f"the episode ended on {ended_on:%d %b %Y}.")
+                st.switch_page(page_path("pages/therapist_caseload.py"))
+
 with risk_tab:
     if flags.empty:
         st.info("No risk flags.")
@@ -265,7 +286,7 @@ with export_tab:
         ("In care since", f"{episode_start:%d %b %Y}"),
         (RECENT_COMPLIANCE_LABEL, recent_compliance_text(recent["compliance_4w"])),
         *[(f"Latest {name}", f"{row['total']} ({row['band']}) on {row['taken_on']:%d %b}") for name, row in latest.items()],
-        ("Outcome so far", outcome["outcome"]),
+        ("Outcome so far", outcome["reliable_change"]),
         ("Sessions attended", int(session_list["attended"].sum())),
         ("Open risk flags", len(open_flags)),
     ]

@@ -14,11 +14,12 @@ principal = require_role("therapist")
 cur = cursor()
 
 st.title("Insights")
-st.caption("Your current clients. Associations, not causes; n is always shown.")
+st.caption("Your episodes of care that ended in the date range, and those in progress when it reaches today; "
+           "each counts whole, from its start. Associations, not causes; n is always shown.")
 window_start, window_end, measure, _, _ = filters("insights")
 classified = load_classified_episodes(cur, principal, window_start, window_end)
 if classified.empty:
-    st.info("None of your current clients has an episode in this date range.")
+    st.info("None of your episodes of care ended in this date range, and none are in progress in it.")
     st.stop()
 panel = cached(cohort.weekly_panel, cur, principal, window_start=window_start, window_end=window_end)
 analyses(classified, panel, measure, "insights", suppress=False)

@@ -70,6 +70,8 @@ def other_team_arguments(function, world):
         "category": "behavioural_activation",
         "schedule": "weekly",
         "session_date": date.today(),
+        "ended_on": date.today(),
+        "reason": "completed",
         "attended": True,
         "every_days": 7,
         "note": "Followed up",

@@ -91,7 +91,7 @@ def one_pair_cohort():
     no_homework = [(18, 14, 10, 14, 2, 4, np.nan)]
     frame = pd.DataFrame(two_pairs + one_pair + no_homework, columns=[
         "phq9_first", "gad7_first", "phq9_last", "gad7_last", "pairs", "attended_sessions", "compliance"])
-    return classify_outcomes(frame).rename(columns={"phq9_change": "change"})
+    return classify_outcomes(frame.assign(ended=True)).rename(columns={"phq9_change": "change"})
 
 
 def test_one_pair_clients_are_left_out_of_the_association_and_counted():

@@ -12,6 +12,7 @@ from clinical.outcomes import (
     Rate,
     classify_outcomes,
     outcome_rates,
+    progress_so_far,
     pair_questionnaires,
     reliable_change_index,
     reliable_change_threshold,
@@ -44,6 +45,9 @@ COHORT = {
     "no pairs": ((NAN, NAN, NAN, NAN, 0, 3), (0, 0, 0, 0, 0, 0, 0), "not enough data"),
     "would deteriorate but one session": ((10, 8, 20, 15, 2, 1), (1, 1, 0, 0, 0, 0, 0), "not enough data"),
 }
+# Every episode above has ended; those that did not finish read "ended without finishing".
+ENDED_OUTCOME = {name: "ended without finishing" if outcome == "not enough data" else outcome
+                 for name, (_scores, _flags, outcome) in COHORT.items()}
 
 
 @pytest.fixture(scope="module")
@@ -52,16 +56,16 @@ def classified():
         [scores for scores, _flags, _outcome in COHORT.values()],
         columns=["phq9_first", "gad7_first", "phq9_last", "gad7_last", "pairs", "attended_sessions"],
         index=list(COHORT),
-    )
+    ).assign(ended=True)
     return classify_outcomes(episodes)
 
 
 @pytest.mark.parametrize("name", list(COHORT))
 def test_each_episode_flags_and_outcome(classified, name):
-    _scores, flags, outcome = COHORT[name]
+    _scores, flags, _outcome = COHORT[name]
     row = classified.loc[name]
     assert {flag: bool(row[flag]) for flag in FLAGS} == dict(zip(FLAGS, map(bool, flags)))
-    assert row["outcome"] == outcome
+    assert row["outcome"] == ENDED_OUTCOME[name]
 
 
 def test_flags_are_plain_booleans_without_missing_values(classified):
@@ -71,9 +75,10 @@ def test_flags_are_plain_booleans_without_missing_values(classified):
 
 def test_cohort_rates_against_hand_counts(classified):
     rates = outcome_rates(classified)
-    # 19 episodes, 4 not finished; 13 of the 15 finished were a case at the start.
+    # 19 ended episodes, 4 not finished; 13 of the 15 finished were a case at the start.
     expected = {
         "finished treatment": Fraction(15, 19),
+        "ended without finishing": Fraction(4, 19),
         "reliable improvement": Fraction(7, 15),
         "reliable deterioration": Fraction(3, 15),
         "recovery": Fraction(7, 13),
@@ -83,7 +88,7 @@ def test_cohort_rates_against_hand_counts(classified):
     for measure, fraction in expected.items():
         rate = rates[measure]
         assert Fraction(rate.numerator, rate.denominator) == fraction
-        assert rate.denominator == {"finished treatment": 19, "reliable improvement": 15,
+        assert rate.denominator == {"finished treatment": 19, "ended without finishing": 19, "reliable improvement": 15,
                                     "reliable deterioration": 15}.get(measure, 13)
         assert rate.rate == pytest.approx(float(fraction))
 
@@ -91,10 +96,11 @@ def test_cohort_rates_against_hand_counts(classified):
 def test_rates_with_no_denominator_are_none():
     nobody_finished = classify_outcomes(pd.DataFrame({
         "phq9_first": [15.0], "gad7_first": [10.0], "phq9_last": [15.0], "gad7_last": [10.0],
-        "pairs": [1], "attended_sessions": [4],
+        "pairs": [1], "attended_sessions": [4], "ended": [True],
     }))
     rates = outcome_rates(nobody_finished)
     assert rates["finished treatment"] == Rate(0, 1, 0.0)
+    assert rates["ended without finishing"] == Rate(1, 1, 1.0)
     for measure in ("reliable improvement", "reliable deterioration", "recovery", "reliable recovery"):
         assert rates[measure] == Rate(0, 0, None)
 
@@ -107,6 +113,7 @@ def test_nullable_integer_columns_from_the_database_are_accepted():
         "gad7_last": pd.array([5, None], dtype="Int64"),
         "pairs": pd.array([2, 0], dtype="Int64"),
         "attended_sessions": pd.array([3, None], dtype="Int64"),
+        "ended": [False, False],
     })
     result = classify_outcomes(episodes)
     assert result["reliable_recovery"].tolist() == [True, False]
@@ -119,7 +126,7 @@ def test_one_pair_has_an_undefined_change_not_a_change_of_0():
     result = classify_outcomes(pd.DataFrame({
         "phq9_first": [18.0, 18.0, NAN], "gad7_first": [14.0, 14.0, NAN],
         "phq9_last": [18.0, 11.0, NAN], "gad7_last": [14.0, 15.0, NAN],
-        "pairs": [1, 2, 0], "attended_sessions": [6, 6, 6],
+        "pairs": [1, 2, 0], "attended_sessions": [6, 6, 6], "ended": False,
     }))
     assert result["phq9_change"].tolist() == pytest.approx([NAN, -7, NAN], nan_ok=True)
     assert result["gad7_change"].tolist() == pytest.approx([NAN, 1, NAN], nan_ok=True)
@@ -133,13 +140,39 @@ def test_episodes_with_one_questionnaire_pair_get_no_change():
          (2, "PHQ-9", day, 18), (2, "GAD-7", day, 14),
          (2, "PHQ-9", day + pd.Timedelta(days=28), 11), (2, "GAD-7", day + pd.Timedelta(days=27), 15)],
         columns=["episode_id", "instrument", "taken_on", "total"])
-    episodes = pd.DataFrame({"episode_id": [1, 2, 3], "attended_sessions": [4, 4, 4]})
+    episodes = pd.DataFrame({"episode_id": [1, 2, 3], "attended_sessions": [4, 4, 4], "ended": False})
     result = classify_episodes(episodes, questionnaires).set_index("episode_id")
     assert result["pairs"].tolist() == [1, 2, 0]
     assert result.loc[1, ["phq9_first", "phq9_last"]].tolist() == [18, 18]  # the one pair, kept as it is
     assert result["phq9_change"].tolist() == pytest.approx([NAN, -7, NAN], nan_ok=True)
     assert result["gad7_change"].tolist() == pytest.approx([NAN, 1, NAN], nan_ok=True)
     assert result["outcome"].tolist() == ["not enough data", "reliable improvement", "not enough data"]
+
+
+def test_episodes_in_progress_never_count_in_the_rates_and_show_their_progress_apart(classified):
+    # By hand: the 19 ended episodes above, plus 3 in progress: one measured that improved
+    # (15, 10 -> 8, 5: recovers), one measured with no change (12, 9 -> 11, 9), one with 1 pair.
+    in_progress = classify_outcomes(pd.DataFrame(
+        [(15, 10, 8, 5, 2, 3), (12, 9, 11, 9, 3, 4), (18, 14, 18, 14, 1, 2)],
+        columns=["phq9_first", "gad7_first", "phq9_last", "gad7_last", "pairs", "attended_sessions"],
+        index=["improving", "steady", "one pair"]).assign(ended=False))
+    both = pd.concat([classified, in_progress])
+    assert outcome_rates(both) == outcome_rates(classified)
+    assert not in_progress["finished"].any() and not in_progress["ended_without_finishing"].any()
+    assert in_progress["outcome"].tolist() == ["reliable improvement", "no reliable change", "not enough data"]
+    progress = progress_so_far(both)
+    assert progress["reliable improvement"] == Rate(1, 2, 0.5)
+    assert progress["recovery"] == Rate(1, 2, 0.5)
+    assert progress["reliable deterioration"] == Rate(0, 2, 0.0)
+
+
+def test_an_episode_that_ended_with_one_pair_ended_without_finishing():
+    ended = classify_outcomes(pd.DataFrame({
+        "phq9_first": [18.0], "gad7_first": [14.0], "phq9_last": [18.0], "gad7_last": [14.0],
+        "pairs": [1], "attended_sessions": [1], "ended": [True]}))
+    assert ended["outcome"].tolist() == ["ended without finishing"]
+    assert ended["ended_without_finishing"].tolist() == [True]
+    assert pd.isna(ended["phq9_change"].iloc[0])
 
 
 def test_national_reference_figures():

@@ -68,6 +68,7 @@ def small_clinic(cur, world):
     questionnaire(cur, steady, "PHQ-9", ago(2), 8)
     questionnaire(cur, steady, "GAD-7", ago(30), 10)
     questionnaire(cur, steady, "GAD-7", ago(2), 9)
+    attended_sessions(cur, steady, therapist, 2)
 
     at_risk = new_client(cur, therapist, "at_risk", "Risky Rae")
     flagged_questionnaire = questionnaire(cur, at_risk, "PHQ-9", ago(1), 12, item_9=2)
@@ -78,13 +79,27 @@ def small_clinic(cur, world):
     assignment(cur, quiet, therapist, ago(20))
     questionnaire(cur, quiet, "PHQ-9", ago(20), 10)
     questionnaire(cur, quiet, "PHQ-9", ago(3), 16)
+    questionnaire(cur, quiet, "GAD-7", ago(20), 6)
+    questionnaire(cur, quiet, "GAD-7", ago(3), 7)
+    attended_sessions(cur, quiet, therapist, 3)
+
+    only_phq = new_client(cur, therapist, "only_phq", "Pat Onlyphq")
+    questionnaire(cur, only_phq, "PHQ-9", ago(20), 10)
+    questionnaire(cur, only_phq, "PHQ-9", ago(3), 18)
+    attended_sessions(cur, only_phq, therapist, 3)
     return steady, at_risk, quiet
+
+
+def attended_sessions(cur, client, therapist, count):
+    for week in range(count):
+        cur.execute("INSERT INTO therapy_sessions (client_id, therapist_id, session_date, attended) "
+                    "VALUES (?, ?, ?, true)", [client.user_id, therapist.user_id, ago(7 * week + 1)])
 
 
 def test_caseload_numbers_match_hand_computed_values(cur, world, small_clinic):
     summary = metrics.caseload_summary(cur, world.therapist_a).set_index("name")
     # Risk first, then the other flagged clients (client_a of the fixture has homework and no logs).
-    assert list(summary.index) == ["Risky Rae", "Alice Client", "Quiet Quinn", "Steady Sam"]
+    assert list(summary.index) == ["Risky Rae", "Alice Client", "Quiet Quinn", "Pat Onlyphq", "Steady Sam"]
 
     steady = summary.loc["Steady Sam"]
     assert steady["compliance_4w"] == pytest.approx(5 / 12)
@@ -100,8 +115,15 @@ def test_caseload_numbers_match_hand_computed_values(cur, world, small_clinic):
 
     quinn = summary.loc["Quiet Quinn"]
     assert (quinn["flag_inactive"], quinn["flag_deterioration"], quinn["phq9_change"]) == (True, True, 6)
+    assert quinn["reliable_change"] == "reliable deterioration"
     assert pd.isna(quinn["days_since_last_log"])
     assert quinn["compliance_4w"] == 0
+
+    # PHQ-9 10 -> 18 but no GAD-7: no questionnaire pair, so no outcome is read (the same
+    # on every page: change needs two PHQ-9/GAD-7 pairs).
+    pat = summary.loc["Pat Onlyphq"]
+    assert pat["reliable_change"] == "not enough data" and pd.isna(pat["phq9_change"])
+    assert pat["phq9_latest"] == 18
 
 
 def test_an_acknowledged_flag_leaves_the_top_but_stays_in_history(cur, world, small_clinic):
@@ -172,7 +194,7 @@ def test_csv_export_has_every_record_once_with_readable_headers(cur, world, smal
                                     "Helpfulness (1-5)", "Difficulty (1-5)", "Mood (0-10)", "Anxiety (0-10)",
                                     "Questionnaire", "Total", "Item answers", "Attended", "Note"]
     assert parsed["Record"].value_counts().to_dict() == {
-        "Homework log": 5, "Mood": 4, "Questionnaire": 4, "Homework assignment": 1}
+        "Homework log": 5, "Mood": 4, "Questionnaire": 4, "Homework assignment": 1, "Therapy session": 2}
     assert not any("_id" in column for column in parsed.columns)
     assert set(parsed.loc[parsed["Record"] == "Homework log", "Category"]) == {"Behavioural activation"}
 
