@@ -2,7 +2,8 @@
 every pair of the supervisor's therapist and category filter choices (clinical/reporting.py).
 
 Every count the supervisor sees comes with the episodes behind it. For any two shown counts of
-the same family (episodes, finished, finished as a case, active, with recent homework) where
+the same family (episodes, ended, finished, finished as a case, active, measured in progress,
+with recent homework) where
 one group contains the other, the difference must be 0 or at least 5; and in every table column
 the total minus the shown cells must be 0 or at least 5 clients, never one hidden cell alone.
 Not covered (see README): differences between two date ranges.
@@ -19,7 +20,7 @@ from clinical.reporting import (ANALYSIS_FAMILIES, SMALL_CELL, SUPPRESSED, TILE_
 THERAPISTS = ["T1", "T2", "T3"]
 episode = st.fixed_dictionaries({
     "therapist": st.sampled_from(THERAPISTS),
-    "finished": st.booleans(), "case_at_start": st.booleans(), "active": st.booleans(),
+    "ended": st.booleans(), "measured": st.booleans(), "case_at_start": st.booleans(),
     "improved": st.booleans(), "recovered": st.booleans(),
     "compliance": st.one_of(st.none(), st.floats(0, 1)),
     "in_category": st.one_of(st.none(), st.floats(0, 1)),
@@ -30,8 +31,10 @@ episode = st.fixed_dictionaries({
 def clinic(rows):
     frame = pd.DataFrame(rows)
     frame = frame.assign(episode_id=range(len(frame)), last_log=pd.Timestamp("2026-01-01"))
-    for flag in ("finished", "case_at_start", "active", "improved", "recovered"):
+    for flag in ("ended", "measured", "case_at_start", "improved", "recovered"):
         frame[flag] = frame[flag].astype(bool)
+    frame = frame.assign(finished=frame["ended"] & frame["measured"], active=~frame["ended"],
+                         ended_without_finishing=frame["ended"] & ~frame["measured"])
     frame = frame.assign(reliable_improvement=frame["improved"] & frame["finished"],
                          reliable_deterioration=False,
                          recovery=frame["recovered"] & frame["finished"] & frame["case_at_start"],
@@ -58,8 +61,9 @@ def shown_counts(episodes, in_category, therapist, category):
 
 
 def ids(frame, family):
-    members = {"episodes": frame["episode_id"] >= 0, "finished": frame["finished"],
-               "finished as a case": frame["finished"] & frame["case_at_start"], "active": frame["active"]}[family]
+    members = {"episodes": frame["episode_id"] >= 0, "ended": frame["ended"], "finished": frame["finished"],
+               "finished as a case": frame["finished"] & frame["case_at_start"], "active": frame["active"],
+               "measured in progress": frame["active"] & frame["measured"]}[family]
     return frozenset(frame.loc[members, "episode_id"])
 
 
@@ -67,7 +71,8 @@ def table_counts(episodes):
     """Per-therapist table cells (cohort-wide, whatever the filters): [(family, ids)] shown, and the
     columns (family -> [(ids, shown)]) to check against their totals."""
     table = group_outcomes(episodes, "therapist").set_index("therapist")
-    columns = {"episodes": "Clients", "finished": "Reliable improvement", "finished as a case": "Recovery"}
+    columns = {"episodes": "Clients", "ended": "Ended", "finished": "Reliable improvement",
+               "finished as a case": "Recovery"}
     shown, by_column = [], {}
     for family, column in columns.items():
         for therapist, group in episodes.groupby("therapist"):
@@ -112,8 +117,8 @@ def test_complementary_suppression_never_leaves_a_small_remainder(sizes):
 
 
 def test_family_sizes_count_each_family():
-    episodes, _ = clinic([{"therapist": "T1", "finished": True, "case_at_start": True, "active": False,
+    episodes, _ = clinic([{"therapist": "T1", "ended": True, "measured": True, "case_at_start": True,
                            "improved": True, "recovered": True, "compliance": 0.5, "in_category": None,
                            "change": -7}])
-    assert family_sizes(episodes).to_dict() == {"episodes": 1, "finished": 1, "finished as a case": 1,
-                                                "active": 0, "with homework": 1}
+    assert family_sizes(episodes).to_dict() == {"episodes": 1, "ended": 1, "finished": 1, "finished as a case": 1,
+                                                "active": 0, "measured in progress": 0, "with homework": 1}
