@@ -1,0 +1,52 @@
+"""Episodes that end, through the pages: the therapist's discharge form and what the cohort says
+when nothing has ended yet."""
+from datetime import date, timedelta
+
+from tests.conftest import logged_in, open_page
+from tests.test_therapist_pages import button, field, open_client_a
+
+
+def discharges(cur):
+    return cur.execute("SELECT count(*) FROM discharges").fetchone()[0]
+
+
+def test_a_discharge_without_a_reason_is_refused_by_the_field_and_keeps_the_date(app, cur):
+    open_client_a(app)
+    last_day = date.today() - timedelta(days=2)
+    field(app.date_input, "Last day of the episode").set_value(last_day)
+    button(app, "Discharge").click().run()
+    assert not app.exception
+    assert "Choose why the episode ended." in [error.value for error in app.error]
+    assert field(app.date_input, "Last day of the episode").value == last_day
+    assert discharges(cur) == 0
+
+
+def test_a_discharge_takes_the_therapist_to_the_caseload_with_a_confirmation(app, cur, world):
+    open_client_a(app)
+    field(app.selectbox, "Reason").set_value("completed")
+    button(app, "Discharge").click().run()
+    assert not app.exception
+    assert [title.value for title in app.title] == ["Caseload"]
+    assert any("Alice Client was discharged (completed treatment)" in message.value for message in app.success)
+    assert discharges(cur) == 1
+    assert "No clients are in your caseload yet" in " ".join(info.value for info in app.info)
+
+
+def test_the_cohort_says_no_episode_has_finished_yet_instead_of_a_rate(app):
+    logged_in(app, "supervisor_a")
+    assert not app.exception
+    assert any("No finished episodes in this range yet" in info.value for info in app.info)
+    shown = {metric.label: metric.value for metric in app.metric}
+    assert shown["Finished treatment"] in ("no data", "<5")
+    assert "0%" not in shown.values()
+
+
+def test_the_therapist_sees_their_discharged_clients_in_their_insights(app, cur, world):
+    cur.execute("UPDATE caseload SET ended_on = current_date - 1 WHERE client_id = ?", [world.client_a.user_id])
+    cur.execute("INSERT INTO discharges (caseload_id, reason, discharged_by) "
+                "SELECT id, 'dropped_out', ? FROM caseload WHERE client_id = ?",
+                [world.therapist_a.user_id, world.client_a.user_id])
+    logged_in(app, "therapist_a")
+    open_page(app, "pages/therapist_insights.py")
+    assert not app.exception
+    assert not any("None of your episodes" in info.value for info in app.info)
