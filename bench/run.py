@@ -68,7 +68,6 @@ DEFAULT_JSON = ROOT / "bench-results" / "latest.json"
 WRITER_THREADS = 16
 WRITES_PER_THREAD = 40        # half homework logs, half mood logs
 INSIGHTS_WINDOW_DAYS = 182    # the default date range of the insights and cohort pages (ui/insights.py)
-RECENT_DAYS = 27              # the cohort page's "last 4 weeks" query
 PROGRESS_WEEKS = 16           # the client progress page's window
 HOMEWORK_NOTES_DAYS = 28      # the therapist client page's recent notes
 APP_TIMEOUT_SECONDS = 300
@@ -160,12 +159,10 @@ def therapist_insights_queries(cur, principal):
 def supervisor_cohort_queries(cur, principal):
     """The data-layer calls of pages/supervisor_cohort.py (default filters)."""
     start, end = default_window()
-    today = date.today()
     cohort.list_cohort_therapists(cur, principal)
     cohort.episode_summaries(cur, principal, window_start=start, window_end=end, therapist_id=None, category=None)
     cohort.episode_questionnaires(cur, principal, window_start=start, window_end=end, therapist_id=None)
-    cohort.episode_summaries(cur, principal, window_start=today - timedelta(days=RECENT_DAYS), window_end=today,
-                             therapist_id=None, category=None)
+    cohort.recent_episode_compliance(cur, principal)
     cohort.category_summary(cur, principal, window_start=start, window_end=end, therapist_id=None)
     cohort.weekly_panel(cur, principal, window_start=start, window_end=end, therapist_id=None, category=None)
 
@@ -206,8 +203,9 @@ def typical_usernames(size):
 
 # ---------------------------------------------------------------- the cohort numbers, two ways
 
-COMPARED_COLUMNS = ["compliance", "attended_sessions", "pairs", "phq9_first", "gad7_first", "phq9_last",
-                    "gad7_last", "case_at_start", "case_at_end", "finished", "reliable_improvement",
+COMPARED_COLUMNS = ["ended", "compliance", "attended_sessions", "pairs", "phq9_first", "gad7_first", "phq9_last",
+                    "gad7_last", "case_at_start", "case_at_end", "finished", "ended_without_finishing",
+                    "reliable_improvement",
                     "reliable_deterioration", "recovery", "reliable_recovery", "outcome"]
 
 
@@ -253,11 +251,11 @@ def pandas_cohort_numbers(cur, supervisor_id, window_start, window_end):
     """
     (today,) = cur.execute("SELECT current_date").fetchone()  # the database's today, as the SQL uses
     tables = read_cohort_tables(cur, supervisor_id)
-    first_day = pd.Timestamp(window_start)
-    last_day = min(pd.Timestamp(window_end), pd.Timestamp(today))
-    episodes = _baseline_episodes(tables["caseload"], first_day, pd.Timestamp(window_end), pd.Timestamp(today))
-    result = episodes[["episode_id"]].set_index("episode_id")
-    result["compliance"] = _baseline_compliance(tables, episodes, first_day, last_day)
+    today = pd.Timestamp(today)
+    episodes = _baseline_episodes(tables["caseload"], pd.Timestamp(window_start), pd.Timestamp(window_end), today)
+    result = episodes[["episode_id", "ended"]].set_index("episode_id")
+    first_day = episodes["from_day"].min() if len(episodes) else pd.Timestamp(window_start)
+    result["compliance"] = _baseline_compliance(tables, episodes, first_day, today)
     result["attended_sessions"] = _baseline_attended(tables["therapy_sessions"], episodes)
     result["attended_sessions"] = result["attended_sessions"].fillna(0).astype("int64")
     pairs = _baseline_pairs(tables["questionnaires"], episodes)
@@ -283,12 +281,18 @@ def _expand_days(frame, first, last):
 
 
 def _baseline_episodes(caseload_rows, window_start, window_end, today):
-    """Episodes overlapping the window, with from_day and to_day (the episode inside the window)."""
+    """The episodes the range chooses: ended (last day today or earlier) within the range, or in
+    progress when the range reaches today; each whole, from_day (its start) to to_day (its end, or today)."""
     episodes = caseload_rows.rename(columns={"id": "episode_id"})
-    episodes["from_day"] = episodes["started_on"].clip(lower=window_start)
-    end = episodes["ended_on"].fillna(today)
-    episodes["to_day"] = end.clip(upper=min(window_end, today))
-    return episodes[episodes["from_day"] <= episodes["to_day"]].sort_values("episode_id")
+    episodes = episodes[episodes["started_on"] <= today]
+    episodes["ended"] = episodes["ended_on"].notna() & (episodes["ended_on"] <= today)
+    chosen = np.where(episodes["ended"],
+                      (episodes["ended_on"] >= window_start) & (episodes["ended_on"] <= window_end),
+                      window_end >= today)
+    episodes = episodes[chosen].copy()
+    episodes["from_day"] = episodes["started_on"]
+    episodes["to_day"] = episodes["ended_on"].where(episodes["ended"], today)
+    return episodes.sort_values("episode_id")
 
 
 def _baseline_compliance(tables, episodes, first_day, last_day):
@@ -394,27 +398,31 @@ def _baseline_pairs(questionnaires, episodes):
 def _baseline_outcomes(episodes):
     """The outcome flags and class of each episode (docs/clinical-rules.md "Outcomes")."""
     result = episodes.copy()
-    phq_change = result["phq9_last"] - result["phq9_first"]
-    gad_change = result["gad7_last"] - result["gad7_first"]
+    two_pairs = result["pairs"] >= 2
+    phq_change = (result["phq9_last"] - result["phq9_first"]).where(two_pairs)
+    gad_change = (result["gad7_last"] - result["gad7_first"]).where(two_pairs)
     result["case_at_start"] = (result["phq9_first"] >= 10) | (result["gad7_first"] >= 8)
     result["case_at_end"] = (result["phq9_last"] >= 10) | (result["gad7_last"] >= 8)
-    result["finished"] = (result["attended_sessions"] >= 2) & (result["pairs"] >= 2)
+    measured = (result["attended_sessions"] >= 2) & two_pairs
+    result["finished"] = result["ended"] & measured
+    result["ended_without_finishing"] = result["ended"] & ~measured
     fell = (phq_change <= -6) | (gad_change <= -4)
     rose = (phq_change >= 6) | (gad_change >= 4)
-    result["reliable_improvement"] = result["finished"] & fell & ~rose
-    result["reliable_deterioration"] = result["finished"] & rose
-    result["recovery"] = result["finished"] & result["case_at_start"] & ~result["case_at_end"]
+    result["reliable_improvement"] = measured & fell & ~rose
+    result["reliable_deterioration"] = measured & rose
+    result["recovery"] = measured & result["case_at_start"] & ~result["case_at_end"]
     result["reliable_recovery"] = result["recovery"] & result["reliable_improvement"]
     result["outcome"] = "no reliable change"
     result.loc[result["reliable_improvement"], "outcome"] = "reliable improvement"
     result.loc[result["reliable_deterioration"], "outcome"] = "reliable deterioration"
-    result.loc[~result["finished"], "outcome"] = "not enough data"
+    result.loc[~measured, "outcome"] = "not enough data"
+    result.loc[result["ended_without_finishing"], "outcome"] = "ended without finishing"
     return result
 
 
 def _baseline_rates(classified):
-    """Return {measure: (numerator, denominator, rate or None)}: the cohort's outcome rates."""
-    finished = classified["finished"]
+    """Return {measure: (numerator, denominator, rate or None)}: the rates over ended episodes."""
+    ended, finished = classified["ended"], classified["finished"]
     eligible = finished & classified["case_at_start"]
 
     def rate(flag, among):
@@ -422,7 +430,8 @@ def _baseline_rates(classified):
         return numerator, denominator, numerator / denominator if denominator else None
 
     return {
-        "finished treatment": rate(finished, pd.Series(True, index=classified.index)),
+        "finished treatment": rate(finished, ended),
+        "ended without finishing": rate(classified["ended_without_finishing"], ended),
         "reliable improvement": rate(classified["reliable_improvement"], finished),
         "reliable deterioration": rate(classified["reliable_deterioration"], finished),
         "recovery": rate(classified["recovery"], eligible),

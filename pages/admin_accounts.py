@@ -9,7 +9,7 @@ from data_layer.validation import InvalidInput
 from ui.auth import require_role
 from ui.db import cursor
 from ui.safety import unassigned_risk_flags
-from ui.widgets import escape_markdown, form_key, saved, show_field_errors, show_flash
+from ui.widgets import discharge_fields, escape_markdown, form_key, saved, show_field_errors, show_flash
 
 principal = require_role("admin")
 cur = cursor()
@@ -81,6 +81,21 @@ with caseload_tab:
               lambda client, therapist: caseload.link_client_to_therapist(
                   cur, principal, client_id=client, therapist_id=therapist),
               "{member} is now with {head}.")
+    st.caption("Linking a client who was discharged starts a new episode of care (a re-referral).")
+    st.subheader("End an episode of care", anchor=False)
+    st.caption("Usually the therapist discharges. Here for when they cannot, e.g. they have left the clinic.")
+    clients = account_choices("client")
+    with st.form(form_key("discharge")):
+        client = st.selectbox("Client", list(clients), format_func=clients.get)
+        client_error = st.empty()
+        ended_on, reason, placeholders = discharge_fields()
+        if st.form_submit_button("Discharge"):
+            try:
+                caseload.discharge_client(cur, principal, client_id=client, ended_on=ended_on, reason=reason)
+            except InvalidInput as error:
+                show_field_errors(error.errors, {"client_id": client_error, **placeholders})
+            else:
+                saved("discharge", f"{escape_markdown(clients[client])}'s episode ended on {ended_on:%d %b %Y}.")
 
 with supervision_tab:
     link_form("link_therapist", "Therapist", account_choices("therapist"), "Supervisor",

@@ -15,8 +15,8 @@ from ui.charts import PLOTLY_CONFIG, timeline_figure
 from ui.db import cursor
 from ui.exports import csv_bytes, session_summary_html
 from ui.navigation import page_path
-from ui.widgets import (RECENT_COMPLIANCE_LABEL, escape_markdown, form_key, plain_text, recent_compliance_metric,
-                        recent_compliance_text, saved, show_field_errors, show_flash, flash)
+from ui.widgets import (RECENT_COMPLIANCE_LABEL, discharge_fields, escape_markdown, flash, form_key, plain_text,
+                        recent_compliance_metric, recent_compliance_text, saved, show_field_errors, show_flash)
 
 principal = require_role("therapist")
 cur = cursor()
@@ -239,17 +239,12 @@ with sessions_tab:
                "from today, their homework with you ends that day, and the episode's outcome counts in the "
                "clinic's figures. A new referral starts a new episode.")
     with st.form(form_key("discharge")):
-        left, right = st.columns(2)
-        ended_on = left.date_input("Last day of the episode", value=today, max_value=today, format="DD/MM/YYYY")
-        ended_error = left.empty()
-        reason = right.selectbox("Reason", list(DISCHARGE_REASONS), index=None, format_func=DISCHARGE_REASONS.get,
-                                 placeholder="Choose a reason")
-        reason_error = right.empty()
+        ended_on, reason, placeholders = discharge_fields()
         if st.form_submit_button("Discharge"):
             try:
                 caseload.discharge_client(cur, principal, client_id=client_id, ended_on=ended_on, reason=reason)
             except InvalidInput as error:
-                show_field_errors(error.errors, {"ended_on": ended_error, "reason": reason_error})
+                show_field_errors(error.errors, placeholders)
             else:
                 st.session_state.pop("open_client_id", None)
                 flash(f"{escape_markdown(header['name'])} was discharged ({DISCHARGE_REASONS[reason].lower()}); "

@@ -50,3 +50,27 @@ def test_the_therapist_sees_their_discharged_clients_in_their_insights(app, cur,
     open_page(app, "pages/therapist_insights.py")
     assert not app.exception
     assert not any("None of your episodes" in info.value for info in app.info)
+
+
+def test_the_admin_can_end_an_episode_and_is_told_what_is_missing(app, cur, world):
+    logged_in(app, "admin")
+    assert not app.exception
+    discharge = next(widget for widget in app.button if widget.label == "Discharge")
+    discharge_client_field(app).set_value(world.client_b.user_id)
+    discharge.click().run()
+    assert "Choose why the episode ended." in [error.value for error in app.error]
+    assert discharges(cur) == 0
+    assert discharge_client_field(app).value == world.client_b.user_id  # the form keeps the choice
+    field(app.selectbox, "Reason").set_value("referred_on")
+    next(widget for widget in app.button if widget.label == "Discharge").click().run()
+    assert not app.exception
+    assert discharges(cur) == 1
+    # Markdown-escaped on the page: "Foreign Client Bee (client_b)" as the admin reads it.
+    assert any("Foreign Client Bee" in message.value and "episode ended on" in message.value
+               for message in app.success)
+    assert cur.execute("SELECT reason FROM discharges").fetchall() == [("referred_on",)]
+
+
+def discharge_client_field(app):
+    # The link form above has a "Client" field too: the discharge form's is the last one.
+    return [widget for widget in app.selectbox if widget.label == "Client"][-1]

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from clinical.compliance import last_complete_weeks
+from clinical.episodes import DISCHARGE_REASONS
 from data_layer.validation import DAYS_BACK_ALLOWED
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
@@ -129,3 +130,17 @@ def recent_compliance_metric(column, recent):
 def recent_compliance_text(compliance):
     """Return a 4-week compliance (0-1, NaN when nothing was expected) as e.g. "83%" or "no homework set"."""
     return "no homework set" if pd.isna(compliance) else f"{compliance:.0%}"
+
+
+def discharge_fields():
+    """Draw the fields of a discharge form (inside the form): the episode's last day and the reason.
+
+    Returns (ended_on, reason, placeholders): placeholders by field for show_field_errors.
+    """
+    left, right = st.columns(2)
+    ended_on = left.date_input("Last day of the episode", value=date.today(), max_value=date.today(),
+                               format="DD/MM/YYYY")
+    ended_error = left.empty()
+    reason = right.selectbox("Reason", list(DISCHARGE_REASONS), index=None, format_func=DISCHARGE_REASONS.get,
+                             placeholder="Choose a reason")
+    return ended_on, reason, {"ended_on": ended_error, "reason": right.empty()}
