@@ -228,10 +228,21 @@ def discharge_client(cur, principal, *, client_id, ended_on, reason):
 
 
 def _end_open_assignments(cur, client_id, therapist_id, last_day):
-    """End the therapist's homework for the client that runs past `last_day` (an episode's
-    end): nothing is expected of a client after their care with that therapist ended."""
-    cur.execute(
-        """UPDATE assignments SET ends_on = greatest(starts_on, CAST(? AS DATE))
-           WHERE client_id = ? AND therapist_id = ?
-             AND coalesce(ends_on, due_on, DATE '9999-12-31') > ?""",
-        [last_day, client_id, therapist_id, last_day])
+    """End the therapist's homework for the client that runs past `last_day` (an episode's end):
+    nothing is expected of a client after their care with that therapist ended.
+
+    Unlike a therapist's change of schedule (which applies from today), an episode's end is a
+    fact about the past: every schedule version of the homework ends by that day too, so the
+    days after it are expected under none of them (docs/clinical-rules.md).
+    """
+    runs_past = "coalesce(ends_on, due_on, DATE '9999-12-31') > CAST($last_day AS DATE)"
+    end_versions = f"""
+        UPDATE assignment_schedules SET ends_on = greatest(starts_on, CAST($last_day AS DATE))
+        WHERE {runs_past} AND assignment_id IN (
+            SELECT id FROM assignments WHERE client_id = $client_id AND therapist_id = $therapist_id)"""
+    end_assignments = f"""
+        UPDATE assignments SET ends_on = greatest(starts_on, CAST($last_day AS DATE))
+        WHERE client_id = $client_id AND therapist_id = $therapist_id AND {runs_past}"""
+    parameters = {"last_day": last_day, "client_id": client_id, "therapist_id": therapist_id}
+    cur.execute(end_versions, parameters)
+    cur.execute(end_assignments, parameters)

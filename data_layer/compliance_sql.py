@@ -2,7 +2,8 @@
 
 Exact in integers: every quantity is scaled by 14 (credit 1 = 14, partly 0.5 = 7;
 expected = 2 x times_per_week x days), so sums are exact and only the final division
-is floating point.
+is floating point. A week split between two schedule versions adds 2 x times_per_week x days
+of each part: still a whole number.
 """
 
 
@@ -11,26 +12,51 @@ def assignment_weeks_sql(scope_sql):
 
     A building block for scoped queries, not a query itself: `scope_sql` selects the client ids to include; the
     statement takes $window_start and $window_end (DATE; days after today never
-    count, since they cannot have been done yet). Columns of assignment_weeks:
-    client_id, assignment_id, week_start, expected14, credit14 (capped at expected14),
-    paused_days. A weekly schedule expects times_per_week x (non-paused days of the
-    week inside the assignment and the window) / 7, and is credited with the logs of
-    that week. A once-assignment expects 1 in the ISO week of its due date and is
-    credited there with every log from its start to its due date, even one made in an
-    earlier week or before the window (doing it early is doing it); a log after the due
-    date counts for nothing.
+    count, since they cannot have been done yet). Columns of assignment_weeks, one row per
+    assignment and ISO week: client_id, assignment_id, week_start, expected14, credit14 (capped
+    at expected14), paused_days.
+
+    Schedule versions (table assignment_schedules): every day is judged by the version in force
+    on it, the one with the greatest valid_from on or before that day; the first version also
+    covers the days before it. An assignment without any version (a row written without the
+    data layer, e.g. by a test) reads as one version: its own row. So a change of schedule
+    applies from the day of the change and earlier weeks keep what they expected.
+
+    A weekly schedule expects times_per_week x (non-paused days of the week inside that
+    version's start and end dates, the days it is in force and the window) / 7; a week split
+    between versions adds up its parts. It is credited with the logs of that week made while a
+    weekly version was in force. A once-version expects 1 in the ISO week of its due date when it
+    is the version in force on its due date and the homework did not end before that date. It is
+    credited there with the logs made while a once-version was in force from its start to its due
+    date, even one made in an earlier week or before the window (doing it early is doing it); a
+    log counts toward the earliest due date it meets, and a log after the due date counts for
+    nothing. The weekly and the once part of a week are each capped at what they expected.
     """
     return f"""
     window_bounds AS (
         SELECT CAST($window_start AS DATE) AS first_day,
                least(CAST($window_end AS DATE), current_date) AS last_day
     ),
-    scoped_assignments AS (
-        SELECT a.id AS assignment_id, a.client_id, a.schedule, a.times_per_week, a.starts_on, a.due_on,
-               greatest(a.starts_on, w.first_day) AS from_day,
-               least(coalesce(a.ends_on, w.last_day), w.last_day) AS to_day
-        FROM assignments a, window_bounds w
+    schedule_versions AS (
+        SELECT v.assignment_id, a.client_id, v.valid_from, v.schedule, v.times_per_week, v.due_on,
+               v.starts_on, v.ends_on
+        FROM assignment_schedules v JOIN assignments a ON a.id = v.assignment_id
         WHERE a.client_id IN ({scope_sql})
+        UNION ALL
+        SELECT a.id, a.client_id, CAST(a.created_at AS DATE), a.schedule, a.times_per_week, a.due_on,
+               a.starts_on, a.ends_on
+        FROM assignments a
+        WHERE a.client_id IN ({scope_sql})
+          AND NOT EXISTS (SELECT 1 FROM assignment_schedules v WHERE v.assignment_id = a.id)
+    ),
+    versions_in_force AS (
+        -- The days each version is in force: in_force_from to in_force_to, NULL meaning unbounded
+        -- (the first version reaches back, the last one forward).
+        SELECT *,
+               CASE WHEN lag(valid_from) OVER by_day IS NOT NULL THEN valid_from END AS in_force_from,
+               CAST(lead(valid_from) OVER by_day - 1 AS DATE) AS in_force_to
+        FROM schedule_versions
+        WINDOW by_day AS (PARTITION BY assignment_id ORDER BY valid_from)
     ),
     paused_days AS (
         SELECT DISTINCT p.client_id, CAST(d.day AS DATE) AS day
@@ -39,17 +65,24 @@ def assignment_weeks_sql(scope_sql):
                              INTERVAL 1 DAY) AS d(day)
         WHERE p.client_id IN ({scope_sql})
     ),
+    weekly_versions AS (
+        SELECT v.assignment_id, v.client_id, v.times_per_week,
+               greatest(v.starts_on, coalesce(v.in_force_from, v.starts_on), w.first_day) AS from_day,
+               least(coalesce(v.ends_on, w.last_day), coalesce(v.in_force_to, w.last_day), w.last_day) AS to_day
+        FROM versions_in_force v, window_bounds w
+        WHERE v.schedule = 'weekly'
+    ),
     weekly_spans AS (
         SELECT s.assignment_id, s.client_id, s.times_per_week,
                CAST(g.week AS DATE) AS week_start,
                greatest(s.from_day, CAST(g.week AS DATE)) AS span_from,
                least(s.to_day, CAST(g.week AS DATE) + 6) AS span_to
-        FROM scoped_assignments s,
+        FROM weekly_versions s,
              generate_series(date_trunc('week', s.from_day), date_trunc('week', s.to_day),
                              INTERVAL 7 DAY) AS g(week)
-        WHERE s.schedule = 'weekly' AND s.from_day <= s.to_day
+        WHERE s.from_day <= s.to_day
     ),
-    expected_weeks AS (
+    span_expected AS (
         SELECT ws.client_id, ws.assignment_id, ws.week_start,
                2 * ws.times_per_week
                  * (datediff('day', ws.span_from, ws.span_to) + 1 - count(pd.day)) AS expected14,
@@ -59,27 +92,67 @@ def assignment_weeks_sql(scope_sql):
                ON pd.client_id = ws.client_id AND pd.day BETWEEN ws.span_from AND ws.span_to
         GROUP BY ws.client_id, ws.assignment_id, ws.week_start, ws.times_per_week,
                  ws.span_from, ws.span_to
-        UNION ALL
-        SELECT s.client_id, s.assignment_id, CAST(date_trunc('week', s.due_on) AS DATE), 14, 0
-        FROM scoped_assignments s, window_bounds w
-        WHERE s.schedule = 'once'
-          AND date_trunc('week', s.due_on) BETWEEN date_trunc('week', w.first_day) AND w.last_day
     ),
-    credit_weeks AS (
-        -- The week a log is credited to: its own week, or for a once-assignment the due week.
-        SELECT h.assignment_id,
-               CAST(date_trunc('week', CASE WHEN s.schedule = 'once' THEN s.due_on ELSE h.log_date END)
-                    AS DATE) AS week_start,
-               sum(CASE h.status WHEN 'done' THEN 14 WHEN 'partly' THEN 7 ELSE 0 END) AS credit14
-        FROM homework_logs h JOIN scoped_assignments s USING (assignment_id), window_bounds w
+    once_due AS (
+        -- Once-versions in force on their due date, for an assignment not ended before it.
+        SELECT v.assignment_id, v.client_id, v.starts_on, v.due_on,
+               CAST(date_trunc('week', v.due_on) AS DATE) AS week_start
+        FROM versions_in_force v
+        WHERE v.schedule = 'once'
+          AND v.due_on >= coalesce(v.in_force_from, v.due_on)
+          AND v.due_on <= coalesce(v.in_force_to, v.due_on)
+          AND v.due_on <= coalesce(v.ends_on, v.due_on)
+    ),
+    expected_parts AS (
+        -- One row per assignment, week and part (weekly or once): a week split between versions
+        -- adds up its spans here, so that the week's credit is counted once.
+        SELECT client_id, assignment_id, week_start, 'weekly' AS part, sum(expected14) AS expected14,
+               sum(paused_days) AS paused_days
+        FROM span_expected
+        GROUP BY client_id, assignment_id, week_start
+        UNION ALL
+        SELECT o.client_id, o.assignment_id, o.week_start, 'once', 14 * count(*), 0
+        FROM once_due o, window_bounds w
+        WHERE o.week_start BETWEEN date_trunc('week', w.first_day) AND w.last_day
+        GROUP BY o.client_id, o.assignment_id, o.week_start
+    ),
+    logs_by_version AS (
+        -- Each log up to the window's last day, with the schedule in force on its date.
+        SELECT h.id AS log_id, h.assignment_id, h.log_date, v.schedule,
+               CASE h.status WHEN 'done' THEN 14 WHEN 'partly' THEN 7 ELSE 0 END AS credit14
+        FROM homework_logs h, window_bounds w, versions_in_force v
         WHERE h.client_id IN ({scope_sql}) AND h.log_date <= w.last_day
-          AND CASE WHEN s.schedule = 'once' THEN h.log_date BETWEEN s.starts_on AND s.due_on
-                   ELSE h.log_date >= w.first_day END
+          AND v.assignment_id = h.assignment_id
+          AND h.log_date >= coalesce(v.in_force_from, h.log_date)
+          AND h.log_date <= coalesce(v.in_force_to, h.log_date)
+    ),
+    once_log_targets AS (
+        -- The earliest due date a log made under a once-schedule meets.
+        SELECT l.log_id, l.assignment_id, l.credit14, min(o.week_start) AS week_start
+        FROM logs_by_version l
+        JOIN once_due o ON o.assignment_id = l.assignment_id AND l.log_date BETWEEN o.starts_on AND o.due_on
+        WHERE l.schedule = 'once'
+        GROUP BY l.log_id, l.assignment_id, l.credit14
+    ),
+    credit_parts AS (
+        SELECT l.assignment_id, CAST(date_trunc('week', l.log_date) AS DATE) AS week_start,
+               'weekly' AS part, sum(l.credit14) AS credit14
+        FROM logs_by_version l, window_bounds w
+        WHERE l.schedule = 'weekly' AND l.log_date >= w.first_day
+        GROUP BY ALL
+        UNION ALL
+        SELECT assignment_id, week_start, 'once', sum(credit14)
+        FROM once_log_targets
         GROUP BY ALL
     ),
     assignment_weeks AS (
-        SELECT e.client_id, e.assignment_id, e.week_start, e.expected14,
-               least(coalesce(c.credit14, 0), e.expected14) AS credit14, e.paused_days
-        FROM expected_weeks e
-        LEFT JOIN credit_weeks c USING (assignment_id, week_start)
+        SELECT e.client_id, e.assignment_id, e.week_start,
+               CAST(sum(e.expected14) AS BIGINT) AS expected14,
+               -- Each part capped at what it expected: over-doing the weekly part never makes up
+               -- for a once-off task due the same week.
+               CAST(sum(least(coalesce(c.credit14, 0), e.expected14)) AS BIGINT) AS credit14,
+               CAST(sum(e.paused_days) AS BIGINT) AS paused_days
+        FROM expected_parts e
+        LEFT JOIN credit_parts c USING (assignment_id, week_start, part)
+        GROUP BY e.client_id, e.assignment_id, e.week_start
     )"""

@@ -238,7 +238,8 @@ def load_clinic(conn, frames):
 
     Each frame is registered and copied with INSERT ... SELECT, sorted by client id where it
     has one (DuckDB then skips row groups for queries about a few clients). Afterwards every
-    id sequence is advanced past the largest id, and clinic_settings.demo is set to true.
+    id sequence is advanced past the largest id, each assignment gets its one schedule version
+    (assignment_schedules) and clinic_settings.demo is set to true.
     """
     cur = conn.cursor()
     with db.transaction(cur):
@@ -251,6 +252,13 @@ def load_clinic(conn, frames):
             (max_id,) = cur.execute(largest_sql).fetchone()
             if max_id:
                 cur.execute(draw_sql, [max_id])
+        # Each assignment's one schedule version, set on the day it was created (docs/clinical-rules.md).
+        cur.execute(
+            """INSERT INTO assignment_schedules (assignment_id, valid_from, schedule, times_per_week, due_on,
+                                                 starts_on, ends_on, created_at)
+               SELECT id, CAST(created_at AS DATE), schedule, times_per_week, due_on, starts_on, ends_on,
+                      created_at
+               FROM assignments ORDER BY id""")
         cur.execute("UPDATE clinic_settings SET demo = true")
 
 

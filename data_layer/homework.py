@@ -193,6 +193,57 @@ def _assignment_values(schedule, times_per_week, due_on):
     return (times_per_week, None) if schedule == "weekly" else (None, due_on)
 
 
+# The assignment's schedule as its row now holds it, as the version in force from today. Two changes
+# on one day make one version: the later one replaces the earlier.
+_CURRENT_VERSION_SQL = """
+    INSERT INTO assignment_schedules (assignment_id, valid_from, schedule, times_per_week, due_on, starts_on,
+                                      ends_on)
+    SELECT id, current_date, schedule, times_per_week, due_on, starts_on, ends_on
+    FROM assignments WHERE id = ?
+    ON CONFLICT (assignment_id, valid_from) DO UPDATE SET
+        schedule = excluded.schedule, times_per_week = excluded.times_per_week, due_on = excluded.due_on,
+        starts_on = excluded.starts_on, ends_on = excluded.ends_on, created_at = excluded.created_at
+"""
+
+
+def _change_schedule(cur, assignment_id, change_sql, parameters):
+    """Run `change_sql` (an UPDATE of the assignment's row) and keep the schedule's history.
+
+    docs/clinical-rules.md: a change of schedule applies from the day of the change and past
+    weeks keep the schedule they had. The version in force until now stays; the row's new
+    values become the version in force from today, unless they equal the version before
+    today (a change of title only, or a change undone the same day: no new version).
+    An assignment written without a version (before versions existed, or by hand) first gets
+    one from its row as it was, set on the day it was created.
+    """
+    cur.execute(
+        """INSERT INTO assignment_schedules (assignment_id, valid_from, schedule, times_per_week, due_on,
+                                             starts_on, ends_on, created_at)
+           SELECT id, least(CAST(created_at AS DATE), current_date), schedule, times_per_week, due_on,
+                  starts_on, ends_on, created_at
+           FROM assignments a
+           WHERE id = ? AND NOT EXISTS (SELECT 1 FROM assignment_schedules v WHERE v.assignment_id = a.id)""",
+        [assignment_id],
+    )
+    cur.execute(change_sql, parameters)
+    cur.execute(_CURRENT_VERSION_SQL, [assignment_id])
+    cur.execute(
+        """DELETE FROM assignment_schedules t
+           WHERE t.assignment_id = ? AND t.valid_from = current_date
+             AND EXISTS (
+                 SELECT 1 FROM assignment_schedules p
+                 WHERE p.assignment_id = t.assignment_id
+                   AND p.valid_from = (SELECT max(q.valid_from) FROM assignment_schedules q
+                                       WHERE q.assignment_id = t.assignment_id AND q.valid_from < current_date)
+                   AND p.schedule = t.schedule
+                   AND p.times_per_week IS NOT DISTINCT FROM t.times_per_week
+                   AND p.due_on IS NOT DISTINCT FROM t.due_on
+                   AND p.starts_on = t.starts_on
+                   AND p.ends_on IS NOT DISTINCT FROM t.ends_on)""",
+        [assignment_id],
+    )
+
+
 @allowed_roles("therapist")
 def create_assignment(cur, principal, *, client_id, title, category, schedule, starts_on, instructions="",
                       times_per_week=None, due_on=None, ends_on=None):
@@ -215,6 +266,8 @@ def create_assignment(cur, principal, *, client_id, title, category, schedule, s
             [client_id, principal.user_id, title.strip(), category, instructions or "", schedule,
              times_per_week, due_on, starts_on, ends_on],
         ).fetchone()
+        # Its first schedule version, set today (it also covers any days before, from its start).
+        cur.execute(_CURRENT_VERSION_SQL, [assignment_id])
         audit.record_event(cur, principal, "create_assignment", client_id=client_id,
                            record_kind="assignment", record_id=assignment_id)
         return assignment_id
@@ -238,6 +291,9 @@ def update_assignment(cur, principal, *, assignment_id, title, category, schedul
 
     Limited to the principal's current clients (AccessDenied otherwise); InvalidInput
     as for create_assignment, except that an existing due date may lie in the past.
+    A change of schedule (schedule, times per week, dates) applies from today: past days
+    keep the schedule version they had (docs/clinical-rules.md); two changes on one day
+    make one version.
     """
     client_id = _require_caseload_assignment(cur, principal, assignment_id, "update_assignment")
     validation.raise_if_any(_check_assignment(title, category, instructions, schedule, times_per_week,
@@ -245,7 +301,8 @@ def update_assignment(cur, principal, *, assignment_id, title, category, schedul
     times_per_week, due_on = _assignment_values(schedule, times_per_week, due_on)
 
     def update(cur):
-        cur.execute(
+        _change_schedule(
+            cur, assignment_id,
             """UPDATE assignments SET title = ?, category = ?, instructions = ?, schedule = ?,
                    times_per_week = ?, due_on = ?, starts_on = ?, ends_on = ?
                WHERE id = ?""",
@@ -260,12 +317,20 @@ def update_assignment(cur, principal, *, assignment_id, title, category, schedul
 
 @allowed_roles("therapist")
 def end_assignment(cur, principal, *, assignment_id):
-    """End an assignment early: today is its last day. Limited to the therapist's current clients."""
+    """End an assignment early: today is its last day. Limited to the therapist's current clients.
+
+    Like any change of schedule it applies from today: past days keep the version they had.
+    An end or due date that has already passed stays (ending never makes homework longer).
+    """
     client_id = _require_caseload_assignment(cur, principal, assignment_id, "end_assignment")
 
     def update(cur):
-        cur.execute("UPDATE assignments SET ends_on = greatest(starts_on, current_date) WHERE id = ?",
-                    [assignment_id])
+        _change_schedule(
+            cur, assignment_id,
+            """UPDATE assignments
+               SET ends_on = least(coalesce(ends_on, due_on, current_date), greatest(starts_on, current_date))
+               WHERE id = ?""",
+            [assignment_id])
         audit.record_event(cur, principal, "end_assignment", client_id=client_id,
                            record_kind="assignment", record_id=assignment_id)
 

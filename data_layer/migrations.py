@@ -230,10 +230,42 @@ CREATE TABLE discharges (
 );
 """
 
+# Schedule versions (docs/clinical-rules.md, "Homework and compliance"): a change of schedule applies
+# from the day of the change, so every version of an assignment's schedule is kept. valid_from is the
+# day the version was set; the version in force on a day is the one with the greatest valid_from on or
+# before it, and the first version also covers the days before it (homework may start before the day
+# it was set). The assignments row keeps holding the current values. Existing assignments get one
+# version each, from their current values, set on the day they were created.
+SCHEDULE_VERSIONS = """
+CREATE SEQUENCE assignment_schedule_id_seq;
+CREATE TABLE assignment_schedules (
+    id BIGINT PRIMARY KEY DEFAULT nextval('assignment_schedule_id_seq'),
+    assignment_id BIGINT NOT NULL REFERENCES assignments (id),
+    valid_from DATE NOT NULL,
+    schedule VARCHAR NOT NULL CHECK (schedule IN ('weekly', 'once')),
+    times_per_week INTEGER CHECK (times_per_week BETWEEN 1 AND 14),
+    due_on DATE,
+    starts_on DATE NOT NULL,
+    ends_on DATE,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    UNIQUE (assignment_id, valid_from),
+    CHECK (ends_on IS NULL OR ends_on >= starts_on),
+    CHECK ((schedule = 'weekly' AND times_per_week IS NOT NULL AND due_on IS NULL)
+        OR (schedule = 'once' AND due_on IS NOT NULL AND times_per_week IS NULL))
+);
+INSERT INTO assignment_schedules (assignment_id, valid_from, schedule, times_per_week, due_on, starts_on,
+                                  ends_on, created_at)
+SELECT id, least(CAST(created_at AS DATE), current_date), schedule, times_per_week, due_on, starts_on,
+       ends_on, created_at
+FROM assignments
+ORDER BY id;
+"""
+
 MIGRATIONS = [
     ("001_initial_schema", INITIAL_SCHEMA),
     ("002_pseudonym_secret", PSEUDONYM_SECRET),
     ("003_unique_submissions", UNIQUE_SUBMISSIONS),
     ("004_login_sessions", LOGIN_SESSIONS),
     ("005_discharges", DISCHARGES),
+    ("006_schedule_versions", SCHEDULE_VERSIONS),
 ]

@@ -160,6 +160,8 @@ with homework_tab:
                                lambda **fields: homework.update_assignment(cur, principal, assignment_id=chosen,
                                                                            **fields)):
                 saved(f"edit_assignment_{chosen}", "The homework is changed.")
+            st.caption("A change applies from today: past weeks keep the schedule they had, "
+                       "so their compliance stays as it was.")
             if st.button("End this homework today", key=f"end_{chosen}"):
                 homework.end_assignment(cur, principal, assignment_id=chosen)
                 saved(f"edit_assignment_{chosen}", "The homework ends today.")

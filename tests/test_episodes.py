@@ -229,3 +229,25 @@ def test_the_client_page_outcome_counts_only_this_episodes_sessions(cur, world):
     assert (outcome["pairs"], outcome["attended_sessions"], outcome["reliable_change"]) == (1, 0, "not enough data")
     caseload_row = metrics.caseload_summary(cur, world.therapist_a).iloc[0]
     assert caseload_row["reliable_change"] == "not enough data" and pd.isna(caseload_row["phq9_change"])
+
+
+def test_after_a_discharge_nothing_is_expected_even_under_an_earlier_schedule_version(cur, world):
+    # Homework set through the app 28 days ago (so it has schedule versions), changed today from 3 to 7 a
+    # week, then the episode is ended 10 days back: no day after the end is expected under
+    # either version, on the client's own page or the therapist's weekly chart.
+    assignment_id = homework.create_assignment(
+        cur, world.therapist_a, client_id=world.client_a.user_id, title="Walk", category="exposure",
+        schedule="weekly", times_per_week=3, starts_on=ago(28))
+    cur.execute("UPDATE assignment_schedules SET valid_from = ? WHERE assignment_id = ?", [ago(28), assignment_id])
+    homework.update_assignment(cur, world.therapist_a, assignment_id=assignment_id, title="Walk",
+                               category="exposure", schedule="weekly", times_per_week=7, starts_on=ago(28))
+    cur.execute("UPDATE assignments SET ends_on = ? WHERE id = ?", [ago(29), world.assignment_a])  # only "Walk"
+    cur.execute("DELETE FROM assignment_schedules WHERE assignment_id = ?", [world.assignment_a])
+    caseload.discharge_client(cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ago(10),
+                              reason="dropped_out")
+    weeks = metrics.weekly_compliance(cur, world.client_a, client_id=world.client_a.user_id,
+                                      window_start=ago(28), window_end=TODAY)
+    # 3 a week from 28 days ago through the end 10 days ago: 19 days, all under the first version.
+    assert weeks["expected"].sum() == pytest.approx(3 * 19 / 7)
+    assert cur.execute("SELECT count(*) FROM assignment_schedules WHERE assignment_id = ? AND ends_on = ?",
+                       [assignment_id, ago(10)]).fetchone() == (2,)

@@ -45,9 +45,16 @@ def test_therapist_sets_changes_and_ends_homework(app, cur, world):
     edit_titles[-1].input("Breathing, slower")
     [widget for widget in app.button if widget.label == "Save changes"][-1].click().run()
     assert "The homework is changed." in [m.value for m in app.success]
+    # The therapist is told that a change applies from today and leaves past weeks as they were.
+    assert any(caption.value.startswith("A change applies from today: past weeks keep the schedule they had")
+               for caption in app.caption)
     button(app, "End this homework today").click().run()
-    ends_on = cur.execute("SELECT ends_on FROM assignments WHERE title = 'Breathing, slower'").fetchone()[0]
+    assignment_id, ends_on = cur.execute(
+        "SELECT id, ends_on FROM assignments WHERE title = 'Breathing, slower'").fetchone()
     assert ends_on == date.today()
+    # Set, changed and ended on one day: one schedule version, the last one.
+    assert cur.execute("SELECT valid_from, ends_on FROM assignment_schedules WHERE assignment_id = ?",
+                       [assignment_id]).fetchall() == [(date.today(), date.today())]
 
 
 def test_a_new_homework_without_a_title_keeps_the_form(app, cur):
