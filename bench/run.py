@@ -252,11 +252,13 @@ def pandas_cohort_numbers(cur, supervisor_id, window_start, window_end):
     code. Returns the same (episodes, rates) as page_cohort_numbers.
     """
     (today,) = cur.execute("SELECT current_date").fetchone()  # the database's today, as the SQL uses
+    today = pd.Timestamp(today)
     tables = read_cohort_tables(cur, supervisor_id)
-    first_day = pd.Timestamp(window_start)
-    last_day = min(pd.Timestamp(window_end), pd.Timestamp(today))
-    episodes = _baseline_episodes(tables["caseload"], first_day, pd.Timestamp(window_end), pd.Timestamp(today))
-    result = episodes[["episode_id"]].set_index("episode_id")
+    episodes = _baseline_episodes(tables["caseload"], pd.Timestamp(window_start), pd.Timestamp(window_end), today)
+    # Compliance is worked out over the chosen episodes' days: from the earliest start among them to today.
+    first_day = episodes["from_day"].min() if len(episodes) else pd.Timestamp(window_start)
+    last_day = today
+    result = episodes[["episode_id", "ended"]].set_index("episode_id")
     result["compliance"] = _baseline_compliance(tables, episodes, first_day, last_day)
     result["attended_sessions"] = _baseline_attended(tables["therapy_sessions"], episodes)
     result["attended_sessions"] = result["attended_sessions"].fillna(0).astype("int64")
@@ -283,12 +285,16 @@ def _expand_days(frame, first, last):
 
 
 def _baseline_episodes(caseload_rows, window_start, window_end, today):
-    """Episodes overlapping the window, with from_day and to_day (the episode inside the window)."""
+    """The episodes the date range chooses, each whole (from_day = its start, to_day = its last day,
+    or today while in progress): those that ENDED (last day today or earlier) inside the range,
+    and those in progress when the range reaches today."""
     episodes = caseload_rows.rename(columns={"id": "episode_id"})
-    episodes["from_day"] = episodes["started_on"].clip(lower=window_start)
-    end = episodes["ended_on"].fillna(today)
-    episodes["to_day"] = end.clip(upper=min(window_end, today))
-    return episodes[episodes["from_day"] <= episodes["to_day"]].sort_values("episode_id")
+    episodes = episodes[episodes["started_on"] <= today]
+    episodes["ended"] = (episodes["ended_on"] <= today).fillna(False).astype(bool)
+    episodes["from_day"] = episodes["started_on"]
+    episodes["to_day"] = episodes["ended_on"].where(episodes["ended"], today)
+    chosen = np.where(episodes["ended"], episodes["ended_on"].between(window_start, window_end), window_end >= today)
+    return episodes[chosen].sort_values("episode_id")
 
 
 def _baseline_compliance(tables, episodes, first_day, last_day):
@@ -392,28 +398,36 @@ def _baseline_pairs(questionnaires, episodes):
 
 
 def _baseline_outcomes(episodes):
-    """The outcome flags and class of each episode (docs/clinical-rules.md "Outcomes")."""
+    """The outcome flags and class of each episode (docs/clinical-rules.md "Outcomes").
+
+    Measured: 2+ attended sessions and 2+ pairs; finished: ended and measured. The change flags
+    of an episode in progress are its progress so far (set once measured); the rates count
+    ended episodes only."""
     result = episodes.copy()
     phq_change = result["phq9_last"] - result["phq9_first"]
     gad_change = result["gad7_last"] - result["gad7_first"]
     result["case_at_start"] = (result["phq9_first"] >= 10) | (result["gad7_first"] >= 8)
     result["case_at_end"] = (result["phq9_last"] >= 10) | (result["gad7_last"] >= 8)
-    result["finished"] = (result["attended_sessions"] >= 2) & (result["pairs"] >= 2)
+    measured = (result["attended_sessions"] >= 2) & (result["pairs"] >= 2)
+    result["finished"] = result["ended"] & measured
     fell = (phq_change <= -6) | (gad_change <= -4)
     rose = (phq_change >= 6) | (gad_change >= 4)
-    result["reliable_improvement"] = result["finished"] & fell & ~rose
-    result["reliable_deterioration"] = result["finished"] & rose
-    result["recovery"] = result["finished"] & result["case_at_start"] & ~result["case_at_end"]
+    result["reliable_improvement"] = measured & fell & ~rose
+    result["reliable_deterioration"] = measured & rose
+    result["recovery"] = measured & result["case_at_start"] & ~result["case_at_end"]
     result["reliable_recovery"] = result["recovery"] & result["reliable_improvement"]
     result["outcome"] = "no reliable change"
     result.loc[result["reliable_improvement"], "outcome"] = "reliable improvement"
     result.loc[result["reliable_deterioration"], "outcome"] = "reliable deterioration"
-    result.loc[~result["finished"], "outcome"] = "not enough data"
+    result.loc[~measured, "outcome"] = "not enough data"
+    result.loc[result["ended"] & ~measured, "outcome"] = "ended without finishing"
     return result
 
 
 def _baseline_rates(classified):
-    """Return {measure: (numerator, denominator, rate or None)}: the cohort's outcome rates."""
+    """Return {measure: (numerator, denominator, rate or None)}: the cohort's outcome rates, over
+    the episodes that ENDED."""
+    ended = classified["ended"]
     finished = classified["finished"]
     eligible = finished & classified["case_at_start"]
 
@@ -422,7 +436,8 @@ def _baseline_rates(classified):
         return numerator, denominator, numerator / denominator if denominator else None
 
     return {
-        "finished treatment": rate(finished, pd.Series(True, index=classified.index)),
+        "finished treatment": rate(finished, ended),
+        "ended without finishing": rate(~finished, ended),
         "reliable improvement": rate(classified["reliable_improvement"], finished),
         "reliable deterioration": rate(classified["reliable_deterioration"], finished),
         "recovery": rate(classified["recovery"], eligible),
@@ -529,13 +544,18 @@ FULL_GC = FullCollections()
 
 def writer_sessions(cur, size):
     """Return 16 (client principal, assignment id) pairs, clients spread over the clinic, each with
-    an assignment in force today (every demo client has two ongoing ones)."""
+    an assignment in force today (every demo client in care has two ongoing ones; a discharged
+    client has none, and the next client is taken instead)."""
     clients = SIZES[size].clients
     chosen = []
     for k in range(WRITER_THREADS):
-        username = client_username(size, 1 + k * clients // WRITER_THREADS)
-        principal = users.load_session_user(cur, LOGIN, username=username).principal
-        active = homework.list_active_assignments(cur, principal, client_id=principal.user_id)
+        number = 1 + k * clients // WRITER_THREADS
+        while True:
+            principal = users.load_session_user(cur, LOGIN, username=client_username(size, number)).principal
+            active = homework.list_active_assignments(cur, principal, client_id=principal.user_id)
+            if len(active) and all(principal.user_id != other.user_id for other, _ in chosen):
+                break
+            number = number % clients + 1
         chosen.append((principal, int(active["assignment_id"].iloc[0])))
     return chosen
 
