@@ -250,8 +250,8 @@ def pandas_cohort_numbers(cur, supervisor_id, window_start, window_end):
     code. Returns the same (episodes, rates) as page_cohort_numbers.
     """
     (today,) = cur.execute("SELECT current_date").fetchone()  # the database's today, as the SQL uses
-    tables = read_cohort_tables(cur, supervisor_id)
     today = pd.Timestamp(today)
+    tables = read_cohort_tables(cur, supervisor_id)
     episodes = _baseline_episodes(tables["caseload"], pd.Timestamp(window_start), pd.Timestamp(window_end), today)
     result = episodes[["episode_id", "ended"]].set_index("episode_id")
     first_day = episodes["from_day"].min() if len(episodes) else pd.Timestamp(window_start)
@@ -396,7 +396,11 @@ def _baseline_pairs(questionnaires, episodes):
 
 
 def _baseline_outcomes(episodes):
-    """The outcome flags and class of each episode (docs/clinical-rules.md "Outcomes")."""
+    """The outcome flags and class of each episode (docs/clinical-rules.md "Outcomes").
+
+    Measured: 2+ attended sessions and 2+ pairs; finished: ended and measured. The change flags
+    of an episode in progress are its progress so far (set once measured); the rates count
+    ended episodes only."""
     result = episodes.copy()
     two_pairs = result["pairs"] >= 2
     phq_change = (result["phq9_last"] - result["phq9_first"]).where(two_pairs)
@@ -538,13 +542,18 @@ FULL_GC = FullCollections()
 
 def writer_sessions(cur, size):
     """Return 16 (client principal, assignment id) pairs, clients spread over the clinic, each with
-    an assignment in force today (every demo client has two ongoing ones)."""
+    an assignment in force today (every demo client in care has two ongoing ones; a discharged
+    client has none, and the next client is taken instead)."""
     clients = SIZES[size].clients
     chosen = []
     for k in range(WRITER_THREADS):
-        username = client_username(size, 1 + k * clients // WRITER_THREADS)
-        principal = users.load_session_user(cur, LOGIN, username=username).principal
-        active = homework.list_active_assignments(cur, principal, client_id=principal.user_id)
+        number = 1 + k * clients // WRITER_THREADS
+        while True:
+            principal = users.load_session_user(cur, LOGIN, username=client_username(size, number)).principal
+            active = homework.list_active_assignments(cur, principal, client_id=principal.user_id)
+            if len(active) and all(principal.user_id != other.user_id for other, _ in chosen):
+                break
+            number = number % clients + 1
         chosen.append((principal, int(active["assignment_id"].iloc[0])))
     return chosen
 

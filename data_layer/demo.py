@@ -4,8 +4,20 @@
 `load_clinic()` bulk-loads them into a migrated database; `create_demo_database()` does
 both for a new file, and `python -m data_layer.demo PATH [--seed N]` runs it from a shell.
 
-Everything is vectorised over all clients (a loop per week at most), because the same
-generator builds the benchmark clinic of 10,000 clients over a year (millions of logs).
+Everything is vectorised over all clients (a loop per week, or per kind of discharge, at
+most), because the same generator builds the benchmark clinic of 10,000 clients over a year
+(millions of logs).
+
+Episodes of care end, as in a real service (docs/clinical-rules.md, "Outcomes"): episodes
+start over the first six weeks of the history, and about a quarter of them have ended
+before today, each with its caseload.ended_on and its `discharges` row: most completed
+after 8-12 weeks of sessions, some dropped out within days of the start (one questionnaire
+pair, one session attended at most), a few referred on. Nothing of an ended episode is
+dated after its last day. A few completed or dropped-out clients were referred again in the
+last two weeks (a second caseload row, same therapist, in progress, holding its first
+session and questionnaire pair), and a few episodes began in the last week (one pair so
+far). The documented logins stay in care: client01 (the whole history, engaged) and the
+two risk clients (RISK_CLIENTS). Some once-off tasks are done before their due week.
 
 The clinic has a built-in effect that the compliance-versus-outcome analyses (docs/clinical-rules.md)
 must recover: homework done in week t lowers the latent PHQ-9 of week t+1, while severity
@@ -17,6 +29,9 @@ has no effect on homework. Weekly latent depression of client i, from the episod
 clients (recovery rates differ), and the drift slows as the client nears it, so a year-long
 history does not run every client into the floor. `compliance[t]` is the client's realised
 compliance in ISO week t, computed from the generated logs exactly as docs/clinical-rules.md defines it.
+The latent scores stop changing when an episode ends. Who completes leans a little on the
+natural endpoint (clients who get better complete, those who do not are more often referred
+on), never on homework, so the built-in effect is untouched.
 """
 import argparse
 import functools
@@ -37,7 +52,10 @@ DEMO_PASSWORD = "homework-demo"
 DEMO_LOGINS = [("client", "client01"), ("therapist", "therapist1"),
                ("supervisor", "supervisor"), ("admin", "admin")]
 
-# Load order respects the foreign keys; each table's id sequence (see migrations.py).
+# Load order respects the foreign keys (discharges after caseload, risk flags after questionnaires).
+TABLES = ("users", "caseload", "discharges", "supervision", "assignments", "homework_logs", "paused_periods",
+          "mood_logs", "questionnaires", "therapy_sessions", "risk_flags")
+# The id sequence of each table that has one (see migrations.py); discharges is keyed by its caseload row.
 SEQUENCES = {
     "users": "user_id_seq",
     "caseload": "caseload_id_seq",
@@ -50,7 +68,6 @@ SEQUENCES = {
     "therapy_sessions": "therapy_session_id_seq",
     "risk_flags": "risk_flag_id_seq",
 }
-TABLES = tuple(SEQUENCES)
 
 # --- The model. Tuned so that the default clinic shows the published association
 # (client-level r about -.27, Mausbach et al. 2010) and a lagged within-client effect. ---
@@ -71,6 +88,23 @@ SHARE_FORTNIGHTLY = 0.1      # clients filling in questionnaires every 14 days i
 SHARE_PAUSED = 0.12          # clients with a holiday or illness pause
 ATTENDANCE = 0.85            # therapy sessions attended
 STAGGER_DAYS = 42            # episodes start over the first six weeks of the history
+# Episodes that end before today (docs/clinical-rules.md, "Outcomes"), as shares of all clients.
+FATE_SHARE = {
+    "completed": 0.17,       # discharged as completed at a session COMPLETED_WEEKS after the start
+    "dropped_out": 0.06,     # came once, then stopped: discharged DROPOUT_DAYS after the start
+    "referred_on": 0.03,     # referred to another service at a session REFERRED_WEEKS after the start
+}
+# How much the choice leans on the client's natural course (endpoint minus start of the latent
+# PHQ-9, in SDs, against a uniform draw): positive picks those who improve most first.
+FATE_LEANING = {"completed": 0.15, "dropped_out": 0.0, "referred_on": -0.15}
+SHARE_REREFERRED = 0.05      # completed or dropped out, and referred again in the last two weeks
+SHARE_RECENT = 0.07          # episodes begun in the last week: one questionnaire pair so far
+COMPLETED_WEEKS = (8, 12)
+DROPOUT_DAYS = (3, 10)
+REFERRED_WEEKS = (2, 6)
+RELAPSE = (6.0, 2.0)         # PHQ-9 points gained between discharge and re-referral: mean, sd
+SHARE_DONE_EARLY = 0.75      # "done" once-off tasks logged before their due week, when set in an earlier one
+FATES = ("in_progress", "completed", "dropped_out", "referred_on")  # codes 1-3: discharges.reason
 RISK_CLIENTS = {1: 1, 2: 2}  # client index (client02, client03) -> PHQ-9 item 9 at the last PHQ-9
 # client01 is the documented demo login, so it shows the product at its best: an engaged
 # client (compliance about 0.87), never paused, with homework logged in the current week.
@@ -198,7 +232,8 @@ def build_clinic(*, seed=DEFAULT_SEED, n_clients=60, n_therapists=4, n_superviso
     moment of the build (default datetime.now(); `today` defaults to its date): nothing is
     dated after today and no timestamp is later than now (or than the end of a `today` in
     the past). For a `today` in the past the result does not depend on the clock at all.
-    Columns are named as in the schema; ids start at 1 in each table.
+    Columns are named as in the schema; ids start at 1 in each table that has one (discharges
+    is keyed by its caseload row).
     """
     if n_clients < 1 or n_therapists < 1 or n_supervisors < 1 or weeks < 1:
         raise ValueError("A demo clinic needs at least one client, therapist, supervisor and week.")
@@ -208,9 +243,9 @@ def build_clinic(*, seed=DEFAULT_SEED, n_clients=60, n_therapists=4, n_superviso
         raise ValueError(f"The history cannot end after now ({today} is later than {now:%Y-%m-%d}).")
     calendar = _calendar(today, weeks, now)
     rng = _streams(seed, ["names", "clients", "assignments", "engagement", "homework",
-                          "latent", "questionnaires", "mood", "sessions"])
+                          "latent", "questionnaires", "mood", "sessions", "episodes"])
     clinic = _people(n_clients, n_therapists, n_supervisors)
-    clients = _client_parameters(rng["clients"], n_clients, calendar)
+    clients = _client_parameters(rng["clients"], rng["episodes"], n_clients, calendar)
 
     assignments = _assignments(rng["assignments"], clients, calendar)
     target = _weekly_compliance_targets(rng["engagement"], clients["propensity"], calendar.n_weeks)
@@ -221,6 +256,7 @@ def build_clinic(*, seed=DEFAULT_SEED, n_clients=60, n_therapists=4, n_superviso
     frames = {
         "users": _users(rng["names"], clinic, calendar),
         "caseload": _caseload(clinic, clients, calendar),
+        "discharges": _discharges(clinic, clients, calendar),
         "supervision": _supervision(clinic, calendar),
         "assignments": _assignment_frame(assignments, clinic, calendar),
         "homework_logs": _homework_log_frame(rng["homework"], homework_logs, assignments, clinic, calendar),
@@ -329,8 +365,12 @@ def _people(n_clients, n_therapists, n_supervisors):
     return Clinic(supervisor_ids, therapist_ids, client_ids, therapist_of_client)
 
 
-def _client_parameters(rng, n, calendar):
-    """Per-client facts and latent traits; all drawn with shapes that depend only on n."""
+def _client_parameters(rng, episode_rng, n, calendar):
+    """Per-client facts and latent traits; all drawn with shapes that depend only on n.
+
+    `start` and `end` are the first and last day of the client's (first) episode: `end` is
+    the last day of the history while the episode is in progress (see _episodes).
+    """
     last_day = calendar.n_days - 1
     start = np.floor(rng.random(n) * min(STAGGER_DAYS, calendar.n_days)).astype(np.int64)
     start[0] = 0  # client01 has the whole history
@@ -352,11 +392,13 @@ def _client_parameters(rng, n, calendar):
     pause_position = rng.random(n)
     pause_by_client = rng.random(n) < 0.5
     pause_reason = rng.integers(len(PAUSE_REASONS), size=n)
-    pause_start = start + np.floor(pause_position * (last_day - start - pause_days)).astype(np.int64)
+    episodes = _episodes(episode_rng, start, phq_end - phq_start, calendar)
+    start, end = episodes["start"], episodes["end"]
+    pause_start = start + np.floor(pause_position * (end - start - pause_days)).astype(np.int64)
     paused &= pause_start > start
     paused[0] = False  # client01 has no break
     return {
-        "start": start,
+        **episodes,
         "start_week": start // 7,
         "cadence": np.where(fortnightly, 14, 7),
         "propensity": propensity,
@@ -371,19 +413,94 @@ def _client_parameters(rng, n, calendar):
     }
 
 
+def _episodes(rng, start, natural_change, calendar):
+    """Who is still in care, who ended before today and how, and who came back.
+
+    Per client: `fate` (a FATES index), `start` and `end` (first and last day of the first
+    episode: the last day of the history while it is in progress), `ended`, `q_last` (the
+    last day a questionnaire may be taken: a drop-out answers at the start only),
+    `rereferral` (the start of a second episode, in progress, or -1) and `relapse` (PHQ-9
+    points gained by then). The counts are shares of all clients, rounded; client01 and the
+    risk clients stay in progress. Which clients get which fate is drawn at random among
+    those whose episode fits in the history before today, leaning on the client's natural
+    course (FATE_LEANING; never on their homework): clients who get better complete, those
+    who do not are more often referred on (stepped care).
+    """
+    n = len(start)
+    last_day = calendar.n_days - 1
+    priority = rng.random(n)
+    recent_days = rng.integers(0, 7, n)
+    completed_weeks = rng.integers(COMPLETED_WEEKS[0], COMPLETED_WEEKS[1] + 1, n)
+    dropout_days = rng.integers(DROPOUT_DAYS[0], DROPOUT_DAYS[1] + 1, n)
+    referred_weeks = rng.integers(REFERRED_WEEKS[0], REFERRED_WEEKS[1] + 1, n)
+    rereferral_priority = rng.random(n)
+    rereferral_days = rng.integers(0, 14, n)
+    relapse = rng.normal(*RELAPSE, n)
+
+    free = np.ones(n, dtype=bool)
+    free[[index for index in (0, *RISK_CLIENTS) if index < n]] = False  # the showcase logins
+
+    def choose(share, eligible, leaning=0.0):
+        """The `share` of all clients, by priority among the free and eligible ones."""
+        order = np.argsort(priority + leaning * natural_change / PHQ9_NATURAL_CHANGE[1], kind="stable")
+        chosen = order[(free & eligible)[order]][:round(share * n)]
+        free[chosen] = False
+        return chosen
+
+    start = start.copy()
+    recent = choose(SHARE_RECENT, np.ones(n, dtype=bool))
+    start[recent] = np.maximum(last_day - recent_days[recent], 0)
+    # A completed episode ends at a weekly session 8-12 weeks in (fewer when that would reach today).
+    completed_weeks = np.minimum(completed_weeks, (last_day - 1 - start) // 7)
+    ends = {
+        "completed": start + 7 * completed_weeks,
+        "dropped_out": start + dropout_days,
+        "referred_on": start + 7 * referred_weeks,
+    }
+    eligible = {
+        "completed": completed_weeks >= COMPLETED_WEEKS[0],
+        "dropped_out": ends["dropped_out"] < last_day,
+        "referred_on": ends["referred_on"] < last_day,
+    }
+    fate = np.zeros(n, dtype=np.int64)
+    end = np.full(n, last_day)
+    for code, name in enumerate(FATES[1:], 1):
+        chosen = choose(FATE_SHARE[name], eligible[name], FATE_LEANING[name])
+        fate[chosen] = code
+        end[chosen] = ends[name][chosen]
+    ended = fate > 0
+    # Back in the last two weeks, at least a week after a completed or dropped-out episode ended.
+    can_return = np.isin(fate, [FATES.index("completed"), FATES.index("dropped_out")]) & (end <= last_day - 21)
+    returning = np.argsort(rereferral_priority, kind="stable")
+    returning = returning[can_return[returning]][:round(SHARE_REREFERRED * n)]
+    rereferral = np.full(n, -1)
+    rereferral[returning] = last_day - rereferral_days[returning]
+    return {
+        "fate": fate,
+        "start": start,
+        "end": end,
+        "ended": ended,
+        "q_last": np.where(fate == FATES.index("dropped_out"), start, end),
+        "rereferral": rereferral,
+        "relapse": np.where(rereferral >= 0, np.maximum(relapse, 0), 0.0),
+    }
+
+
 # ---------------------------------------------------------------- homework
 
 def _assignments(rng, clients, calendar):
-    """2-4 assignments per client, as arrays in (client, slot) order.
+    """2-4 assignments per client in the (first) episode, as arrays in (client, slot) order.
 
     Slot 0 starts with the episode and slot 1 a few weeks later, both ongoing (so every client
-    has two active today); slot 2 is a past assignment that ended; slot 3 is either a one-off
-    task with a due date or another ongoing weekly one.
+    in care has two active today); slot 2 is a past assignment that ended; slot 3 is either a
+    one-off task with a due date or another ongoing weekly one. In an episode that ended,
+    every assignment ends by its last day (as a discharge ends them) and a slot that would
+    start after it is left out.
     """
     n = len(clients["start"])
     last_day = calendar.n_days - 1
-    start = clients["start"]
-    n_slots = rng.choice([2, 3, 4], size=n, p=[0.3, 0.45, 0.25])
+    start, end, ended = clients["start"], clients["end"], clients["ended"]
+    n_slots = rng.choice([2, 3, 4], size=n, p=[0.25, 0.4, 0.35])
     weekly = np.array([entry[3] is not None for entry in HOMEWORK_CATALOGUE])
     category_index = np.array([list(CATEGORIES).index(entry[0]) for entry in HOMEWORK_CATALOGUE])
 
@@ -392,27 +509,30 @@ def _assignments(rng, clients, calendar):
     first_category = rng.permutation(n) % len(CATEGORIES)
     slot_category = (first_category[:, None] + np.arange(4)) % len(CATEGORIES)
     entry = _pick_entries(rng, slot_category, category_index, weekly)
-    once_slot = rng.random(n) < 0.5
+    once_slot = rng.random(n) < 0.75
     once_entries = np.flatnonzero(~weekly)
     entry[:, 3] = np.where(once_slot, once_entries[rng.integers(len(once_entries), size=n)], entry[:, 3])
 
-    def within_episode(offset):
-        return np.minimum(start + offset, last_day)
-
-    starts = np.stack([
-        start,
-        within_episode(7 * rng.integers(1, 4, n)),
-        within_episode(rng.integers(0, 15, n)),
-        within_episode(rng.integers(14, 43, n)),
+    wanted_starts = start[:, None] + np.stack([
+        np.zeros(n, dtype=np.int64),
+        7 * rng.integers(1, 4, n),
+        rng.integers(0, 15, n),
+        rng.integers(14, 43, n),
     ], axis=1)
-    ends = np.full((n, 4), -1)  # -1: ongoing (ends_on NULL)
-    ends[:, 2] = np.maximum(starts[:, 2], np.minimum(starts[:, 2] + rng.integers(21, 57, n), last_day - 1))
+    starts = np.minimum(wanted_starts, end[:, None])  # in progress: from today at the latest
+    # -1: ongoing (ends_on NULL) in care; the episode's last day once it ended.
+    ends = np.repeat(np.where(ended, end, -1)[:, None], 4, axis=1)
+    ends[:, 2] = np.maximum(starts[:, 2], np.minimum(starts[:, 2] + rng.integers(21, 57, n),
+                                                     np.where(ended, end, last_day - 1)))
     due = np.full((n, 4), -1)
-    due_day = start + 7 + np.floor(rng.random(n) * (last_day - start - 7)).astype(np.int64)
-    due[:, 3] = np.where(once_slot, np.clip(due_day, start, last_day), -1)
-    starts[:, 3] = np.where(once_slot, np.maximum(start, due[:, 3] - rng.integers(2, 7, n)), starts[:, 3])
+    due_day = start + 7 + np.floor(rng.random(n) * (end - start - 7)).astype(np.int64)
+    due[:, 3] = np.where(once_slot, np.clip(due_day, start, end), -1)
+    # Set at a session 4-10 days before it is due (mostly in an earlier week: done early, it counts).
+    starts[:, 3] = np.where(once_slot, np.maximum(start, due[:, 3] - rng.integers(4, 11, n)), starts[:, 3])
+    ends[:, 3] = np.where(once_slot, -1, ends[:, 3])
+    wanted_starts[:, 3] = np.where(once_slot, starts[:, 3], wanted_starts[:, 3])
 
-    keep = np.arange(4) < n_slots[:, None]
+    keep = (np.arange(4) < n_slots[:, None]) & ~(ended[:, None] & (wanted_starts > end[:, None]))
     client = np.broadcast_to(np.arange(n)[:, None], (n, 4))[keep]
     once = (due >= 0)[keep]
     return {
@@ -511,7 +631,25 @@ def _homework_logs(rng, assignments, clients, target, calendar):
         realised = np.where(expected > 0, capped / expected, np.nan).reshape(-1, calendar.n_weeks)
 
     logs = {"assignment": weeks["assignment"][row], "day": weeks["day"][row, weekday], "status": status}
-    return logs, realised
+    return _done_early(rng, logs, assignments, clients), realised
+
+
+def _done_early(rng, logs, assignments, clients):
+    """Move some "done" logs of once-off tasks to an open day before their due week (from the
+    day the task was set): the compliance rule credits them in the due week all the same, so
+    the realised compliance does not change. Returns the logs in (assignment, day) order."""
+    assignment = logs["assignment"]
+    due = assignments["due"][assignment]
+    set_on = assignments["starts"][assignment]
+    due_monday = due // 7 * 7
+    client = assignments["client"][assignment]
+    early_day = set_on + np.floor(rng.random(len(assignment)) * (due_monday - set_on)).astype(np.int64)
+    paused = (early_day >= clients["pause_start"][client]) & (early_day <= clients["pause_end"][client])
+    early = (assignments["once"][assignment] & (logs["status"] == 0) & (set_on < due_monday) & ~paused
+             & (rng.random(len(assignment)) < SHARE_DONE_EARLY))
+    day = np.where(early, early_day, logs["day"])
+    order = np.lexsort((day, assignment))
+    return {"assignment": assignment[order], "day": day[order], "status": logs["status"][order]}
 
 
 def _homework_log_frame(rng, logs, assignments, clinic, calendar):
@@ -568,7 +706,8 @@ def _assignment_frame(assignments, clinic, calendar):
 
 def _symptom_courses(rng, clients, realised):
     """Weekly latent PHQ-9 and GAD-7 (n_clients x n_weeks): constant before the episode,
-    then drifting to the client's endpoint, pushed down by last week's compliance."""
+    then drifting to the client's endpoint, pushed down by last week's compliance; constant
+    again from the week the episode ended (out of care nobody measures it)."""
     n, n_weeks = realised.shape
     effort = np.nan_to_num(realised - COMPLIANCE_CENTRE, nan=0.0)  # no homework set: no push
     shared = rng.normal(0, 1, (n, n_weeks))
@@ -579,7 +718,7 @@ def _symptom_courses(rng, clients, realised):
     phq, gad = clients["phq_start"].copy(), clients["gad_start"].copy()
     for week in range(n_weeks):  # one vectorised step per week over all clients
         depression[:, week], anxiety[:, week] = phq, gad
-        in_episode = week >= clients["start_week"]
+        in_episode = (week >= clients["start_week"]) & (week < clients["end"] // 7)
         phq_step = (RECOVERY_RATE * (clients["phq_end"] - phq) - PHQ9_BETA * effort[:, week]
                     + phq_noise[:, week])
         gad_step = (RECOVERY_RATE * (clients["gad_end"] - gad) - GAD7_BETA * effort[:, week]
@@ -590,17 +729,24 @@ def _symptom_courses(rng, clients, realised):
 
 
 def _questionnaires(rng, clients, depression, anxiety, calendar):
-    """PHQ-9 and GAD-7 pairs on the same day every 7 or 14 days from the episode start."""
-    last_day = calendar.n_days - 1
-    per_client = (last_day - clients["start"]) // clients["cadence"] + 1
+    """PHQ-9 and GAD-7 pairs on the same day every 7 or 14 days from the episode start to its
+    end (a drop-out's only pair is at the start), and one at the start of a re-referral."""
+    per_client = (clients["q_last"] - clients["start"]) // clients["cadence"] + 1
     client = np.repeat(np.arange(len(per_client)), per_client)
     number = np.arange(per_client.sum()) - np.repeat(np.cumsum(per_client) - per_client, per_client)
     day = clients["start"][client] + number * clients["cadence"][client]
+    returning = np.flatnonzero(clients["rereferral"] >= 0)
+    client = np.concatenate([client, returning])
+    day = np.concatenate([day, clients["rereferral"][returning]])
+    order = np.lexsort((day, client))
+    client, day = client[order], day[order]
     week = day // 7
     n = len(day)
+    # Back after a relapse: the latent scores stopped at discharge, plus what was lost since.
+    relapse = np.where(day > clients["end"][client], clients["relapse"][client], 0.0)
     # Item 9 is 0 for everyone (risk clients are set below): PHQ-9 totals stop at 8 x 3 = 24.
-    phq_total = np.clip(np.rint(depression[client, week] + rng.normal(0, MEASUREMENT_SD, n)), 0, 24)
-    gad_total = np.clip(np.rint(anxiety[client, week] + rng.normal(0, MEASUREMENT_SD, n)), 0, 21)
+    phq_total = np.clip(np.rint(depression[client, week] + relapse + rng.normal(0, MEASUREMENT_SD, n)), 0, 24)
+    gad_total = np.clip(np.rint(anxiety[client, week] + 0.6 * relapse + rng.normal(0, MEASUREMENT_SD, n)), 0, 21)
     phq_items = np.zeros((n, 9), dtype=np.int64)
     phq_items[:, :8] = _spread_over_items(rng, phq_total.astype(np.int64), 8)
     gad_items = _spread_over_items(rng, gad_total.astype(np.int64), 7)
@@ -666,11 +812,12 @@ def _risk_flags(questionnaires, clinic):
 
 
 def _mood_logs(rng, clients, depression, anxiety, clinic, calendar):
-    """Daily mood 0-10 (higher is better) on a share of days that grows with engagement."""
+    """Daily mood 0-10 (higher is better) during the (first) episode, on a share of days that
+    grows with engagement."""
     n = len(clients["start"])
     day = np.arange(calendar.n_days)
-    logged = (day >= clients["start"][:, None]) & (rng.random((n, calendar.n_days))
-                                                   < 0.35 + 0.55 * clients["propensity"][:, None])
+    logged = ((day >= clients["start"][:, None]) & (day <= clients["end"][:, None])
+              & (rng.random((n, calendar.n_days)) < 0.35 + 0.55 * clients["propensity"][:, None]))
     client, day = np.nonzero(logged)  # in (client, date) order
     count = len(day)
     latent_phq = depression[client, day // 7]
@@ -727,14 +874,31 @@ def _demo_password_hash():
 
 
 def _caseload(clinic, clients, calendar):
-    n = len(clinic.client_ids)
+    """One episode per client (id = client index + 1), ended_on set once it ended; then the
+    re-referrals, in progress, with the same therapist."""
+    returning = np.flatnonzero(clients["rereferral"] >= 0)
+    client = np.concatenate([np.arange(len(clinic.client_ids)), returning])
+    started = np.concatenate([clients["start"], clients["rereferral"][returning]])
+    ended = np.concatenate([clients["ended"], np.zeros(len(returning), dtype=bool)])
+    ended_on = np.concatenate([clients["end"], np.zeros(len(returning), dtype=np.int64)])
     return pd.DataFrame({
-        "id": np.arange(1, n + 1),
-        "client_id": clinic.client_ids,
-        "therapist_id": clinic.therapist_of_client,
-        "started_on": calendar.dates(clients["start"]),
-        "ended_on": pd.Series(pd.NaT, index=range(n), dtype="datetime64[s]"),
-        "questionnaire_every_days": clients["cadence"],
+        "id": np.arange(1, len(client) + 1),
+        "client_id": clinic.client_ids[client],
+        "therapist_id": clinic.therapist_of_client[client],
+        "started_on": calendar.dates(started),
+        "ended_on": _nullable_dates(calendar, ended_on, ended),
+        "questionnaire_every_days": clients["cadence"][client],
+    })
+
+
+def _discharges(clinic, clients, calendar):
+    """Why each ended episode ended, recorded by its therapist after the last session of its last day."""
+    who = np.flatnonzero(clients["ended"])
+    return pd.DataFrame({
+        "caseload_id": who + 1,
+        "reason": pd.Categorical.from_codes(clients["fate"][who] - 1, list(FATES[1:])),
+        "discharged_by": clinic.therapist_of_client[who],
+        "recorded_at": calendar.timestamps(clients["end"][who], 17 * 3600 + 1800),
     })
 
 
@@ -768,17 +932,29 @@ def _paused_periods(clients, clinic, calendar):
 
 
 def _therapy_sessions(rng, clients, clinic, calendar):
-    """Weekly sessions from the episode start, most of them attended."""
-    per_client = (calendar.n_days - 1 - clients["start"]) // 7 + 1
+    """Weekly sessions from the episode start to its end, most of them attended (a drop-out
+    attends the first at most, a completed episode ends at an attended one), and the first
+    session of a re-referral."""
+    per_client = (clients["end"] - clients["start"]) // 7 + 1
     client = np.repeat(np.arange(len(per_client)), per_client)
     number = np.arange(per_client.sum()) - np.repeat(np.cumsum(per_client) - per_client, per_client)
     day = clients["start"][client] + 7 * number
+    fate = clients["fate"][client]
+    attended = rng.random(len(day)) < ATTENDANCE
+    attended &= (fate != FATES.index("dropped_out")) | (number == 0)
+    attended |= (fate == FATES.index("completed")) & (day == clients["end"][client])
+    returning = np.flatnonzero(clients["rereferral"] >= 0)
+    client = np.concatenate([client, returning])
+    day = np.concatenate([day, clients["rereferral"][returning]])
+    attended = np.concatenate([attended, np.ones(len(returning), dtype=bool)])
+    order = np.lexsort((day, client))
+    client, day, attended = client[order], day[order], attended[order]
     return pd.DataFrame({
         "id": np.arange(1, len(day) + 1),
         "client_id": clinic.client_ids[client],
         "therapist_id": clinic.therapist_of_client[client],
         "session_date": calendar.dates(day),
-        "attended": rng.random(len(day)) < ATTENDANCE,
+        "attended": attended,
         "created_at": calendar.timestamps(day, 17 * 3600),
     })
 

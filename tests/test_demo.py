@@ -8,8 +8,10 @@ import pytest
 from scipy import stats
 
 from clinical.homework import CATEGORIES, CREDIT
-from data_layer import db, demo, homework, metrics
-from data_layer.access import Principal
+from clinical.episodes import classify_episodes
+from clinical.outcomes import outcome_rates
+from data_layer import cohort, db, demo, homework, metrics, users
+from data_layer.access import LOGIN, Principal
 
 # A fixed day and moment of the build (a Thursday morning), so that the tests do not
 # depend on when they run.
@@ -19,7 +21,8 @@ NOW = datetime(2026, 11, 26, 9, 30)
 # Columns holding a date or a timestamp, per table: none may be after today.
 DATED_COLUMNS = {
     "users": ["sessions_valid_after", "created_at"],
-    "caseload": ["started_on"],
+    "caseload": ["started_on", "ended_on"],
+    "discharges": ["recorded_at"],
     "supervision": ["started_on"],
     "assignments": ["starts_on", "ends_on", "due_on", "created_at"],
     "homework_logs": ["log_date", "created_at"],
@@ -31,6 +34,7 @@ DATED_COLUMNS = {
 }
 TIMESTAMP_COLUMNS = {
     "users": ["sessions_valid_after", "created_at", "locked_until"],
+    "discharges": ["recorded_at"],
     "assignments": ["created_at"],
     "homework_logs": ["created_at"],
     "paused_periods": ["created_at"],
@@ -88,9 +92,13 @@ def test_frames_have_the_schema_columns_and_ids_from_one(frames):
             assert set(frame.columns) <= {name for name, _ in schema}, table
             required = {name for name, optional in schema if not optional}
             assert required <= set(frame.columns), table
-            assert frame["id"].tolist() == list(range(1, len(frame) + 1)), table
+            if table in demo.SEQUENCES:
+                assert frame["id"].tolist() == list(range(1, len(frame) + 1)), table
+            else:
+                assert "id" not in frame.columns, table
     finally:
         conn.close()
+    assert frames["discharges"]["caseload_id"].is_unique
 
 
 def test_clinic_scales_with_its_arguments():
@@ -99,7 +107,8 @@ def test_clinic_scales_with_its_arguments():
     assert users["role"].value_counts().to_dict() == {"client": 120, "therapist": 6, "supervisor": 2, "admin": 1}
     assert {"supervisor", "supervisor2", "client001", "client120"} <= set(users["username"])
     assert frames["supervision"]["supervisor_id"].nunique() == 2
-    assert frames["caseload"].groupby("therapist_id").size().tolist() == [20] * 6
+    first_episodes = frames["caseload"].drop_duplicates("client_id")
+    assert first_episodes.groupby("therapist_id").size().tolist() == [20] * 6
     assert frames["mood_logs"]["log_date"].min() >= pd.Timestamp(TODAY) - pd.Timedelta(weeks=8)
 
 
@@ -122,12 +131,19 @@ def test_documented_logins_exist_with_their_roles_and_password(loaded):
     assert scalar(cur, "SELECT count(DISTINCT password_hash) FROM users") == 1
 
 
-def test_every_client_has_a_current_therapist(loaded):
+def test_every_client_in_care_has_a_current_therapist_and_the_discharged_have_none(loaded):
     cur, *_ = loaded
-    assert scalar(cur, """
-        SELECT count(*) FROM users u WHERE u.role = 'client' AND NOT EXISTS (
-            SELECT 1 FROM caseload c JOIN users t ON t.id = c.therapist_id AND t.role = 'therapist'
-            WHERE c.client_id = u.id AND c.ended_on IS NULL)""") == 0
+    rows = cur.execute("""
+        SELECT u.username,
+               EXISTS (SELECT 1 FROM caseload c JOIN users t ON t.id = c.therapist_id AND t.role = 'therapist'
+                       WHERE c.client_id = u.id AND c.ended_on IS NULL) AS current_therapist,
+               NOT EXISTS (SELECT 1 FROM caseload c WHERE c.client_id = u.id
+                           AND (c.ended_on IS NULL OR c.ended_on > current_date)) AS every_episode_ended
+        FROM users u WHERE u.role = 'client' ORDER BY u.username""").fetchall()
+    assert all(current != ended for _, current, ended in rows), rows
+    discharged = [username for username, _, ended in rows if ended]
+    assert 8 <= len(discharged) <= 16
+    assert not {"client01", "client02", "client03"} & set(discharged)
 
 
 def test_client01_shows_an_engaged_client_today(loaded):
@@ -170,6 +186,147 @@ def test_exactly_the_two_risk_clients_have_item_9_and_a_flag_for_their_therapist
         assert taken_on == last_phq9 and (date.today() - taken_on).days < 7
     therapist1 = scalar(cur, "SELECT id FROM users WHERE username = 'therapist1'")
     assert {therapist for (therapist,) in cur.execute("SELECT therapist_id FROM risk_flags").fetchall()} == {therapist1}
+
+
+# ---------------------------------------------------------------- episodes that end
+
+def episode_table(frames):
+    """The caseload rows with their day of discharge, reason and counts of what lies inside them."""
+    episodes = frames["caseload"].merge(frames["discharges"], left_on="id", right_on="caseload_id", how="left")
+    episodes["last_day"] = episodes["ended_on"].fillna(pd.Timestamp(TODAY))
+    sessions = frames["therapy_sessions"].query("attended").merge(episodes, on=["client_id", "therapist_id"])
+    sessions = sessions[sessions["session_date"].between(sessions["started_on"], sessions["last_day"])]
+    phq9 = frames["questionnaires"].query("instrument == 'PHQ-9'").merge(episodes, on="client_id")
+    phq9 = phq9[phq9["taken_on"].between(phq9["started_on"], phq9["last_day"])]
+    episodes["attended"] = episodes["id"].map(sessions.groupby("id_y").size()).fillna(0)
+    # Every PHQ-9 of the demo has its GAD-7 on the same day: one PHQ-9 is one pair.
+    episodes["pairs"] = episodes["id"].map(phq9.groupby("id_y").size()).fillna(0)
+    episodes["days"] = (episodes["last_day"] - episodes["started_on"]).dt.days
+    return episodes
+
+
+def test_about_a_quarter_of_episodes_ended_with_their_discharge(frames):
+    episodes = episode_table(frames)
+    ended = episodes[episodes["ended_on"].notna()]
+    assert 0.20 <= len(ended) / len(episodes) <= 0.33
+    assert (ended["ended_on"] < pd.Timestamp(TODAY)).all()
+    # Exactly one discharge per ended episode, none for an episode in progress.
+    caseload = frames["caseload"]
+    assert sorted(frames["discharges"]["caseload_id"]) == sorted(caseload.loc[caseload["ended_on"].notna(), "id"])
+    assert (ended["discharged_by"] == ended["therapist_id"]).all()
+    assert (ended["recorded_at"].dt.normalize() == ended["ended_on"]).all()
+    reasons = ended["reason"].astype(str).value_counts()
+    assert reasons["completed"] > len(ended) / 2 and reasons["dropped_out"] >= 2 and reasons["referred_on"] >= 1
+    assert set(reasons.index) <= {"completed", "dropped_out", "referred_on", "other"}
+
+    completed = ended[ended["reason"] == "completed"]
+    assert completed["days"].between(8 * 7, 12 * 7).all()
+    assert ((completed["attended"] >= 2) & (completed["pairs"] >= 2)).all()
+    dropped = ended[ended["reason"] == "dropped_out"]
+    assert dropped["days"].between(3, 10).all()
+    assert ((dropped["attended"] < 2) | (dropped["pairs"] < 2)).all()
+
+
+def test_a_few_clients_are_referred_again_to_the_same_therapist(frames):
+    caseload = frames["caseload"].sort_values(["client_id", "started_on"])
+    returning = caseload[caseload["client_id"].duplicated(keep=False)]
+    assert 2 <= returning["client_id"].nunique() <= 3
+    for _, both in returning.groupby("client_id"):
+        assert len(both) == 2
+        first, second = both.iloc[0], both.iloc[1]
+        assert pd.notna(first["ended_on"]) and pd.isna(second["ended_on"])
+        assert second["started_on"] > first["ended_on"] + pd.Timedelta(days=7)
+        assert second["started_on"] >= pd.Timestamp(TODAY) - pd.Timedelta(weeks=2)
+        assert second["therapist_id"] == first["therapist_id"]
+
+
+def dated_rows(frames):
+    """(table, column, client_id, first day, last day) of every dated row: a row's days must lie
+    inside one episode of its client (an assignment from its start to its end or due date)."""
+    assignments = frames["assignments"]
+    spans = [
+        ("assignments", assignments["client_id"], assignments["starts_on"],
+         assignments["ends_on"].fillna(assignments["due_on"]).fillna(pd.Timestamp(TODAY))),
+        ("paused_periods", frames["paused_periods"]["client_id"], frames["paused_periods"]["starts_on"],
+         frames["paused_periods"]["ends_on"]),
+    ]
+    for table, column in (("homework_logs", "log_date"), ("mood_logs", "log_date"), ("questionnaires", "taken_on"),
+                          ("therapy_sessions", "session_date"), ("risk_flags", "raised_at")):
+        day = frames[table][column].dt.normalize()
+        spans.append((table, frames[table]["client_id"], day, day))
+    for table, client, first, last in spans:
+        yield table, pd.DataFrame({"client_id": client, "first": first, "last": last, "row": range(len(client))})
+
+
+def test_nothing_is_dated_outside_the_clients_episodes(frames):
+    episodes = frames["caseload"].assign(last_day=lambda c: c["ended_on"].fillna(pd.Timestamp(TODAY)))
+    for table, rows in dated_rows(frames):
+        joined = rows.merge(episodes, on="client_id")
+        inside = joined[(joined["first"] >= joined["started_on"]) & (joined["last"] <= joined["last_day"])]
+        outside = rows[~rows["row"].isin(inside["row"])]
+        assert outside.empty, f"{table}: {len(outside)} rows outside an episode, e.g. {outside.iloc[0].to_dict()}"
+    # Clients out of care: nothing after the end of their last episode.
+    out_of_care = episodes.groupby("client_id")["ended_on"].agg(lambda ends: ends.notna().all() and ends.max())
+    out_of_care = out_of_care[out_of_care.astype(bool)]
+    assert len(out_of_care) >= 8
+    for table, rows in dated_rows(frames):
+        rows = rows[rows["client_id"].isin(out_of_care.index)]
+        assert (rows["last"] <= rows["client_id"].map(out_of_care)).all(), table
+
+
+def test_some_clients_in_care_have_one_questionnaire_pair_so_far(frames):
+    questionnaires = frames["questionnaires"]
+    per_client = questionnaires.groupby("client_id").agg(rows=("id", "size"), days=("taken_on", "nunique"))
+    one_pair = per_client[(per_client["rows"] == 2) & (per_client["days"] == 1)].index
+    in_care = frames["caseload"].query("ended_on.isna()")["client_id"]
+    new_clients = set(one_pair) & set(in_care) - set(frames["caseload"].query("ended_on.notna()")["client_id"])
+    assert 3 <= len(new_clients) <= 5
+
+
+def test_some_once_off_homework_is_done_before_its_due_week(frames):
+    once = frames["assignments"].query("schedule == 'once'")[["id", "starts_on", "due_on"]]
+    logs = frames["homework_logs"].merge(once, left_on="assignment_id", right_on="id")
+    early = logs[(logs["status"] == "done") & logs["log_date"].between(logs["starts_on"], logs["due_on"])
+                 & (monday(logs["log_date"]) < monday(logs["due_on"]))]
+    assert len(early) >= 3
+
+
+def test_the_documented_logins_stay_in_care(frames):
+    users_ = frames["users"].set_index("username")["id"]
+    caseload = frames["caseload"]
+    for username in ("client01", "client02", "client03"):
+        rows = caseload[caseload["client_id"] == users_[username]]
+        assert len(rows) == 1 and rows["ended_on"].isna().all(), username
+    assert caseload.loc[caseload["client_id"] == users_["client01"], "started_on"].iloc[0] \
+        == frames["mood_logs"]["log_date"].min()
+    in_care = caseload[caseload["ended_on"].isna() & (caseload["therapist_id"] == users_["therapist1"])]
+    assert len(in_care) >= 10
+
+
+def test_the_cohort_rates_count_ended_episodes_and_look_like_a_service(loaded):
+    """Through the data layer, as the supervisor of the loaded demo over its whole history."""
+    cur, *_ = loaded
+    supervisor = users.load_session_user(cur, LOGIN, username="supervisor").principal
+    window = {"window_start": date.today() - timedelta(weeks=30), "window_end": date.today()}
+    episodes = cohort.episode_summaries(cur, supervisor, **window)
+    classified = classify_episodes(episodes, cohort.episode_questionnaires(cur, supervisor, **window))
+    n_ended = scalar(cur, "SELECT count(*) FROM caseload WHERE ended_on <= current_date")
+    assert len(classified) == scalar(cur, "SELECT count(*) FROM caseload")
+    assert classified["ended"].sum() == n_ended == scalar(cur, "SELECT count(*) FROM discharges")
+    assert classified.loc[classified["ended"], "end_reason"].notna().all()
+    assert classified.loc[~classified["ended"], "end_reason"].isna().all()
+
+    rates = outcome_rates(classified)
+    assert rates["finished treatment"].denominator == n_ended
+    assert rates["ended without finishing"].numerator >= 2
+    assert rates["finished treatment"].numerator >= 5  # enough for the cohort's analyses
+    assert 0.30 <= rates["recovery"].rate <= 0.70
+    assert 0.45 <= rates["reliable improvement"].rate <= 0.85
+    # One pair so far reads "not enough data", never a change of 0.
+    one_pair = classified[classified["pairs"] == 1]
+    assert one_pair["phq9_change"].isna().all()
+    assert one_pair["outcome"].isin(["not enough data", "ended without finishing"]).all()
+    assert (~one_pair["ended"]).sum() >= 3
 
 
 def test_client01_is_engaged_on_the_fixed_day(frames):
