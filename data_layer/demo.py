@@ -301,6 +301,8 @@ def load_clinic(conn, frames):
 def create_demo_database(path, *, seed=DEFAULT_SEED):
     """Create a new database file at `path` holding the demo clinic; return its row counts.
 
+    One ongoing homework then gets a schedule change from 3 weeks ago (_change_one_schedule).
+
     Refuses (FileExistsError) when the file exists: the demo never overwrites data.
     """
     path = Path(path)
@@ -311,6 +313,7 @@ def create_demo_database(path, *, seed=DEFAULT_SEED):
     conn = db.connect(path)
     try:
         load_clinic(conn, frames)
+        _change_one_schedule(conn.cursor())
     except BaseException:
         conn.close()
         for leftover in (path, path.with_name(path.name + ".wal")):
@@ -318,6 +321,32 @@ def create_demo_database(path, *, seed=DEFAULT_SEED):
         raise
     conn.close()
     return {table: len(frame) for table, frame in frames.items()}
+
+
+def _change_one_schedule(cur):
+    """Show a schedule edit that keeps its history: the first ongoing weekly homework (started 5+
+    weeks ago) of the first client in care after the showcase ones goes up by 2 times a week
+    from the Monday 3 weeks ago; the weeks before keep the old schedule (docs/clinical-rules.md)."""
+    today = date.today()
+    change_day = today - timedelta(days=today.weekday(), weeks=3)
+    candidate = cur.execute(
+        """SELECT a.id, a.times_per_week FROM assignments a
+           JOIN caseload c ON c.client_id = a.client_id AND c.therapist_id = a.therapist_id AND c.ended_on IS NULL
+           WHERE a.schedule = 'weekly' AND a.ends_on IS NULL AND a.times_per_week <= 12
+             AND a.starts_on <= CAST(? AS DATE) - 14
+             AND a.client_id > (SELECT min(id) + ? FROM users WHERE role = 'client')
+             AND a.client_id NOT IN (SELECT client_id FROM paused_periods)
+           ORDER BY a.client_id, a.id LIMIT 1""", [change_day, len(RISK_CLIENTS)]).fetchone()
+    if candidate is None:
+        return
+    assignment_id, times_per_week = candidate
+    with db.transaction(cur):
+        cur.execute(
+            """INSERT INTO assignment_schedules (assignment_id, valid_from, schedule, times_per_week, due_on,
+                                                 starts_on, ends_on, created_at)
+               SELECT id, ?, schedule, ?, due_on, starts_on, ends_on, CAST(? AS DATE) + INTERVAL 16 HOUR
+               FROM assignments WHERE id = ?""", [change_day, times_per_week + 2, change_day, assignment_id])
+        cur.execute("UPDATE assignments SET times_per_week = ? WHERE id = ?", [times_per_week + 2, assignment_id])
 
 
 def main(argv=None):

@@ -483,3 +483,20 @@ def test_most_clients_start_as_cases(frames):
              .groupby(["client_id", "instrument"], observed=True)["total"].first().unstack())
     cases = (first["PHQ-9"] >= 10) | (first["GAD-7"] >= 8)
     assert cases.mean() > 0.8
+
+
+def test_one_homework_had_its_schedule_changed_and_its_past_weeks_kept_theirs(loaded):
+    cur, _, _, _ = loaded
+    [(assignment_id, client_id, therapist_id)] = cur.execute(
+        """SELECT a.id, a.client_id, a.therapist_id FROM assignments a
+           WHERE (SELECT count(*) FROM assignment_schedules v WHERE v.assignment_id = a.id) > 1""").fetchall()
+    (_, before), (change_from, after) = cur.execute(
+        "SELECT valid_from, times_per_week FROM assignment_schedules WHERE assignment_id = ? ORDER BY valid_from",
+        [assignment_id]).fetchall()
+    assert after == before + 2 and change_from.weekday() == 0 and change_from < date.today()
+    assert cur.execute("SELECT times_per_week FROM assignments WHERE id = ?", [assignment_id]).fetchone() == (after,)
+    # The complete week before the change expects the old number of times, the week from it the new.
+    by_assignment = metrics.compliance_by_assignment(
+        cur, Principal(therapist_id, "therapist"), client_id=client_id,
+        window_start=change_from - timedelta(days=7), window_end=change_from + timedelta(days=6))
+    assert by_assignment.set_index("assignment_id").loc[assignment_id, "expected"] == before + after
