@@ -246,3 +246,18 @@ def _end_open_assignments(cur, client_id, therapist_id, last_day):
     parameters = {"last_day": last_day, "client_id": client_id, "therapist_id": therapist_id}
     cur.execute(end_versions, parameters)
     cur.execute(end_assignments, parameters)
+
+
+@allowed_roles("client")
+def my_care(cur, principal):
+    """Return the client's own care as {"therapist": name or None, "ended_on": date or None}:
+    their current therapist, or, when they have none, the last day of their latest episode
+    (None if they never had one). Limited to the principal themself."""
+    current_sql = f"""SELECT t.display_name FROM caseload c JOIN users t ON t.id = c.therapist_id
+                      WHERE c.client_id = ? AND {current_link('c')}"""
+    row = cur.execute(current_sql, [principal.user_id]).fetchone()
+    if row:
+        return {"therapist": row[0], "ended_on": None}
+    (ended_on,) = cur.execute("SELECT max(ended_on) FROM caseload WHERE client_id = ? AND ended_on <= current_date",
+                              [principal.user_id]).fetchone()
+    return {"therapist": None, "ended_on": ended_on}

@@ -4,7 +4,7 @@ from datetime import date
 import streamlit as st
 
 from clinical.homework import CATEGORIES, describe_schedule
-from data_layer import homework, measures, mood
+from data_layer import caseload, homework, measures, mood
 from data_layer.validation import MAX_MINUTES, MAX_NOTE_LENGTH, InvalidInput
 from ui.auth import require_role
 from ui.db import cursor
@@ -66,7 +66,12 @@ def log_attempt_form(assignment):
 st.header("Homework", anchor=False)
 assignments = homework.list_active_assignments(cur, principal, client_id=principal.user_id)
 if assignments.empty:
-    st.info("You have no homework right now. Your therapist will set some with you.")
+    care = caseload.my_care(cur, principal)
+    if care["therapist"] is None and care["ended_on"] is not None:
+        st.info(f"Your episode of care ended on {care['ended_on']:%d %B %Y}, so there is no homework to log. "
+                "You can still keep your mood diary. If you need support again, contact the clinic.")
+    else:
+        st.info("You have no homework right now. Your therapist will set some with you.")
 for assignment in assignments.itertuples():
     with st.container(border=True, key=f"assignment_{assignment.assignment_id}"):
         st.subheader(escape_markdown(assignment.title), anchor=False)

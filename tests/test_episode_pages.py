@@ -2,6 +2,7 @@
 when nothing has ended yet."""
 from datetime import date, timedelta
 
+from data_layer import caseload
 from tests.conftest import logged_in, open_page
 from tests.test_episodes import ago, attended, pair
 from tests.test_therapist_pages import button, field, open_client_a
@@ -91,3 +92,14 @@ def test_the_client_page_outcome_counts_only_this_episode(app, cur, world):
     assert not app.exception
     captions = " ".join(caption.value for caption in app.caption)
     assert "Outcome so far: not enough data (1 questionnaire pairs, 0 sessions attended" in captions
+
+
+def test_a_discharged_client_is_told_their_care_ended_instead_of_waiting_for_homework(app, cur, world):
+
+    caseload.discharge_client(cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ago(3),
+                              reason="completed")
+    logged_in(app, "client_a")
+    assert not app.exception
+    texts = " ".join(info.value for info in app.info)
+    assert f"Your episode of care ended on {ago(3):%d %B %Y}" in texts
+    assert "Your therapist will set some with you" not in texts
