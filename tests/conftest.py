@@ -170,9 +170,50 @@ def logged_in(app, username):
     return app.run()
 
 
+def add_questionnaire(cur, client, instrument, taken_on, total):
+    """Insert a PHQ-9 (item 9 = 0) or GAD-7 with the given total (test set-up)."""
+    n_items = 9 if instrument == "PHQ-9" else 7
+    items = [min(3, max(0, total - 3 * k)) for k in range(n_items)]
+    if instrument == "PHQ-9":
+        items[8] = 0
+        items[0] += total - sum(items)
+    items += [None] * (9 - n_items)
+    cur.execute("""INSERT INTO questionnaires (client_id, instrument, taken_on, item_1, item_2, item_3, item_4,
+                   item_5, item_6, item_7, item_8, item_9, total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [client.user_id, instrument, taken_on, *items, total])
+
+
+def add_pair(cur, client, taken_on, phq9, gad7):
+    """A PHQ-9 and a GAD-7 taken on the same day."""
+    add_questionnaire(cur, client, "PHQ-9", taken_on, phq9)
+    add_questionnaire(cur, client, "GAD-7", taken_on, gad7)
+
+
+def add_attended_sessions(cur, client, therapist, *days_ago):
+    for days in days_ago:
+        cur.execute("INSERT INTO therapy_sessions (client_id, therapist_id, session_date, attended) "
+                    "VALUES (?, ?, ?, true)", [client.user_id, therapist.user_id, date.today() - timedelta(days=days)])
+
+
+@pytest.fixture
+def earlier_episode_elsewhere(cur, world):
+    """client_a had an earlier episode with therapist_b (two pairs, three attended sessions)
+    before coming to therapist_a 5 days ago; this episode has one pair and no session yet."""
+    def ago(days):
+        return date.today() - timedelta(days=days)
+    cur.execute("UPDATE caseload SET started_on = ? WHERE client_id = ?", [ago(5), world.client_a.user_id])
+    cur.execute("INSERT INTO caseload (client_id, therapist_id, started_on, ended_on) VALUES (?, ?, ?, ?)",
+                [world.client_a.user_id, world.therapist_b.user_id, ago(120), ago(6)])
+    add_attended_sessions(cur, world.client_a, world.therapist_b, 100, 60, 20)
+    add_pair(cur, world.client_a, ago(100), 20, 15)
+    add_pair(cur, world.client_a, ago(20), 8, 6)
+    add_pair(cur, world.client_a, ago(2), 9, 7)
+
+
 @pytest.fixture
 def two_teams_under_one_supervisor(cur, world):
-    """supervisor_a: therapist_a with 4 clients, therapist_c with 6; every client finished."""
+    """supervisor_a: therapist_a with 4 clients, therapist_c with 6; every episode ended today and
+    finished (two pairs, two attended sessions)."""
     therapist_c = add_user(cur, "therapist_c", "Cara Therapist", "therapist")
     cur.execute("INSERT INTO supervision (therapist_id, supervisor_id, started_on) VALUES (?, ?, ?)",
                 [therapist_c.user_id, world.supervisor_a.user_id, date.today() - timedelta(days=90)])
@@ -184,19 +225,14 @@ def two_teams_under_one_supervisor(cur, world):
             cur.execute("INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, ?)",
                         [client.user_id, therapist.user_id, date.today() - timedelta(days=60)])
         for weeks_ago, phq, gad in ((8, 16, 12), (1, 6 + index % 3, 5)):
-            for instrument, total in (("PHQ-9", phq), ("GAD-7", gad)):
-                items = [min(3, max(0, total - 3 * k)) for k in range(9 if instrument == "PHQ-9" else 7)]
-                if instrument == "PHQ-9":
-                    items[8] = 0
-                    items[0] += total - sum(items)
-                items += [None] * (9 - len(items))
-                cur.execute("""INSERT INTO questionnaires (client_id, instrument, taken_on, item_1, item_2, item_3,
-                               item_4, item_5, item_6, item_7, item_8, item_9, total)
-                               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                            [client.user_id, instrument, date.today() - timedelta(weeks=weeks_ago), *items, total])
-        for weeks_ago in (7, 3):
-            cur.execute("INSERT INTO therapy_sessions (client_id, therapist_id, session_date, attended) "
-                        "VALUES (?, ?, ?, true)", [client.user_id, therapist.user_id, date.today() - timedelta(weeks=weeks_ago)])
+            add_pair(cur, client, date.today() - timedelta(weeks=weeks_ago), phq, gad)
+        add_attended_sessions(cur, client, therapist, 49, 21)
+    # Every episode ended today (today always lies in the period the cohort page shows first).
+    cur.execute("UPDATE caseload SET ended_on = current_date WHERE therapist_id IN (?, ?)",
+                [world.therapist_a.user_id, therapist_c.user_id])
+    cur.execute("""INSERT INTO discharges (caseload_id, reason, discharged_by)
+                   SELECT id, 'completed', therapist_id FROM caseload WHERE therapist_id IN (?, ?)""",
+                [world.therapist_a.user_id, therapist_c.user_id])
     return therapist_c
 
 

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from data_layer import caseload
 from tests.conftest import logged_in, open_page
-from tests.test_episodes import ago, attended, pair
+from tests.test_episodes import ago
 from tests.test_therapist_pages import button, field, open_client_a
 
 
@@ -78,16 +78,7 @@ def discharge_client_field(app):
     return [widget for widget in app.selectbox if widget.label == "Client"][-1]
 
 
-def test_the_client_page_outcome_counts_only_this_episode(app, cur, world):
-    # Same clinic as tests/test_episodes.py's data-layer case: an earlier episode with
-    # therapist_b holds two pairs and three sessions; this one has one pair and no session.
-    cur.execute("UPDATE caseload SET started_on = ? WHERE client_id = ?", [ago(5), world.client_a.user_id])
-    cur.execute("INSERT INTO caseload (client_id, therapist_id, started_on, ended_on) VALUES (?, ?, ?, ?)",
-                [world.client_a.user_id, world.therapist_b.user_id, ago(120), ago(6)])
-    attended(cur, world.client_a, world.therapist_b, 100, 60, 20)
-    pair(cur, world.client_a, ago(100), 20, 15)
-    pair(cur, world.client_a, ago(20), 8, 6)
-    pair(cur, world.client_a, ago(2), 9, 7)
+def test_the_client_page_outcome_counts_only_this_episode(app, earlier_episode_elsewhere):
     open_client_a(app)
     assert not app.exception
     captions = " ".join(caption.value for caption in app.caption)

@@ -11,36 +11,13 @@ from clinical.outcomes import outcome_rates
 from data_layer import caseload, cohort, homework, metrics, sessions
 from data_layer.access import AccessDenied
 from data_layer.validation import InvalidInput
+from tests.conftest import add_attended_sessions, add_pair
 
 TODAY = date.today()
 
 
 def ago(days):
     return TODAY - timedelta(days=days)
-
-
-def questionnaire(cur, client, instrument, taken_on, total):
-    """A questionnaire with the given total, inserted directly (test set-up)."""
-    n_items = 9 if instrument == "PHQ-9" else 7
-    items = [min(3, max(0, total - 3 * k)) for k in range(n_items)]
-    if instrument == "PHQ-9":
-        items[8] = 0
-        items[0] += total - sum(items)
-    items += [None] * (9 - n_items)
-    cur.execute("""INSERT INTO questionnaires (client_id, instrument, taken_on, item_1, item_2, item_3, item_4,
-                   item_5, item_6, item_7, item_8, item_9, total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [client.user_id, instrument, taken_on, *items, total])
-
-
-def pair(cur, client, taken_on, phq9, gad7):
-    questionnaire(cur, client, "PHQ-9", taken_on, phq9)
-    questionnaire(cur, client, "GAD-7", taken_on, gad7)
-
-
-def attended(cur, client, therapist, *days_ago):
-    for days in days_ago:
-        cur.execute("INSERT INTO therapy_sessions (client_id, therapist_id, session_date, attended) "
-                    "VALUES (?, ?, ?, true)", [client.user_id, therapist.user_id, ago(days)])
 
 
 def episode_rows(cur, client):
@@ -178,10 +155,10 @@ def long_episode(cur, world):
     """client_a's episode began 250 days ago and ended 10 days ago: pairs (20, 15) 250 days ago,
     (8, 6) 100 days ago and (6, 5) 20 days ago, 4 attended sessions."""
     cur.execute("UPDATE caseload SET started_on = ? WHERE client_id = ?", [ago(250), world.client_a.user_id])
-    pair(cur, world.client_a, ago(250), 20, 15)
-    pair(cur, world.client_a, ago(100), 8, 6)
-    pair(cur, world.client_a, ago(20), 6, 5)
-    attended(cur, world.client_a, world.therapist_a, 240, 200, 120, 30)
+    add_pair(cur, world.client_a, ago(250), 20, 15)
+    add_pair(cur, world.client_a, ago(100), 8, 6)
+    add_pair(cur, world.client_a, ago(20), 6, 5)
+    add_attended_sessions(cur, world.client_a, world.therapist_a, 240, 200, 120, 30)
     caseload.discharge_client(cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ago(10),
                               reason="completed")
 
@@ -202,9 +179,9 @@ def test_the_date_range_chooses_episodes_by_their_end_and_never_clips_them(cur, 
 
 def test_rates_count_ended_episodes_only(cur, world, long_episode):
     # client_b is in progress with two pairs and sessions: never "finished treatment".
-    pair(cur, world.client_b, ago(20), 18, 14)
-    pair(cur, world.client_b, ago(2), 17, 14)
-    attended(cur, world.client_b, world.therapist_b, 15, 8)
+    add_pair(cur, world.client_b, ago(20), 18, 14)
+    add_pair(cur, world.client_b, ago(2), 17, 14)
+    add_attended_sessions(cur, world.client_b, world.therapist_b, 15, 8)
     cur.execute("INSERT INTO supervision (therapist_id, supervisor_id, started_on) VALUES (?, ?, ?)",
                 [world.therapist_b.user_id, world.supervisor_a.user_id, ago(30)])
     classified = classified_for(cur, world.supervisor_a, ago(182), TODAY)
@@ -215,16 +192,7 @@ def test_rates_count_ended_episodes_only(cur, world, long_episode):
     assert len(in_progress) == 1 and not in_progress["finished"].any()
 
 
-def test_the_client_page_outcome_counts_only_this_episodes_sessions(cur, world):
-    # An earlier episode with therapist_b: two pairs and three attended sessions, all before
-    # client_a came to therapist_a. The current episode has one pair and no sessions yet.
-    cur.execute("UPDATE caseload SET started_on = ? WHERE client_id = ?", [ago(5), world.client_a.user_id])
-    cur.execute("INSERT INTO caseload (client_id, therapist_id, started_on, ended_on) VALUES (?, ?, ?, ?)",
-                [world.client_a.user_id, world.therapist_b.user_id, ago(120), ago(6)])
-    attended(cur, world.client_a, world.therapist_b, 100, 60, 20)
-    pair(cur, world.client_a, ago(100), 20, 15)
-    pair(cur, world.client_a, ago(20), 8, 6)
-    pair(cur, world.client_a, ago(2), 9, 7)
+def test_the_client_page_outcome_counts_only_this_episodes_sessions(cur, world, earlier_episode_elsewhere):
     outcome = metrics.current_outcomes(cur, world.therapist_a).iloc[0]
     assert (outcome["pairs"], outcome["attended_sessions"], outcome["reliable_change"]) == (1, 0, "not enough data")
     caseload_row = metrics.caseload_summary(cur, world.therapist_a).iloc[0]
