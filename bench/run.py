@@ -55,6 +55,7 @@ from streamlit.testing.v1 import AppTest
 from bench.scale import SIZES, client_username
 from clinical.episodes import classify_episodes
 from clinical.outcomes import outcome_rates
+from clinical.reporting import reporting_periods
 from data_layer import (caseload, clinic, cohort, db, export, homework, login_sessions, measures, metrics,
                         mood, paused, sessions, users)
 from data_layer.access import LOGIN
@@ -67,7 +68,7 @@ DEFAULT_JSON = ROOT / "bench-results" / "latest.json"
 
 WRITER_THREADS = 16
 WRITES_PER_THREAD = 40        # half homework logs, half mood logs
-INSIGHTS_WINDOW_DAYS = 182    # the default date range of the insights and cohort pages (ui/insights.py)
+INSIGHTS_WINDOW_DAYS = 182    # the default date range of the therapist's insights page (ui/insights.py)
 PROGRESS_WEEKS = 16           # the client progress page's window
 HOMEWORK_NOTES_DAYS = 28      # the therapist client page's recent notes
 APP_TIMEOUT_SECONDS = 300
@@ -142,7 +143,7 @@ def therapist_client_queries(cur, principal):
 
 
 def default_window():
-    """Return (window_start, window_end): the insights and cohort pages' default date range."""
+    """Return (window_start, window_end): the insights page's default date range."""
     today = date.today()
     return today - timedelta(days=INSIGHTS_WINDOW_DAYS), today
 
@@ -157,9 +158,11 @@ def therapist_insights_queries(cur, principal):
 
 
 def supervisor_cohort_queries(cur, principal):
-    """The data-layer calls of pages/supervisor_cohort.py (default filters)."""
-    start, end = default_window()
+    """The data-layer calls of pages/supervisor_cohort.py (default filters: the current quarter)."""
+    today = date.today()
     cohort.list_cohort_therapists(cur, principal)
+    current, *_ = reporting_periods(cohort.earliest_episode_start(cur, principal), today)
+    start, end = current.first_day, current.last_day
     cohort.episode_summaries(cur, principal, window_start=start, window_end=end, therapist_id=None, category=None)
     cohort.episode_questionnaires(cur, principal, window_start=start, window_end=end, therapist_id=None)
     cohort.recent_episode_compliance(cur, principal)

@@ -5,7 +5,8 @@
 2. Dose-response over compliance quartiles.
 3. The within-client lagged analysis (Burns & Spangler 2000): does homework come
    before improvement, or improvement before homework?
-All are associations, never causes; every result carries its n.
+All are associations, never causes; every result carries its n (for supervisors, the
+lagged analysis says only whether its n reaches 20: see lagged_models).
 """
 import warnings
 from dataclasses import dataclass
@@ -345,33 +346,46 @@ class LaggedAnalysis:
     notes: tuple[str, ...] = ()
 
 
-def lagged_models(panel):
+# Said instead of the counts when they are withheld (exact_counts=False).
+COUNTS_WITHHELD = "exact numbers withheld to protect small groups"
+
+
+def lagged_models(panel, exact_counts=True):
     """Fit the forward and reverse mixed models (random intercept per client) and return a LaggedAnalysis.
 
     `panel` is a weekly panel as described in lagged_panel. Only clients with
     at least MIN_LAGGED_WEEKS weeks of both measures are used; with fewer than
     MIN_LAGGED_CLIENTS of them no model is fitted. Never raises for a fitting
     problem: it is reported in `notes` and `converged` is False.
+    `exact_counts` False (supervisors): the reading says only whether the numbers of
+    clients reach MIN_LAGGED_CLIENTS, never the numbers themselves (clients with 4+ weeks
+    are another group than those the page counts elsewhere, so an exact number minus a
+    shown count could single out fewer than 5 clients: clinical/reporting.py).
     """
     eligible = eligible_clients(panel)
     if len(eligible) < MIN_LAGGED_CLIENTS:
+        there_are = (f"there are {len(eligible)}" if exact_counts else
+                     f"there are fewer than {MIN_LAGGED_CLIENTS} ({COUNTS_WITHHELD})")
         return LaggedAnalysis(
             "not enough data", len(eligible), None, None, False,
             f"Not enough data for the lagged analysis: it needs at least {MIN_LAGGED_CLIENTS} "
             f"clients with {MIN_LAGGED_WEEKS} or more weeks of both homework and PHQ-9 scores, "
-            f"and there are {len(eligible)}.")
+            f"and {there_are}.")
 
     lagged = lagged_panel(panel[panel["client_id"].isin(eligible)])
-    forward, forward_notes = _fit_mixed("forward", FORWARD_MODEL, lagged)
-    reverse, reverse_notes = _fit_mixed("reverse", REVERSE_MODEL, lagged)
+    forward, forward_notes = _fit_mixed("forward", FORWARD_MODEL, lagged, exact_counts)
+    reverse, reverse_notes = _fit_mixed("reverse", REVERSE_MODEL, lagged, exact_counts)
     converged = forward is not None and reverse is not None
     return LaggedAnalysis(
         "ok" if converged else "model failed", len(eligible), forward, reverse, converged,
-        lagged_reading(forward, reverse), tuple(forward_notes + reverse_notes))
+        lagged_reading(forward, reverse, exact_counts), tuple(forward_notes + reverse_notes))
 
 
-def _fit_mixed(name, model, lagged):
-    """Fit one MixedLM on the rows where all its variables exist; return (LaggedEstimate or None, notes)."""
+def _fit_mixed(name, model, lagged, details=True):
+    """Fit one MixedLM on the rows where all its variables exist; return (LaggedEstimate or None, notes).
+
+    `details` False leaves statsmodels' own messages out of the notes (they may quote array
+    sizes, i.e. numbers of client-weeks: see lagged_models' `exact_counts`)."""
     outcome, predictors, term = model
     data = lagged.dropna(subset=[outcome, *predictors])
     formula = f"{outcome} ~ {' + '.join(predictors)}"
@@ -383,9 +397,9 @@ def _fit_mixed(name, model, lagged):
             result = smf.mixedlm(formula, data, groups=data["client_id"]).fit(
                 reml=True, method=["powell", "lbfgs"])
         except Exception as error:  # any numerical failure must become a message, not a crash
-            return None, [f"The {name} model could not be fitted ({error})."]
+            return None, [f"The {name} model could not be fitted" + (f" ({error})." if details else ".")]
     notes = list(dict.fromkeys(
-        _describe_warning(name, str(w.message)) for w in caught
+        _describe_warning(name, str(w.message), details) for w in caught
         if issubclass(w.category, ConvergenceWarning) and not str(w.message).startswith("Retrying")))
     low, high = result.conf_int(alpha=1 - CONFIDENCE).loc[term]
     coefficient, p = result.params[term], result.pvalues[term]
@@ -397,23 +411,26 @@ def _fit_mixed(name, model, lagged):
         supported=bool(high < 0)), notes
 
 
-def _describe_warning(name, message):
+def _describe_warning(name, message, details=True):
     # statsmodels warns about the boundary (and the Hessian) when the client variance is zero:
     # harmless for the coefficients we read, but worth saying in words.
     if "boundary" in message or "Hessian" in message:
         return (f"The {name} model found no differences between clients beyond what it already "
                 "explains (client variance estimated at zero).")
-    return f"The {name} model reported: {message}"
+    return (f"The {name} model reported: {message}" if details
+            else f"The {name} model reported a fitting problem.")
 
 
-def lagged_reading(forward, reverse):
+def lagged_reading(forward, reverse, exact_counts=True):
     """Return the plain-language paragraph for two LaggedEstimates (either may be None).
 
     Each estimate reads as supported (CI wholly on the side of benefit), the
     opposite (CI wholly on the side of harm), little change (CI within the
     NEGLIGIBLE_* band) or unclear (CI wide); then a verdict on the direction,
     the association and short-panel caveat, and the numbers of clients and
-    client-weeks.
+    client-weeks: exactly, or with `exact_counts` False only "20 or more clients"
+    or "fewer than 20 clients" (MIN_LAGGED_CLIENTS), a threshold that no difference
+    of two readings can narrow down to fewer than 5 clients.
     """
     parts = [
         _forward_sentence(forward) if forward else
@@ -429,9 +446,13 @@ def lagged_reading(forward, reverse):
         "medication) could move both. Weekly panels are short, so lagged estimates like "
         "these carry some bias (Nickell bias): read the sizes as approximate.")
     for estimate, label in ((forward, "homework then PHQ-9"), (reverse, "PHQ-9 then homework")):
-        if estimate:
+        if estimate and exact_counts:
             parts.append(f"Model {label}: {estimate.n_clients} clients, "
                          f"{estimate.n_observations} client-weeks.")
+        elif estimate:
+            n = (f"{MIN_LAGGED_CLIENTS} or more" if estimate.n_clients >= MIN_LAGGED_CLIENTS
+                 else f"fewer than {MIN_LAGGED_CLIENTS}")
+            parts.append(f"Model {label}: n = {n} clients ({COUNTS_WITHHELD}).")
     return " ".join(parts)
 
 

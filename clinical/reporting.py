@@ -5,14 +5,31 @@ Hiding it is not enough when a total is shown too: the total minus the other cel
 filtered view subtracted from the unfiltered one, would give the hidden number back. So:
 
 - complementary suppression: in a column of cells that add up to a shown total, a lone
-  hidden cell takes the next-smallest with it, until the hidden cells hold 0 or 5+ clients;
+  hidden cell takes the next-smallest with it, until the hidden cells hold 0 or 5+ clients
+  (the per-therapist and month-of-referral tables, within the chosen period; the
+  homework-category table, whose cells overlap, is hidden by the same function, and the
+  analyses under a category filter are checked against its count);
 - a filtered view (one therapist, one homework category) shows a count only when it
   differs from the same count of every coarser view (the one without that filter) by 0
   or by 5+ clients, and hides a therapist's figures wherever the per-therapist column
-  hides them (`cohort_view`). The guarantee covers the therapist and category filters,
-  not the date range: two date ranges can still be subtracted.
+  hides them (`cohort_view`);
+- the supervisor's period is one calendar quarter (`reporting_periods`), never a free date
+  range: the quarters do not overlap, so no ended episode is counted by two choices and no
+  difference between two choices singles anyone out (two free ranges [d1, today] and
+  [d2, today] would have given the episodes that ended in [d1, d2)). The episodes in
+  progress appear with the current quarter only;
+- counts from another population than the episodes chosen (the lagged analysis counts
+  clients with 4+ weeks of data) are not printed for supervisors: only whether they reach
+  the analysis' minimum of 20 (clinical.analysis.lagged_models, `exact_counts=False`).
+
+What this does not cover: the figures are live. The same choice looked at on two days
+differs by what changed in between (an episode that ended, a discharge dated back into a
+past quarter, a new questionnaire), as any live count does. The therapists' own insights
+keep a free date range: they see their own clients by name, and no small-cell rule
+applies to them.
 """
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import pandas as pd
 
@@ -242,3 +259,53 @@ def progress_tiles(view):
                        (f"{rate.rate:.0%}" if rate.denominator else "no data",
                         f"{rate.numerator} of {rate.denominator} in progress with two pairs and sessions"))
     return tiles
+
+
+def quarter_start(day):
+    """The first day of the calendar quarter that holds `day`."""
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def _next_quarter(first_day):
+    return date(first_day.year + first_day.month // 10, (first_day.month + 2) % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Period:
+    """One of the supervisor's period choices: the episodes that ENDED from `first_day` to
+    `last_day` (one calendar quarter), and for the `current` quarter also those in progress.
+    Pass (first_day, last_day) as the data layer's window_start, window_end: it chooses the
+    same episodes (data_layer.cohort._chosen_episodes_sql)."""
+
+    first_day: date
+    last_day: date
+    current: bool
+
+    @property
+    def label(self):
+        months = f"{self.first_day:%b}–{self.last_day:%b %Y}"
+        return f"{months} (so far), and the episodes in progress" if self.current else months
+
+    def chooses(self, ended_on):
+        """Whether this period takes an episode that ended on `ended_on` (None: in progress)."""
+        return self.current if ended_on is None else self.first_day <= ended_on <= self.last_day
+
+
+def reporting_periods(earliest_start, today):
+    """Return the supervisor's period choices, newest (the current quarter, the default) first.
+
+    Calendar quarters from the one holding `earliest_start` (the earliest episode start in
+    the supervisor's scope; None when there is none) to the one holding `today`. They never
+    overlap and every episode that has ended falls in exactly one of them (it ended on or
+    after its start, and not after today), so two choices never share an ended episode and
+    no difference between them can single anyone out. The episodes in progress belong to
+    the current quarter only.
+    """
+    current = quarter_start(today)
+    first = min(quarter_start(earliest_start), current) if earliest_start else current
+    periods = []
+    while first <= current:
+        following = _next_quarter(first)
+        periods.append(Period(first, following - timedelta(days=1), current=first == current))
+        first = following
+    return periods[::-1]

@@ -278,6 +278,15 @@ def recent_episode_compliance(cur, principal, *, category=None):
 
 
 @allowed_roles("supervisor")
+def earliest_episode_start(cur, principal):
+    """Return the first day of the earliest episode of care of the therapists the supervisor
+    supervises (None when they have none): where the supervisor's period choices begin
+    (clinical.reporting.reporting_periods). A date only, no client."""
+    sql = f"SELECT min(e.started_on) FROM ({_episodes_sql(principal)}) e"
+    return cur.execute(sql, scope_parameters(principal)).fetchone()[0]
+
+
+@allowed_roles("supervisor")
 def list_cohort_therapists(cur, principal):
     """Return the therapists the supervisor currently supervises: therapist_id, therapist."""
     sql = f"""SELECT u.id AS therapist_id, u.display_name AS therapist FROM users u

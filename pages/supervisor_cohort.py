@@ -1,9 +1,10 @@
-"""The supervisor's cohort: outcomes of the episodes that ENDED in the date range beside the
-national figures (with the episodes that ended without finishing counted), the progress so far
-of those in progress apart, per therapist, per month and per homework category, and how
-compliance relates to outcome. Clients appear only as pseudonyms; small cells read "<5" and
-cannot be worked out from the totals or from another filter choice (clinical/reporting.py
-owns the rule)."""
+"""The supervisor's cohort: outcomes of the episodes that ENDED in the chosen period (a calendar
+quarter; the current one also takes the episodes in progress) beside the national figures (with
+the episodes that ended without finishing counted), the progress so far of those in progress
+apart, per therapist, per month and per homework category, and how compliance relates to
+outcome. Clients appear only as pseudonyms; small cells read "<5" and cannot be worked out from
+the totals, from another filter choice or from another period (clinical/reporting.py owns the
+rule)."""
 from datetime import date
 
 import pandas as pd
@@ -12,13 +13,16 @@ import streamlit as st
 from clinical.homework import CATEGORIES
 from clinical.outcomes import NATIONAL_REFERENCE
 from clinical.reporting import (SUPPRESSED, cohort_tiles, cohort_view, count_text, group_outcomes, hidden_cells,
-                                progress_tiles)
+                                progress_tiles, reporting_periods)
 from data_layer import cohort
 from ui.auth import require_role
 from ui.cache import cached
 from ui.db import cursor
 from ui.exports import csv_bytes
 from ui.insights import MEASURES, analyses, filters, load_classified_episodes
+
+# Figures about the episodes in progress: shown with the current quarter only.
+IN_PROGRESS_TILES = ("Active clients", "Engagement", "Median 4-week compliance")
 
 principal = require_role("supervisor")
 cur = cursor()
@@ -28,18 +32,22 @@ therapists = cohort.list_cohort_therapists(cur, principal)
 if therapists.empty:
     st.info("You supervise no therapists yet. An administrator links therapists to you.")
     st.stop()
-window_start, window_end, measure, therapist_id, category = filters("cohort", therapists)
+today = date.today()
+# Quarters, not free dates: two choices never share an ended episode (clinical/reporting.py).
+periods = reporting_periods(cached(cohort.earliest_episode_start, cur, principal), today)
+window_start, window_end, measure, therapist_id, category = filters("cohort", therapists, periods)
+current = window_end >= today
 # Every figure is worked out from the whole cohort and narrowed here, so that each filtered
 # count can be checked against the same count without the filter (clinical/reporting.py).
-st.caption("The date range chooses the episodes that ended in it (and, when it reaches today, those in "
-           "progress); each episode counts whole, from its start to its end.")
+st.caption("The period chooses the episodes that ended in it (the current quarter also takes those in "
+           "progress); each episode counts whole, from its start to its end. Periods are whole quarters "
+           "that never overlap, so that no small group can be worked out from two of them.")
 episodes = load_classified_episodes(cur, principal, window_start, window_end)
 if episodes.empty:
-    st.info("No episodes of care ended in this date range, and none are in progress in it.")
+    st.info("No episodes of care ended in this period" + (", and none are in progress." if current else "."))
     st.stop()
 in_category = load_classified_episodes(cur, principal, window_start, window_end, category=category) \
     if category else episodes
-today = date.today()
 
 
 def recent_episodes(chosen_category):
@@ -64,31 +72,36 @@ if view.refusal:
     st.warning(view.refusal)
 else:
     tiles = cohort_tiles(view, today)
+    if not current:  # the episodes in progress belong to the current quarter only
+        tiles = {name: tile for name, tile in tiles.items() if name not in IN_PROGRESS_TILES}
     REFERENCE_OF = {"Recovery": "recovery", "Reliable improvement": "reliable improvement",
                     "Reliable recovery": "reliable recovery"}
     if not view.tiles["ended"].any():
-        st.info("No finished episodes in this range yet: the outcome rates count ended episodes only.")
+        st.info("No episodes ended in this period yet: the outcome rates count ended episodes only.")
     columns = st.columns(4)
     for index, (name, (value, detail)) in enumerate(tiles.items()):
         reference = NATIONAL_REFERENCE.get(REFERENCE_OF.get(name, ""))
         with columns[index % 4]:
             st.metric(name, value, help=reference.source if reference else None)
             st.caption(detail + (f" · national {reference.rate:.0%}" if reference else ""))
-    st.caption("Outcome rates count episodes that ended in the date range; \"ended without finishing\" are those "
+    st.caption("Outcome rates count episodes that ended in the period; \"ended without finishing\" are those "
                "with fewer than 2 attended sessions or 2 questionnaire pairs (drop-outs among them).")
-    progress = progress_tiles(view)
-    st.subheader("Episodes in progress: progress so far", anchor=False)
-    st.caption("From the first to the latest questionnaire pair of episodes still in progress; not outcomes, "
-               "and never mixed into the rates above.")
-    columns = st.columns(len(progress))
-    for column, (name, (value, detail)) in zip(columns, progress.items()):
-        column.metric(name, value)
-        column.caption(detail)
+    progress = progress_tiles(view) if current else {}
+    if current:
+        st.subheader("Episodes in progress: progress so far", anchor=False)
+        st.caption("From the first to the latest questionnaire pair of episodes still in progress; not outcomes, "
+                   "and never mixed into the rates above.")
+        columns = st.columns(len(progress))
+        for column, (name, (value, detail)) in zip(columns, progress.items()):
+            column.metric(name, value)
+            column.caption(detail)
+    else:
+        st.caption("Episodes in progress, and the figures of the last weeks, appear with the current quarter.")
     tile_table = pd.DataFrame([(name, value, detail) for name, (value, detail) in (tiles | progress).items()],
                               columns=["Measure", "Value", "Based on"])
     st.download_button("Download the headline figures (CSV)", csv_bytes(tile_table), file_name="headline.csv")
 
-st.caption("The tables below cover all your therapists and every homework category in the date range; the "
+st.caption("The tables below cover all your therapists and every homework category in the period; the "
            "therapist and category filters narrow the headline figures and the analyses.")
 table_with_download("Per therapist", group_outcomes(episodes, "therapist").rename(columns={"therapist": "Therapist"}),
                     "per-therapist.csv")

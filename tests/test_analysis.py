@@ -400,6 +400,28 @@ def test_fewer_than_20_clients_with_4_weeks_is_not_enough_data(panels):
     assert "at least 20 clients" in result.reading and "there are 19" in result.reading
 
 
+def test_without_exact_counts_the_reading_says_only_whether_n_reaches_20(panels):
+    # Supervisors: clients with 4+ weeks are another group than the page's other counts, so an
+    # exact number minus one of those could single out 1-4 clients (clinical/reporting.py).
+    panel = panels["homework"]
+    short = panel[(panel["client_id"] < 19) | (panel["week"] < 3)]
+    reading = lagged_models(short, exact_counts=False).reading
+    assert "there are fewer than 20 (exact numbers withheld to protect small groups)" in reading
+    assert "19" not in reading
+    fitted = lagged_reading(NULL_FORWARD, NULL_REVERSE, exact_counts=False)
+    assert "Model homework then PHQ-9: n = 20 or more clients (exact numbers withheld" in fitted
+    assert "40" not in fitted and "client-weeks" not in fitted
+    few = LaggedEstimate("compliance_within", 0.0, -0.5, 0.5, p=0.5, n_clients=17, n_observations=90,
+                         supported=False)
+    assert "Model homework then PHQ-9: n = fewer than 20 clients" in lagged_reading(few, None, exact_counts=False)
+    assert "Model homework then PHQ-9: 40 clients, 400 client-weeks." in lagged_reading(NULL_FORWARD, NULL_REVERSE)
+    rng = np.random.default_rng(0)
+    singular = pd.DataFrame([(c, w, 0.5, float(rng.integers(5, 20))) for c in range(25) for w in range(6)],
+                            columns=["client_id", "week", "compliance", "phq9"])
+    notes = lagged_models(singular, exact_counts=False).notes  # statsmodels' own words may quote sizes
+    assert "The forward model could not be fitted." in notes and not any("(" in note for note in notes)
+
+
 def test_a_model_that_cannot_be_fitted_is_reported_not_raised():
     rng = np.random.default_rng(0)
     panel = pd.DataFrame([(c, w, 0.5, float(rng.integers(5, 20))) for c in range(25) for w in range(6)],

@@ -3,11 +3,13 @@ who may open them."""
 import re
 from datetime import date, timedelta
 
+import numpy as np
 import pytest
 
+from clinical.reporting import Period, quarter_start
 from data_layer import measures
 from data_layer.access import Principal
-from tests.conftest import add_assignment, logged_in, open_page
+from tests.conftest import add_assignment, add_user, logged_in, open_page
 
 
 def test_supervisor_cohort_on_the_demo_shows_every_part(demo_app):
@@ -119,3 +121,127 @@ def test_supervisor_category_filter_shows_statistics_without_per_client_points(d
     assert "Per-client points are not shown with a category filter" in captions or any(
         "analyses are not shown" in info.value for info in demo_app.info)
     assert not [chart for chart in demo_app.get("plotly_chart") if "Clients" in str(chart.proto.spec)]
+
+
+# ---------------------------------------------------------------- periods and the lagged n
+
+def previous_quarter_start(today):
+    return quarter_start(quarter_start(today) - timedelta(days=1))
+
+
+def end_alices_episode_last_quarter(cur, world):
+    """client_a's episode: begun in the quarter before last, ended in the last one."""
+    last_quarter = previous_quarter_start(date.today())
+    cur.execute("UPDATE caseload SET started_on = ?, ended_on = ? WHERE client_id = ?",
+                [last_quarter - timedelta(days=40), last_quarter + timedelta(days=5), world.client_a.user_id])
+    return last_quarter
+
+
+def add_questionnaire(cur, client_id, instrument, total, taken_on):
+    items = [min(3, max(0, total - 3 * k)) for k in range(8 if instrument == "PHQ-9" else 7)]
+    items += [0] if instrument == "PHQ-9" else [None, None]
+    cur.execute("""INSERT INTO questionnaires (client_id, instrument, taken_on, item_1, item_2, item_3, item_4,
+                   item_5, item_6, item_7, item_8, item_9, total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [client_id, instrument, taken_on, *items, sum(items[:9 if instrument == "PHQ-9" else 7])])
+
+
+@pytest.fixture
+def weekly_clinic(cur, world):
+    """supervisor_a over therapist_a (12 clients) and therapist_c (10): 8 weeks of homework and
+    weekly PHQ-9 and GAD-7 each, enough for the lagged analysis over all 22 but not for one
+    therapist's. 6 of Tom's and 5 of Cara's episodes finish today (the analyses need 5 or more
+    finished episodes), the others are in progress; client_a's episode ended 200 days ago."""
+    cur.execute("UPDATE caseload SET started_on = current_date - 300, ended_on = current_date - 200 "
+                "WHERE client_id = ?", [world.client_a.user_id])
+    therapist_c = add_user(cur, "therapist_c", "Cara Therapist", "therapist")
+    cur.execute("INSERT INTO supervision (therapist_id, supervisor_id, started_on) VALUES (?, ?, ?)",
+                [therapist_c.user_id, world.supervisor_a.user_id, date.today() - timedelta(days=90)])
+    started = date.today() - timedelta(days=56 + date.today().weekday())  # a Monday: weeks are ISO weeks
+    rng = np.random.default_rng(7)
+    for n in range(22):
+        therapist = world.therapist_a if n < 12 else therapist_c
+        client = add_user(cur, f"w{n}", f"Weekly {n}", "client")
+        cur.execute("INSERT INTO caseload (client_id, therapist_id, started_on, ended_on) VALUES (?, ?, ?, ?)",
+                    [client.user_id, therapist.user_id, started, date.today() if n % 12 < 6 - n // 12 else None])
+        assignment = add_assignment(cur, client, therapist, "Thought record", started)
+        phq, habit = rng.uniform(14, 20), rng.uniform(0.2, 0.9)
+        for week in range(8):
+            monday = started + timedelta(weeks=week)
+            done = int(rng.binomial(3, habit))
+            for day in range(done):
+                cur.execute("INSERT INTO homework_logs (assignment_id, client_id, log_date, status) "
+                            "VALUES (?, ?, ?, 'done')", [assignment, client.user_id, monday + timedelta(days=day)])
+            for instrument, total in (("PHQ-9", phq), ("GAD-7", phq * 0.7)):
+                add_questionnaire(cur, client.user_id, instrument, int(np.clip(round(total), 0, 21)), monday)
+            phq += -0.4 - 1.5 * (done / 3 - 0.5) + rng.normal(0, 1.5)
+        for week in (1, 5):
+            cur.execute("INSERT INTO therapy_sessions (client_id, therapist_id, session_date, attended) "
+                        "VALUES (?, ?, ?, true)", [client.user_id, therapist.user_id, started + timedelta(weeks=week)])
+    return therapist_c
+
+
+def period_box(app):
+    return next(box for box in app.selectbox if box.label.startswith("Period"))
+
+
+def test_the_supervisor_chooses_a_quarter_not_free_dates(app, cur, world):
+    last_quarter = end_alices_episode_last_quarter(cur, world)
+    this_quarter = quarter_start(date.today())
+    # A period that is not offered (here one that overlaps two quarters), put in the session as
+    # tampering would: Streamlit keeps only a value among the options.
+    app.session_state["cohort_period"] = Period(this_quarter - timedelta(days=20), date.today(), current=True)
+    logged_in(app, "supervisor_a")
+    assert not app.exception
+    assert not app.date_input  # no free dates: two ranges [d1, today] and [d2, today] could be subtracted
+    box = period_box(app)
+    quarters = [this_quarter, last_quarter, previous_quarter_start(last_quarter)]  # from Alice's start
+    assert [option.split(" ")[0] for option in box.options] == [
+        f"{first:%b}–{(first + timedelta(days=62)):%b}" for first in quarters]
+    assert box.options[0].startswith(f"{this_quarter:%b}") and "in progress" in box.options[0]
+    assert box.value.current and box.value.first_day == this_quarter  # the current quarter by default
+    assert any("none are in progress" in info.value for info in app.info)  # Alice's episode ended before it
+
+    box.select_index(1).run()  # last quarter: Alice's ended episode, and nothing in progress
+    assert not app.exception
+    labels = {metric.label: metric.value for metric in app.metric}
+    assert labels["Finished treatment"] == "<5" and "Active clients" not in labels
+    tom = app.dataframe[0].value.set_index("Therapist").loc["Tom Therapist"]
+    assert (tom["Clients"], tom["Ended"], tom["Finished treatment"]) == ("<5", "<5", "<5")
+
+    period_box(app).select_index(2).run()  # Alice began then, but ended later: nothing here
+    assert any(info.value == "No episodes of care ended in this period." for info in app.info)
+
+    logged_in(app, "therapist_a")  # the therapist keeps a free date range over their own clients
+    open_page(app, "pages/therapist_insights.py")
+    assert not app.exception
+    assert [date_input.label for date_input in app.date_input] == ["Date range"]
+
+
+def lagged_text(app):
+    """The lagged analysis' reading (the markdown after its toggle)."""
+    (reading,) = [markdown.value for markdown in app.markdown
+                  if "Nickell" in markdown.value or "Not enough data for the lagged analysis" in markdown.value]
+    return reading
+
+
+def test_the_supervisor_never_sees_an_exact_lagged_n(app, weekly_clinic):
+    logged_in(app, "supervisor_a")
+    assert not app.exception
+    app.toggle[0].set_value(True).run()  # the lagged analysis
+    assert not app.exception
+    text = lagged_text(app)
+    assert "n = 20 or more clients (exact numbers withheld" in text
+    assert not re.search(r"\b\d+ clients", text.replace("20 or more clients", "")) and "client-weeks" not in text
+    # The other counts beside it are those of the analysed episodes (the rule covers them), and
+    # nobody is "left out" of what the supervisor's analyses are given.
+    assert not [markdown.value for markdown in app.markdown if "left out" in markdown.value]
+    tom = next(box for box in app.selectbox if box.label == "Therapist")
+    tom.select_index(tom.options.index("Tom Therapist")).run()  # 12 clients: too few for the models
+    assert not app.exception
+    text = lagged_text(app)
+    assert "there are fewer than 20 (exact numbers withheld" in text and "there are 12" not in text
+
+    logged_in(app, "therapist_a")  # therapists keep the exact n of their own clients
+    open_page(app, "pages/therapist_insights.py")
+    app.toggle[0].set_value(True).run()
+    assert "and there are 12." in lagged_text(app)

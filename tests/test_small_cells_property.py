@@ -1,21 +1,29 @@
-"""Small cells cannot be recovered by difference: a property test over generated clinics and
-every pair of the supervisor's therapist and category filter choices (clinical/reporting.py).
+"""Small cells cannot be recovered by difference: a property test over generated clinics, every
+pair of the supervisor's therapist and category filter choices, and every pair of period choices
+(clinical/reporting.py).
 
 Every count the supervisor sees comes with the episodes behind it. For any two shown counts of
 the same family (episodes, ended, finished, finished as a case, active, measured in progress,
 with recent homework) where
 one group contains the other, the difference must be 0 or at least 5; and in every table column
 the total minus the shown cells must be 0 or at least 5 clients, never one hidden cell alone.
-Not covered (see README): differences between two date ranges.
+The periods offered (calendar quarters) never overlap and take each ended episode exactly once,
+the episodes in progress with the current quarter only: checked here on the generated clinics
+and through the data layer's own SQL on a real database.
 """
+from datetime import date, timedelta
 from itertools import combinations
 
 import pandas as pd
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clinical.reporting import (ANALYSIS_FAMILIES, SMALL_CELL, SUPPRESSED, TILE_FAMILIES, cohort_view,
-                                family_sizes, group_outcomes, hidden_cells, reveals_few)
+                                family_sizes, group_outcomes, hidden_cells, quarter_start, reporting_periods,
+                                reveals_few)
+from data_layer import cohort, db
+from tests.conftest import add_user
 
 THERAPISTS = ["T1", "T2", "T3"]
 episode = st.fixed_dictionaries({
@@ -25,12 +33,19 @@ episode = st.fixed_dictionaries({
     "compliance": st.one_of(st.none(), st.floats(0, 1)),
     "in_category": st.one_of(st.none(), st.floats(0, 1)),
     "change": st.one_of(st.none(), st.integers(-15, 10)),
+    # The episode began this many days before today and (if ended) lasted this many days at most.
+    "start_days_ago": st.integers(0, 400), "length": st.integers(0, 400),
 })
 
 
-def clinic(rows):
+def clinic(rows, today=date(2026, 11, 30)):
     frame = pd.DataFrame(rows)
     frame = frame.assign(episode_id=range(len(frame)), last_log=pd.Timestamp("2026-01-01"))
+    frame = frame.assign(start_days_ago=frame.get("start_days_ago", 30), length=frame.get("length", 30))
+    frame["started_on"] = [today - timedelta(days=int(days)) for days in frame["start_days_ago"]]
+    frame["ended_on"] = [min(start + timedelta(days=int(length)), today) if ended else None
+                         for start, length, ended in zip(frame["started_on"], frame["length"], frame["ended"])]
+    frame["referral_month"] = [start.replace(day=1) for start in frame["started_on"]]
     for flag in ("ended", "measured", "case_at_start", "improved", "recovered"):
         frame[flag] = frame[flag].astype(bool)
     frame = frame.assign(finished=frame["ended"] & frame["measured"], active=~frame["ended"],
@@ -67,17 +82,17 @@ def ids(frame, family):
     return frozenset(frame.loc[members, "episode_id"])
 
 
-def table_counts(episodes):
-    """Per-therapist table cells (cohort-wide, whatever the filters): [(family, ids)] shown, and the
-    columns (family -> [(ids, shown)]) to check against their totals."""
-    table = group_outcomes(episodes, "therapist").set_index("therapist")
+def table_counts(episodes, by="therapist"):
+    """Per-therapist (or per-`by`) table cells (cohort-wide, whatever the filters): [(family, ids)]
+    shown, and the columns (family -> [(ids, shown)]) to check against their totals."""
+    table = group_outcomes(episodes, by).set_index(by)
     columns = {"episodes": "Clients", "ended": "Ended", "finished": "Reliable improvement",
                "finished as a case": "Recovery"}
     shown, by_column = [], {}
     for family, column in columns.items():
-        for therapist, group in episodes.groupby("therapist"):
+        for key, group in episodes.groupby(by):
             members = ids(group, family)
-            visible = table.loc[therapist, column] != SUPPRESSED
+            visible = table.loc[key, column] != SUPPRESSED
             by_column.setdefault(family, []).append((members, visible))
             if visible:
                 shown.append((family, members))
@@ -98,6 +113,10 @@ def test_no_hidden_count_can_be_derived_from_two_shown_numbers(rows):
         for (family_a, a), (family_b, b) in combinations(counts, 2):
             if family_a == family_b and (a <= b or b <= a):
                 assert not reveals_few(abs(len(a) - len(b))), (first, second, family_a, len(a), len(b))
+    assert_columns_leave_no_small_remainder(columns)
+
+
+def assert_columns_leave_no_small_remainder(columns):
     for family, cells in columns.items():
         hidden = [members for members, visible in cells if not visible]
         hidden_total = sum(len(members) for members in hidden)
@@ -105,6 +124,100 @@ def test_no_hidden_count_can_be_derived_from_two_shown_numbers(rows):
             continue  # all hidden: the remainder is the column total, a headline count checked above
         assert not reveals_few(hidden_total), family
         assert len(hidden) != 1 or hidden_total == 0 or len(cells) == 1, family
+
+
+def chosen_by(period, episodes):
+    """The episodes a period takes, by Period.chooses (the data layer's SQL is checked against it below)."""
+    return episodes[[period.chooses(ended_on if ended else None)
+                     for ended, ended_on in zip(episodes["ended"], episodes["ended_on"])]]
+
+
+def assert_periods_partition(periods, earliest_start, today):
+    """Whole calendar quarters, newest first, touching and never overlapping, from the quarter of
+    the earliest start to the current one (the only one marked current)."""
+    assert [period.current for period in periods] == [True] + [False] * (len(periods) - 1)
+    assert periods[0].first_day <= today <= periods[0].last_day
+    assert periods[-1].first_day <= earliest_start
+    for period in periods:
+        assert period.first_day == quarter_start(period.first_day) == quarter_start(period.last_day)
+        assert quarter_start(period.last_day + timedelta(days=1)) == period.last_day + timedelta(days=1)
+    for newer, older in zip(periods, periods[1:]):
+        assert older.last_day + timedelta(days=1) == newer.first_day
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(episode, min_size=8, max_size=30), st.dates(date(2025, 1, 1), date(2027, 12, 31)))
+def test_no_count_of_one_period_minus_a_count_of_another_singles_anyone_out(rows, today):
+    episodes, in_category = clinic(rows, today)
+    periods = reporting_periods(min(episodes["started_on"]), today)
+    assert_periods_partition(periods, min(episodes["started_on"]), today)
+    for row in episodes.itertuples():
+        choosing = [period for period in periods if period.chooses(row.ended_on if row.ended else None)]
+        assert len(choosing) == 1, row  # each ended episode in exactly one period; in progress: the current one
+        assert row.ended or choosing[0].current
+    shown = {}
+    for period in periods:
+        chosen = chosen_by(period, episodes)
+        if chosen.empty:
+            shown[period] = []  # the page says that no episode ended in it, and stops
+            continue
+        in_chosen = in_category.loc[chosen.index]
+        therapist_table, therapist_columns = table_counts(chosen)
+        month_table, month_columns = table_counts(chosen, "referral_month")
+        assert_columns_leave_no_small_remainder(therapist_columns)
+        assert_columns_leave_no_small_remainder(month_columns)
+        shown[period] = therapist_table + month_table + [
+            count for view in VIEWS for count in shown_counts(chosen, in_chosen, *view)]
+    for first, second in combinations(periods, 2):
+        for family_a, a in shown[first]:
+            for family_b, b in shown[second]:
+                assert not a & b, (first, second)  # no episode counted by two periods
+                if family_a == family_b and (a <= b or b <= a):
+                    assert not reveals_few(abs(len(a) - len(b))), (first, second, family_a, len(a), len(b))
+
+
+@pytest.fixture(scope="module")
+def supervised(tmp_path_factory):
+    """A real database: one supervisor over two therapists, and 30 clients to give episodes to."""
+    connection = db.connect(tmp_path_factory.mktemp("periods") / "periods.duckdb")
+    cur = connection.cursor()
+    supervisor = add_user(cur, "supervisor", "Sue Supervisor", "supervisor")
+    therapists = [add_user(cur, f"therapist{n}", f"Therapist {n}", "therapist") for n in range(2)]
+    for therapist in therapists:
+        cur.execute("INSERT INTO supervision (therapist_id, supervisor_id, started_on) VALUES (?, ?, ?)",
+                    [therapist.user_id, supervisor.user_id, date.today() - timedelta(days=900)])
+    clients = [add_user(cur, f"client{n}", f"Client {n}", "client") for n in range(30)]
+    yield cur, supervisor, therapists, clients
+    connection.close()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 1), st.integers(0, 400), st.one_of(st.none(), st.integers(0, 400))),
+                min_size=1, max_size=30))
+def test_the_data_layer_takes_each_ended_episode_in_exactly_one_period(supervised, rows):
+    cur, supervisor, therapists, clients = supervised
+    today = date.today()
+    cur.execute("DELETE FROM caseload")
+    expected = {}
+    for client, (therapist, start_days_ago, length) in zip(clients, rows):
+        started = today - timedelta(days=start_days_ago)
+        ended = None if length is None else min(started + timedelta(days=length), today)
+        (episode_id,) = cur.execute(
+            "INSERT INTO caseload (client_id, therapist_id, started_on, ended_on) VALUES (?, ?, ?, ?) RETURNING id",
+            [client.user_id, therapists[therapist].user_id, started, ended]).fetchone()
+        expected[episode_id] = ended
+    earliest = cohort.earliest_episode_start(cur, supervisor)
+    assert earliest == min(today - timedelta(days=start_days_ago) for _, start_days_ago, _ in rows)
+    periods = reporting_periods(earliest, today)
+    assert_periods_partition(periods, earliest, today)
+    taken = []
+    for period in periods:
+        chosen = cohort.episode_summaries(cur, supervisor, window_start=period.first_day,
+                                          window_end=period.last_day)
+        assert set(chosen["episode_id"]) == {episode for episode, ended_on in expected.items()
+                                             if period.chooses(ended_on)}, period
+        taken += list(chosen["episode_id"])
+    assert sorted(taken) == sorted(expected)  # every episode once: none twice, none left out
 
 
 @given(st.lists(st.integers(1, 30), min_size=1, max_size=8))

@@ -23,16 +23,25 @@ MEASURES = {
 }
 
 
-def filters(key, therapists=None):
-    """Date range, outcome measure (and, for supervisors, therapist and category) pickers.
+def filters(key, therapists=None, periods=None):
+    """The choice of episodes, the outcome measure and, for supervisors, therapist and category.
 
-    Returns (window_start, window_end, measure, therapist_id, category).
+    Therapists pick a free date range. Supervisors (`therapists` and `periods` given) pick
+    one of `periods` (clinical.reporting.reporting_periods: calendar quarters that never
+    overlap, the first one by default), never free dates: two overlapping ranges could be
+    subtracted (clinical/reporting.py). Returns (window_start, window_end, measure,
+    therapist_id, category).
     """
     today = date.today()
     first, second = st.columns(2)
-    chosen = first.date_input("Date range", value=(today - timedelta(days=182), today), max_value=today,
-                              format="DD/MM/YYYY", key=f"{key}_range")
-    window_start, window_end = chosen if len(chosen) == 2 else (chosen[0], today)
+    if periods is None:
+        chosen = first.date_input("Date range", value=(today - timedelta(days=182), today), max_value=today,
+                                  format="DD/MM/YYYY", key=f"{key}_range")
+        window_start, window_end = chosen if len(chosen) == 2 else (chosen[0], today)
+    else:
+        period = first.selectbox("Period: the episodes that ended in", periods, key=f"{key}_period",
+                                 format_func=lambda value: value.label)
+        window_start, window_end = period.first_day, period.last_day
     measure = second.selectbox("Outcome measure", list(MEASURES), key=f"{key}_measure")
     therapist_id = category = None
     if therapists is not None:
@@ -63,9 +72,9 @@ def _classified(episodes, questionnaires):
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _lagged(panel):
+def _lagged(panel, exact_counts):
     # Keyed by the panel's content: the same data gives the same answer, whoever asks.
-    return lagged_models(panel)
+    return lagged_models(panel, exact_counts=exact_counts)
 
 
 def _suppressed_quartiles(groups, suppress):
@@ -94,8 +103,9 @@ def _suppressed_quartiles(groups, suppress):
 def analyses(classified, panel, measure, key, suppress, per_client=True):
     """Scatter, dose-response and the lagged analysis, with n, thresholds and caveats.
 
-    `suppress` hides small quartiles (supervisors); `per_client` False leaves out the
-    per-client points and keeps the statistics (a supervisor's category filter).
+    `suppress` (supervisors) hides small quartiles and withholds the lagged analysis'
+    exact numbers of clients (clinical.analysis.lagged_models); `per_client` False leaves
+    out the per-client points and keeps the statistics (a supervisor's category filter).
     """
     change_column, label, direction, no_change = MEASURES[measure]
     points = pd.DataFrame({
@@ -151,7 +161,7 @@ def analyses(classified, panel, measure, key, suppress, per_client=True):
                "(the question of Burns & Spangler 2000).")
     if st.toggle("Run the lagged analysis", key=f"{key}_lagged"):
         with st.spinner("Fitting the two mixed models..."):
-            analysis = _lagged(panel)
+            analysis = _lagged(panel, exact_counts=not suppress)
         if analysis.forward is not None or analysis.reverse is not None:
             st.plotly_chart(lagged_figure(analysis), config=PLOTLY_CONFIG, key=f"{key}_lagged_chart")
         st.markdown(analysis.reading)
