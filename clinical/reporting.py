@@ -143,7 +143,8 @@ def _hidden_families(population, supersets, families, partition=None, therapist=
     """Families of `population` to hide: fewer than 5, 1-4 away from the same count of a
     shown superset, or hidden for this therapist in the per-therapist column of `partition`."""
     sizes = family_sizes(population, families)
-    hidden = {family for family in families if sizes[family] < SMALL_CELL}
+    # A family of 0 is shown as it is ("no finished episodes yet"): it holds nobody to single out.
+    hidden = {family for family in families if reveals_few(sizes[family])}
     for superset in supersets:
         difference = family_sizes(superset, families) - sizes
         hidden |= {family for family in families if reveals_few(difference[family])}

@@ -23,6 +23,11 @@ def test_supervisor_cohort_on_the_demo_shows_every_part(demo_app):
     assert len(per_therapist) == 4
     shown_clients = " ".join(str(value) for frame in demo_app.dataframe for value in frame.value.to_numpy().ravel())
     assert "client0" not in shown_clients
+    # The demo's history ends today, so how many episodes ended in the current quarter depends on
+    # the day: the analyses are either shown in full or withheld with the reason said.
+    if not demo_app.toggle:
+        assert any("The analyses are not shown for this choice" in info.value for info in demo_app.info)
+        return
     demo_app.toggle[0].set_value(True).run()
     assert not demo_app.exception
     reading = " ".join(markdown.value for markdown in demo_app.markdown)
