@@ -14,18 +14,11 @@ from data_layer.compliance_sql import assignment_weeks_sql
 # in progress or ended (a discharged client stays part of their own figures); a supervisor's
 # covers the episodes of the therapists they supervise now. An episode has ENDED once its
 # caseload row's last day (ended_on) is today or earlier.
-_EPISODES = {
-    "therapist": """
-        SELECT c.id AS episode_id, c.client_id, c.therapist_id, c.started_on, c.ended_on,
-               coalesce(c.ended_on <= current_date, false) AS ended
-        FROM caseload c
-        WHERE c.therapist_id = $principal_id AND c.started_on <= current_date""",
-    "supervisor": """
-        SELECT c.id AS episode_id, c.client_id, c.therapist_id, c.started_on, c.ended_on,
-               coalesce(c.ended_on <= current_date, false) AS ended
-        FROM caseload c
-        WHERE c.therapist_id IN ({therapists}) AND c.started_on <= current_date""",
-}
+_EPISODES = """
+    SELECT c.id AS episode_id, c.client_id, c.therapist_id, c.started_on, c.ended_on,
+           coalesce(c.ended_on <= current_date, false) AS ended
+    FROM caseload c
+    WHERE c.therapist_id IN ({therapists}) AND c.started_on <= current_date"""
 
 
 def _cohort_clients_sql(principal):
@@ -34,7 +27,8 @@ def _cohort_clients_sql(principal):
 
 
 def _episodes_sql(principal):
-    return _EPISODES[principal.role].format(therapists=therapist_scope(principal))
+    therapists = "$principal_id" if principal.role == "therapist" else therapist_scope(principal)
+    return _EPISODES.format(therapists=therapists)
 
 
 def _client_label_sql(principal):
