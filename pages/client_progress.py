@@ -6,7 +6,8 @@ import streamlit as st
 from clinical.compliance import current_streak
 from data_layer import measures, metrics, mood
 from ui.auth import require_role
-from ui.charts import PLOTLY_CONFIG, compliance_figure, mood_figure, scores_figure
+from ui.charts import (PLOTLY_CONFIG, compliance_figure, compliance_summary, mood_figure, mood_summary,
+                       scores_figure, scores_summary)
 from ui.db import cursor
 from ui.widgets import escape_markdown, recent_compliance_metric
 
@@ -36,12 +37,14 @@ if weeks.empty:
     st.info("No homework has been set yet, so there is nothing to count.")
 else:
     st.plotly_chart(compliance_figure(weeks), config=PLOTLY_CONFIG)
+    st.caption(compliance_summary(weeks))
 
 daily = mood.daily_mood(cur, principal, client_id=principal.user_id, since=since)
 if daily.empty:
     st.info("No mood check-ins yet. Add one on the Today page.")
 else:
     st.plotly_chart(mood_figure(daily), config=PLOTLY_CONFIG)
+    st.caption(mood_summary(daily))
 
 scores = measures.list_questionnaires(cur, principal, client_id=principal.user_id)
 for instrument in ("PHQ-9", "GAD-7"):
@@ -49,6 +52,5 @@ for instrument in ("PHQ-9", "GAD-7"):
     if taken.empty:
         st.info(f"No {instrument} yet. You can fill one in on the Questionnaires page.")
     else:
-        latest = taken.iloc[0]
         st.plotly_chart(scores_figure(scores, instrument), config=PLOTLY_CONFIG)
-        st.caption(f"Latest {instrument}: {latest['total']} ({latest['band']}) on {latest['taken_on']:%d %b}.")
+        st.caption(scores_summary(scores, instrument))

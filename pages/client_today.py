@@ -19,7 +19,9 @@ STATUS_LABELS = {"done": "Done", "partly": "Partly", "not_done": "Not done"}
 RATINGS = [1, 2, 3, 4, 5]
 
 st.title("Today")
-st.caption(f"Hello {escape_markdown(principal.display_name)}. Small steps count.")
+name = principal.display_name.strip()
+# A name that ends in a full stop ("Zainab R.") ends the sentence: no second one.
+st.caption(f"Hello {escape_markdown(name)}{'' if name.endswith('.') else '.'} Small steps count.")
 show_flash()
 due = [name for name, when in measures.questionnaire_schedule(cur, principal, client_id=principal.user_id).items()
        if when["next_due"] <= date.today()]

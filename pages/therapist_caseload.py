@@ -13,6 +13,9 @@ from ui.widgets import RECENT_COMPLIANCE_LABEL, escape_markdown, show_flash
 principal = require_role("therapist")
 cur = cursor()
 
+# A client who has never logged anything has no number of days: the cell is left blank.
+NEVER_LOGGED_HEADER = "Days since last log (blank: never)"
+
 st.title("Caseload")
 show_flash()
 summary = cached(metrics.caseload_summary, cur, principal)
@@ -39,7 +42,7 @@ def score_with_band(instrument, total):
 table = pd.DataFrame({
     "Flags": [flags(row) for row in summary.itertuples()],
     "Client": summary["name"],
-    "Days since last log": summary["days_since_last_log"],
+    NEVER_LOGGED_HEADER: summary["days_since_last_log"],
     RECENT_COMPLIANCE_LABEL: summary["compliance_4w"] * 100,
     "Mood now (7-day mean)": summary["mood_now"],
     "Mood vs 4 weeks ago": summary["mood_trend"],
@@ -63,9 +66,11 @@ if len(needing_attention):
             open_client(row.client_id)
 
 st.subheader("All clients", anchor=False)
-st.caption(f"{len(summary)} current clients, flagged ones first. Select a row to open the client.")
+st.caption(f"{len(summary)} current client{'' if len(summary) == 1 else 's'}, flagged ones first. "
+           "Select a row to open the client.")
 selection = st.dataframe(
     table, hide_index=True, on_select="rerun", selection_mode="single-row", key="caseload_table",
+    placeholder="",  # a missing value (never logged, no questionnaire yet) is a blank cell, not "None"
     column_config={
         RECENT_COMPLIANCE_LABEL: st.column_config.ProgressColumn(format="%.0f%%", min_value=0, max_value=100),
         "Mood now (7-day mean)": st.column_config.NumberColumn(format="%.1f"),

@@ -11,7 +11,7 @@ from data_layer.access import AccessDenied
 from data_layer.validation import MAX_NOTE_LENGTH, MAX_TITLE_LENGTH, InvalidInput
 from ui.auth import require_role
 from ui.cache import cached
-from ui.charts import PLOTLY_CONFIG, timeline_figure
+from ui.charts import PLOTLY_CONFIG, timeline_figure, timeline_is_empty, timeline_summary
 from ui.db import cursor
 from ui.exports import csv_bytes, session_summary_html
 from ui.navigation import page_path
@@ -71,7 +71,12 @@ if len(open_flags):
     st.error(f"{len(open_flags)} risk flag(s) to follow up: PHQ-9 item 9 answered above 0. See the Risk tab.")
 
 figure = timeline_figure(daily, weeks, scores, session_list, flags)
-st.plotly_chart(figure, config=PLOTLY_CONFIG, key="timeline")
+if timeline_is_empty(daily, weeks, scores, session_list, flags):
+    st.info("Nothing logged yet in this episode: the timeline of mood, homework and questionnaires "
+            "appears here once the client logs something or homework is set.")
+else:
+    st.plotly_chart(figure, config=PLOTLY_CONFIG, key="timeline")
+    st.caption(timeline_summary(daily, weeks, scores, session_list, flags))
 
 homework_tab, scores_tab, sessions_tab, risk_tab, export_tab = st.tabs(
     ["Homework", "Questionnaires", "Sessions & breaks", "Risk", "Export"])

@@ -10,7 +10,8 @@ from clinical.homework import CATEGORIES
 from clinical.reporting import SUPPRESSED, hidden_cells
 from data_layer import cohort
 from ui.cache import cached
-from ui.charts import PLOTLY_CONFIG, association_figure, dose_response_figure, lagged_figure
+from ui.charts import (PLOTLY_CONFIG, association_figure, association_summary, dose_response_figure, dose_summary,
+                       lagged_figure, lagged_summary)
 from ui.exports import csv_bytes
 
 # Fewer than 2 pairs: the change is undefined, never 0 (docs/clinical-rules.md, "Outcomes").
@@ -124,8 +125,12 @@ def analyses(classified, panel, measure, key, suppress, per_client=True):
                 f"{association.message}")
     else:
         if per_client:
-            st.plotly_chart(association_figure(points.dropna(subset=["compliance", "change"]), association, label,
-                                               "PHQ-9 at start"), config=PLOTLY_CONFIG, key=f"{key}_scatter")
+            shown_points = points.dropna(subset=["compliance", "change"])
+            st.plotly_chart(association_figure(shown_points, association, label, "PHQ-9 at start"),
+                            config=PLOTLY_CONFIG, key=f"{key}_scatter")
+            # Supervisors: no number of clients in the text alternative (the rules for counts are
+            # clinical/reporting.py's; the caption adds none).
+            st.caption(association_summary(shown_points, association, label, counts=not suppress))
         else:
             st.caption("Per-client points are not shown with a category filter: clients with homework of "
                        "several categories could be matched across filters.")
@@ -150,6 +155,7 @@ def analyses(classified, panel, measure, key, suppress, per_client=True):
         shown = result.groups[~hidden_cells(result.groups["n"])] if suppress else result.groups
         if len(shown):
             st.plotly_chart(dose_response_figure(shown, label), config=PLOTLY_CONFIG, key=f"{key}_dose")
+            st.caption(dose_summary(shown, label, counts=not suppress))
         table = _suppressed_quartiles(result.groups, suppress)
         st.dataframe(table, hide_index=True)
         st.download_button("Download this table (CSV)", csv_bytes(table), file_name="dose-response.csv",
@@ -164,6 +170,7 @@ def analyses(classified, panel, measure, key, suppress, per_client=True):
             analysis = _lagged(panel, exact_counts=not suppress)
         if analysis.forward is not None or analysis.reverse is not None:
             st.plotly_chart(lagged_figure(analysis), config=PLOTLY_CONFIG, key=f"{key}_lagged_chart")
+            st.caption(lagged_summary(analysis))
         st.markdown(analysis.reading)
         for note in analysis.notes:
             st.caption(note)
