@@ -37,11 +37,12 @@ def test_client_logs_on_a_phone_and_entries_are_there_once_after_reload(phone, a
     first_card.get_by_label("Note").fill("Phone test <b>note</b>")
     first_card.get_by_role("button", name="Save", exact=True).click()
     wait_until_idle(page)
-    expect(page.get_by_text(f"Saved: {title} (done)")).to_be_visible()
+    # (the alert in the form's place; a toast says it too)
+    expect(page.get_by_test_id("stAlert").get_by_text(f"Saved: {title} (done)")).to_be_visible()
 
     page.get_by_role("button", name="Save mood").click()
     wait_until_idle(page)
-    expect(page.get_by_text("Mood saved: 5 out of 10")).to_be_visible()
+    expect(page.get_by_test_id("stAlert").get_by_text("Mood saved: 5 out of 10")).to_be_visible()
 
     go_to(page, app_url, "client_questionnaires")
     page.get_by_role("tab", name="GAD-7 (anxiety)").click()
