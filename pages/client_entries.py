@@ -8,8 +8,8 @@ from data_layer import homework, mood, paused
 from data_layer.validation import MAX_MINUTES, MAX_NOTE_LENGTH, InvalidInput
 from ui.auth import require_role
 from ui.db import cursor
-from ui.widgets import (confirm_delete, day_label, escape_markdown, flash, form_key, optional_int,
-                        plain_text, saved, show_field_errors, show_flash)
+from ui.widgets import (confirm_delete, day_label, escape_markdown, form_key, optional_int, plain_text,
+                        saved_here, show_field_errors, show_saved)
 
 principal = require_role("client")
 cur = cursor()
@@ -22,7 +22,6 @@ since = date.today() - timedelta(days=60)
 st.title("My entries")
 st.caption(f"Up to {SHOWN} entries of the last 60 days, newest first. Entries can be changed or "
            "deleted for 7 days after you make them.")
-show_flash()
 homework_tab, mood_tab, breaks_tab = st.tabs(["Homework", "Mood", "Breaks"])
 
 
@@ -50,7 +49,8 @@ def edit_homework_log(entry):
                 show_field_errors(error.errors, {"status": status_error, "minutes": minutes_error,
                                                  "note": note_error, "entry": general_error})
             else:
-                saved(name, "Your change is saved.")
+                saved_here("homework", f"Your change is saved: {day_label(entry.log_date)}, "
+                                       f"{escape_markdown(entry.assignment)}.", form_name=name)
 
 
 def edit_mood_log(entry):
@@ -72,7 +72,8 @@ def edit_mood_log(entry):
                 show_field_errors(error.errors, {"anxiety": anxiety_error, "note": note_error,
                                                  "entry": general_error})
             else:
-                saved(name, "Your change is saved.")
+                saved_here("mood", f"Your change is saved: {day_label(entry.log_date)}, mood {mood_value}.",
+                           form_name=name)
 
 
 def show_entry(day, what, details, note):
@@ -83,52 +84,46 @@ def show_entry(day, what, details, note):
             plain_text(note)
 
 
-def deleted(message):
-    flash(message)
-    st.rerun()
-
-
+# A save's confirmation stands in its tab where the edit form was (below the list, where the
+# client tapped), until they choose to change another entry.
 with homework_tab:
     logs = homework.list_homework_logs(cur, principal, client_id=principal.user_id, since=since)
     if logs.empty:
         st.info("No homework logged in the last 60 days.")
-    else:
-        for entry in logs.head(SHOWN).itertuples():
-            details = [STATUS_LABELS[entry.status]]
-            if not pd.isna(entry.minutes):
-                details.append(f"{entry.minutes} min")
-            show_entry(entry.log_date, entry.assignment, details, entry.note)
-        recent_homework = {row.homework_log_id: row for row in logs[logs["editable"]].itertuples()}
-        if recent_homework:
-            chosen = st.selectbox(
-                "Change an entry", list(recent_homework),
-                format_func=lambda log_id: f"{day_label(recent_homework[log_id].log_date)}: {recent_homework[log_id].assignment} "
-                                           f"({STATUS_LABELS[recent_homework[log_id].status].lower()})")
-            edit_homework_log(recent_homework[chosen])
-            if confirm_delete(f"homework_{chosen}", "this homework entry", lambda: homework.delete_homework_log(
-                    cur, principal, homework_log_id=chosen)):
-                deleted("The homework entry is deleted.")
+    for entry in logs.head(SHOWN).itertuples():
+        details = [STATUS_LABELS[entry.status]]
+        if not pd.isna(entry.minutes):
+            details.append(f"{entry.minutes} min")
+        show_entry(entry.log_date, entry.assignment, details, entry.note)
+    recent_homework = {row.homework_log_id: row for row in logs[logs["editable"]].itertuples()}
+    if not show_saved("homework", "Change another entry") and recent_homework:
+        chosen = st.selectbox(
+            "Change an entry", list(recent_homework),
+            format_func=lambda log_id: f"{day_label(recent_homework[log_id].log_date)}: {recent_homework[log_id].assignment} "
+                                       f"({STATUS_LABELS[recent_homework[log_id].status].lower()})")
+        edit_homework_log(recent_homework[chosen])
+        if confirm_delete(f"homework_{chosen}", "this homework entry", lambda: homework.delete_homework_log(
+                cur, principal, homework_log_id=chosen)):
+            saved_here("homework", "The homework entry is deleted.")
 
 with mood_tab:
     logs = mood.list_mood_logs(cur, principal, client_id=principal.user_id, since=since)
     if logs.empty:
         st.info("No mood check-ins in the last 60 days.")
-    else:
-        for entry in logs.head(SHOWN).itertuples():
-            details = [] if pd.isna(entry.anxiety) else [f"anxiety {entry.anxiety}"]
-            show_entry(entry.log_date, f"Mood {entry.mood}", details, entry.note)
-        recent_moods = {row.mood_log_id: row for row in logs[logs["editable"]].itertuples()}
-        if recent_moods:
-            chosen = st.selectbox(
-                "Change an entry", list(recent_moods),
-                format_func=lambda log_id: f"{day_label(recent_moods[log_id].log_date)}: mood {recent_moods[log_id].mood}")
-            edit_mood_log(recent_moods[chosen])
-            if confirm_delete(f"mood_{chosen}", "this mood check-in",
-                              lambda: mood.delete_mood_log(cur, principal, mood_log_id=chosen)):
-                deleted("The mood check-in is deleted.")
+    for entry in logs.head(SHOWN).itertuples():
+        details = [] if pd.isna(entry.anxiety) else [f"anxiety {entry.anxiety}"]
+        show_entry(entry.log_date, f"Mood {entry.mood}", details, entry.note)
+    recent_moods = {row.mood_log_id: row for row in logs[logs["editable"]].itertuples()}
+    if not show_saved("mood", "Change another entry") and recent_moods:
+        chosen = st.selectbox(
+            "Change an entry", list(recent_moods),
+            format_func=lambda log_id: f"{day_label(recent_moods[log_id].log_date)}: mood {recent_moods[log_id].mood}")
+        edit_mood_log(recent_moods[chosen])
+        if confirm_delete(f"mood_{chosen}", "this mood check-in",
+                          lambda: mood.delete_mood_log(cur, principal, mood_log_id=chosen)):
+            saved_here("mood", "The mood check-in is deleted.")
 
-with breaks_tab:
-    st.caption("On holiday or ill? Days in a break don't count against you.")
+def add_break_form():
     with st.form(form_key("add_break")):
         first, last = st.columns(2)
         starts_on = first.date_input("From", value=date.today(), format="DD/MM/YYYY")
@@ -145,7 +140,14 @@ with breaks_tab:
                 show_field_errors(error.errors, {"starts_on": start_error, "ends_on": end_error,
                                                  "reason": reason_error})
             else:
-                saved("add_break", f"Break saved: {starts_on:%d %b} to {ends_on:%d %b}.")
+                saved_here("breaks", f"Break saved: {starts_on:%d %b} to {ends_on:%d %b}.", form_name="add_break")
+
+
+with breaks_tab:
+    st.caption("On holiday or ill? Days in a break don't count against you.")
+    # The breaks' confirmations stand in the form's place, at the top of this short tab.
+    if not show_saved("breaks", "Add another break"):
+        add_break_form()
     breaks = paused.list_paused_periods(cur, principal, client_id=principal.user_id)
     for period in breaks.itertuples():
         with st.container(border=True):
@@ -153,4 +155,4 @@ with breaks_tab:
                     f"{' · ' + period.reason if period.reason else ''} (set by {period.set_by})")
             if period.ends_on.date() >= date.today() and st.button("Cancel this break", key=f"cancel_{period.paused_period_id}"):
                 paused.delete_paused_period(cur, principal, paused_period_id=period.paused_period_id)
-                deleted("The break is cancelled.")
+                saved_here("breaks", "The break is cancelled.", form_name="add_break")

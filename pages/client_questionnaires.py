@@ -16,21 +16,29 @@ cur = cursor()
 INTRO = "Over the last 2 weeks, how often have you been bothered by any of the following problems?"
 DIFFICULTY = {0: "Not difficult at all", 1: "Somewhat difficult", 2: "Very difficult", 3: "Extremely difficult"}
 
-st.title("Questionnaires")
 
-# The latest result stays on screen across reruns until the client leaves the page.
-result = st.session_state.get("questionnaire_result")
-if result:
+
+def show_result(result):
+    """The page after a submission: the result alone, so that a phone shows it without scrolling
+    (the long form is gone, the page starts at its top); after a risk answer the crisis resources
+    come first, before anything else. It stays, across reruns, until the client moves on."""
     if result.risk_flag_raised:
         st.error(settings.crisis_text(), icon=":material/emergency:")
-    st.success(f"Thank you. Your {result.instrument} total is {result.total}: {result.band}.")
+    if st.session_state.pop("questionnaire_toast", False):
+        st.toast(f"Your {result.instrument} is saved.", icon=":material/check_circle:")
+    st.title("Questionnaires")
+    st.success(f"Thank you. Your {result.instrument} total is {result.total}: {result.band}.",
+               icon=":material/check_circle:")
+    st.button("Back to the questionnaires", on_click=st.session_state.pop, args=("questionnaire_result", None))
 
-schedule = measures.questionnaire_schedule(cur, principal, client_id=principal.user_id)
-for name, when in schedule.items():
-    last = f"last taken: {day_label(when['last_taken'])}" if when["last_taken"] else "not taken yet"
-    due = "due now" if when["next_due"] <= date.today() else f"next due {when['next_due']:%a %d %b}"
-    st.markdown(f"**{name}**: {due} ({last})")
-st.caption("You can fill one in at any time.")
+
+def show_schedule():
+    schedule = measures.questionnaire_schedule(cur, principal, client_id=principal.user_id)
+    for name, when in schedule.items():
+        last = f"last taken: {day_label(when['last_taken'])}" if when["last_taken"] else "not taken yet"
+        due = "due now" if when["next_due"] <= date.today() else f"next due {when['next_due']:%a %d %b}"
+        st.markdown(f"**{name}**: {due} ({last})")
+    st.caption("You can fill one in at any time.")
 
 
 def questionnaire_form(instrument):
@@ -59,12 +67,19 @@ def questionnaire_form(instrument):
                 general.error("Please answer every question: the ones missing are marked.")
                 show_field_errors(error.errors, errors)
             else:
+                st.session_state["questionnaire_toast"] = True
                 reset_form(name)
                 st.rerun()
 
 
-phq_tab, gad_tab = st.tabs(["PHQ-9 (mood)", "GAD-7 (anxiety)"])
-with phq_tab:
-    questionnaire_form("PHQ-9")
-with gad_tab:
-    questionnaire_form("GAD-7")
+result = st.session_state.get("questionnaire_result")
+if result:
+    show_result(result)
+else:
+    st.title("Questionnaires")
+    show_schedule()
+    phq_tab, gad_tab = st.tabs(["PHQ-9 (mood)", "GAD-7 (anxiety)"])
+    with phq_tab:
+        questionnaire_form("PHQ-9")
+    with gad_tab:
+        questionnaire_form("GAD-7")

@@ -9,8 +9,8 @@ from data_layer.validation import MAX_MINUTES, MAX_NOTE_LENGTH, InvalidInput
 from ui.auth import require_role
 from ui.db import cursor
 from ui.navigation import page_path
-from ui.widgets import (entry_date_input, escape_markdown, form_key, plain_text, saved, show_field_errors,
-                        show_flash, submission_token)
+from ui.widgets import (entry_date_input, escape_markdown, form_key, plain_text, saved_here, show_field_errors,
+                        show_saved, submission_token)
 
 principal = require_role("client")
 cur = cursor()
@@ -19,10 +19,9 @@ STATUS_LABELS = {"done": "Done", "partly": "Partly", "not_done": "Not done"}
 RATINGS = [1, 2, 3, 4, 5]
 
 st.title("Today")
-name = principal.display_name.strip()
+greeting_name = principal.display_name.strip()
 # A name that ends in a full stop ("Zainab R.") ends the sentence: no second one.
-st.caption(f"Hello {escape_markdown(name)}{'' if name.endswith('.') else '.'} Small steps count.")
-show_flash()
+st.caption(f"Hello {escape_markdown(greeting_name)}{'' if greeting_name.endswith('.') else '.'} Small steps count.")
 due = [name for name, when in measures.questionnaire_schedule(cur, principal, client_id=principal.user_id).items()
        if when["next_due"] <= date.today()]
 if due:
@@ -62,7 +61,8 @@ def log_attempt_form(assignment):
                     "note": note_error, "assignment_id": general_error,
                 })
             else:
-                saved(name, f"Saved: {escape_markdown(assignment.title)} ({STATUS_LABELS[status].lower()}). Well done for logging.")
+                saved_here(name, f"Saved: {escape_markdown(assignment.title)} ({STATUS_LABELS[status].lower()}). "
+                                 "Well done for logging.")
 
 
 st.header("Homework", anchor=False)
@@ -88,15 +88,22 @@ for assignment in assignments.itertuples():
         if assignment.instructions:
             with st.expander("Instructions"):
                 plain_text(assignment.instructions)
-        with st.expander("Log it"):
-            log_attempt_form(assignment)
+        # After a save, its confirmation stands here, where the client tapped Save.
+        if not show_saved(f"log_{assignment.assignment_id}", "Log it again"):
+            with st.expander("Log it"):
+                log_attempt_form(assignment)
 
-st.header("Mood check-in", anchor=False)
-with st.form(form_key("mood")):
+
+def mood_form():
+    """The mood check-in's fields and Save (inside its form)."""
     mood_value = st.select_slider(
         "How is your mood?", options=list(range(11)), value=5,
         format_func=lambda value: {0: "0 · very low", 10: "10 · very good"}.get(value, str(value)),
     )
+    # The slider shows its ends only on hover or focus, which touch never gives: write them out.
+    with st.container(horizontal=True, horizontal_alignment="distribute"):
+        st.caption("0 very low", width="content")
+        st.caption("10 very good", width="content")
     mood_error = st.empty()
     anxiety = st.number_input("Anxiety, 0 (none) to 10 (extreme), optional", min_value=0, max_value=10,
                               value=None, step=1)
@@ -113,4 +120,10 @@ with st.form(form_key("mood")):
             show_field_errors(error.errors, {"mood": mood_error, "anxiety": anxiety_error,
                                              "log_date": mood_date_error, "note": mood_note_error})
         else:
-            saved("mood", f"Mood saved: {mood_value} out of 10. Thank you for checking in.")
+            saved_here("mood", f"Mood saved: {mood_value} out of 10. Thank you for checking in.")
+
+
+st.header("Mood check-in", anchor=False)
+if not show_saved("mood", "Check in again"):
+    with st.form(form_key("mood")):
+        mood_form()

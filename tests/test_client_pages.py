@@ -113,3 +113,54 @@ def test_a_once_off_done_last_week_is_done_this_week(app, cur, world):
     logged_in(app, "client_a")
     assert not app.exception
     assert [bar.proto.text for bar in app.get("progress")] == ["0 of 3 this week", "Done"]
+
+
+def test_a_save_is_confirmed_in_the_forms_place_with_a_toast_until_the_client_goes_on(app):
+    logged_in(app, "client_a")
+    assert {"0 very low", "10 very good"} <= {caption.value for caption in app.caption}, "the mood scale, in words"
+    button(app, "Save mood").click().run()
+    assert not app.exception
+    assert [message.value for message in app.success] == ["Mood saved: 5 out of 10. Thank you for checking in."]
+    assert [toast.value for toast in app.toast] == ["Mood saved: 5 out of 10. Thank you for checking in."]
+    assert "Save mood" not in [widget.label for widget in app.button], "the confirmation stands in its place"
+    app.run()  # a rerun (a cookie reply) keeps it, without a second toast
+    assert len(app.success) == 1 and not app.toast
+    button(app, "Check in again").click().run()
+    assert not app.success
+    assert "Save mood" in [widget.label for widget in app.button]
+
+
+def shown_in_order(app):
+    """The texts of the main area's elements that show text, top to bottom."""
+    return [node.value for node in app.main if isinstance(getattr(node, "value", None), str) and node.value]
+
+
+def test_a_questionnaires_result_page_puts_the_crisis_resources_first(app):
+    logged_in(app, "client_a")
+    open_page(app, "pages/client_questionnaires.py")
+    for radio in app.radio[:8]:
+        radio.set_value(0)
+    app.radio[8].set_value(2)
+    button(app, "Submit PHQ-9").click().run()
+    assert not app.exception
+    assert "Samaritans" in shown_in_order(app)[0], "before anything else"
+    assert not app.radio, "the result alone: no form below to scroll past"
+    assert [toast.value for toast in app.toast] == ["Your PHQ-9 is saved."]
+    app.run()
+    assert "Samaritans" in shown_in_order(app)[0], "it stays until the client moves on"
+    button(app, "Back to the questionnaires").click().run()
+    assert not app.error and len(app.radio) > 9
+
+
+def test_an_edited_entry_is_confirmed_in_the_edit_forms_place(app, cur, world):
+    homework.log_homework(cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(),
+                          status="partly")
+    logged_in(app, "client_a")
+    open_page(app, "pages/client_entries.py")
+    app.segmented_control[0].set_value("done")
+    button(app, "Save changes").click().run()
+    assert not app.exception
+    assert [message.value for message in app.success] == ["Your change is saved: Today, Thought record."]
+    assert "Change an entry" not in [box.label for box in app.selectbox]
+    button(app, "Change another entry").click().run()
+    assert "Change an entry" in [box.label for box in app.selectbox]

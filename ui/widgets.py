@@ -88,6 +88,67 @@ def saved(form_name, message):
     st.rerun()
 
 
+def saved_here(place, message, form_name=None):
+    """After a client's save: show `message` in `place` in the form's stead (see `show_saved`), with
+    a toast; empty form `form_name` (default: `place`) and show the new state.
+
+    On a phone a message at the top of the page lands above the screen; in the form's place it is
+    where the client is looking. `message` is Markdown: escape any user text in it.
+    """
+    st.session_state[f"saved_{place}"] = message
+    st.session_state["saved_toast"] = message
+    reset_form(form_name or place)
+    st.rerun()
+
+
+def show_saved(place, again):
+    """In `place`, after `saved_here`: show the confirmation and a button `again` that brings the
+    form back; return True while it is shown (draw no form then). It survives reruns."""
+    key = f"saved_{place}"
+    message = st.session_state.get(key)
+    if message is None:
+        return False
+    toast = st.session_state.pop("saved_toast", None)
+    with st.container(key=key):
+        if toast:
+            st.toast(toast, icon=":material/check_circle:")
+        st.success(message, icon=":material/check_circle:")
+        st.button(again, key=f"again_{place}", on_click=st.session_state.pop, args=(key, None))
+        if toast:
+            _scroll_into_view(key)
+    return True
+
+
+# Runs once, in the browser, when the confirmation first appears. It holds no user text: only a
+# container key made of the code's own names and ids (checked), never anything typed.
+_SCROLL_SCRIPT = """<script>
+(() => {
+  const started = Date.now();
+  const scroll = () => {
+    const target = document.querySelector(".st-key-KEY");
+    const app = document.querySelector("[data-testid=stApp]");
+    if (target && app && app.dataset.testScriptState === "notRunning") {
+      setTimeout(() => target.scrollIntoView({block: "center"}), 150);
+    } else if (Date.now() - started < 5000) {
+      setTimeout(scroll, 100);
+    }
+  };
+  scroll();
+})();
+</script>"""
+
+
+def _scroll_into_view(key):
+    """Scroll the page so that the container `key` is on screen, once the run is over.
+
+    A form that shrinks into its confirmation (an open expander, a long form) leaves the page
+    where it was, so the confirmation can land above a phone's screen.
+    """
+    if not re.fullmatch(r"[A-Za-z0-9_]+", key):
+        raise ValueError(f"not a container key: {key!r}")
+    st.html(_SCROLL_SCRIPT.replace("KEY", key), unsafe_allow_javascript=True)
+
+
 def confirm_delete(name, description, delete):
     """A delete button that asks once more before calling `delete()`; return True once deleted."""
     pending = f"confirm_{name}"

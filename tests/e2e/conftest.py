@@ -159,3 +159,19 @@ def settle_after_login(page, timeout_s=15):
             raise AssertionError("the re-login cookie was never set")
         page.wait_for_timeout(100)
     wait_until_idle(page)
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone(browser):
+    """A page in a phone-sized, touch browser context (390x844)."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    yield context.new_page()
+    context.close()
+
+
+def go_to(page, app_url, path):
+    page.goto(f"{app_url}/{path}")
+    wait_until_idle(page)

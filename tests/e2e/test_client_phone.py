@@ -1,23 +1,7 @@
 """A demo client on a phone-sized screen logs homework and mood, submits a GAD-7, and sees progress."""
-import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import log_in, wait_until_idle
-
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    yield context.new_page()
-    context.close()
-
-
-def go_to(page, app_url, path):
-    page.goto(f"{app_url}/{path}")
-    wait_until_idle(page)
-
+from tests.e2e.conftest import go_to, log_in, wait_until_idle
 
 def test_client_logs_on_a_phone_and_entries_are_there_once_after_reload(phone, app_url):
     page = phone
@@ -37,11 +21,12 @@ def test_client_logs_on_a_phone_and_entries_are_there_once_after_reload(phone, a
     first_card.get_by_label("Note").fill("Phone test <b>note</b>")
     first_card.get_by_role("button", name="Save", exact=True).click()
     wait_until_idle(page)
-    expect(page.get_by_text(f"Saved: {title} (done)")).to_be_visible()
+    # (the alert in the form's place; a toast says it too)
+    expect(page.get_by_test_id("stAlert").get_by_text(f"Saved: {title} (done)")).to_be_visible()
 
     page.get_by_role("button", name="Save mood").click()
     wait_until_idle(page)
-    expect(page.get_by_text("Mood saved: 5 out of 10")).to_be_visible()
+    expect(page.get_by_test_id("stAlert").get_by_text("Mood saved: 5 out of 10")).to_be_visible()
 
     go_to(page, app_url, "client_questionnaires")
     page.get_by_role("tab", name="GAD-7 (anxiety)").click()
