@@ -3,6 +3,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import go_to, log_in, wait_until_idle
 
+
 def test_client_logs_on_a_phone_and_entries_are_there_once_after_reload(phone, app_url):
     page = phone
     log_in(page, app_url, "client01")
