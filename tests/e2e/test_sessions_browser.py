@@ -29,7 +29,8 @@ from ui.auth import COOKIE_LIFETIME, COOKIE_NAME
 COOKIE_KEY = secrets.token_urlsafe(48)
 running = contextlib.contextmanager(serve)  # a server for one block of a test
 WRONG = "The username or password is incorrect."
-IDLE = timedelta(seconds=6)
+# Long enough that a login and a first page on a busy 2-core machine fit inside it.
+IDLE = timedelta(seconds=12)
 
 
 @pytest.fixture(scope="module")
