@@ -8,8 +8,8 @@ from data_layer import homework, mood, paused
 from data_layer.validation import MAX_MINUTES, MAX_NOTE_LENGTH, InvalidInput
 from ui.auth import require_role
 from ui.db import cursor
-from ui.widgets import (confirm_delete, day_label, escape_markdown, form_key, optional_int, plain_text,
-                        saved_here, show_field_errors, show_saved)
+from ui.widgets import (confirm_delete, day_label, entry_choices, escape_markdown, form_key, optional_int, plain_text,
+                        saved_here, show_field_errors, show_saved, text_or_empty)
 
 principal = require_role("client")
 cur = cursor()
@@ -37,7 +37,7 @@ def edit_homework_log(entry):
         helpfulness = st.segmented_control("How helpful was it?", RATINGS,
                                            default=optional_int(entry.helpfulness))
         difficulty = st.segmented_control("How hard was it?", RATINGS, default=optional_int(entry.difficulty))
-        note = st.text_area("Note", value=entry.note or "", max_chars=MAX_NOTE_LENGTH)
+        note = st.text_area("Note", value=text_or_empty(entry.note), max_chars=MAX_NOTE_LENGTH)
         note_error = st.empty()
         general_error = st.empty()
         if st.form_submit_button("Save changes", type="primary"):
@@ -61,7 +61,7 @@ def edit_mood_log(entry):
         anxiety = st.number_input("Anxiety 0-10 (optional)", min_value=0, max_value=10, step=1,
                                   value=optional_int(entry.anxiety))
         anxiety_error = st.empty()
-        note = st.text_area("Note", value=entry.note or "", max_chars=MAX_NOTE_LENGTH)
+        note = st.text_area("Note", value=text_or_empty(entry.note), max_chars=MAX_NOTE_LENGTH)
         note_error = st.empty()
         general_error = st.empty()
         if st.form_submit_button("Save changes", type="primary"):
@@ -97,10 +97,9 @@ with homework_tab:
         show_entry(entry.log_date, entry.assignment, details, entry.note)
     recent_homework = {row.homework_log_id: row for row in logs[logs["editable"]].itertuples()}
     if not show_saved("homework", "Change another entry") and recent_homework:
-        chosen = st.selectbox(
-            "Change an entry", list(recent_homework),
-            format_func=lambda log_id: f"{day_label(recent_homework[log_id].log_date)}: {recent_homework[log_id].assignment} "
-                                       f"({STATUS_LABELS[recent_homework[log_id].status].lower()})")
+        labels = entry_choices(recent_homework, lambda row: f"{day_label(row.log_date)}: {row.assignment} "
+                                                            f"({STATUS_LABELS[row.status].lower()})")
+        chosen = st.selectbox("Change an entry", list(labels), format_func=labels.get)
         edit_homework_log(recent_homework[chosen])
         if confirm_delete(f"homework_{chosen}", "this homework entry", lambda: homework.delete_homework_log(
                 cur, principal, homework_log_id=chosen)):
@@ -115,9 +114,8 @@ with mood_tab:
         show_entry(entry.log_date, f"Mood {entry.mood}", details, entry.note)
     recent_moods = {row.mood_log_id: row for row in logs[logs["editable"]].itertuples()}
     if not show_saved("mood", "Change another entry") and recent_moods:
-        chosen = st.selectbox(
-            "Change an entry", list(recent_moods),
-            format_func=lambda log_id: f"{day_label(recent_moods[log_id].log_date)}: mood {recent_moods[log_id].mood}")
+        labels = entry_choices(recent_moods, lambda row: f"{day_label(row.log_date)}: mood {row.mood}")
+        chosen = st.selectbox("Change an entry", list(labels), format_func=labels.get)
         edit_mood_log(recent_moods[chosen])
         if confirm_delete(f"mood_{chosen}", "this mood check-in",
                           lambda: mood.delete_mood_log(cur, principal, mood_log_id=chosen)):

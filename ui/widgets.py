@@ -174,6 +174,11 @@ def optional_int(value):
     return None if pd.isna(value) else int(value)
 
 
+def text_or_empty(value):
+    """Return optional text from a DataFrame (NaN or None when empty) as a string, never "nan"."""
+    return "" if pd.isna(value) else str(value)
+
+
 RECENT_COMPLIANCE_LABEL = "Homework, last 4 weeks"
 
 
@@ -205,3 +210,18 @@ def discharge_fields():
     reason = right.selectbox("Reason", list(DISCHARGE_REASONS), index=None, format_func=DISCHARGE_REASONS.get,
                              placeholder="Choose a reason")
     return ended_on, reason, {"ended_on": ended_error, "reason": right.empty()}
+
+
+def entry_choices(entries, label):
+    """Return {entry id: label} for a chooser of entries, every label distinct.
+
+    `entries`: {id: row with created_at}, newest first; `label(row)` its text. The time it was
+    entered is added, and a repeat still alike gets " (2)", " (3)", ...: a chooser whose labels
+    repeat would pick the first of them, and an edit of the other would be lost.
+    """
+    labels, seen = {}, {}
+    for entry_id, row in entries.items():
+        text = f"{label(row)}, entered {row.created_at:%H:%M}"
+        seen[text] = seen.get(text, 0) + 1
+        labels[entry_id] = text if seen[text] == 1 else f"{text} ({seen[text]})"
+    return labels
