@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from data_layer import homework, mood, paused
-from data_layer.validation import MAX_MINUTES, MAX_NOTE_LENGTH, InvalidInput
+from data_layer.validation import InvalidInput
 from ui.auth import require_role
 from ui.db import cursor
 from ui.widgets import (confirm_delete, day_label, entry_choices, escape_markdown, form_key, optional_int, plain_text,
@@ -31,13 +31,13 @@ def edit_homework_log(entry):
         status = st.segmented_control("How did it go?", list(STATUS_LABELS), format_func=STATUS_LABELS.get,
                                       default=entry.status)
         status_error = st.empty()
-        minutes = st.number_input("Minutes spent", min_value=0, max_value=MAX_MINUTES, step=5,
+        minutes = st.number_input("Minutes spent", step=5,
                                   value=optional_int(entry.minutes))
         minutes_error = st.empty()
         helpfulness = st.segmented_control("How helpful was it?", RATINGS,
                                            default=optional_int(entry.helpfulness))
         difficulty = st.segmented_control("How hard was it?", RATINGS, default=optional_int(entry.difficulty))
-        note = st.text_area("Note", value=text_or_empty(entry.note), max_chars=MAX_NOTE_LENGTH)
+        note = st.text_area("Note", value=text_or_empty(entry.note))
         note_error = st.empty()
         general_error = st.empty()
         if st.form_submit_button("Save changes", type="primary"):
@@ -58,10 +58,10 @@ def edit_mood_log(entry):
     with st.form(form_key(name)):
         mood_value = st.select_slider("Mood (0 = very low, 10 = very good)", options=list(range(11)),
                                       value=int(entry.mood))
-        anxiety = st.number_input("Anxiety 0-10 (optional)", min_value=0, max_value=10, step=1,
+        anxiety = st.number_input("Anxiety 0-10 (optional)", step=1,
                                   value=optional_int(entry.anxiety))
         anxiety_error = st.empty()
-        note = st.text_area("Note", value=text_or_empty(entry.note), max_chars=MAX_NOTE_LENGTH)
+        note = st.text_area("Note", value=text_or_empty(entry.note))
         note_error = st.empty()
         general_error = st.empty()
         if st.form_submit_button("Save changes", type="primary"):

@@ -5,7 +5,7 @@ import streamlit as st
 
 from clinical.homework import CATEGORIES, describe_schedule
 from data_layer import caseload, homework, measures, mood
-from data_layer.validation import MAX_MINUTES, MAX_NOTE_LENGTH, InvalidInput
+from data_layer.validation import InvalidInput
 from ui.auth import require_role
 from ui.db import cursor
 from ui.navigation import page_path
@@ -38,13 +38,13 @@ def log_attempt_form(assignment):
         log_date = entry_date_input("Day")
         date_error = st.empty()
         with st.expander("Add details (optional)"):
-            minutes = st.number_input("Minutes spent", min_value=0, max_value=MAX_MINUTES, value=None, step=5)
+            minutes = st.number_input("Minutes spent", value=None, step=5)
             minutes_error = st.empty()
             helpfulness = st.segmented_control("How helpful was it? (1 = not at all, 5 = very)", RATINGS)
             helpfulness_error = st.empty()
             difficulty = st.segmented_control("How hard was it? (1 = easy, 5 = very hard)", RATINGS)
             difficulty_error = st.empty()
-            note = st.text_area("Note", max_chars=MAX_NOTE_LENGTH, placeholder="What happened, what you noticed")
+            note = st.text_area("Note", placeholder="What happened, what you noticed")
             note_error = st.empty()
         general_error = st.empty()
         if st.form_submit_button("Save", type="primary", width="stretch"):
@@ -105,12 +105,11 @@ def mood_form():
         st.caption("0 very low", width="content")
         st.caption("10 very good", width="content")
     mood_error = st.empty()
-    anxiety = st.number_input("Anxiety, 0 (none) to 10 (extreme), optional", min_value=0, max_value=10,
-                              value=None, step=1)
+    anxiety = st.number_input("Anxiety, 0 (none) to 10 (extreme), optional", value=None, step=1)
     anxiety_error = st.empty()
     mood_date = entry_date_input("Day", key="mood_day")
     mood_date_error = st.empty()
-    mood_note = st.text_area("Note (optional)", max_chars=MAX_NOTE_LENGTH)
+    mood_note = st.text_area("Note (optional)")
     mood_note_error = st.empty()
     if st.form_submit_button("Save mood", type="primary", width="stretch"):
         try:
