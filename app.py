@@ -4,10 +4,11 @@ import streamlit as st
 from data_layer.access import AccessDenied
 from data_layer.db import DatabaseLocked, WriteConflict
 from ui.auth import current_principal, logged_out
-from ui.navigation import pages_for
+from ui.navigation import FAVICON, pages_for
 
-# No page_icon: a Material icon would make every browser fetch the favicon from a third party.
-st.set_page_config(page_title="Homework tracker")
+# The app's own favicon, served by the app: a page's Material icon would otherwise become the
+# favicon, which every browser fetches from a third party (fonts.gstatic.com).
+st.set_page_config(page_title="Homework tracker", page_icon=FAVICON)
 
 try:
     principal = current_principal()

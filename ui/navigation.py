@@ -4,6 +4,7 @@ from pathlib import Path
 import streamlit as st
 
 ROOT = Path(__file__).resolve().parent.parent
+FAVICON = str(ROOT / "ui" / "favicon.png")
 
 PAGES = {
     "client": {
