@@ -26,5 +26,6 @@ def test_two_sessions_of_one_client_saving_at_once_keep_both_entries(browser, ap
         button.click(no_wait_after=True)
     for page in (phone, laptop):
         wait_until_idle(page)
-        expect(page.get_by_text("Mood saved: 5 out of 10")).to_be_visible()
+        # In the confirmation that stands where the form was (a toast repeats it).
+        expect(page.get_by_test_id("stAlert").get_by_text("Mood saved: 5 out of 10")).to_be_visible()
     expect(moods_today(phone, app_url)).to_have_count(before + 2)
