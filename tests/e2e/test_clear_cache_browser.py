@@ -67,6 +67,9 @@ def send_clear_cache_anonymously(url):
             break
 
 
+MESSAGES = 20
+
+
 def test_an_anonymous_clear_cache_message_changes_nothing(browser, demo_key_server):
     url, database = demo_key_server
     context = browser.new_context()
@@ -78,7 +81,7 @@ def test_an_anonymous_clear_cache_message_changes_nothing(browser, demo_key_serv
     socket_before = os.stat(socket_path(database)).st_ino
     threads_before = thread_count(pid)
 
-    for _ in range(3):
+    for _ in range(MESSAGES):
         send_clear_cache_anonymously(url)
 
     page.get_by_role("link", name="My entries").click()  # the open session goes on
@@ -91,6 +94,8 @@ def test_an_anonymous_clear_cache_message_changes_nothing(browser, demo_key_serv
     wait_until_idle(copy)
     expect(copy.get_by_role("heading", name="Today", exact=True)).to_be_visible()
     assert os.stat(socket_path(database)).st_ino == socket_before  # the backup service was not re-created
-    assert thread_count(pid) <= threads_before + 2  # no thread per message (two browser sessions came)
+    # No thread per message: two browser sessions came, and the server's executors may start a few
+    # threads of their own on demand (asyncio's default pool holds up to 6 on two cores).
+    assert thread_count(pid) < threads_before + MESSAGES // 2
     for each in (context, other):
         each.close()
