@@ -39,19 +39,23 @@ def score_with_band(instrument, total):
     return "" if pd.isna(total) else f"{int(total)} ({band(instrument, int(total))})"
 
 
+# The columns that matter first, so that a 1280 px laptop shows them without scrolling; the
+# client's name stays pinned when the rest scrolls.
 table = pd.DataFrame({
-    "Flags": [flags(row) for row in summary.itertuples()],
     "Client": summary["name"],
-    NEVER_LOGGED_HEADER: summary["days_since_last_log"],
+    "Flags": [flags(row) for row in summary.itertuples()],
+    "Outcome so far": summary["reliable_change"],
     RECENT_COMPLIANCE_LABEL: summary["compliance_4w"] * 100,
+    "PHQ-9": [score_with_band("PHQ-9", total) for total in summary["phq9_latest"]],
+    "GAD-7": [score_with_band("GAD-7", total) for total in summary["gad7_latest"]],
+    NEVER_LOGGED_HEADER: summary["days_since_last_log"],
     "Mood now (7-day mean)": summary["mood_now"],
     "Mood vs 4 weeks ago": summary["mood_trend"],
-    "PHQ-9": [score_with_band("PHQ-9", total) for total in summary["phq9_latest"]],
     "PHQ-9 change": summary["phq9_change"],
-    "GAD-7": [score_with_band("GAD-7", total) for total in summary["gad7_latest"]],
     "GAD-7 change": summary["gad7_change"],
-    "Reliable change": summary["reliable_change"],
 })
+
+
 def open_client(client_id):
     st.session_state["open_client_id"] = int(client_id)
     st.switch_page(page_path("pages/therapist_client.py"))
@@ -60,9 +64,14 @@ def open_client(client_id):
 needing_attention = summary[summary["flagged"]]
 if len(needing_attention):
     st.subheader("Needs attention", anchor=False)
+    at_risk = int(needing_attention["flag_risk"].sum())
+    if at_risk:  # risk in the error colour, before anything else
+        st.error(f"{at_risk} client{'' if at_risk == 1 else 's'} answered PHQ-9 item 9 above 0: follow up first.",
+                 icon=":material/warning:")
     for row in needing_attention.itertuples():
         if st.button(f"{escape_markdown(row.name)}: {flags(row)}", key=f"attention_{row.client_id}",
-                     type="primary" if row.flag_risk else "secondary"):
+                     type="primary" if row.flag_risk else "secondary",
+                     icon=":material/warning:" if row.flag_risk else None):
             open_client(row.client_id)
 
 st.subheader("All clients", anchor=False)
@@ -72,6 +81,7 @@ selection = st.dataframe(
     table, hide_index=True, on_select="rerun", selection_mode="single-row", key="caseload_table",
     placeholder="",  # a missing value (never logged, no questionnaire yet) is a blank cell, not "None"
     column_config={
+        "Client": st.column_config.TextColumn(pinned=True),
         RECENT_COMPLIANCE_LABEL: st.column_config.ProgressColumn(format="%.0f%%", min_value=0, max_value=100),
         "Mood now (7-day mean)": st.column_config.NumberColumn(format="%.1f"),
         "Mood vs 4 weeks ago": st.column_config.NumberColumn(format="%+.1f"),

@@ -1,5 +1,6 @@
 """The therapist's pages through AppTest: set, change and end homework, record a session,
 acknowledge a risk flag, the same 4-week compliance on the caseload and the client page."""
+import json
 from datetime import date
 
 import pytest
@@ -121,3 +122,15 @@ def test_caseload_and_client_page_show_the_same_4_weeks(app, cur, world):
     homework_table = next(frame.value for frame in app.dataframe if "Homework" in frame.value.columns)
     # The once-off reading was done on the Friday before the Tuesday it was due: all of it.
     assert homework_table.set_index("Homework").loc[ONCE_OFF_TITLE, "Compliance"] == 100
+
+
+def test_the_caseload_puts_risk_first_in_the_error_colour_and_pins_the_client(app, cur, world):
+    measures.submit_questionnaire(cur, world.client_a, instrument="PHQ-9", answers=[0] * 8 + [1])
+    logged_in(app, "therapist_a")
+    assert not app.exception
+    assert [error.value for error in app.error] == ["1 client answered PHQ-9 item 9 above 0: follow up first."]
+    table = app.dataframe[0].value
+    # The columns that matter first: a 1280 px laptop shows them without scrolling.
+    assert list(table.columns[:6]) == ["Client", "Flags", "Outcome so far", "Homework, last 4 weeks", "PHQ-9",
+                                       "GAD-7"]
+    assert json.loads(app.dataframe[0].proto.columns)["Client"]["pinned"] is True  # stays when the rest scrolls
