@@ -4,7 +4,7 @@ import streamlit as st
 from data_layer.access import AccessDenied
 from data_layer.db import DatabaseLocked, WriteConflict
 from ui.auth import current_principal, logged_out
-from ui.navigation import FAVICON, pages_for
+from ui.navigation import FAVICON, page_links, pages_for
 
 # The app's own favicon, served by the app: a page's Material icon would otherwise become the
 # favicon, which every browser fetches from a third party (fonts.gstatic.com).
@@ -17,7 +17,12 @@ try:
         # falls back to listing every script in pages/.
         st.navigation([st.Page(logged_out, title="Log in")], position="hidden").run()
     else:
-        st.navigation(pages_for(principal.role)).run()
+        page = st.navigation(pages_for(principal.role))
+        links = st.container()  # at the top; filled once the page has run (it may ask for nothing above)
+        try:
+            page.run()
+        finally:
+            page_links(principal.role, links)
 except DatabaseLocked as error:
     st.error(str(error))
 except (AccessDenied, WriteConflict) as error:

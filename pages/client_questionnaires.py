@@ -8,6 +8,7 @@ from data_layer import measures, settings
 from data_layer.validation import InvalidInput
 from ui.auth import require_role
 from ui.db import cursor
+from ui.navigation import nothing_above
 from ui.widgets import day_label, form_key, reset_form, show_field_errors, submission_token
 
 principal = require_role("client")
@@ -23,6 +24,7 @@ def show_result(result):
     (the long form is gone, the page starts at its top); after a risk answer the crisis resources
     come first, before anything else. It stays, across reruns, until the client moves on."""
     if result.risk_flag_raised:
+        nothing_above()
         st.error(settings.crisis_text(), icon=":material/emergency:")
     if st.session_state.pop("questionnaire_toast", False):
         st.toast(f"Your {result.instrument} is saved.", icon=":material/check_circle:")

@@ -4,9 +4,12 @@ from datetime import date, timedelta
 
 from data_layer import homework, measures, mood
 from tests.conftest import logged_in, open_page
+from ui.navigation import PAGES
 from tests.test_recent_compliance import (CLIENT_A_LAST_4_WEEKS, give_client_a_a_recent_history, insert_assignment,
                                           insert_log)
 
+# The links to the client's own pages at the top of each page (ui/navigation.page_links).
+PAGE_TITLES = {title for entries in PAGES["client"].values() for _, title, _ in entries}
 CLIENT_PAGES = ["pages/client_today.py", "pages/client_questionnaires.py", "pages/client_progress.py",
                 "pages/client_entries.py"]
 
@@ -90,10 +93,12 @@ def test_another_client_sees_none_of_these_entries(app, cur, world):
 
 def test_today_says_when_questionnaires_are_due(app, cur, world):
     logged_in(app, "client_a")
-    assert [link.label for link in app.get("page_link")] == ["PHQ-9 and GAD-7 are due: it takes a few minutes"]
+    assert [link.label for link in app.get("page_link") if link.label not in PAGE_TITLES] == [
+        "PHQ-9 and GAD-7 are due: it takes a few minutes"]
     measures.submit_questionnaire(cur, world.client_a, instrument="GAD-7", answers=[0] * 7)
     app.run()
-    assert [link.label for link in app.get("page_link")] == ["PHQ-9 is due: it takes a few minutes"]
+    assert [link.label for link in app.get("page_link") if link.label not in PAGE_TITLES] == [
+        "PHQ-9 is due: it takes a few minutes"]
 
 
 def test_progress_shows_the_same_4_weeks_as_the_therapist_sees(app, cur, world):
@@ -164,3 +169,12 @@ def test_an_edited_entry_is_confirmed_in_the_edit_forms_place(app, cur, world):
     assert "Change an entry" not in [box.label for box in app.selectbox]
     button(app, "Change another entry").click().run()
     assert "Change an entry" in [box.label for box in app.selectbox]
+
+
+def test_every_client_page_starts_with_one_tap_links_to_the_others(app):
+    logged_in(app, "client_a")
+    for page in CLIENT_PAGES:
+        open_page(app, page)
+        assert not app.exception
+        assert [link.label for link in app.get("page_link")][:4] == ["Today", "Questionnaires", "My progress",
+                                                                     "My entries"], page

@@ -47,3 +47,28 @@ def page_path(path):
     """Return the absolute path of page `path` (e.g. "pages/client_today.py") for st.switch_page
     and st.page_link: it works wherever the entry script runs from."""
     return str(ROOT / path)
+
+
+# Roles whose pages start with a row of links: clients use a phone, where the sidebar's menu
+# hides behind a small button and takes three taps per page switch.
+LINKED_ROLES = ("client",)
+
+
+def page_links(role, slot):
+    """Fill `slot` (a container at the top of the page) with a row of large labelled links to each of
+    `role`'s pages, wrapping on a narrow screen, so that any page is one tap away. Nothing for
+    roles outside LINKED_ROLES, nor when this run's page asked for nothing above it (nothing_above)."""
+    if role not in LINKED_ROLES or st.session_state.pop(_NOTHING_ABOVE, False):
+        return
+    with slot, st.container(horizontal=True, gap="small", key="page_links"):
+        for entries in PAGES[role].values():
+            for path, title, icon in entries:
+                st.page_link(page_path(path), label=title, icon=icon)
+
+
+_NOTHING_ABOVE = "nothing_above_this_run"
+
+
+def nothing_above():
+    """Ask, during a page's run, for no links above it: crisis resources must come first on screen."""
+    st.session_state[_NOTHING_ABOVE] = True

@@ -84,7 +84,7 @@ def test_an_anonymous_clear_cache_message_changes_nothing(browser, demo_key_serv
     for _ in range(MESSAGES):
         send_clear_cache_anonymously(url)
 
-    page.get_by_role("link", name="My entries").click()  # the open session goes on
+    page.get_by_role("link", name="My entries").first.click()  # the open session goes on
     wait_until_idle(page)
     expect(page.get_by_role("heading", name="My entries", exact=True)).to_be_visible()
     other = browser.new_context()  # the cookie still verifies: the demo key did not change
