@@ -175,3 +175,16 @@ def phone(browser):
 def go_to(page, app_url, path):
     page.goto(f"{app_url}/{path}")
     wait_until_idle(page)
+
+
+def log_first_homework_done(page, note):
+    """On Today, log the first homework card as done with `note`; return the homework's title."""
+    card = page.locator("[class*=st-key-assignment_]").first
+    title = card.get_by_role("heading").first.inner_text()
+    card.get_by_text("Log it", exact=True).click()
+    card.get_by_role("radio", name="Done", exact=True).click()
+    card.get_by_text("Add details (optional)").click()
+    card.get_by_label("Note").fill(note)
+    card.get_by_role("button", name="Save", exact=True).click()
+    wait_until_idle(page)
+    return title

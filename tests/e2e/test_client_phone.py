@@ -1,7 +1,7 @@
 """A demo client on a phone-sized screen logs homework and mood, submits a GAD-7, and sees progress."""
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import go_to, log_in, wait_until_idle
+from tests.e2e.conftest import go_to, log_first_homework_done, log_in, wait_until_idle
 
 
 def test_client_logs_on_a_phone_and_entries_are_there_once_after_reload(phone, app_url):
@@ -14,14 +14,7 @@ def test_client_logs_on_a_phone_and_entries_are_there_once_after_reload(phone, a
     go_to(page, app_url, "")
     expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()
 
-    first_card = page.locator("[class*=st-key-assignment_]").first
-    title = first_card.get_by_role("heading").first.inner_text()
-    first_card.get_by_text("Log it").click()
-    first_card.get_by_role("radio", name="Done", exact=True).click()
-    first_card.get_by_text("Add details (optional)").click()
-    first_card.get_by_label("Note").fill("Phone test <b>note</b>")
-    first_card.get_by_role("button", name="Save", exact=True).click()
-    wait_until_idle(page)
+    title = log_first_homework_done(page, "Phone test <b>note</b>")
     # (the alert in the form's place; a toast says it too)
     expect(page.get_by_test_id("stAlert").get_by_text(f"Saved: {title} (done)")).to_be_visible()
 

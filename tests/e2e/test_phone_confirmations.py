@@ -5,7 +5,7 @@ Also the mood slider's scale words are visible text, not only on hover (item 8).
 from playwright.sync_api import expect
 
 from data_layer.settings import crisis_text
-from tests.e2e.conftest import PHONE, go_to, log_in, wait_until_idle
+from tests.e2e.conftest import PHONE, go_to, log_first_homework_done, log_in, wait_until_idle
 
 
 def assert_on_screen(locator):
@@ -26,14 +26,7 @@ def test_every_save_is_confirmed_on_screen_and_crisis_text_comes_first(phone, ap
     expect(mood_form.get_by_test_id("stCaptionContainer").filter(has_text="0 very low")).to_be_visible()
     expect(mood_form.get_by_test_id("stCaptionContainer").filter(has_text="10 very good")).to_be_visible()
 
-    card = page.locator("[class*=st-key-assignment_]").first
-    title = card.get_by_role("heading").first.inner_text()
-    card.get_by_text("Log it").click()
-    card.get_by_role("radio", name="Done", exact=True).click()
-    card.get_by_text("Add details (optional)").click()
-    card.get_by_label("Note").fill("Went for a walk after lunch")
-    card.get_by_role("button", name="Save", exact=True).click()
-    wait_until_idle(page)
+    title = log_first_homework_done(page, "Went for a walk after lunch")
     assert_on_screen(page.get_by_test_id("stAlert").filter(has_text=f"Saved: {title} (done)"))
     expect(page.get_by_test_id("stToast").filter(has_text=f"Saved: {title} (done)")).to_be_visible()
 
