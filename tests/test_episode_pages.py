@@ -3,7 +3,7 @@ when nothing has ended yet."""
 from datetime import date, timedelta
 
 from data_layer import caseload
-from tests.conftest import logged_in, open_page
+from tests.conftest import add_attended_sessions, add_pair, add_user, logged_in, open_page
 from tests.test_episodes import ago
 from tests.test_therapist_pages import button, field, open_client_a
 
@@ -94,3 +94,28 @@ def test_a_discharged_client_is_told_their_care_ended_instead_of_waiting_for_hom
     texts = " ".join(info.value for info in app.info)
     assert f"Your episode of care ended on {ago(3):%d %B %Y}" in texts
     assert "Your therapist will set some with you" not in texts
+
+
+def test_the_cohort_counts_each_ended_episode_whole_from_its_first_pair(app, cur, world):
+    # Issue #11, case 2: five episodes began 250 days ago with pairs (20, 15), (8, 6) and (6, 5)
+    # and 4 attended sessions, and ended today. A range that clipped them would judge them from
+    # their last two pairs (no reliable change); counted whole they all improved and recovered.
+
+    clients = [world.client_a] + [add_user(cur, f"long{n}", f"Long Course {n}", "client") for n in range(4)]
+    for client in clients[1:]:
+        cur.execute("INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, ?)",
+                    [client.user_id, world.therapist_a.user_id, ago(250)])
+    cur.execute("UPDATE caseload SET started_on = ? WHERE client_id = ?", [ago(250), world.client_a.user_id])
+    for client in clients:
+        add_pair(cur, client, ago(250), 20, 15)
+        add_pair(cur, client, ago(100), 8, 6)
+        add_pair(cur, client, ago(20), 6, 5)
+        add_attended_sessions(cur, client, world.therapist_a, 240, 200, 120, 30)
+        caseload.discharge_client(cur, world.therapist_a, client_id=client.user_id, ended_on=date.today(),
+                                  reason="completed")
+    logged_in(app, "supervisor_a")
+    assert not app.exception
+    shown = {metric.label: metric.value for metric in app.metric}
+    assert (shown["Finished treatment"], shown["Reliable improvement"], shown["Recovery"]) == ("100%", "100%", "100%")
+    details = " ".join(caption.value for caption in app.caption)
+    assert "5 of 5 ended episodes" in details and "5 of 5 who finished as a case" in details
