@@ -5,6 +5,7 @@ import streamlit as st
 
 ROOT = Path(__file__).resolve().parent.parent
 FAVICON = str(ROOT / "ui" / "favicon.png")
+TOUCH_CSS = f"<style>{(ROOT / 'ui' / 'touch.css').read_text()}</style>"
 
 PAGES = {
     "client": {
@@ -56,9 +57,14 @@ LINKED_ROLES = ("client",)
 
 def page_links(role, slot):
     """Fill `slot` (a container at the top of the page) with a row of large labelled links to each of
-    `role`'s pages, wrapping on a narrow screen, so that any page is one tap away. Nothing for
-    roles outside LINKED_ROLES, nor when this run's page asked for nothing above it (nothing_above)."""
-    if role not in LINKED_ROLES or st.session_state.pop(_NOTHING_ABOVE, False):
+    `role`'s pages, wrapping on a narrow screen, so that any page is one tap away, and with the
+    style sheet that makes their controls 44 px to the finger (ui/touch.css). Nothing for roles
+    outside LINKED_ROLES; no links when this run's page asked for nothing above it (nothing_above)."""
+    if role not in LINKED_ROLES:
+        return
+    with slot:
+        st.html(TOUCH_CSS)  # a style sheet of the app's own, no user text
+    if st.session_state.pop(_NOTHING_ABOVE, False):
         return
     with slot, st.container(horizontal=True, gap="small", key="page_links"):
         for entries in PAGES[role].values():
