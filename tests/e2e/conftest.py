@@ -188,3 +188,13 @@ def log_first_homework_done(page, note):
     card.get_by_role("button", name="Save", exact=True).click()
     wait_until_idle(page)
     return title
+
+
+def submit_gad7(page):
+    """On the questionnaires page, answer every GAD-7 item "Several days" (total 7) and submit."""
+    page.get_by_role("tab", name="GAD-7 (anxiety)").click()
+    gad_panel = page.get_by_role("tabpanel", name="GAD-7 (anxiety)")
+    for group in gad_panel.get_by_role("radiogroup").all():
+        group.get_by_text("Several days").click()
+    gad_panel.get_by_role("button", name="Submit GAD-7").click()
+    wait_until_idle(page)

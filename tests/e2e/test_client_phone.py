@@ -1,7 +1,7 @@
 """A demo client on a phone-sized screen logs homework and mood, submits a GAD-7, and sees progress."""
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import go_to, log_first_homework_done, log_in, wait_until_idle
+from tests.e2e.conftest import go_to, log_first_homework_done, log_in, submit_gad7, wait_until_idle
 
 
 def test_client_logs_on_a_phone_and_entries_are_there_once_after_reload(phone, app_url):
@@ -23,12 +23,7 @@ def test_client_logs_on_a_phone_and_entries_are_there_once_after_reload(phone, a
     expect(page.get_by_test_id("stAlert").get_by_text("Mood saved: 5 out of 10")).to_be_visible()
 
     go_to(page, app_url, "client_questionnaires")
-    page.get_by_role("tab", name="GAD-7 (anxiety)").click()
-    gad_panel = page.get_by_role("tabpanel", name="GAD-7 (anxiety)")
-    for group in gad_panel.get_by_role("radiogroup").all():
-        group.get_by_text("Several days").click()
-    gad_panel.get_by_role("button", name="Submit GAD-7").click()
-    wait_until_idle(page)
+    submit_gad7(page)  # every answer "Several days": total 7
     expect(page.get_by_text("Your GAD-7 total is 7: mild")).to_be_visible()
 
     page.reload()

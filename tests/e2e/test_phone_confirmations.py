@@ -5,7 +5,7 @@ Also the mood slider's scale words are visible text, not only on hover (item 8).
 from playwright.sync_api import expect
 
 from data_layer.settings import crisis_text
-from tests.e2e.conftest import PHONE, go_to, log_first_homework_done, log_in, wait_until_idle
+from tests.e2e.conftest import PHONE, go_to, log_first_homework_done, log_in, submit_gad7, wait_until_idle
 
 
 def assert_on_screen(locator):
@@ -57,11 +57,6 @@ def test_every_save_is_confirmed_on_screen_and_crisis_text_comes_first(phone, ap
 
     page.get_by_role("button", name="Back to the questionnaires").click()
     wait_until_idle(page)
-    page.get_by_role("tab", name="GAD-7 (anxiety)").click()
-    gad_panel = page.get_by_role("tabpanel", name="GAD-7 (anxiety)")
-    for group in gad_panel.get_by_role("radiogroup").all():
-        group.get_by_text("Several days").click()
-    gad_panel.get_by_role("button", name="Submit GAD-7").click()
-    wait_until_idle(page)
+    submit_gad7(page)  # every answer "Several days": total 7
     assert_on_screen(page.get_by_test_id("stAlert").filter(has_text="Your GAD-7 total is 7: mild"))
     expect(page.get_by_text("Samaritans")).to_have_count(0)
