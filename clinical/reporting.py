@@ -9,6 +9,10 @@ filtered view subtracted from the unfiltered one, would give the hidden number b
   (the per-therapist and month-of-referral tables, within the chosen period; the
   homework-category table, whose cells overlap, is hidden by the same function, and the
   analyses under a category filter are checked against its count);
+- the per-therapist and per-month tables split the same episodes two ways, so a row of one
+  can lie inside a row of the other (a therapist whose clients all came in one month); where
+  two shown rows nest 1-4 clients apart, the smaller is hidden too (`table_hidden`), and the
+  filtered views are checked against every shown row the same way;
 - a filtered view (one therapist, one homework category) shows a count only when it
   differs from the same count of every coarser view (the one without that filter) by 0
   or by 5+ clients, and hides a therapist's figures wherever the per-therapist column
@@ -59,6 +63,8 @@ _FAMILIES = {
 RATE_FAMILY = {"finished treatment": "ended", "ended without finishing": "ended", "reliable improvement": "finished",
                "reliable deterioration": "finished", "recovery": "finished as a case",
                "reliable recovery": "finished as a case"}
+# The two tables that partition the chosen episodes: by therapist and by month of referral.
+TABLES = ("therapist", "month")
 TILE_FAMILIES = ("episodes", "ended", "finished", "finished as a case", "active", "measured in progress")
 ANALYSIS_FAMILIES = ("episodes", "finished", "finished as a case")
 
@@ -68,16 +74,19 @@ def reveals_few(difference):
     return 0 < difference < SMALL_CELL
 
 
-def hidden_cells(sizes):
+def hidden_cells(sizes, already=None):
     """Return which cells of one table column to hide, given the clients behind each cell.
 
-    The one small-cell rule: a cell of fewer than 5 clients is hidden; then, because the
-    column's total is shown elsewhere, the next-smallest cells are hidden too until the
-    hidden cells are none, or at least two holding 0 or 5+ clients together (so that
-    total minus shown cells gives no small number). `sizes`: a Series, one per cell.
+    The one small-cell rule: a cell of fewer than 5 clients is hidden (and so is any cell
+    `already` marks); then, because the column's total is shown elsewhere, the next-smallest
+    cells are hidden too until the hidden cells are none, or at least two holding 0 or 5+
+    clients together (so that total minus shown cells gives no small number). `sizes`: a
+    Series, one per cell; `already`: a boolean Series on the same index, or None.
     """
     sizes = pd.Series(sizes).astype(int)
     hidden = sizes < SMALL_CELL
+    if already is not None:
+        hidden |= already
     while hidden.any() and not hidden.all() and (
             reveals_few(sizes[hidden].sum()) or (hidden.sum() == 1 and sizes[hidden].sum() > 0)):
         hidden[sizes[~hidden].idxmin()] = True
@@ -94,11 +103,77 @@ def family_sizes(frame, families=tuple(_FAMILIES)):
     return pd.Series({family: int(_FAMILIES[family](frame).sum()) for family in families}, dtype=int)
 
 
-def therapist_hidden(episodes, families):
-    """Return, per therapist (rows) and family (columns), whether that count is hidden in the
-    per-therapist column (hidden_cells): one rule for the table and the therapist filter."""
+def family_members(frame, family):
+    """The episode ids behind one family's count of the episodes in `frame`."""
+    return frozenset(frame.loc[_FAMILIES[family](frame), "episode_id"])
+
+
+def _nested_and_near(first, second):
+    """Whether one of two groups of episodes holds the other and they differ by 1-4 clients."""
+    return (first <= second or second <= first) and reveals_few(abs(len(first) - len(second)))
+
+
+def with_referral_month(episodes):
+    """The episodes with the "month" the per-month table groups them by (YYYY-MM of referral)."""
+    return episodes.assign(month=pd.to_datetime(episodes["referral_month"]).dt.strftime("%Y-%m"))
+
+
+def _nested_shown_cell(members, hidden, family):
+    """(table, row) of a shown cell that a shown cell of the other table holds, or is held by,
+    1-4 clients apart (the smaller of the two), or None."""
+    first, second = TABLES
+    for first_key, first_members in members[first].items():
+        for second_key, second_members in members[second].items():
+            a, b = first_members[family], second_members[family]
+            if hidden[first].loc[first_key, family] or hidden[second].loc[second_key, family] \
+                    or not _nested_and_near(a, b):
+                continue
+            return (first, first_key) if len(a) < len(b) else (second, second_key)
+    return None
+
+
+def table_hidden(episodes):
+    """Return, for the per-therapist and per-month tables ({"therapist": ..., "month": ...}),
+    whether each count is hidden: a DataFrame per table, one row per group, one column per family.
+
+    Each column follows hidden_cells. The two tables partition the same episodes, so a row of
+    one can lie inside a row of the other (a therapist whose clients all came in one month):
+    the difference of the two would give the other clients of that month. Where a shown row
+    holds another shown row 1-4 clients smaller, the smaller is hidden too, and its column's
+    complementary suppression runs again, until no such pair is left.
+    """
+    grouped = with_referral_month(episodes)
+    members = {table: {key: {family: family_members(group, family) for family in _FAMILIES}
+                       for key, group in grouped.groupby(table, sort=True)} for table in TABLES}
+    sizes = {table: pd.DataFrame({key: {family: len(ids) for family, ids in families.items()}
+                                  for key, families in rows.items()}, columns=list(rows), index=list(_FAMILIES)).T
+             for table, rows in members.items()}
+    hidden = {table: table_sizes.apply(hidden_cells).astype(bool) if len(table_sizes) else table_sizes.astype(bool)
+              for table, table_sizes in sizes.items()}
+    for family in _FAMILIES:
+        while (nested := _nested_shown_cell(members, hidden, family)) is not None:
+            table, key = nested
+            already = hidden[table][family].copy()
+            already[key] = True
+            hidden[table][family] = hidden_cells(sizes[table][family], already)
+    return hidden
+
+
+def shown_table_cells(episodes, hidden):
+    """{family: [episode ids of each count the per-therapist and per-month tables show]}, given
+    the tables' `hidden` (table_hidden of the same episodes)."""
+    grouped = with_referral_month(episodes)
+    return {family: [family_members(group, family) for table in TABLES
+                     for key, group in grouped.groupby(table, sort=True) if not hidden[table].loc[key, family]]
+            for family in _FAMILIES}
+
+
+def therapist_hidden(population, families):
+    """Return, per therapist (rows) and family (columns), whether that count of `population`
+    is hidden in a per-therapist column of it (hidden_cells). The per-therapist table of the
+    chosen episodes also hides what the month table makes recoverable: see table_hidden."""
     sizes = pd.DataFrame({therapist: family_sizes(group, families)
-                          for therapist, group in episodes.groupby("therapist", sort=True)}).T
+                          for therapist, group in population.groupby("therapist", sort=True)}).T
     return sizes.apply(hidden_cells)
 
 
@@ -106,24 +181,20 @@ def _percent(rate):
     return "no data" if rate.rate is None else f"{rate.rate:.0%}"
 
 
-def group_outcomes(classified, by, labels=None):
-    """Return one row per value of column `by` of classified episodes, small cells hidden.
+def group_outcomes(classified, by):
+    """Return the per-therapist (`by`="therapist") or per-month (`by`="month", of referral)
+    table of classified episodes, small cells hidden (table_hidden).
 
     Columns: the group, Clients, Ended, Median compliance, then one column per outcome
-    rate (over the group's ended episodes).
-    Each column hides its cells with `hidden_cells` over the clients behind them (a rate's
-    own denominator: e.g. recovery counts only clients who finished as a case). `labels`
-    renames the group values.
+    rate (over the group's ended episodes). A rate hides with its own denominator's count
+    (e.g. recovery counts only clients who finished as a case).
     """
-    groups = dict(tuple(classified.groupby(by, sort=True)))
-    sizes = pd.DataFrame({key: family_sizes(group) for key, group in groups.items()}).T
-    hidden = sizes.apply(hidden_cells) if len(sizes) else sizes
+    hidden = table_hidden(classified)[by]
     rows = []
-    for key, group in groups.items():
+    for key, group in with_referral_month(classified).groupby(by, sort=True):
         rates = outcome_rates(group)
         measured = group["compliance"].dropna()
-        row = {by: labels.get(key, key) if labels else key,
-               "Clients": count_text(len(group), hidden.loc[key, "episodes"]),
+        row = {by: key, "Clients": count_text(len(group), hidden.loc[key, "episodes"]),
                "Ended": count_text(int(group["ended"].sum()), hidden.loc[key, "ended"])}
         row["Median compliance"] = ("no homework set" if measured.empty else SUPPRESSED
                                     if hidden.loc[key, "with homework"] else f"{measured.median():.0%}")
@@ -139,17 +210,22 @@ def analysed(classified, change_column):
     return classified.dropna(subset=["compliance", change_column])
 
 
-def _hidden_families(population, supersets, families, partition=None, therapist=None):
+def _hidden_families(population, supersets, families, by_therapist=None, therapist=None, table_cells=None):
     """Families of `population` to hide: fewer than 5, 1-4 away from the same count of a
-    shown superset, or hidden for this therapist in the per-therapist column of `partition`."""
+    shown superset or of a shown table cell that holds it or that it holds (`table_cells`,
+    from shown_table_cells), or hidden for this therapist in `by_therapist` (therapist_hidden
+    or table_hidden's per-therapist table)."""
     sizes = family_sizes(population, families)
     # A family of 0 is shown as it is ("no finished episodes yet"): it holds nobody to single out.
     hidden = {family for family in families if reveals_few(sizes[family])}
     for superset in supersets:
         difference = family_sizes(superset, families) - sizes
         hidden |= {family for family in families if reveals_few(difference[family])}
+    for family in set(families) & set(table_cells or {}):
+        members = family_members(population, family)
+        if any(_nested_and_near(members, cell) for cell in table_cells[family]):
+            hidden.add(family)
     if therapist is not None:
-        by_therapist = therapist_hidden(partition, families)
         if therapist in by_therapist.index:
             hidden |= {family for family in families if by_therapist.loc[therapist, family]}
     return hidden
@@ -195,24 +271,29 @@ def cohort_view(episodes, in_category, recent, recent_in_category, *, therapist=
     for the last 4 weeks (columns therapist, active, compliance). Returns a CohortView.
     """
     tiles = _of(episodes, therapist)
-    if therapist is not None and (tiles.empty or therapist_hidden(episodes, ["episodes"]).loc[therapist, "episodes"]):
+    tables_hidden = table_hidden(episodes)
+    if therapist is not None and (tiles.empty or tables_hidden["therapist"].loc[therapist, "episodes"]):
         return CohortView(
             "This therapist's figures are not shown on their own: their group is smaller than 5 clients, or "
             "showing it would let another small group be worked out from the totals. Choose all therapists.",
             tiles.iloc[:0], frozenset(TILE_FAMILIES), recent.iloc[:0], True, tiles.iloc[:0], True, False)
-    hidden_tiles = _hidden_families(tiles, [episodes], TILE_FAMILIES, episodes, therapist)
+    table_cells = shown_table_cells(episodes, tables_hidden)
+    hidden_tiles = _hidden_families(tiles, [episodes], TILE_FAMILIES, tables_hidden["therapist"], therapist,
+                                    table_cells)
 
     recent_view = _with_homework(_of(recent_in_category, therapist))
     recent_coarser = [_with_homework(_of(recent, therapist)), _with_homework(recent_in_category),
                       _with_homework(recent)]
     recent_hidden = bool(_hidden_families(recent_view, recent_coarser, ["episodes"],
-                                          _with_homework(recent_in_category), therapist))
+                                          therapist_hidden(_with_homework(recent_in_category), ["episodes"]),
+                                          therapist))
 
     points = analysed(_of(in_category, therapist), change_column)
     shown_supersets = [tiles, episodes, analysed(tiles, change_column), analysed(in_category, change_column),
                        analysed(episodes, change_column), in_category[in_category["compliance"].notna()]]
-    analyses_hidden = bool(_hidden_families(points, shown_supersets, ANALYSIS_FAMILIES,
-                                            analysed(in_category, change_column), therapist))
+    analyses_hidden = bool(_hidden_families(
+        points, shown_supersets, ANALYSIS_FAMILIES,
+        therapist_hidden(analysed(in_category, change_column), ANALYSIS_FAMILIES), therapist, table_cells))
     return CohortView(None, tiles, frozenset(hidden_tiles), recent_view, recent_hidden, points, analyses_hidden,
                       per_client=category is None)
 

@@ -105,9 +105,8 @@ st.caption("The tables below cover all your therapists and every homework catego
            "therapist and category filters narrow the headline figures and the analyses.")
 table_with_download("Per therapist", group_outcomes(episodes, "therapist").rename(columns={"therapist": "Therapist"}),
                     "per-therapist.csv")
-by_month = group_outcomes(episodes.assign(month=pd.to_datetime(episodes["referral_month"]).dt.strftime("%Y-%m")),
-                          "month").rename(columns={"month": "Month of referral"})
-table_with_download("Trends by month of referral", by_month, "by-month.csv")
+table_with_download("Trends by month of referral",
+                    group_outcomes(episodes, "month").rename(columns={"month": "Month of referral"}), "by-month.csv")
 
 categories = cached(cohort.category_summary, cur, principal, window_start=window_start, window_end=window_end)
 finished_members = [int(episodes[episodes["episode_id"].isin(ids)]["finished"].sum()) for ids in categories["episode_ids"]]
