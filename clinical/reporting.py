@@ -9,10 +9,13 @@ filtered view subtracted from the unfiltered one, would give the hidden number b
   (the per-therapist and month-of-referral tables, within the chosen period; the
   homework-category table, whose cells overlap, is hidden by the same function, and the
   analyses under a category filter are checked against its count);
-- the per-therapist and per-month tables split the same episodes two ways, so a row of one
-  can lie inside a row of the other (a therapist whose clients all came in one month); where
-  two shown rows nest 1-4 clients apart, the smaller is hidden too (`table_hidden`), and the
-  filtered views are checked against every shown row the same way;
+- the per-therapist, per-month and per-category tables split the same episodes three ways,
+  so a row of one can lie inside a row of another (a therapist whose clients all came in one
+  month): where a month or category row and a shown row (or the total) nest 1-4 clients
+  apart, the month or category row is hidden too (`table_cells`), and the filtered views
+  are checked against every shown count the same way. Within a row, Clients = Ended +
+  in progress, and the Therapists page shows each therapist's clients in progress: a row
+  hiding its Ended hides its Clients, one hiding its clients in progress hides its Ended;
 - a filtered view (one therapist, one homework category) shows a count only when it
   differs from the same count of every coarser view (the one without that filter) by 0
   or by 5+ clients, and hides a therapist's figures wherever the per-therapist column
@@ -118,86 +121,126 @@ def with_referral_month(episodes):
     return episodes.assign(month=pd.to_datetime(episodes["referral_month"]).dt.strftime("%Y-%m"))
 
 
-def _nested_shown_cell(members, hidden, family):
-    """(table, row) of a shown cell that a shown cell of the other table holds, or is held by,
-    1-4 clients apart (the smaller of the two), or None."""
-    first, second = TABLES
-    for first_key, first_members in members[first].items():
-        for second_key, second_members in members[second].items():
-            a, b = first_members[family], second_members[family]
-            if hidden[first].loc[first_key, family] or hidden[second].loc[second_key, family] \
-                    or not _nested_and_near(a, b):
-                continue
-            return (first, first_key) if len(a) < len(b) else (second, second_key)
-    return None
+def _members_by_row(grouped, by, families=tuple(_FAMILIES)):
+    return {key: {family: family_members(group, family) for family in families}
+            for key, group in grouped.groupby(by, sort=True)}
 
 
-def table_hidden(episodes):
-    """Return, for the per-therapist and per-month tables ({"therapist": ..., "month": ...}),
-    whether each count is hidden: a DataFrame per table, one row per group, one column per family.
+# Within one row, Clients = Ended + in progress ("active"), and the supervisor's Therapists page
+# shows each therapist's clients in progress: a row hiding its Ended hides its Clients too, and a
+# row hiding its clients in progress hides its Ended, so that no one of the three is worked out
+# from the other two.
+_ALSO_HIDE = {"ended": "episodes", "active": "ended"}
 
-    Each column follows hidden_cells. The two tables partition the same episodes, so a row of
-    one can lie inside a row of the other (a therapist whose clients all came in one month):
-    the difference of the two would give the other clients of that month. Where a shown row
-    holds another shown row 1-4 clients smaller, the smaller is hidden too, and its column's
-    complementary suppression runs again, until no such pair is left.
+
+def _hidden_rows(members, reference, families=tuple(_FAMILIES)):
+    """Return which cells of a table to hide (rows x families), given the episode ids behind
+    each cell (`members`: {row: {family: ids}}) and the counts shown elsewhere that it must
+    not be set against (`reference`: {family: [ids]}), for `families`.
+
+    hidden_cells in each column; a row hiding "ended" or "active" hides more (_ALSO_HIDE);
+    a shown cell that holds, or lies in, a reference count or
+    another shown cell of its own table, 1-4 clients apart, is hidden too. After each step
+    the column's complementary suppression runs again, until nothing changes.
     """
-    grouped = with_referral_month(episodes)
-    members = {table: {key: {family: family_members(group, family) for family in _FAMILIES}
-                       for key, group in grouped.groupby(table, sort=True)} for table in TABLES}
-    sizes = {table: pd.DataFrame({key: {family: len(ids) for family, ids in families.items()}
-                                  for key, families in rows.items()}, columns=list(rows), index=list(_FAMILIES)).T
-             for table, rows in members.items()}
-    hidden = {table: table_sizes.apply(hidden_cells).astype(bool) if len(table_sizes) else table_sizes.astype(bool)
-              for table, table_sizes in sizes.items()}
-    for family in _FAMILIES:
-        while (nested := _nested_shown_cell(members, hidden, family)) is not None:
-            table, key = nested
-            already = hidden[table][family].copy()
-            already[key] = True
-            hidden[table][family] = hidden_cells(sizes[table][family], already)
+    sizes = pd.DataFrame({key: {family: len(ids) for family, ids in row.items()} for key, row in members.items()},
+                         columns=list(members), index=list(families)).T.astype(int)
+    hidden = sizes.apply(hidden_cells).astype(bool) if len(sizes) else sizes.astype(bool)
+
+    def exposed(key, family, shown):
+        cell = members[key][family]
+        return (any(_nested_and_near(cell, other) for other in reference[family])
+                or any(_nested_and_near(cell, members[other][family]) for other in shown if other != key))
+
+    def hide(family, already):
+        changed = bool((already & ~hidden[family]).any())
+        hidden[family] = hidden_cells(sizes[family], already | hidden[family])
+        return changed
+
+    changed = len(sizes) > 0
+    while changed:
+        changed = False
+        if {"episodes", "ended", "active"} <= set(families):
+            for family, also in _ALSO_HIDE.items():
+                changed |= hide(also, hidden[family])
+        for family in families:
+            shown = [key for key in members if not hidden.loc[key, family]]
+            culprit = next((key for key in shown if exposed(key, family, shown)), None)
+            if culprit is not None:
+                changed |= hide(family, hidden[family].index == culprit)
     return hidden
 
 
-def shown_table_cells(episodes, hidden):
-    """{family: [episode ids of each count the per-therapist and per-month tables show]}, given
-    the tables' `hidden` (table_hidden of the same episodes)."""
-    grouped = with_referral_month(episodes)
-    return {family: [family_members(group, family) for table in TABLES
-                     for key, group in grouped.groupby(table, sort=True) if not hidden[table].loc[key, family]]
+@dataclass(frozen=True)
+class TableCells:
+    """What the supervisor's three tables show: `hidden` ({"therapist", "month", "category"}:
+    a DataFrame of one row per group and one column per family, True where the count reads
+    "<5") and `shown` ({family: [episode ids behind each shown count, the total's too]})."""
+
+    hidden: dict
+    shown: dict
+
+
+def _shown(members, hidden):
+    return {family: [row[family] for key, row in members.items() if not hidden.loc[key, family]]
             for family in _FAMILIES}
+
+
+def table_cells(episodes, categories=None):
+    """Return the TableCells of the per-therapist, per-month and per-category tables.
+
+    The per-therapist table follows _hidden_rows against nothing but the total (as does the
+    therapist filter). The per-month table splits the same episodes another way, so a month
+    can hold a therapist's whole group (or lie inside it): the difference would give the
+    month's other clients. So month rows are checked against the shown therapist rows and
+    the total; the homework-category table (`categories`: {category: episode ids},
+    overlapping groups) against those, the shown month rows and the other categories.
+    """
+    grouped = with_referral_month(episodes)
+    therapists = _members_by_row(grouped, "therapist")
+    shown = {family: [family_members(episodes, family)] for family in _FAMILIES}
+    hidden = {"therapist": _hidden_rows(therapists, shown)}
+    shown = {family: shown[family] + cells for family, cells in _shown(therapists, hidden["therapist"]).items()}
+    months = _members_by_row(grouped, "month")
+    hidden["month"] = _hidden_rows(months, shown)
+    shown = {family: shown[family] + cells for family, cells in _shown(months, hidden["month"]).items()}
+    in_category = {category: {family: family_members(episodes[episodes["episode_id"].isin(ids)], family)
+                              for family in _FAMILIES} for category, ids in (categories or {}).items()}
+    hidden["category"] = _hidden_rows(in_category, shown)
+    shown = {family: shown[family] + cells for family, cells in _shown(in_category, hidden["category"]).items()}
+    return TableCells(hidden, shown)
 
 
 def therapist_hidden(population, families):
     """Return, per therapist (rows) and family (columns), whether that count of `population`
-    is hidden in a per-therapist column of it (hidden_cells). The per-therapist table of the
-    chosen episodes also hides what the month table makes recoverable: see table_hidden."""
-    sizes = pd.DataFrame({therapist: family_sizes(group, families)
-                          for therapist, group in population.groupby("therapist", sort=True)}).T
-    return sizes.apply(hidden_cells)
+    is hidden in a per-therapist column of it: the per-therapist table's rule (table_cells),
+    used for the therapist filter too."""
+    members = _members_by_row(population, "therapist", families)
+    return _hidden_rows(members, {family: [family_members(population, family)] for family in families}, families)
 
 
 def _percent(rate):
     return "no data" if rate.rate is None else f"{rate.rate:.0%}"
 
 
-def group_outcomes(classified, by):
+def group_outcomes(classified, by, cells=None):
     """Return the per-therapist (`by`="therapist") or per-month (`by`="month", of referral)
-    table of classified episodes, small cells hidden (table_hidden).
+    table of classified episodes, small cells hidden as `cells` says (table_cells of the same
+    episodes; worked out here when None).
 
     Columns: the group, Clients, Ended, Median compliance, then one column per outcome
     rate (over the group's ended episodes). A rate hides with its own denominator's count
     (e.g. recovery counts only clients who finished as a case).
     """
-    hidden = table_hidden(classified)[by]
+    hidden = (cells or table_cells(classified)).hidden[by]
     rows = []
     for key, group in with_referral_month(classified).groupby(by, sort=True):
         rates = outcome_rates(group)
         measured = group["compliance"].dropna()
         row = {by: key, "Clients": count_text(len(group), hidden.loc[key, "episodes"]),
                "Ended": count_text(int(group["ended"].sum()), hidden.loc[key, "ended"])}
-        row["Median compliance"] = ("no homework set" if measured.empty else SUPPRESSED
-                                    if hidden.loc[key, "with homework"] else f"{measured.median():.0%}")
+        row["Median compliance"] = (SUPPRESSED if hidden.loc[key, "with homework"] else "no homework set"
+                                    if measured.empty else f"{measured.median():.0%}")
         for measure in RATE_MEASURES:
             row[measure.capitalize()] = (SUPPRESSED if hidden.loc[key, RATE_FAMILY[measure]]
                                          else _percent(rates[measure]))
@@ -205,25 +248,51 @@ def group_outcomes(classified, by):
     return pd.DataFrame(rows)
 
 
+def category_outcomes(classified, categories, cells, names):
+    """Return the by-homework-category table, small cells hidden as `cells` says (table_cells
+    with the same `categories`).
+
+    `categories`: data_layer.cohort.category_summary (one row per category: clients,
+    episode_ids, compliance, mean_helpfulness); `names`: the categories' display names.
+    Clients, compliance and helpfulness hide with the category's count of clients; reliable
+    improvement with its count of clients who finished.
+    """
+    hidden = cells.hidden["category"]
+    rows = []
+    for row in categories.itertuples():
+        members = classified[classified["episode_id"].isin(row.episode_ids) & classified["finished"].astype(bool)]
+        clients_hidden = hidden.loc[row.category, "episodes"]
+        rows.append({
+            "Category": names[row.category],
+            "Clients": count_text(row.clients, clients_hidden),
+            "Compliance": SUPPRESSED if clients_hidden or pd.isna(row.compliance) else f"{row.compliance:.0%}",
+            "Mean helpfulness (1-5)": SUPPRESSED if clients_hidden or pd.isna(row.mean_helpfulness)
+            else f"{row.mean_helpfulness:.1f}",
+            "Reliable improvement": SUPPRESSED if hidden.loc[row.category, "finished"]
+            else _percent(outcome_rates(members)["reliable improvement"]),
+        })
+    return pd.DataFrame(rows, columns=["Category", "Clients", "Compliance", "Mean helpfulness (1-5)",
+                                       "Reliable improvement"])
+
+
 def analysed(classified, change_column):
     """The episodes the compliance-versus-outcome analyses use: compliance and change known."""
     return classified.dropna(subset=["compliance", change_column])
 
 
-def _hidden_families(population, supersets, families, by_therapist=None, therapist=None, table_cells=None):
+def _hidden_families(population, supersets, families, by_therapist=None, therapist=None, shown_cells=None):
     """Families of `population` to hide: fewer than 5, 1-4 away from the same count of a
-    shown superset or of a shown table cell that holds it or that it holds (`table_cells`,
-    from shown_table_cells), or hidden for this therapist in `by_therapist` (therapist_hidden
-    or table_hidden's per-therapist table)."""
+    shown superset or of a shown table count that holds it or that it holds (`shown_cells`:
+    TableCells.shown), or hidden for this therapist in `by_therapist` (therapist_hidden)."""
     sizes = family_sizes(population, families)
     # A family of 0 is shown as it is ("no finished episodes yet"): it holds nobody to single out.
     hidden = {family for family in families if reveals_few(sizes[family])}
     for superset in supersets:
         difference = family_sizes(superset, families) - sizes
         hidden |= {family for family in families if reveals_few(difference[family])}
-    for family in set(families) & set(table_cells or {}):
+    for family in set(families) & set(shown_cells or {}):
         members = family_members(population, family)
-        if any(_nested_and_near(members, cell) for cell in table_cells[family]):
+        if any(_nested_and_near(members, cell) for cell in shown_cells[family]):
             hidden.add(family)
     if therapist is not None:
         if therapist in by_therapist.index:
@@ -262,24 +331,24 @@ def _with_homework(recent):
 
 
 def cohort_view(episodes, in_category, recent, recent_in_category, *, therapist=None, category=None,
-                change_column="phq9_change"):
+                change_column="phq9_change", cells=None):
     """Decide what the supervisor sees for filters (`therapist`, `category`; None = all).
 
     `episodes`: classified episodes of all the supervisor's therapists, compliance over
     every category; `in_category`: the same with compliance over the chosen category only
     (the same frame when none is chosen). `recent` and `recent_in_category`: the same two
-    for the last 4 weeks (columns therapist, active, compliance). Returns a CohortView.
+    for the last 4 weeks (columns therapist, active, compliance). `cells`: the tables'
+    TableCells (table_cells of `episodes`; worked out here when None). Returns a CohortView.
     """
     tiles = _of(episodes, therapist)
-    tables_hidden = table_hidden(episodes)
-    if therapist is not None and (tiles.empty or tables_hidden["therapist"].loc[therapist, "episodes"]):
+    cells = cells or table_cells(episodes)
+    if therapist is not None and (tiles.empty or cells.hidden["therapist"].loc[therapist, "episodes"]):
         return CohortView(
             "This therapist's figures are not shown on their own: their group is smaller than 5 clients, or "
             "showing it would let another small group be worked out from the totals. Choose all therapists.",
             tiles.iloc[:0], frozenset(TILE_FAMILIES), recent.iloc[:0], True, tiles.iloc[:0], True, False)
-    table_cells = shown_table_cells(episodes, tables_hidden)
-    hidden_tiles = _hidden_families(tiles, [episodes], TILE_FAMILIES, tables_hidden["therapist"], therapist,
-                                    table_cells)
+    hidden_tiles = _hidden_families(tiles, [episodes], TILE_FAMILIES, cells.hidden["therapist"], therapist,
+                                    cells.shown)
 
     recent_view = _with_homework(_of(recent_in_category, therapist))
     recent_coarser = [_with_homework(_of(recent, therapist)), _with_homework(recent_in_category),
@@ -293,7 +362,7 @@ def cohort_view(episodes, in_category, recent, recent_in_category, *, therapist=
                        analysed(episodes, change_column), in_category[in_category["compliance"].notna()]]
     analyses_hidden = bool(_hidden_families(
         points, shown_supersets, ANALYSIS_FAMILIES,
-        therapist_hidden(analysed(in_category, change_column), ANALYSIS_FAMILIES), therapist, table_cells))
+        therapist_hidden(analysed(in_category, change_column), ANALYSIS_FAMILIES), therapist, cells.shown))
     return CohortView(None, tiles, frozenset(hidden_tiles), recent_view, recent_hidden, points, analyses_hidden,
                       per_client=category is None)
 

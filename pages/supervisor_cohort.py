@@ -12,8 +12,8 @@ import streamlit as st
 
 from clinical.homework import CATEGORIES
 from clinical.outcomes import NATIONAL_REFERENCE
-from clinical.reporting import (SUPPRESSED, cohort_tiles, cohort_view, count_text, group_outcomes, hidden_cells,
-                                progress_tiles, reporting_periods)
+from clinical.reporting import (category_outcomes, cohort_tiles, cohort_view, group_outcomes, progress_tiles,
+                                reporting_periods, table_cells)
 from data_layer import cohort
 from ui.auth import require_role
 from ui.cache import cached
@@ -57,8 +57,11 @@ def recent_episodes(chosen_category):
 
 recent = recent_episodes(None)
 therapist_name = dict(zip(therapists["therapist_id"], therapists["therapist"])).get(therapist_id)
+categories = cached(cohort.category_summary, cur, principal, window_start=window_start, window_end=window_end)
+# One decision for the three tables and the filtered views: what each shows, and what it hides.
+cells = table_cells(episodes, dict(zip(categories["category"], categories["episode_ids"])))
 view = cohort_view(episodes, in_category, recent, recent_episodes(category) if category else recent,
-                   therapist=therapist_name, category=category, change_column=MEASURES[measure][0])
+                   therapist=therapist_name, category=category, change_column=MEASURES[measure][0], cells=cells)
 
 
 def table_with_download(title, table, file_name):
@@ -103,29 +106,12 @@ else:
 
 st.caption("The tables below cover all your therapists and every homework category in the period; the "
            "therapist and category filters narrow the headline figures and the analyses.")
-table_with_download("Per therapist", group_outcomes(episodes, "therapist").rename(columns={"therapist": "Therapist"}),
-                    "per-therapist.csv")
-table_with_download("Trends by month of referral",
-                    group_outcomes(episodes, "month").rename(columns={"month": "Month of referral"}), "by-month.csv")
-
-categories = cached(cohort.category_summary, cur, principal, window_start=window_start, window_end=window_end)
-finished_members = [int(episodes[episodes["episode_id"].isin(ids)]["finished"].sum()) for ids in categories["episode_ids"]]
-clients_hidden = hidden_cells(categories["clients"])
-finished_hidden = hidden_cells(pd.Series(finished_members, index=categories.index))
-rows = []
-for row in categories.itertuples():
-    members = episodes[episodes["episode_id"].isin(row.episode_ids) & episodes["finished"].astype(bool)]
-    hidden = clients_hidden[row.Index]
-    rows.append({
-        "Category": CATEGORIES[row.category],
-        "Clients": count_text(row.clients, hidden),
-        "Compliance": SUPPRESSED if hidden or pd.isna(row.compliance) else f"{row.compliance:.0%}",
-        "Mean helpfulness (1-5)": SUPPRESSED if hidden or pd.isna(row.mean_helpfulness)
-        else f"{row.mean_helpfulness:.1f}",
-        "Reliable improvement": SUPPRESSED if finished_hidden[row.Index]
-        else f"{members['reliable_improvement'].mean():.0%}",
-    })
-table_with_download("By homework category", pd.DataFrame(rows), "by-category.csv")
+table_with_download("Per therapist", group_outcomes(episodes, "therapist", cells).rename(
+    columns={"therapist": "Therapist"}), "per-therapist.csv")
+table_with_download("Trends by month of referral", group_outcomes(episodes, "month", cells).rename(
+    columns={"month": "Month of referral"}), "by-month.csv")
+table_with_download("By homework category", category_outcomes(episodes, categories, cells, CATEGORIES),
+                    "by-category.csv")
 
 if view.refusal:
     st.stop()

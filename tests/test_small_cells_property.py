@@ -1,6 +1,6 @@
 """Small cells cannot be recovered by difference: a property test over generated clinics, every
-pair of the supervisor's therapist and category filter choices, and every pair of period choices
-(clinical/reporting.py).
+pair of the supervisor's therapist and category filter choices, the per-therapist, per-month and
+per-category tables against each other, and every pair of period choices (clinical/reporting.py).
 
 Every count the supervisor sees comes with the episodes behind it. For any two shown counts of
 the same family (episodes, ended, finished, finished as a case, active, measured in progress,
@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clinical.reporting import (ANALYSIS_FAMILIES, SMALL_CELL, SUPPRESSED, TILE_FAMILIES, cohort_view,
-                                family_sizes, group_outcomes, hidden_cells, quarter_start, reporting_periods,
-                                reveals_few, with_referral_month)
+from clinical.reporting import (ANALYSIS_FAMILIES, SMALL_CELL, SUPPRESSED, TILE_FAMILIES, category_outcomes,
+                                cohort_view, family_sizes, group_outcomes, hidden_cells, quarter_start,
+                                reporting_periods, reveals_few, table_cells, with_referral_month)
 from data_layer import cohort, db
 from tests.conftest import add_user
 
@@ -69,9 +69,28 @@ def clinic(rows, today=date(2026, 11, 30)):
     return frame, in_category
 
 
+def categories_of(episodes):
+    """The category table's input as data_layer.cohort.category_summary gives it: two categories,
+    "exposure" (the episodes with homework of the filter's category) and "other" (the rest of
+    those with homework)."""
+    with_homework = episodes["compliance"].notna()
+    exposure = with_homework & pd.to_numeric(episodes["in_category"]).notna()
+    members = {"exposure": episodes.loc[exposure, "episode_id"], "other": episodes.loc[with_homework & ~exposure,
+                                                                                         "episode_id"]}
+    return pd.DataFrame([{"category": name, "clients": len(ids), "episode_ids": list(ids), "compliance": 0.5,
+                          "mean_helpfulness": 3.0} for name, ids in members.items() if len(ids)],
+                        columns=["category", "clients", "episode_ids", "compliance", "mean_helpfulness"])
+
+
+def cells_of(episodes):
+    categories = categories_of(episodes)
+    return table_cells(episodes, dict(zip(categories["category"], categories["episode_ids"])))
+
+
 def shown_counts(episodes, in_category, therapist, category):
     """[(family, frozenset of episode ids)] for every count this filter choice shows."""
-    view = cohort_view(episodes, in_category, episodes, in_category, therapist=therapist, category=category)
+    view = cohort_view(episodes, in_category, episodes, in_category, therapist=therapist, category=category,
+                       cells=cells_of(episodes))
     if view.refusal:
         return []
     shown = [(family, ids(view.tiles, family)) for family in TILE_FAMILIES if family not in view.hidden_tiles]
@@ -85,25 +104,41 @@ def shown_counts(episodes, in_category, therapist, category):
 def ids(frame, family):
     members = {"episodes": frame["episode_id"] >= 0, "ended": frame["ended"], "finished": frame["finished"],
                "finished as a case": frame["finished"] & frame["case_at_start"], "active": frame["active"],
-               "measured in progress": frame["active"] & frame["measured"]}[family]
+               "measured in progress": frame["active"] & frame["measured"],
+               "with homework": frame["compliance"].notna()}[family]
     return frozenset(frame.loc[members, "episode_id"])
 
 
+# The family behind each column of the tables: "<5" in the column hides that family's count.
+TABLE_COLUMNS = {"episodes": "Clients", "ended": "Ended", "with homework": "Median compliance",
+                 "finished": "Reliable improvement", "finished as a case": "Recovery"}
+CATEGORY_COLUMNS = {"episodes": "Clients", "finished": "Reliable improvement"}
+
+
 def table_counts(episodes, by="therapist"):
-    """Per-therapist (or per-`by`) table cells (cohort-wide, whatever the filters): [(family, ids)]
-    shown, and the columns (family -> [(ids, shown)]) to check against their totals."""
-    table = group_outcomes(episodes, by).set_index(by)
-    episodes = with_referral_month(episodes)
-    columns = {"episodes": "Clients", "ended": "Ended", "finished": "Reliable improvement",
-               "finished as a case": "Recovery"}
+    """Per-therapist, per-month or per-category (`by`) table cells, read from the table the page
+    shows (cohort-wide, whatever the filters): [(family, ids)] shown, and the columns
+    (family -> [(ids, shown)]) to check against their totals. Clients minus Ended gives the
+    row's episodes in progress: shown when both are."""
+    cells = cells_of(episodes)
+    if by == "category":
+        categories = categories_of(episodes)
+        table = category_outcomes(episodes, categories, cells, {name: name for name in categories["category"]})
+        groups = {name: episodes[episodes["episode_id"].isin(members)]
+                  for name, members in zip(categories["category"], categories["episode_ids"])}
+        table, columns = table.set_index("Category"), CATEGORY_COLUMNS
+    else:
+        table = group_outcomes(episodes, by, cells).set_index(by)
+        groups, columns = dict(tuple(with_referral_month(episodes).groupby(by))), TABLE_COLUMNS
     shown, by_column = [], {}
-    for family, column in columns.items():
-        for key, group in episodes.groupby(by):
-            members = ids(group, family)
-            visible = table.loc[key, column] != SUPPRESSED
-            by_column.setdefault(family, []).append((members, visible))
-            if visible:
-                shown.append((family, members))
+    for key, group in groups.items():
+        visible = {family: table.loc[key, column] != SUPPRESSED for family, column in columns.items()}
+        if by != "category":
+            visible["active"] = visible["episodes"] and visible["ended"]
+        for family, seen in visible.items():
+            by_column.setdefault(family, []).append((ids(group, family), seen))
+            if seen:
+                shown.append((family, ids(group, family)))
     return shown, by_column
 
 
@@ -114,16 +149,24 @@ VIEWS = [(therapist, category) for therapist in [None, *THERAPISTS] for category
 @given(st.lists(recent_episode, min_size=8, max_size=40))
 def test_no_hidden_count_can_be_derived_from_two_shown_numbers(rows):
     episodes, in_category = clinic(rows)
-    therapist_table, therapist_columns = table_counts(episodes)
-    month_table, month_columns = table_counts(episodes, "month")
+    tables = {by: table_counts(episodes, by) for by in ("therapist", "month", "category")}
+    table_cells_shown = [count for shown, _ in tables.values() for count in shown]
     views = {view: shown_counts(episodes, in_category, *view) for view in VIEWS}
     for first, second in combinations(VIEWS, 2):
-        counts = views[first] + views[second] + therapist_table + month_table
+        counts = views[first] + views[second] + table_cells_shown
         for (family_a, a), (family_b, b) in combinations(counts, 2):
             if family_a == family_b and (a <= b or b <= a):
                 assert not reveals_few(abs(len(a) - len(b))), (first, second, family_a, len(a), len(b))
-    assert_columns_leave_no_small_remainder(therapist_columns)
-    assert_columns_leave_no_small_remainder(month_columns)
+    assert_columns_leave_no_small_remainder(tables["therapist"][1])
+    assert_columns_leave_no_small_remainder(tables["month"][1])
+    # Clients = Ended + in progress, and the Therapists page shows each therapist's clients in
+    # progress: two of the three shown would give the third.
+    in_progress = episodes[episodes["active"]].groupby("therapist").size().reindex(THERAPISTS, fill_value=0)
+    on_therapists_page = ~hidden_cells(in_progress)
+    therapist_rows = tables["therapist"][1]
+    for row, therapist in enumerate(sorted(episodes["therapist"].unique())):
+        seen = [therapist_rows["episodes"][row][1], therapist_rows["ended"][row][1], on_therapists_page[therapist]]
+        assert sum(seen) != 2, (therapist, seen)
 
 
 def test_a_therapist_whose_clients_all_came_in_one_month_hides_that_months_other_clients():
