@@ -6,7 +6,7 @@ HOMEWORK_DB ?= data/homework.duckdb
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run test install install-test browser demo-db backup restore bench
+.PHONY: run test lint install install-test browser demo-db backup restore bench
 
 install: $(VENV)/.installed
 
@@ -34,8 +34,12 @@ run: demo-db
 	@echo "Open http://localhost:$(PORT)"
 	HOMEWORK_DB="$(HOMEWORK_DB)" $(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
-test: install-test browser
+test: lint browser
 	$(PY) -m pytest
+
+# ruff's lint rules (pyproject.toml); `make test` runs it first.
+lint: install-test
+	$(VENV)/bin/ruff check .
 
 # The large-clinic benchmark (bench/run.py): builds S, M and L clinics in a temporary folder,
 # prints one table and writes bench-results/latest.json. Takes minutes; not part of `make test`.

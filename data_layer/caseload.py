@@ -3,8 +3,15 @@ from datetime import date, timedelta
 
 from clinical.episodes import DISCHARGE_REASONS
 from data_layer import audit, db, validation
-from data_layer.access import (allowed_roles, client_scope, current_link, deny, require_client, scope_parameters,
-                               therapist_scope)
+from data_layer.access import (
+    allowed_roles,
+    client_scope,
+    current_link,
+    deny,
+    require_client,
+    scope_parameters,
+    therapist_scope,
+)
 
 
 def _require_role(cur, principal, user_id, role, field, action):

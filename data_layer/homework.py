@@ -3,8 +3,15 @@ from datetime import date
 
 from clinical.homework import CATEGORIES, CREDIT
 from data_layer import audit, db, validation
-from data_layer.access import (EDIT_DAYS, allowed_roles, client_scope, deny, require_client,
-                               require_own_recent_entry, scope_parameters)
+from data_layer.access import (
+    EDIT_DAYS,
+    allowed_roles,
+    client_scope,
+    deny,
+    require_client,
+    require_own_recent_entry,
+    scope_parameters,
+)
 
 
 @allowed_roles("client", "therapist")

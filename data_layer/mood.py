@@ -2,8 +2,14 @@
 from datetime import date
 
 from data_layer import audit, db, validation
-from data_layer.access import (EDIT_DAYS, allowed_roles, client_scope, require_client,
-                               require_own_recent_entry, scope_parameters)
+from data_layer.access import (
+    EDIT_DAYS,
+    allowed_roles,
+    client_scope,
+    require_client,
+    require_own_recent_entry,
+    scope_parameters,
+)
 
 
 def _check_mood(mood, anxiety, note):

@@ -8,8 +8,19 @@ from data_layer import homework, mood, paused
 from data_layer.validation import InvalidInput
 from ui.auth import require_role
 from ui.db import cursor
-from ui.widgets import (confirm_delete, day_label, entry_choices, escape_markdown, form_key, optional_int, plain_text,
-                        saved_here, show_field_errors, show_saved, text_or_empty)
+from ui.widgets import (
+    confirm_delete,
+    day_label,
+    entry_choices,
+    escape_markdown,
+    form_key,
+    optional_int,
+    plain_text,
+    saved_here,
+    show_field_errors,
+    show_saved,
+    text_or_empty,
+)
 
 principal = require_role("client")
 cur = cursor()

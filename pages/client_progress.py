@@ -6,8 +6,15 @@ import streamlit as st
 from clinical.compliance import current_streak
 from data_layer import measures, metrics, mood
 from ui.auth import require_role
-from ui.charts import (PLOTLY_CONFIG, compliance_figure, compliance_summary, mood_figure, mood_summary,
-                       scores_figure, scores_summary)
+from ui.charts import (
+    PLOTLY_CONFIG,
+    compliance_figure,
+    compliance_summary,
+    mood_figure,
+    mood_summary,
+    scores_figure,
+    scores_summary,
+)
 from ui.db import cursor
 from ui.widgets import escape_markdown, recent_compliance_metric
 

@@ -9,8 +9,16 @@ from data_layer.validation import InvalidInput
 from ui.auth import require_role
 from ui.db import cursor
 from ui.navigation import page_path
-from ui.widgets import (entry_date_input, escape_markdown, form_key, plain_text, saved_here, show_field_errors,
-                        show_saved, submission_token)
+from ui.widgets import (
+    entry_date_input,
+    escape_markdown,
+    form_key,
+    plain_text,
+    saved_here,
+    show_field_errors,
+    show_saved,
+    submission_token,
+)
 
 principal = require_role("client")
 cur = cursor()

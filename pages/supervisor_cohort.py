@@ -12,8 +12,15 @@ import streamlit as st
 
 from clinical.homework import CATEGORIES
 from clinical.outcomes import NATIONAL_REFERENCE
-from clinical.reporting import (category_outcomes, cohort_tiles, cohort_view, group_outcomes, progress_tiles,
-                                reporting_periods, table_cells)
+from clinical.reporting import (
+    category_outcomes,
+    cohort_tiles,
+    cohort_view,
+    group_outcomes,
+    progress_tiles,
+    reporting_periods,
+    table_cells,
+)
 from data_layer import cohort
 from ui.auth import require_role
 from ui.cache import cached

@@ -4,8 +4,8 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from clinical.homework import CATEGORIES, TEMPLATES, describe_schedule
 from clinical.episodes import DISCHARGE_REASONS
+from clinical.homework import CATEGORIES, TEMPLATES, describe_schedule
 from data_layer import caseload, export, homework, measures, metrics, mood, paused, sessions
 from data_layer.access import AccessDenied
 from data_layer.validation import MAX_NOTE_LENGTH, MAX_TITLE_LENGTH, InvalidInput
@@ -15,8 +15,19 @@ from ui.charts import PLOTLY_CONFIG, timeline_figure, timeline_is_empty, timelin
 from ui.db import cursor
 from ui.exports import csv_bytes, session_summary_html
 from ui.navigation import page_path
-from ui.widgets import (RECENT_COMPLIANCE_LABEL, discharge_fields, escape_markdown, flash, form_key, plain_text,
-                        recent_compliance_metric, recent_compliance_text, saved, show_field_errors, show_flash)
+from ui.widgets import (
+    RECENT_COMPLIANCE_LABEL,
+    discharge_fields,
+    escape_markdown,
+    flash,
+    form_key,
+    plain_text,
+    recent_compliance_metric,
+    recent_compliance_text,
+    saved,
+    show_field_errors,
+    show_flash,
+)
 
 principal = require_role("therapist")
 cur = cursor()

@@ -4,9 +4,13 @@ from datetime import date, timedelta
 
 from data_layer import homework, measures, mood
 from tests.conftest import logged_in, open_page
+from tests.test_recent_compliance import (
+    CLIENT_A_LAST_4_WEEKS,
+    give_client_a_a_recent_history,
+    insert_assignment,
+    insert_log,
+)
 from ui.navigation import PAGES
-from tests.test_recent_compliance import (CLIENT_A_LAST_4_WEEKS, give_client_a_a_recent_history, insert_assignment,
-                                          insert_log)
 
 # The links to the client's own pages at the top of each page (ui/navigation.page_links).
 PAGE_TITLES = {title for entries in PAGES["client"].values() for _, title, _ in entries}

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from clinical.homework import CATEGORIES, CREDIT
 from clinical.episodes import classify_episodes
+from clinical.homework import CATEGORIES, CREDIT
 from clinical.outcomes import outcome_rates
 from data_layer import cohort, db, demo, homework, metrics, users
 from data_layer.access import LOGIN, Principal

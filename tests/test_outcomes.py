@@ -12,8 +12,8 @@ from clinical.outcomes import (
     Rate,
     classify_outcomes,
     outcome_rates,
-    progress_so_far,
     pair_questionnaires,
+    progress_so_far,
     reliable_change_index,
     reliable_change_threshold,
 )

@@ -394,7 +394,7 @@ def by_the_rule(assignments, logs, paused):
     """{week: (expected14, credit14, paused_days)} computed day by day from docs/clinical-rules.md."""
     weeks = {}
     for versions, own_logs in ((a, [log for log in logs if log[0] is a]) for a in assignments):
-        def in_force(day):
+        def in_force(day, versions=versions):
             earlier = [v for v in versions if v["valid_from"] <= day]
             return earlier[-1] if earlier else versions[0]
 

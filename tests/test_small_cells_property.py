@@ -19,9 +19,22 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clinical.reporting import (ANALYSIS_FAMILIES, SMALL_CELL, SUPPRESSED, TILE_FAMILIES, category_outcomes,
-                                cohort_view, family_sizes, group_outcomes, hidden_cells, quarter_start,
-                                reporting_periods, reveals_few, table_cells, with_referral_month)
+from clinical.reporting import (
+    ANALYSIS_FAMILIES,
+    SMALL_CELL,
+    SUPPRESSED,
+    TILE_FAMILIES,
+    category_outcomes,
+    cohort_view,
+    family_sizes,
+    group_outcomes,
+    hidden_cells,
+    quarter_start,
+    reporting_periods,
+    reveals_few,
+    table_cells,
+    with_referral_month,
+)
 from data_layer import cohort, db
 from tests.conftest import add_user
 

@@ -11,8 +11,7 @@ import pytest
 from clinical.analysis import Association, LaggedAnalysis, LaggedEstimate
 from data_layer import mood
 from tests.conftest import add_pair, add_user, logged_in, open_page
-from ui.charts import (association_summary, dose_summary, lagged_summary, timeline_figure,
-                       timeline_summary)
+from ui.charts import association_summary, dose_summary, lagged_summary, timeline_figure, timeline_summary
 
 TODAY = pd.Timestamp(date.today())
 

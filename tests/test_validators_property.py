@@ -253,7 +253,7 @@ def spoiled(instrument):
     """Answers that are not a complete set of 0-3: a wrong length, a gap, or a bad answer."""
     n = len(instruments.ITEMS[instrument])
     bad_answer = (st.integers().filter(lambda a: a not in instruments.ANSWERS)
-                  | st.floats(allow_nan=True).filter(lambda a: not (a in instruments.ANSWERS))
+                  | st.floats(allow_nan=True).filter(lambda a: a not in instruments.ANSWERS)
                   | st.none() | text_inputs)
     wrong_length = st.lists(st.integers(0, 3), max_size=12).filter(lambda answers: len(answers) != n)
     one_bad = st.tuples(complete_answers(instrument), st.integers(0, n - 1), bad_answer).map(

@@ -10,8 +10,15 @@ from clinical.homework import CATEGORIES
 from clinical.reporting import SUPPRESSED, hidden_cells
 from data_layer import cohort
 from ui.cache import cached
-from ui.charts import (PLOTLY_CONFIG, association_figure, association_summary, dose_response_figure, dose_summary,
-                       lagged_figure, lagged_summary)
+from ui.charts import (
+    PLOTLY_CONFIG,
+    association_figure,
+    association_summary,
+    dose_response_figure,
+    dose_summary,
+    lagged_figure,
+    lagged_summary,
+)
 from ui.exports import csv_bytes
 
 # Fewer than 2 pairs: the change is undefined, never 0 (docs/clinical-rules.md, "Outcomes").
