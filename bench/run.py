@@ -69,11 +69,12 @@ from data_layer import (
     mood,
     paused,
     sessions,
+    settings,
     users,
 )
 from data_layer.access import LOGIN
 from ui import db as ui_db
-from ui.auth import COOKIE_LIFETIME, SESSION_TOKEN, idle_limit
+from ui.auth import COOKIE_LIFETIME, SESSION_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -110,7 +111,7 @@ def login_gate(cur, token):
     Returns the principal of the session of `token`.
     """
     clinic.is_demo(cur, LOGIN)
-    return login_sessions.check_login_session(cur, LOGIN, token=token, idle_limit=idle_limit()).user.principal
+    return login_sessions.check_login_session(cur, LOGIN, token=token, idle_limit=settings.idle_limit()).user.principal
 
 
 def client_today_queries(cur, principal):

@@ -6,11 +6,10 @@ The password is asked for at the prompt (or read from $HOMEWORK_ADMIN_PASSWORD).
 """
 import argparse
 import getpass
-import os
 import sys
 from pathlib import Path
 
-from data_layer import db, users
+from data_layer import db, settings, users
 from data_layer.validation import InvalidInput
 
 
@@ -22,7 +21,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.path.exists():
         sys.exit(f"{args.path} already exists; choose a new path for an empty clinic.")
-    password = os.environ.get("HOMEWORK_ADMIN_PASSWORD") or getpass.getpass("Admin password: ")
+    password = settings.admin_password() or getpass.getpass("Admin password: ")
     conn = db.connect(args.path)
     try:
         users.create_first_admin(conn.cursor(), username=args.username,

@@ -1,13 +1,13 @@
-"""Settings read from the environment, in one place."""
+"""Settings read from the environment, in one place.
+
+Every environment variable the app and its commands read is a `Setting` in SETTINGS, read
+when asked for (not at import), so a test can set one per test. README.md's configuration
+table lists the same variables with the same defaults; tests/test_settings.py keeps them in step.
+"""
 import os
+from datetime import timedelta
 from pathlib import Path
-
-DEFAULT_DATABASE_PATH = "data/homework.duckdb"
-
-
-def database_path() -> Path:
-    """Return the DuckDB file path: $HOMEWORK_DB, or data/homework.duckdb."""
-    return Path(os.environ.get("HOMEWORK_DB") or DEFAULT_DATABASE_PATH)
+from typing import NamedTuple
 
 DEFAULT_CRISIS_TEXT = (
     "If you are thinking about harming yourself or feel you cannot keep yourself safe, "
@@ -17,12 +17,59 @@ DEFAULT_CRISIS_TEXT = (
 )
 
 
+class Setting(NamedTuple):
+    """One environment variable, and the value used when it is unset or empty (None: no value)."""
+    name: str
+    default: str | None
+
+    def value(self):
+        """Return the variable's value, or the default when it is unset or empty."""
+        return os.environ.get(self.name) or self.default
+
+
+DATABASE = Setting("HOMEWORK_DB", "data/homework.duckdb")
+COOKIE_KEY = Setting("HOMEWORK_COOKIE_KEY", None)
+IDLE_MINUTES = Setting("HOMEWORK_IDLE_MINUTES", "30")
+LOGIN_SLEEP_SECONDS = Setting("HOMEWORK_LOGIN_SLEEP_SECONDS", "0.7")
+BACKUP_DIRECTORY = Setting("HOMEWORK_BACKUP_DIR", "backups/")
+CRISIS_TEXT = Setting("HOMEWORK_CRISIS_TEXT", DEFAULT_CRISIS_TEXT)
+ADMIN_PASSWORD = Setting("HOMEWORK_ADMIN_PASSWORD", None)
+SETTINGS = (DATABASE, COOKIE_KEY, IDLE_MINUTES, LOGIN_SLEEP_SECONDS, BACKUP_DIRECTORY, CRISIS_TEXT,
+            ADMIN_PASSWORD)
+
+
+def database_path() -> Path:
+    """Return the DuckDB file path: $HOMEWORK_DB, or data/homework.duckdb."""
+    return Path(DATABASE.value())
+
+
+def cookie_key():
+    """Return the key that signs login cookies, $HOMEWORK_COOKIE_KEY, or None when it is not set.
+
+    ui/auth.py then falls back to `cookie_key` in .streamlit/secrets.toml.
+    """
+    return COOKIE_KEY.value()
+
+
+def idle_limit():
+    """Return how long a session may sit unused: $HOMEWORK_IDLE_MINUTES, default 30 minutes."""
+    return timedelta(minutes=float(IDLE_MINUTES.value()))
+
+
+def login_sleep_seconds():
+    """Return the pause after each failed login: $HOMEWORK_LOGIN_SLEEP_SECONDS, default 0.7.
+
+    It stays on in production and in the browser tests; AppTest tests set it to 0.
+    """
+    return float(LOGIN_SLEEP_SECONDS.value())
+
+
 def crisis_text():
     """Return the crisis resources shown at once when PHQ-9 item 9 is above 0.
 
     Set $HOMEWORK_CRISIS_TEXT to the clinic's own emergency numbers.
     """
-    return os.environ.get("HOMEWORK_CRISIS_TEXT") or DEFAULT_CRISIS_TEXT
+    return CRISIS_TEXT.value()
 
 
 def backup_directory():
@@ -30,4 +77,10 @@ def backup_directory():
 
     The admin's "Back up now", `make backup` and the backup socket all refuse targets outside it.
     """
-    return Path(os.environ.get("HOMEWORK_BACKUP_DIR") or "backups")
+    return Path(BACKUP_DIRECTORY.value())
+
+
+def admin_password():
+    """Return the first administrator's password for data_layer.new_clinic,
+    $HOMEWORK_ADMIN_PASSWORD, or None (then the command asks at the prompt)."""
+    return ADMIN_PASSWORD.value()

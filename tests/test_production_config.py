@@ -9,7 +9,7 @@ import pytest
 from streamlit import config as streamlit_config
 from streamlit.testing.v1 import AppTest
 
-from data_layer import db, users
+from data_layer import db, settings, users
 from tests.conftest import APP, run_app
 from ui import auth
 
@@ -47,8 +47,8 @@ def test_the_proxy_example_blocks_metrics_and_names_the_public_host():
 def test_the_session_settings_are_the_production_ones(monkeypatch):
     monkeypatch.delenv("HOMEWORK_LOGIN_SLEEP_SECONDS", raising=False)
     monkeypatch.delenv("HOMEWORK_IDLE_MINUTES", raising=False)
-    assert auth._login_sleep_seconds() > 0  # the login throttle stays on
-    assert auth.idle_limit() == timedelta(minutes=30)
+    assert settings.login_sleep_seconds() > 0  # the login throttle stays on
+    assert settings.idle_limit() == timedelta(minutes=30)
     assert auth.COOKIE_LIFETIME <= timedelta(hours=12)
 
 

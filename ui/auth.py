@@ -8,7 +8,6 @@ Passwords are checked by the data layer (lock-out and audit live there). streaml
 0.4.2 draws the cookie component (it sets and deletes the cookie in the browser) and the
 logout button; it decides nothing.
 """
-import os
 import secrets
 import time
 from datetime import datetime, timedelta
@@ -17,7 +16,7 @@ import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from data_layer import clinic, login_sessions, login_throttle, users
+from data_layer import clinic, login_sessions, login_throttle, settings, users
 from data_layer.access import LOGIN
 from ui.db import cursor
 from ui.widgets import escape_markdown
@@ -30,20 +29,9 @@ PLACEHOLDER_KEYS = {"some_key", "changeme", "change-me", "secret", "your-secret-
                     "replace-me-with-a-random-key-of-at-least-32-characters"}
 
 
-def idle_limit():
-    """Return how long a session may sit unused: $HOMEWORK_IDLE_MINUTES, default 30 minutes."""
-    return timedelta(minutes=float(os.environ.get("HOMEWORK_IDLE_MINUTES", "30")))
-
-
-def _login_sleep_seconds():
-    # A pause after each failed login. It stays on in production and in the browser tests;
-    # AppTest tests set it to 0.
-    return float(os.environ.get("HOMEWORK_LOGIN_SLEEP_SECONDS", "0.7"))
-
-
 def configured_cookie_key():
     """Return the cookie key from $HOMEWORK_COOKIE_KEY or secrets.toml (`cookie_key`), or None."""
-    key = os.environ.get("HOMEWORK_COOKIE_KEY")
+    key = settings.cookie_key()
     if key:
         return key
     try:
@@ -197,7 +185,7 @@ def _try_login():
     result = users.verify_login(cur, LOGIN, username=username, password=password)
     if result.user is None:
         login_throttle.THROTTLE.record_failure(address)
-        time.sleep(_login_sleep_seconds())
+        time.sleep(settings.login_sleep_seconds())
         st.session_state["login_error"] = (
             "Too many failed attempts: this account is locked until "
             f"{result.locked_until:%H:%M} ({result.locked_until:%d %b}). Try again then, "
@@ -257,7 +245,7 @@ def current_principal():
         return None
     with cookie_area:
         authenticator = _authenticator(key)
-    check = login_sessions.check_login_session(cur, LOGIN, token=token, idle_limit=idle_limit())
+    check = login_sessions.check_login_session(cur, LOGIN, token=token, idle_limit=settings.idle_limit())
     if check.user is None:
         _forget_session(check.problem, token)
         with cookie_area:

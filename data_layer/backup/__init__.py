@@ -3,6 +3,8 @@
     python -m data_layer.backup backup SOURCE_DB TARGET_DIR
     python -m data_layer.backup restore BACKUP_DIR TARGET_DB [--overwrite]
 
+(the command line is __main__.py beside this file).
+
 TARGET_DIR must be a new folder inside the backup directory ($HOMEWORK_BACKUP_DIR, default
 backups/); every way of taking a backup refuses any other target.
 
@@ -36,11 +38,9 @@ order, in one transaction, and advances every id sequence to where the backup le
 (never below the largest id), so no id is ever handed out twice. It writes to a temporary
 file beside the target and renames it into place only when every row count matches.
 """
-import argparse
 import hashlib
 import json
 import os
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -48,7 +48,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data_layer import backup_service, db, settings
+from data_layer import db, settings
 from data_layer.migrations import MIGRATIONS
 
 FORMAT = "homework-tracker-backup"
@@ -401,39 +401,3 @@ def _remove_tree(directory):
             child.unlink()
         directory.rmdir()
 
-
-# ---------------------------------------------------------------- command line
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m data_layer.backup",
-        description="Back up the homework database to Parquet files, or restore such a backup.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    backup = commands.add_parser("backup", help="back up a database file (through the app when it runs)")
-    backup.add_argument("source", help="the database file")
-    backup.add_argument("target", help="a new (or empty) directory inside $HOMEWORK_BACKUP_DIR (default backups/)")
-    restore = commands.add_parser("restore", help="restore a backup into a new database file")
-    restore.add_argument("backup", help="the backup directory")
-    restore.add_argument("target", help="the database file to create")
-    restore.add_argument("--overwrite", action="store_true", help="replace the target if it exists")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "backup":
-            # While the app runs it holds the file: ask it for the snapshot.
-            counts = backup_service.request_backup(args.source, args.target)
-            if counts is None:
-                counts = backup_database(args.source, args.target)["row_counts"]
-            print(f"Backed up {args.source} to {args.target}: "
-                  + ", ".join(f"{rows} {table}" for table, rows in counts.items()))
-        else:
-            counts = restore_database(args.backup, args.target, overwrite=args.overwrite)
-            print(f"Restored {args.backup} into {args.target}: "
-                  + ", ".join(f"{rows} {table}" for table, rows in counts.items()))
-    except (BackupError, FileExistsError, db.DatabaseLocked) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
