@@ -1,19 +1,20 @@
 """Dashboard results cached by principal, arguments and the data version (docs/architecture.md).
 
-The access check and the audit happen outside the cache on every call; a cached result is
-only ever served to the principal it was computed for, and never after a write.
+`cached(function, cur, principal, **arguments)` takes the data-layer function itself: the cache
+key names it (module and qualified name), and the function object goes along unhashed and is
+called on a miss only. The access check and the audit happen outside the cache on every call;
+a cached result is only ever served to the principal it was computed for, and never after a write.
 """
-import importlib
-
 import streamlit as st
 
 from data_layer import access, audit, db, settings
 
 
 @st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
-def _cached_call(module, name, principal, database, data_version, arguments, _cur):
-    function = getattr(importlib.import_module(module), name)
-    return function(_cur, principal, **dict(arguments))
+def _cached_call(key, principal, database, data_version, arguments, _function, _cur):
+    """Return `_function(_cur, principal, **arguments)`; `key` names `_function` for the cache,
+    which hashes neither `_function` nor `_cur` (leading underscore)."""
+    return _function(_cur, principal, **dict(arguments))
 
 
 def cached(function, cur, principal, **arguments):
@@ -24,5 +25,6 @@ def cached(function, cur, principal, **arguments):
         access.require_client(cur, principal, arguments["client_id"], function.__name__)
     else:
         audit.record_event(cur, principal, function.__name__)
-    return _cached_call(function.__module__, function.__name__, principal, str(settings.database_path()),
-                        db.data_version(), tuple(sorted(arguments.items())), _cur=cur)
+    return _cached_call(f"{function.__module__}.{function.__qualname__}", principal,
+                        str(settings.database_path()), db.data_version(), tuple(sorted(arguments.items())),
+                        _function=function, _cur=cur)
