@@ -1,10 +1,24 @@
 """Dashboard results cached by principal, arguments, day and data version (docs/architecture.md).
 
-`cached(function, cur, principal, **arguments)` takes the data-layer function itself: the cache
-key names it (module and qualified name), and the function object goes along unhashed and is
-called on a miss only. The access check and the audit happen outside the cache on every call;
-a cached result is only ever served to the principal it was computed for, and never after a write
-or on another day (the scopes follow caseload and supervision links in force today).
+`cached(function, cur, principal, **arguments)` takes the data-layer function itself. The
+cache key names it (module and qualified name) beside the principal, the database file,
+the data version (every write through `db.write` changes it), today's date and the
+arguments; the function object goes along unhashed and is called on a miss only.
+
+What every call does, hit or miss, so that both leave the same audit trail:
+- the role check of the function's `allowed_roles` (a refusal is audited and raised);
+- one audit row named after the function (e.g. "caseload_summary"), once the result is
+  in hand. It is the only row: a function read through here writes none itself.
+
+What a miss alone does: the checks inside the function (cohort's therapist filter: a
+supervisor's own therapists only) and the scope in its SQL. A hit may skip them: their
+outcome depends only on the principal, the arguments, the database's contents and the day
+(the scopes follow caseload and supervision links in force today), all of them in the key.
+So a hit is served only where the same checks passed on the same data the same day; a
+refused call raises, and an exception is never cached.
+
+A client's record is not read through here: those reads audit each client inside the
+function (`access.require_client`), which a hit would skip.
 """
 from datetime import date
 
@@ -21,13 +35,15 @@ def _cached_call(key, principal, database, data_version, today, arguments, _func
 
 
 def cached(function, cur, principal, **arguments):
-    """Return `function(cur, principal, **arguments)`, from the cache when nothing was written since."""
+    """Return `function(cur, principal, **arguments)`, from the cache when nothing was written
+    since, and audit the read (module docstring: the same on a hit and a miss)."""
+    if "client_id" in arguments:
+        raise ValueError(f"{function.__name__}: a client's record is read uncached (audited per client)")
     if principal.role not in function.allowed_roles:
         access.deny(cur, principal, function.__name__, detail=f"role {principal.role}")
-    if "client_id" in arguments:
-        access.require_client(cur, principal, arguments["client_id"], function.__name__)
-    else:
-        audit.record_event(cur, principal, function.__name__)
-    return _cached_call(f"{function.__module__}.{function.__qualname__}", principal,
-                        str(settings.database_path()), db.data_version(), date.today(),
-                        tuple(sorted(arguments.items())), _function=function, _cur=cur)
+    result = _cached_call(f"{function.__module__}.{function.__qualname__}", principal,
+                          str(settings.database_path()), db.data_version(), date.today(),
+                          tuple(sorted(arguments.items())), _function=function, _cur=cur)
+    # After the read, so that a call refused inside the function leaves its denied row only.
+    audit.record_event(cur, principal, function.__name__)
+    return result
