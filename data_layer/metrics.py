@@ -4,7 +4,7 @@ from datetime import date
 
 from clinical.compliance import last_complete_weeks
 from clinical.episodes import classify_episodes
-from data_layer import audit, cohort
+from data_layer import cohort
 from data_layer.access import allowed_roles, client_scope, current_link, require_client, scope_parameters
 from data_layer.compliance_sql import assignment_weeks_sql
 
@@ -133,6 +133,8 @@ def caseload_summary(cur, principal):
     "not enough data"), active_assignments, open_risk_flags, and the flags flag_risk
     (unacknowledged PHQ-9 item 9 > 0), flag_deterioration (reliable deterioration),
     flag_inactive (homework set but no log for 7+ days), flagged (any of them).
+    Writes no audit row: the caseload page reads it through ui.cache.cached, which audits
+    every read, served from its cache or not.
     """
     scope = client_scope(principal)
     sql = f"""
@@ -198,6 +200,5 @@ def caseload_summary(cur, principal):
     logged_lately = frame["days_since_last_log"].astype(float) < INACTIVE_AFTER_DAYS
     frame["flag_inactive"] = (frame["active_assignments"] > 0) & ~logged_lately
     frame["flagged"] = frame["flag_risk"] | frame["flag_deterioration"] | frame["flag_inactive"]
-    audit.record_event(cur, principal, "view_caseload", detail=f"{len(frame)} clients")
     return frame.sort_values(["flag_risk", "flagged", "name"], ascending=[False, False, True],
                              ignore_index=True)

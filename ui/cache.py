@@ -1,9 +1,26 @@
-"""Dashboard results cached by principal, arguments and the data version (docs/architecture.md).
+"""Dashboard results cached by principal, arguments, day and data version (docs/architecture.md).
 
-The access check and the audit happen outside the cache on every call; a cached result is
-only ever served to the principal it was computed for, and never after a write.
+`cached(function, cur, principal, **arguments)` takes the data-layer function itself. The
+cache key names it (module and qualified name) beside the principal, the database file,
+the data version (every write through `db.write` changes it), today's date and the
+arguments; the function object goes along unhashed and is called on a miss only.
+
+What every call does, hit or miss, so that both leave the same audit trail:
+- the role check of the function's `allowed_roles` (a refusal is audited and raised);
+- one audit row named after the function (e.g. "caseload_summary"), once the result is
+  in hand. It is the only row: a function read through here writes none itself.
+
+What a miss alone does: the checks inside the function (cohort's therapist filter: a
+supervisor's own therapists only) and the scope in its SQL. A hit may skip them: their
+outcome depends only on the principal, the arguments, the database's contents and the day
+(the scopes follow caseload and supervision links in force today), all of them in the key.
+So a hit is served only where the same checks passed on the same data the same day; a
+refused call raises, and an exception is never cached.
+
+A client's record is not read through here: those reads audit each client inside the
+function (`access.require_client`), which a hit would skip.
 """
-import importlib
+from datetime import date
 
 import streamlit as st
 
@@ -11,18 +28,22 @@ from data_layer import access, audit, db, settings
 
 
 @st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
-def _cached_call(module, name, principal, database, data_version, arguments, _cur):
-    function = getattr(importlib.import_module(module), name)
-    return function(_cur, principal, **dict(arguments))
+def _cached_call(key, principal, database, data_version, today, arguments, _function, _cur):
+    """Return `_function(_cur, principal, **arguments)`; `key` names `_function` for the cache,
+    which hashes neither `_function` nor `_cur` (leading underscore)."""
+    return _function(_cur, principal, **dict(arguments))
 
 
 def cached(function, cur, principal, **arguments):
-    """Return `function(cur, principal, **arguments)`, from the cache when nothing was written since."""
+    """Return `function(cur, principal, **arguments)`, from the cache when nothing was written
+    since, and audit the read (module docstring: the same on a hit and a miss)."""
+    if "client_id" in arguments:
+        raise ValueError(f"{function.__name__}: a client's record is read uncached (audited per client)")
     if principal.role not in function.allowed_roles:
         access.deny(cur, principal, function.__name__, detail=f"role {principal.role}")
-    if "client_id" in arguments:
-        access.require_client(cur, principal, arguments["client_id"], function.__name__)
-    else:
-        audit.record_event(cur, principal, function.__name__)
-    return _cached_call(function.__module__, function.__name__, principal, str(settings.database_path()),
-                        db.data_version(), tuple(sorted(arguments.items())), _cur=cur)
+    result = _cached_call(f"{function.__module__}.{function.__qualname__}", principal,
+                          str(settings.database_path()), db.data_version(), date.today(),
+                          tuple(sorted(arguments.items())), _function=function, _cur=cur)
+    # After the read, so that a call refused inside the function leaves its denied row only.
+    audit.record_event(cur, principal, function.__name__)
+    return result

@@ -1,0 +1,101 @@
+"""ui.cache: a dashboard read served from the cache leaves the same audit trail as one that was
+computed (the audit log is a compliance record), in the real pages through AppTest; refusals
+are never cached; what a cached read keys on."""
+import functools
+from datetime import date, timedelta
+
+import pytest
+
+from data_layer import cohort, db, metrics
+from data_layer.access import AccessDenied
+from tests.conftest import logged_in, open_page
+from ui import cache
+from ui.cache import cached
+
+# (user, page, a data-layer function that page reads through ui.cache.cached)
+CACHED_PAGES = [
+    ("therapist_a", "pages/therapist_caseload.py", metrics, "caseload_summary"),
+    ("therapist_a", "pages/therapist_client.py", metrics, "current_outcomes"),
+    ("therapist_a", "pages/therapist_insights.py", cohort, "weekly_panel"),
+    ("supervisor_a", "pages/supervisor_cohort.py", cohort, "earliest_episode_start"),
+]
+
+
+def count_computations(monkeypatch, module, name):
+    """Replace module.name by a wrapper with the same name, roles and cache key; return the list
+    that each call of it (each computation) appends to."""
+    function = getattr(module, name)
+    calls = []
+
+    @functools.wraps(function)
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return function(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def audit_rows_of_one_run(app, cur):
+    """Run the app once more; return the audit rows that run wrote, oldest first."""
+    (last_id,) = cur.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()
+    app.run()
+    assert not app.exception
+    return cur.execute("""SELECT actor_id, actor_role, action, client_id, record_kind, record_id, outcome, detail
+                          FROM audit_log WHERE id > ? ORDER BY id""", [last_id]).fetchall()
+
+
+@pytest.mark.parametrize("username, page, module, name", CACHED_PAGES)
+def test_a_cache_hit_writes_the_same_audit_rows_as_a_miss(app, cur, monkeypatch, username, page, module, name):
+    computations = count_computations(monkeypatch, module, name)
+    logged_in(app, username)
+    open_page(app, page)
+    before_miss = len(computations)
+    db.write(cur, lambda cur: None)  # any write: the next run computes every cached read again
+    miss = audit_rows_of_one_run(app, cur)
+    after_miss = len(computations)
+    hit = audit_rows_of_one_run(app, cur)
+    assert after_miss > before_miss and len(computations) == after_miss  # a miss, then a hit
+    assert hit == miss
+    assert any(row[2] == name for row in hit)  # the cached read itself is audited, on both
+
+
+def audit_rows(cur):
+    return cur.execute("SELECT actor_id, action, outcome, detail FROM audit_log ORDER BY id").fetchall()
+
+
+def test_a_refused_therapist_filter_is_audited_on_every_call_and_no_view_with_it(cur, world, tmp_path,
+                                                                                 monkeypatch):
+    monkeypatch.setenv("HOMEWORK_DB", str(tmp_path / "test.duckdb"))  # part of the cache key
+    window = {"window_start": date.today() - timedelta(days=28), "window_end": date.today()}
+    for _ in range(2):  # a refusal raises, so it is never cached: the second call checks again
+        with pytest.raises(AccessDenied):
+            cached(cohort.weekly_panel, cur, world.supervisor_a, therapist_id=world.therapist_b.user_id, **window)
+    denied = (world.supervisor_a.user_id, "cohort_therapist_filter", "denied",
+              f"therapist {world.therapist_b.user_id}")
+    assert audit_rows(cur) == [denied, denied]
+
+
+def test_a_client_record_is_not_read_through_the_cache(cur, world):
+    with pytest.raises(ValueError, match="read uncached"):
+        cached(metrics.recent_compliance, cur, world.therapist_a, client_id=world.client_a.user_id)
+    assert audit_rows(cur) == []
+
+
+def test_a_cached_read_is_computed_again_the_next_day(cur, world, tmp_path, monkeypatch):
+    # The scopes follow caseload and supervision links in force today: one that ends tonight
+    # must not keep its clients in yesterday's cached result.
+    monkeypatch.setenv("HOMEWORK_DB", str(tmp_path / "test.duckdb"))  # part of the cache key
+    computations = count_computations(monkeypatch, metrics, "caseload_summary")
+    cached(metrics.caseload_summary, cur, world.therapist_a)
+    cached(metrics.caseload_summary, cur, world.therapist_a)
+    assert len(computations) == 1
+
+    class Tomorrow(date):
+        @classmethod
+        def today(cls):
+            return date.today() + timedelta(days=1)
+
+    monkeypatch.setattr(cache, "date", Tomorrow)
+    cached(metrics.caseload_summary, cur, world.therapist_a)
+    assert len(computations) == 2
