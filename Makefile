@@ -6,7 +6,7 @@ HOMEWORK_DB ?= data/homework.duckdb
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run test lint install install-test browser demo-db backup restore bench
+.PHONY: run test test-fast lint install install-test browser demo-db backup restore bench
 
 install: $(VENV)/.installed
 
@@ -36,6 +36,10 @@ run: demo-db
 
 test: lint browser
 	$(PY) -m pytest
+
+# The inner loop: everything but the browser tests and the slow ones (markers in pyproject.toml).
+test-fast: install-test
+	$(PY) -m pytest -m "not browser and not slow" -q
 
 # ruff's lint rules (pyproject.toml); `make test` runs it first.
 lint: install-test

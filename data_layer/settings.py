@@ -2,7 +2,7 @@
 
 Every environment variable the app and its commands read is a `Setting` in SETTINGS, read
 when asked for (not at import), so a test can set one per test. README.md's configuration
-table lists the same variables with the same defaults; tests/test_settings.py keeps them in step.
+table lists the same variables with the same defaults; tests/data_layer/test_settings.py keeps them in step.
 """
 import os
 from datetime import timedelta

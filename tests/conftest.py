@@ -30,6 +30,13 @@ TEST_COOKIE_KEY = "test-only-cookie-key-0123456789-abcdefghijklmnop"
 PASSWORD_HASH = hash_password(PASSWORD)
 
 
+def pytest_collection_modifyitems(items):
+    """Mark the browser tests (tests/e2e) so that `make test-fast` can leave them out."""
+    for item in items:
+        if "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(autouse=True)
 def fresh_login_throttle(monkeypatch):
     """Each test starts with the app's login throttle untouched by other tests' failed logins."""

@@ -337,7 +337,7 @@ def test_the_migration_gives_every_existing_assignment_one_version_and_changes_n
 
 def test_the_demo_clinic_has_one_version_per_assignment_but_one(demo_path):
     # build_clinic's assignments each get one version as they were set; create_demo_database then
-    # changes one schedule from 3 weeks ago (tests/test_demo.py checks that change).
+    # changes one schedule from 3 weeks ago (tests/data_layer/test_demo.py checks that change).
     conn = db.connect(demo_path)
     try:
         assert conn.execute("""SELECT count(*) FROM assignments a

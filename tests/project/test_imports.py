@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("clinical", "data_layer", "ui", "pages", "bench")
 # docs/architecture.md, "Layers": each may use only the ones below it (and itself).
 LAYERS = ("clinical", "data_layer", "ui", "pages", "app")

@@ -5,7 +5,7 @@ import pytest
 from data_layer import login_throttle
 from data_layer.login_throttle import LoginThrottle
 from tests.conftest import PASSWORD
-from tests.test_pages import submit_login, titles
+from tests.pages.test_pages import submit_login, titles
 
 TOO_MANY = "Too many failed logins"
 

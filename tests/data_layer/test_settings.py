@@ -10,7 +10,7 @@ from streamlit import config as streamlit_config
 
 from data_layer import settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # The app's own code. bench/ is a harness: like the tests, it sets variables for the app.
 APP_CODE = ("app.py", "pages", "ui", "data_layer", "clinical")
 SETTINGS_FILE = ROOT / "data_layer" / "settings.py"

@@ -165,6 +165,7 @@ def two_clients(cur, world):
     return [world.client_a, second]
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(histories=histories)
 def test_every_page_facing_function_gives_the_same_4_weeks(cur, world, two_clients, histories):

@@ -13,7 +13,7 @@ from data_layer import db, settings, users
 from tests.conftest import APP, run_app
 from ui import auth
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ADMIN_PASSWORD = "first-admin-password"
 GOOD_KEY = "3q2-1mZc_xY0cL7gK9vT4wP8sR6nB5hJ2fD1aE0uQ9oI"
 

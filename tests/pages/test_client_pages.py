@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from data_layer import homework, measures, mood
 from tests.conftest import logged_in, open_page
-from tests.test_recent_compliance import (
+from tests.data_layer.test_recent_compliance import (
     CLIENT_A_LAST_4_WEEKS,
     give_client_a_a_recent_history,
     insert_assignment,

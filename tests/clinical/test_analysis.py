@@ -267,6 +267,7 @@ def excludes_zero(estimate):
     return estimate.ci_low > 0 or estimate.ci_high < 0
 
 
+@pytest.mark.slow
 def test_homework_drives_improvement(analyses):
     result = analyses["homework"]
     assert result.status == "ok" and result.converged
@@ -277,6 +278,7 @@ def test_homework_drives_improvement(analyses):
     assert "homework coming before improvement" in result.reading
 
 
+@pytest.mark.slow
 def test_improvement_drives_homework(analyses):
     result = analyses["improvement"]
     assert result.converged
@@ -287,6 +289,7 @@ def test_improvement_drives_homework(analyses):
     assert "improvement coming before more homework" in result.reading
 
 
+@pytest.mark.slow
 def test_both_directions(analyses):
     result = analyses["both"]
     assert result.forward.supported and result.reverse.supported
@@ -295,6 +298,7 @@ def test_both_directions(analyses):
     assert "Both directions are seen" in result.reading
 
 
+@pytest.mark.slow
 def test_neither_direction(analyses):
     result = analyses["neither"]
     assert not excludes_zero(result.forward) and not excludes_zero(result.reverse)
@@ -302,6 +306,7 @@ def test_neither_direction(analyses):
     assert "Neither direction is supported" in result.reading
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("direction", list(EFFECTS))
 def test_reading_is_labelled_as_association_with_bias_and_counts(analyses, direction):
     result = analyses[direction]

@@ -10,6 +10,7 @@ from data_layer import db, users
 from data_layer.access import LOGIN
 
 
+@pytest.mark.slow
 def test_harness_runs_end_to_end_at_size_s(tmp_path):
     results_file = tmp_path / "results.json"
     run.main(["--sizes", "S", "--runs", "1", "--json", str(results_file)])

@@ -7,11 +7,13 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+
 from data_layer import db
 from data_layer.migrations import MIGRATIONS
 from tests.conftest import add_assignment, add_user
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 ROUNDS = 5
 
 # The writer: opens the database as the app does and logs entries through the data layer,
@@ -47,6 +49,7 @@ def start_writer(path, client, assignment, run):
         env={**os.environ, "PYTHONPATH": str(PROJECT)})
 
 
+@pytest.mark.slow
 def test_acknowledged_entries_survive_five_kills(tmp_path):
     path = tmp_path / "durable.duckdb"
     conn = db.connect(path)

@@ -158,6 +158,7 @@ def table_counts(episodes, by="therapist"):
 VIEWS = [(therapist, category) for therapist in [None, *THERAPISTS] for category in (None, "exposure")]
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.lists(recent_episode, min_size=8, max_size=40))
 def test_no_hidden_count_can_be_derived_from_two_shown_numbers(rows):
@@ -228,6 +229,7 @@ def assert_periods_partition(periods, earliest_start, today):
         assert older.last_day + timedelta(days=1) == newer.first_day
 
 
+@pytest.mark.slow
 @settings(max_examples=15, deadline=None)
 @given(st.lists(episode, min_size=8, max_size=30), st.dates(date(2025, 1, 1), date(2027, 12, 31)))
 def test_no_count_of_one_period_minus_a_count_of_another_singles_anyone_out(rows, today):

@@ -85,7 +85,7 @@ def other_team_arguments(function, world):
         if parameter.default is not inspect.Parameter.empty and name not in RECORD_PARAMETERS:
             continue
         if name not in samples:
-            pytest.fail(f"tests/test_access.py needs a sample value for parameter {name!r}")
+            pytest.fail(f"tests/data_layer/test_access.py needs a sample value for parameter {name!r}")
         arguments[name] = samples[name]
     return arguments
 

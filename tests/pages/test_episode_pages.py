@@ -4,8 +4,8 @@ from datetime import date, timedelta
 
 from data_layer import caseload
 from tests.conftest import add_attended_sessions, add_pair, add_user, logged_in, open_page
-from tests.test_episodes import ago
-from tests.test_therapist_pages import button, field, open_client_a
+from tests.data_layer.test_episodes import ago
+from tests.pages.test_therapist_pages import button, field, open_client_a
 
 
 def discharges(cur):

@@ -224,7 +224,7 @@ def test_the_supervisor_never_sees_a_client_name_on_the_demo_cohort(demo_path, d
     clients = demo_client_names(demo_path)
     assert len(clients) == 60
     logged_in(demo_app, "supervisor")
-    if demo_app.toggle:  # the analyses may be withheld for the current quarter (tests/test_cohort_pages.py)
+    if demo_app.toggle:  # the analyses may be withheld for the current quarter (tests/pages/test_cohort_pages.py)
         demo_app.toggle[0].set_value(True).run()  # the lagged analysis as well
         assert len(demo_app.get("plotly_chart")) == 3
     assert not demo_app.exception

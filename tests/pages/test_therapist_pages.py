@@ -7,7 +7,11 @@ import pytest
 
 from data_layer import homework, measures
 from tests.conftest import logged_in, open_page
-from tests.test_recent_compliance import CLIENT_A_LAST_4_WEEKS, ONCE_OFF_TITLE, give_client_a_a_recent_history
+from tests.data_layer.test_recent_compliance import (
+    CLIENT_A_LAST_4_WEEKS,
+    ONCE_OFF_TITLE,
+    give_client_a_a_recent_history,
+)
 
 
 def button(app, label):

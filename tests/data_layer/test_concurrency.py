@@ -15,6 +15,7 @@ THREADS = 16
 ENTRIES_PER_THREAD = 500
 
 
+@pytest.mark.slow
 def test_sixteen_sessions_writing_500_entries_each_lose_nothing(conn, cur):
     """Each thread is one client's session with its own cursor on the ONE shared connection,
     as the app gives each script run; it alternates homework and mood logs."""

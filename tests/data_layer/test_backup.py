@@ -14,7 +14,7 @@ from data_layer import backup, backup_service, db, demo, homework, maintenance, 
 from data_layer.access import Principal
 from data_layer.migrations import MIGRATIONS
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 OUTSIDE = "Backups are written only into a new folder inside the backup directory"
 
 
@@ -232,6 +232,7 @@ def run_cli(*args):
                           cwd=PROJECT, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_command_line_backs_up_and_restores(source, tmp_path):
     done = run_cli("backup", source, tmp_path / "backup")
     assert done.returncode == 0, done.stderr
@@ -277,7 +278,7 @@ def test_make_backup_asks_the_running_app_for_the_snapshot(tmp_path):
     homework_logs = app_connection.execute("SELECT count(*) FROM homework_logs").fetchone()[0]
     result = subprocess.run([sys.executable, "-m", "data_layer.backup", "backup", str(source),
                              str(tmp_path / "snapshot")], capture_output=True, text=True, timeout=120,
-                            cwd=Path(__file__).resolve().parent.parent)
+                            cwd=Path(__file__).resolve().parents[2])
     assert result.returncode == 0, result.stderr
     assert f"{homework_logs} homework_logs" in result.stdout
     counts = backup.restore_database(tmp_path / "snapshot", tmp_path / "restored.duckdb")
@@ -331,6 +332,7 @@ def test_every_way_of_backing_up_refuses_a_target_outside_the_backup_directory(s
     assert nothing_written(tmp_path)
 
 
+@pytest.mark.slow
 def test_the_backup_socket_and_the_command_line_refuse_targets_outside_the_backup_directory(tmp_path, escapes):
     source = tmp_path / "app.duckdb"
     demo.create_demo_database(source)
