@@ -37,9 +37,10 @@ run: demo-db
 test: lint browser
 	$(PY) -m pytest
 
-# The inner loop: everything but the browser tests and the slow ones (markers in pyproject.toml).
+# The inner loop: everything but the browser tests and the slow ones (markers in pyproject.toml),
+# on two workers.
 test-fast: install-test
-	$(PY) -m pytest -m "not browser and not slow" -q
+	$(PY) -m pytest -m "not browser and not slow" -q -n 2
 
 # ruff's lint rules (pyproject.toml); `make test` runs it first.
 lint: install-test

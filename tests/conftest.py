@@ -6,6 +6,7 @@ main script, AppTest would rerun a page on its own instead of the whole app (log
 session checks and navigation included), which the real server never does.
 """
 import os
+import shutil
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -45,9 +46,21 @@ def fresh_login_throttle(monkeypatch):
     return throttle
 
 
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory):
+    """An empty database with every migration applied, made once: each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.duckdb"
+    db.connect(path).close()
+    return path
+
+
 @pytest.fixture
-def conn(tmp_path):
-    connection = db.connect(tmp_path / "test.duckdb")
+def conn(tmp_path, migrated_database):
+    """A fresh database file for this test (a copy of the migrated template: same schema,
+    no rows), opened as the app opens it."""
+    path = tmp_path / "test.duckdb"
+    shutil.copyfile(migrated_database, path)
+    connection = db.connect(path)
     yield connection
     connection.close()
 
