@@ -6,7 +6,7 @@ HOMEWORK_DB ?= data/homework.duckdb
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run test test-fast lint install install-test browser demo-db backup restore bench
+.PHONY: run test test-fast lint install install-test browser axe-core demo-db backup restore bench
 
 install: $(VENV)/.installed
 
@@ -26,6 +26,12 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
 browser:
 	@command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
 
+# axe-core for the accessibility browser test: one pinned release from the npm registry, refused
+# unless its sha512 is the pinned one, unpacked to .cache/axe-core/ (tests/e2e/axe_core.py: Python
+# only, no Node). Nothing to do when it is already there.
+axe-core:
+	python3 -m tests.e2e.axe_core
+
 demo-db: install
 	@[ -f "$(HOMEWORK_DB)" ] || $(PY) -m data_layer.demo "$(HOMEWORK_DB)"
 
@@ -34,7 +40,7 @@ run: demo-db
 	@echo "Open http://localhost:$(PORT)"
 	HOMEWORK_DB="$(HOMEWORK_DB)" $(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
-test: lint browser
+test: lint browser axe-core
 	$(PY) -m pytest
 
 # The inner loop: everything but the browser tests and the slow ones (markers in pyproject.toml),

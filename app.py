@@ -4,11 +4,12 @@ import streamlit as st
 from data_layer.access import AccessDenied
 from data_layer.db import DatabaseLocked, WriteConflict
 from ui.auth import current_principal, logged_out
-from ui.navigation import FAVICON, page_links, pages_for
+from ui.navigation import APP_CSS, FAVICON, page_links, pages_for
 
 # The app's own favicon, served by the app: a page's Material icon would otherwise become the
 # favicon, which every browser fetches from a third party (fonts.gstatic.com).
 st.set_page_config(page_title="Homework tracker", page_icon=FAVICON)
+st.html(APP_CSS)  # only a <style>: Streamlit gives it no place on the page
 
 try:
     principal = current_principal()

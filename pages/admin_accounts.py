@@ -82,7 +82,7 @@ with caseload_tab:
                   cur, principal, client_id=client, therapist_id=therapist),
               "{member} is now with {head}.")
     st.caption("Linking a client who was discharged starts a new episode of care (a re-referral).")
-    st.subheader("End an episode of care", anchor=False)
+    st.header("End an episode of care", anchor=False)
     st.caption("Usually the therapist discharges. Here for when they cannot, e.g. they have left the clinic.")
     clients = account_choices("client")
     with st.form(form_key("discharge")):
@@ -129,7 +129,7 @@ with maintain_tab:
         except InvalidInput as error:
             show_field_errors(error.errors, {"user_id": account_error, "new_password": password_error})
 
-st.subheader("All accounts")
+st.header("All accounts")
 st.dataframe(
     accounts.drop(columns=["id"]),
     hide_index=True,
@@ -140,12 +140,12 @@ st.dataframe(
         "created_at": st.column_config.DatetimeColumn("Created", format="D MMM YYYY"),
     },
 )
-st.subheader("Current links")
+st.header("Current links")
 st.dataframe(caseload.list_links(cur, principal), hide_index=True,
              column_config={"kind": "Link", "person": "Who", "linked_to": "With",
                             "since": st.column_config.DateColumn("Since")})
 
-st.subheader("Backup")
+st.header("Backup")
 st.caption("A consistent snapshot of the whole database while the app runs (Parquet per table and a "
            "manifest). It holds clinical data: keep the backup folder private and copy it off this machine.")
 if st.button("Back up now"):

@@ -31,7 +31,7 @@ recent_compliance_metric(st, metrics.recent_compliance(cur, principal, client_id
 streaks = metrics.compliance_by_assignment(cur, principal, client_id=principal.user_id,
                                            window_start=since, window_end=date.today())
 if not streaks.empty:
-    st.subheader("Streaks", anchor=False)
+    st.header("Streaks", anchor=False)
     st.caption("Weeks in a row you did what was planned. Paused weeks don't break a streak.")
     for row in streaks.itertuples():
         weeks_in_a_row = current_streak(row.met)

@@ -72,12 +72,12 @@ view = cohort_view(episodes, in_category, recent, recent_episodes(category) if c
 
 
 def table_with_download(title, table, file_name):
-    st.subheader(title, anchor=False)
+    st.header(title, anchor=False)
     st.dataframe(table, hide_index=True)
     st.download_button("Download this table (CSV)", csv_bytes(table), file_name=file_name, key=file_name)
 
 
-st.subheader("Headline figures", anchor=False)
+st.header("Headline figures", anchor=False)
 if view.refusal:
     st.warning(view.refusal)
 else:
@@ -123,7 +123,7 @@ table_with_download("By homework category", category_outcomes(episodes, categori
 if view.refusal:
     st.stop()
 if view.analyses_hidden:
-    st.subheader("Does more homework go with more improvement?", anchor=False)
+    st.header("Does more homework go with more improvement?", anchor=False)
     st.info("The analyses are not shown for this choice: fewer than 5 clients have homework and two scores, "
             "or the difference from the unfiltered cohort would single out fewer than 5 clients.")
     st.stop()

@@ -63,7 +63,7 @@ def open_client(client_id):
 
 needing_attention = summary[summary["flagged"]]
 if len(needing_attention):
-    st.subheader("Needs attention", anchor=False)
+    st.header("Needs attention", anchor=False)
     at_risk = int(needing_attention["flag_risk"].sum())
     if at_risk:  # risk in the error colour, before anything else
         st.error(f"{at_risk} client{'' if at_risk == 1 else 's'} answered PHQ-9 item 9 above 0: follow up first.",
@@ -74,7 +74,7 @@ if len(needing_attention):
                      icon=":material/warning:" if row.flag_risk else None):
             open_client(row.client_id)
 
-st.subheader("All clients", anchor=False)
+st.header("All clients", anchor=False)
 st.caption(f"{len(summary)} current client{'' if len(summary) == 1 else 's'}, flagged ones first. "
            "Select a row to open the client.")
 selection = st.dataframe(

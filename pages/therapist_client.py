@@ -182,7 +182,7 @@ with homework_tab:
                 homework.end_assignment(cur, principal, assignment_id=chosen)
                 saved(f"edit_assignment_{chosen}", "The homework ends today.")
 
-    st.subheader("Recent homework notes", anchor=False)
+    st.header("Recent homework notes", anchor=False)
     logs = homework.list_homework_logs(cur, principal, client_id=client_id, since=today - timedelta(days=28))
     noted = logs[logs["note"].notna() & (logs["note"] != "")].head(10)
     if noted.empty:
@@ -233,7 +233,7 @@ with sessions_tab:
                 show_field_errors(error.errors, {"every_days": cadence_error})
             else:
                 saved("cadence", f"Questionnaires are now due every {every_days} days.")
-    st.subheader("Breaks", anchor=False)
+    st.header("Breaks", anchor=False)
     with st.form(form_key("therapist_break")):
         left, right = st.columns(2)
         starts_on = left.date_input("From", value=today, format="DD/MM/YYYY")
@@ -252,7 +252,7 @@ with sessions_tab:
     for period in paused.list_paused_periods(cur, principal, client_id=client_id).itertuples():
         st.text(f"{period.starts_on:%d %b} to {period.ends_on:%d %b} · {period.reason} (set by {period.set_by})")
 
-    st.subheader("End this episode of care", anchor=False)
+    st.header("End this episode of care", anchor=False)
     st.caption("Discharge ends the episode on the day you choose (its last day): the client leaves your caseload "
                "from today, their homework with you ends that day, and the episode's outcome counts in the "
                "clinic's figures. A new referral starts a new episode.")

@@ -24,7 +24,7 @@ if classified.empty:
 panel = cached(cohort.weekly_panel, cur, principal, window_start=window_start, window_end=window_end)
 analyses(classified, panel, measure, "insights", suppress=False)
 
-st.subheader("Compliance and helpfulness by homework category", anchor=False)
+st.header("Compliance and helpfulness by homework category", anchor=False)
 categories = cached(cohort.category_summary, cur, principal, window_start=window_start, window_end=window_end)
 if categories.empty:
     st.info("No homework was expected in this date range.")

@@ -206,7 +206,6 @@ def _login_form():
     if message:
         st.info(message)
     with st.form("login"):
-        st.subheader("Log in", anchor=False)
         st.text_input("Username", autocomplete="username", key="login_username")
         st.text_input("Password", type="password", autocomplete="current-password", key="login_password")
         st.form_submit_button("Log in", type="primary", on_click=_try_login)
@@ -284,6 +283,7 @@ def logged_out():
     it is drawn on, and drawn before navigation the form's fields were new widgets, emptied,
     after the first rerun of a fresh page (the cookie component's reply).
     """
+    st.title("Log in", anchor=False)  # the page's h1, as on every page (docs/accessibility.md)
     if clinic.is_demo(cursor(), LOGIN):
         st.info("Demo clinic: all data are made up. Logins are listed in the README.")
     _login_form()

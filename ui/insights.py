@@ -122,7 +122,7 @@ def analyses(classified, panel, measure, key, suppress, per_client=True):
         "reliable_improvement": classified["reliable_improvement"].where(classified["finished"]),
         "recovery": classified["recovery"].where(classified["finished"] & classified["case_at_start"]),
     })
-    st.subheader("Does more homework go with more improvement?", anchor=False)
+    st.header("Does more homework go with more improvement?", anchor=False)
     association = compliance_change_association(
         points, x="compliance", y="change", reasons={"compliance": "with no homework set", "change": no_change})
     st.caption(f"{label} change from the first to the last questionnaire pair ({direction})"
@@ -152,7 +152,7 @@ def analyses(classified, panel, measure, key, suppress, per_client=True):
             st.caption("Published anchors: r = .22 (Kazantzis, Deane & Ronan 2000) and r = .26, 95% CI .19-.33 "
                        "(Mausbach et al. 2010).")
 
-    st.subheader("Dose and response", anchor=False)
+    st.header("Dose and response", anchor=False)
     result = dose_response(points, x="compliance", y="change")
     if result.groups is None:
         st.info(result.explanation)
@@ -168,7 +168,7 @@ def analyses(classified, panel, measure, key, suppress, per_client=True):
         st.download_button("Download this table (CSV)", csv_bytes(table), file_name="dose-response.csv",
                            key=f"{key}_dose_csv")
 
-    st.subheader("Which comes first: homework or improvement?", anchor=False)
+    st.header("Which comes first: homework or improvement?", anchor=False)
     st.caption("PHQ-9 and weekly homework. Two mixed models on the weekly panel (random intercept per "
                "client), each predictor split into the client's own average and the week's distance from it "
                "(the question of Burns & Spangler 2000).")

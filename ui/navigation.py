@@ -6,6 +6,8 @@ import streamlit as st
 ROOT = Path(__file__).resolve().parent.parent
 FAVICON = str(ROOT / "ui" / "favicon.png")
 TOUCH_CSS = f"<style>{(ROOT / 'ui' / 'touch.css').read_text()}</style>"
+# The style sheet of every page, the login page's too (caption contrast); no user text.
+APP_CSS = f"<style>{(ROOT / 'ui' / 'app.css').read_text()}</style>"
 
 PAGES = {
     "client": {

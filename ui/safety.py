@@ -16,7 +16,7 @@ def unassigned_risk_flags(cur, principal):
     flags = measures.list_unassigned_risk_flags(cur, principal)
     if flags.empty:
         return
-    st.subheader("Risk flags with no therapist to read them", anchor=False)
+    st.header("Risk flags with no therapist to read them", anchor=False)
     st.error(f"{len(flags)} risk flag(s) to follow up: PHQ-9 item 9 answered above 0 by a client who has "
              "no current therapist. As a safety contact, contact the client, then acknowledge the flag "
              "with a note. Please link the client to a therapist as well.")

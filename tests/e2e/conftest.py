@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from ui.auth import COOKIE_NAME
+from ui.navigation import PAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -162,6 +163,16 @@ def settle_after_login(page, timeout_s=15):
 
 
 PHONE = {"width": 390, "height": 844}
+
+# One demo account of each role (password homework-demo).
+LOGINS = {"client": "client01", "therapist": "therapist1", "supervisor": "supervisor", "admin": "admin"}
+
+
+def page_paths(role):
+    """The URL path of each of `role`'s pages, in menu order, for `go_to`: the first (the role's
+    landing page) is the app's root, ""."""
+    paths = [Path(path).stem for entries in PAGES[role].values() for path, _title, _icon in entries]
+    return ["", *paths[1:]]
 
 
 @pytest.fixture

@@ -4,10 +4,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.e2e.conftest import log_in, wait_until_idle
+from tests.e2e.conftest import LOGINS, log_in, wait_until_idle
 from ui.navigation import PAGES
-
-LOGINS = {"client": "client01", "therapist": "therapist1", "supervisor": "supervisor", "admin": "admin"}
 
 
 @pytest.mark.parametrize("role", LOGINS)

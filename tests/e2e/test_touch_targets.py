@@ -1,6 +1,6 @@
 """Every control a client uses on a phone is at least 44 x 44 px to the finger (issue #12, item 6):
 questionnaire answers, status and rating choices, steppers, dates, buttons and page links."""
-from tests.e2e.conftest import go_to, log_in
+from tests.e2e.conftest import go_to, log_in, page_paths
 
 MINIMUM = 44
 # What a finger hits, per kind of control (the element that takes the tap).
@@ -15,7 +15,7 @@ CONTROLS = {
     "expander": "[data-testid=stExpander] summary",
     "tab": "button[role=tab]",
 }
-PAGES = ["", "client_questionnaires", "client_progress", "client_entries"]
+PAGES = page_paths("client")
 
 
 def small_controls(page):

@@ -14,7 +14,7 @@ from data_layer import export, homework, measures, mood, paused, users
 from data_layer.validation import MAX_NAME_LENGTH, MAX_NOTE_LENGTH, MAX_TITLE_LENGTH, InvalidInput
 from tests.conftest import logged_in, open_page
 from ui.exports import csv_bytes, session_summary_html
-from ui.navigation import TOUCH_CSS
+from ui.navigation import APP_CSS, TOUCH_CSS
 
 # 20 characters a unit, so that cutting it at 200 or 2,000 ends it the same way (no trailing space,
 # which titles, names and acknowledgement notes trim on purpose).
@@ -169,8 +169,8 @@ def assert_no_element_allows_html(app):
                  if node.type in ("markdown", "caption")]
     assert markdowns
     assert not [node.value for node in markdowns if node.proto.allow_html]
-    # The only raw HTML is the app's own style sheet, never anything holding user text.
-    assert all(node.proto.body == TOUCH_CSS for node in app.get("html"))
+    # The only raw HTML is the app's own style sheets, never anything holding user text.
+    assert all(node.proto.body in (APP_CSS, TOUCH_CSS) for node in app.get("html"))
     assert not app.get("iframe")
 
 
