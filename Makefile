@@ -33,7 +33,7 @@ axe-core:
 	python3 -m tests.e2e.axe_core
 
 demo-db: install
-	@[ -f "$(HOMEWORK_DB)" ] || $(PY) -m data_layer.demo "$(HOMEWORK_DB)"
+	@[ -f "$(HOMEWORK_DB)" ] || $(PY) -m ops.demo "$(HOMEWORK_DB)"
 
 run: demo-db
 	@echo "Demo logins (password for all: homework-demo): client01, therapist1, supervisor, admin"
@@ -64,8 +64,8 @@ HOMEWORK_BACKUP_DIR ?= backups
 BACKUP_DIR ?= $(HOMEWORK_BACKUP_DIR)/$(shell date +%Y%m%d-%H%M%S)
 
 backup: install
-	HOMEWORK_BACKUP_DIR="$(HOMEWORK_BACKUP_DIR)" $(PY) -m data_layer.backup backup "$(HOMEWORK_DB)" "$(BACKUP_DIR)"
+	HOMEWORK_BACKUP_DIR="$(HOMEWORK_BACKUP_DIR)" $(PY) -m ops.backup backup "$(HOMEWORK_DB)" "$(BACKUP_DIR)"
 
 restore: install
 	@[ -n "$(FROM)" ] && [ -n "$(TO)" ] || { echo "usage: make restore FROM=backups/DIR TO=new.duckdb [OVERWRITE=1]"; exit 2; }
-	$(PY) -m data_layer.backup restore "$(FROM)" "$(TO)" $(if $(OVERWRITE),--overwrite)
+	$(PY) -m ops.backup restore "$(FROM)" "$(TO)" $(if $(OVERWRITE),--overwrite)

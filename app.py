@@ -1,8 +1,8 @@
 """Entry point: page config, login, the role's pages, and friendly errors."""
 import streamlit as st
 
-from data_layer.access import AccessDenied
-from data_layer.db import DatabaseLocked, WriteConflict
+from data_layer.core.access import AccessDenied
+from data_layer.core.db import DatabaseLocked, WriteConflict
 from ui.auth import current_principal, logged_out
 from ui.navigation import APP_CSS, FAVICON, page_links, pages_for
 

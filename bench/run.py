@@ -56,23 +56,10 @@ from bench.scale import SIZES, client_username
 from clinical.episodes import classify_episodes
 from clinical.outcomes import outcome_rates
 from clinical.reporting import reporting_periods
-from data_layer import (
-    caseload,
-    clinic,
-    cohort,
-    db,
-    export,
-    homework,
-    login_sessions,
-    measures,
-    metrics,
-    mood,
-    paused,
-    sessions,
-    settings,
-    users,
-)
-from data_layer.access import LOGIN
+from data_layer import caseload, clinic, homework, login_sessions, measures, mood, paused, sessions, users
+from data_layer.core import db, settings
+from data_layer.core.access import LOGIN
+from data_layer.reports import cohort, export, metrics
 from ui import db as ui_db
 from ui.auth import COOKIE_LIFETIME, SESSION_TOKEN
 

@@ -1,4 +1,4 @@
-"""Clinics of three sizes for the benchmarks, built with the demo generator (data_layer.demo).
+"""Clinics of three sizes for the benchmarks, built with the demo generator (ops.demo).
 
 S = 100 clients, M = 1,000 and L = 10,000 (the "large clinic" of docs/architecture.md). Every size
 keeps about 50 clients per therapist and 10 therapists per supervisor (S: 2 therapists,
@@ -15,8 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from data_layer import db
-from data_layer.demo import DEFAULT_SEED, build_clinic, load_clinic
+from data_layer.core import db
+from ops.demo import DEFAULT_SEED, build_clinic, load_clinic
 
 
 @dataclass(frozen=True)

@@ -252,7 +252,7 @@ def category_outcomes(classified, categories, cells, names):
     """Return the by-homework-category table, small cells hidden as `cells` says (table_cells
     with the same `categories`).
 
-    `categories`: data_layer.cohort.category_summary (one row per category: clients,
+    `categories`: data_layer.reports.cohort.category_summary (one row per category: clients,
     episode_ids, compliance, mean_helpfulness); `names`: the categories' display names.
     Clients, compliance and helpfulness hide with the category's count of clients; reliable
     improvement with its count of clients who finished.
@@ -426,7 +426,7 @@ class Period:
     """One of the supervisor's period choices: the episodes that ENDED from `first_day` to
     `last_day` (one calendar quarter), and for the `current` quarter also those in progress.
     Pass (first_day, last_day) as the data layer's window_start, window_end: it chooses the
-    same episodes (data_layer.cohort._chosen_episodes_sql)."""
+    same episodes (data_layer.reports.cohort._chosen_episodes_sql)."""
 
     first_day: date
     last_day: date

@@ -16,8 +16,8 @@ fact and cannot pair a username with the pseudonym supervisors see:
 """
 from datetime import date
 
-from data_layer import audit, validation
-from data_layer.access import allowed_roles, pseudonym_sql
+from data_layer.core import audit, validation
+from data_layer.core.access import allowed_roles, pseudonym_sql
 
 MAX_EVENTS = 10_000
 

@@ -2,8 +2,8 @@
 from datetime import date, timedelta
 
 from clinical.episodes import DISCHARGE_REASONS
-from data_layer import audit, db, validation
-from data_layer.access import (
+from data_layer.core import audit, db, validation
+from data_layer.core.access import (
     allowed_roles,
     client_scope,
     current_link,

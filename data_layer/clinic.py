@@ -1,5 +1,5 @@
 """Facts about this clinic's database as a whole."""
-from data_layer.access import ROLES, allowed_roles
+from data_layer.core.access import ROLES, allowed_roles
 
 
 @allowed_roles("login", *ROLES)

@@ -2,8 +2,8 @@
 from datetime import date
 
 from clinical.homework import CATEGORIES, CREDIT
-from data_layer import audit, db, validation
-from data_layer.access import (
+from data_layer.core import audit, db, validation
+from data_layer.core.access import (
     EDIT_DAYS,
     allowed_roles,
     client_scope,

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 import duckdb
 
-from data_layer import audit, db
-from data_layer.access import ROLES, Principal, allowed_roles
+from data_layer.core import audit, db
+from data_layer.core.access import ROLES, Principal, allowed_roles
 
 # The last-seen time is written at most this often per session (idle expiry is that precise):
 # a write on every run would cost every page run a commit.

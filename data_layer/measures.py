@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from clinical import instruments
-from data_layer import audit, db, validation
-from data_layer.access import allowed_roles, client_scope, current_link, deny, require_client, scope_parameters
+from data_layer.core import audit, db, validation
+from data_layer.core.access import allowed_roles, client_scope, current_link, deny, require_client, scope_parameters
 
 
 @dataclass(frozen=True)

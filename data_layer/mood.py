@@ -1,8 +1,8 @@
 """Daily mood check-ins (0-10, higher is better) with optional anxiety and a note."""
 from datetime import date
 
-from data_layer import audit, db, validation
-from data_layer.access import (
+from data_layer.core import audit, db, validation
+from data_layer.core.access import (
     EDIT_DAYS,
     allowed_roles,
     client_scope,

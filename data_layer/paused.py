@@ -1,8 +1,8 @@
 """Paused periods (holiday, illness): days excluded from what homework expects."""
 from datetime import date, timedelta
 
-from data_layer import audit, db, validation
-from data_layer.access import allowed_roles, client_scope, deny, require_client, scope_parameters
+from data_layer.core import audit, db, validation
+from data_layer.core.access import allowed_roles, client_scope, deny, require_client, scope_parameters
 
 MAX_PAUSE_DAYS = 90
 PLAN_AHEAD_DAYS = 180

@@ -1,8 +1,8 @@
 """Therapy sessions (needed for "finished treatment") and the client's questionnaire cadence."""
 from datetime import date
 
-from data_layer import audit, db, validation
-from data_layer.access import allowed_roles, client_scope, current_link, require_client, scope_parameters
+from data_layer.core import audit, db, validation
+from data_layer.core.access import allowed_roles, client_scope, current_link, require_client, scope_parameters
 
 
 @allowed_roles("therapist")

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 import bcrypt
 import duckdb
 
-from data_layer import audit, db, validation
-from data_layer.access import ROLES, Principal, allowed_roles, deny
+from data_layer.core import audit, db, validation
+from data_layer.core.access import ROLES, Principal, allowed_roles, deny
 from data_layer.login_sessions import SessionUser, end_sessions_of_user
 
 MAX_FAILED_LOGINS = 5

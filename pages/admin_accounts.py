@@ -3,9 +3,10 @@ a risk flag of a client with no current therapist (the admin is one of the clini
 contacts), shown above everything until it is acknowledged."""
 import streamlit as st
 
-from data_layer import caseload, maintenance, users
-from data_layer.access import ROLES
-from data_layer.validation import InvalidInput
+from data_layer import caseload, users
+from data_layer.core.access import ROLES
+from data_layer.core.validation import InvalidInput
+from ops import maintenance
 from ui.auth import require_role
 from ui.db import cursor
 from ui.safety import unassigned_risk_flags

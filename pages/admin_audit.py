@@ -4,7 +4,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from data_layer import audit_log
-from data_layer.validation import InvalidInput
+from data_layer.core.validation import InvalidInput
 from ui.auth import require_role
 from ui.db import cursor
 from ui.exports import csv_bytes

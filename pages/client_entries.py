@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from data_layer import homework, mood, paused
-from data_layer.validation import InvalidInput
+from data_layer.core.validation import InvalidInput
 from ui.auth import require_role
 from ui.db import cursor
 from ui.widgets import (

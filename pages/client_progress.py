@@ -4,7 +4,8 @@ from datetime import date, timedelta
 import streamlit as st
 
 from clinical.compliance import current_streak
-from data_layer import measures, metrics, mood
+from data_layer import measures, mood
+from data_layer.reports import metrics
 from ui.auth import require_role
 from ui.charts import (
     PLOTLY_CONFIG,

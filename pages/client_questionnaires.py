@@ -4,8 +4,9 @@ from datetime import date
 import streamlit as st
 
 from clinical.instruments import ANSWERS, ATTRIBUTION, ITEMS
-from data_layer import measures, settings
-from data_layer.validation import InvalidInput
+from data_layer import measures
+from data_layer.core import settings
+from data_layer.core.validation import InvalidInput
 from ui.auth import require_role
 from ui.db import cursor
 from ui.navigation import nothing_above

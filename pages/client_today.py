@@ -5,7 +5,7 @@ import streamlit as st
 
 from clinical.homework import CATEGORIES, describe_schedule
 from data_layer import caseload, homework, measures, mood
-from data_layer.validation import InvalidInput
+from data_layer.core.validation import InvalidInput
 from ui.auth import require_role
 from ui.db import cursor
 from ui.navigation import page_path

@@ -21,7 +21,7 @@ from clinical.reporting import (
     reporting_periods,
     table_cells,
 )
-from data_layer import cohort
+from data_layer.reports import cohort
 from ui.auth import require_role
 from ui.cache import cached
 from ui.db import cursor

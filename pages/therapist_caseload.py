@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from clinical.instruments import band
-from data_layer import metrics
+from data_layer.reports import metrics
 from ui.auth import require_role
 from ui.cache import cached
 from ui.db import cursor

@@ -6,9 +6,10 @@ import streamlit as st
 
 from clinical.episodes import DISCHARGE_REASONS
 from clinical.homework import CATEGORIES, TEMPLATES, describe_schedule
-from data_layer import caseload, export, homework, measures, metrics, mood, paused, sessions
-from data_layer.access import AccessDenied
-from data_layer.validation import MAX_NOTE_LENGTH, MAX_TITLE_LENGTH, InvalidInput
+from data_layer import caseload, homework, measures, mood, paused, sessions
+from data_layer.core.access import AccessDenied
+from data_layer.core.validation import MAX_NOTE_LENGTH, MAX_TITLE_LENGTH, InvalidInput
+from data_layer.reports import export, metrics
 from ui.auth import require_role
 from ui.cache import cached
 from ui.charts import PLOTLY_CONFIG, timeline_figure, timeline_is_empty, timeline_summary

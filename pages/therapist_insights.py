@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from clinical.homework import CATEGORIES
-from data_layer import cohort
+from data_layer.reports import cohort
 from ui.auth import require_role
 from ui.cache import cached
 from ui.db import cursor

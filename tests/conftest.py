@@ -15,10 +15,11 @@ import pytest
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
-from data_layer import db, login_sessions, login_throttle, users
-from data_layer.access import LOGIN, Principal
-from data_layer.demo import create_demo_database
+from data_layer import login_sessions, users
+from data_layer.core import db, login_throttle
+from data_layer.core.access import LOGIN, Principal
 from data_layer.users import hash_password
+from ops.demo import create_demo_database
 from ui import db as ui_db
 from ui.auth import COOKIE_LIFETIME, SESSION_TOKEN
 

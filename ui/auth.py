@@ -16,8 +16,9 @@ import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from data_layer import clinic, login_sessions, login_throttle, settings, users
-from data_layer.access import LOGIN
+from data_layer import clinic, login_sessions, users
+from data_layer.core import login_throttle, settings
+from data_layer.core.access import LOGIN
 from ui.db import cursor
 from ui.widgets import escape_markdown
 

@@ -24,7 +24,7 @@ from datetime import date
 
 import streamlit as st
 
-from data_layer import access, audit, db, settings
+from data_layer.core import access, audit, db, settings
 
 
 @st.cache_data(show_spinner=False, max_entries=512, ttl=3600)

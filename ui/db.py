@@ -1,7 +1,8 @@
 """The app's one DuckDB connection per database file, and a cursor per script run."""
 import threading
 
-from data_layer import backup_service, db, settings
+from data_layer.core import db, settings
+from ops import backup_service
 
 # Module state, not st.cache_resource: any visitor, logged in or not, can send Streamlit's
 # clear-cache message, which empties st.cache_resource for the whole process (docs/architecture.md).

@@ -8,7 +8,7 @@ from clinical.analysis import CAVEATS, compliance_change_association, dose_respo
 from clinical.episodes import classify_episodes
 from clinical.homework import CATEGORIES
 from clinical.reporting import SUPPRESSED, hidden_cells
-from data_layer import cohort
+from data_layer.reports import cohort
 from ui.cache import cached
 from ui.charts import (
     PLOTLY_CONFIG,

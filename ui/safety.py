@@ -7,7 +7,7 @@ acting on a risk needs the person (data_layer.measures explains the choice).
 import streamlit as st
 
 from data_layer import measures
-from data_layer.validation import MAX_NOTE_LENGTH, InvalidInput
+from data_layer.core.validation import MAX_NOTE_LENGTH, InvalidInput
 from ui.widgets import escape_markdown, form_key, saved, show_field_errors
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from clinical.compliance import last_complete_weeks
 from clinical.episodes import DISCHARGE_REASONS
-from data_layer.validation import DAYS_BACK_ALLOWED
+from data_layer.core.validation import DAYS_BACK_ALLOWED
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
 
@@ -183,7 +183,7 @@ RECENT_COMPLIANCE_LABEL = "Homework, last 4 weeks"
 
 
 def recent_compliance_metric(column, recent):
-    """Show "Homework, last 4 weeks" from one row of data_layer.metrics.recent_compliance in `column`.
+    """Show "Homework, last 4 weeks" from one row of data_layer.reports.metrics.recent_compliance in `column`.
 
     A percentage, or "no homework set" when nothing was expected (never 0%).
     """

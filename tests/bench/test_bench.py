@@ -6,8 +6,9 @@ from datetime import date, timedelta
 import pytest
 
 from bench import run, scale
-from data_layer import db, users
-from data_layer.access import LOGIN
+from data_layer import users
+from data_layer.core import db
+from data_layer.core.access import LOGIN
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""Compliance arithmetic of docs/clinical-rules.md, computed by the SQL in data_layer/metrics.py,
+"""Compliance arithmetic of docs/clinical-rules.md, computed by the SQL in data_layer/reports/metrics.py,
 against hand-computed cases. Weeks are ISO weeks starting on Monday 5 January 2026."""
 import math
 from datetime import date, timedelta
@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 from clinical.compliance import current_streak
-from data_layer import metrics
+from data_layer.reports import metrics
 from tests.conftest import add_user
 
 MONDAY = date(2026, 1, 5)

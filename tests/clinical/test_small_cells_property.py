@@ -35,7 +35,8 @@ from clinical.reporting import (
     table_cells,
     with_referral_month,
 )
-from data_layer import cohort, db
+from data_layer.core import db
+from data_layer.reports import cohort
 from tests.conftest import add_user
 
 THERAPISTS = ["T1", "T2", "T3"]
@@ -83,7 +84,7 @@ def clinic(rows, today=date(2026, 11, 30)):
 
 
 def categories_of(episodes):
-    """The category table's input as data_layer.cohort.category_summary gives it: two categories,
+    """The category table's input as data_layer.reports.cohort.category_summary gives it: two categories,
     "exposure" (the episodes with homework of the filter's category) and "other" (the rest of
     those with homework)."""
     with_homework = episodes["compliance"].notna()

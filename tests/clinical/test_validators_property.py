@@ -9,8 +9,9 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from clinical import instruments
-from data_layer import db, mood, validation
-from data_layer.validation import InvalidInput
+from data_layer import mood
+from data_layer.core import db, validation
+from data_layer.core.validation import InvalidInput
 from tests.conftest import add_user
 
 SETTINGS = settings(max_examples=120, deadline=None, database=None,

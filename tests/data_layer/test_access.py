@@ -11,12 +11,16 @@ from datetime import date, timedelta
 import pytest
 
 import data_layer
-from data_layer.access import LOGIN, ROLES, AccessDenied
+import ops
+from data_layer.core.access import LOGIN, ROLES, AccessDenied
 from tests.conftest import PASSWORD
 
-# Modules that are plumbing below the access rules: they take no principal.
-INFRASTRUCTURE_MODULES = {"access", "audit", "backup", "backup_service", "compliance_sql", "db", "demo",
-                          "login_throttle", "migrations", "new_clinic", "settings", "validation"}
+# The packages whose public functions are checked, walked to every depth: the data layer and the
+# operations tools built on it (ops.maintenance is the admin's "back up now").
+PACKAGES = (data_layer, ops)
+# Modules and packages that are plumbing below the access rules: they take no principal.
+# Named as in the ids below: data_layer's modules without the prefix, ops's with theirs.
+INFRASTRUCTURE_MODULES = {"core", "ops.backup", "ops.backup_service", "ops.demo", "ops.new_clinic"}
 # Plain helpers inside access-controlled modules that take no principal.
 INFRASTRUCTURE_FUNCTIONS = {"users.hash_password", "users.create_first_admin",
                             "login_sessions.end_sessions_of_user"}
@@ -26,16 +30,26 @@ RECORD_PARAMETERS = {"client_id", "therapist_id", "supervisor_id", "user_id", "a
 
 
 def data_layer_functions():
-    for info in pkgutil.iter_modules(data_layer.__path__):
-        module = importlib.import_module(f"data_layer.{info.name}")
-        for name, function in inspect.getmembers(module, inspect.isfunction):
-            if function.__module__ == module.__name__ and not name.startswith("_"):
-                yield info.name, name, function
+    """Yield (module, name, function) for every public function of every module of PACKAGES, sub-packages
+    included; a package's `__main__` (its command line) is left out."""
+    for package in PACKAGES:
+        for info in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}."):
+            if info.name.endswith(".__main__"):
+                continue
+            module = importlib.import_module(info.name)
+            short = info.name.removeprefix("data_layer.")
+            for name, function in inspect.getmembers(module, inspect.isfunction):
+                if function.__module__ == module.__name__ and not name.startswith("_"):
+                    yield short, name, function
+
+
+def is_infrastructure(module):
+    return any(module == name or module.startswith(f"{name}.") for name in INFRASTRUCTURE_MODULES)
 
 
 def scoped_functions():
     return [(f"{module}.{name}", function) for module, name, function in data_layer_functions()
-            if module not in INFRASTRUCTURE_MODULES and f"{module}.{name}" not in INFRASTRUCTURE_FUNCTIONS]
+            if not is_infrastructure(module) and f"{module}.{name}" not in INFRASTRUCTURE_FUNCTIONS]
 
 
 def other_team_arguments(function, world):

@@ -7,8 +7,9 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from data_layer import audit_log, caseload, cohort, homework, measures, mood
-from data_layer.access import AccessDenied, pseudonym_sql
+from data_layer import audit_log, caseload, homework, measures, mood
+from data_layer.core.access import AccessDenied, pseudonym_sql
+from data_layer.reports import cohort
 from tests.conftest import add_user, logged_in, open_page
 from ui.exports import csv_bytes
 

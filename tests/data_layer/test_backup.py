@@ -10,9 +10,11 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from data_layer import backup, backup_service, db, demo, homework, maintenance, mood
-from data_layer.access import Principal
-from data_layer.migrations import MIGRATIONS
+from data_layer import homework, mood
+from data_layer.core import db
+from data_layer.core.access import Principal
+from data_layer.core.migrations import MIGRATIONS
+from ops import backup, backup_service, demo, maintenance
 
 PROJECT = Path(__file__).resolve().parents[2]
 OUTSIDE = "Backups are written only into a new folder inside the backup directory"
@@ -228,7 +230,7 @@ def test_the_app_process_can_back_up_a_consistent_snapshot_while_it_writes(sourc
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "data_layer.backup", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "ops.backup", *map(str, args)],
                           cwd=PROJECT, capture_output=True, text=True, timeout=120)
 
 
@@ -276,7 +278,7 @@ def test_make_backup_asks_the_running_app_for_the_snapshot(tmp_path):
     app_connection = db.connect(source)  # as the app holds it: no other process may open the file
     backup_service.serve(app_connection, source)
     homework_logs = app_connection.execute("SELECT count(*) FROM homework_logs").fetchone()[0]
-    result = subprocess.run([sys.executable, "-m", "data_layer.backup", "backup", str(source),
+    result = subprocess.run([sys.executable, "-m", "ops.backup", "backup", str(source),
                              str(tmp_path / "snapshot")], capture_output=True, text=True, timeout=120,
                             cwd=Path(__file__).resolve().parents[2])
     assert result.returncode == 0, result.stderr

@@ -4,8 +4,8 @@ from datetime import date, timedelta
 import pytest
 
 from data_layer import homework, measures, mood, paused
-from data_layer.access import AccessDenied
-from data_layer.validation import InvalidInput
+from data_layer.core.access import AccessDenied
+from data_layer.core.validation import InvalidInput
 
 TODAY = date.today()
 

@@ -11,9 +11,11 @@ from clinical.analysis import lagged_models
 from clinical.episodes import classify_episodes, first_and_last_pairs
 from clinical.outcomes import pair_questionnaires
 from clinical.reporting import SUPPRESSED, group_outcomes
-from data_layer import cohort, db, measures, users
-from data_layer.access import LOGIN, AccessDenied
-from data_layer.demo import create_demo_database
+from data_layer import measures, users
+from data_layer.core import db
+from data_layer.core.access import LOGIN, AccessDenied
+from data_layer.reports import cohort
+from ops.demo import create_demo_database
 from ui.exports import csv_bytes
 from ui.insights import load_classified_episodes
 

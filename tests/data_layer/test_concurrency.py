@@ -8,7 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from data_layer import db, homework, mood
+from data_layer import homework, mood
+from data_layer.core import db
 from tests.conftest import add_assignment, add_user
 
 THREADS = 16

@@ -10,8 +10,11 @@ from scipy import stats
 from clinical.episodes import classify_episodes
 from clinical.homework import CATEGORIES, CREDIT
 from clinical.outcomes import outcome_rates
-from data_layer import cohort, db, demo, homework, metrics, users
-from data_layer.access import LOGIN, Principal
+from data_layer import homework, users
+from data_layer.core import db
+from data_layer.core.access import LOGIN, Principal
+from data_layer.reports import cohort, metrics
+from ops import demo
 
 # A fixed day and moment of the build (a Thursday morning), so that the tests do not
 # depend on when they run.

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from data_layer import db
-from data_layer.migrations import MIGRATIONS
+from data_layer.core import db
+from data_layer.core.migrations import MIGRATIONS
 from tests.conftest import add_assignment, add_user
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -21,8 +21,9 @@ ROUNDS = 5
 WRITER = """
 import sys
 from datetime import date
-from data_layer import db, homework, mood
-from data_layer.access import Principal
+from data_layer.core import db
+from data_layer import homework, mood
+from data_layer.core.access import Principal
 
 path, client_id, assignment_id, run = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 me = Principal(user_id=client_id, role="client", display_name="Durable Client")

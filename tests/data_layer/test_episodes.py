@@ -8,9 +8,10 @@ import pytest
 
 from clinical.episodes import classify_episodes
 from clinical.outcomes import outcome_rates
-from data_layer import caseload, cohort, homework, metrics, sessions
-from data_layer.access import AccessDenied
-from data_layer.validation import InvalidInput
+from data_layer import caseload, homework, sessions
+from data_layer.core.access import AccessDenied
+from data_layer.core.validation import InvalidInput
+from data_layer.reports import cohort, metrics
 from tests.conftest import add_attended_sessions, add_pair
 
 TODAY = date.today()

@@ -5,7 +5,7 @@ import sys
 import duckdb
 import pytest
 
-from data_layer import db
+from data_layer.core import db
 
 EXPECTED = ["001_initial_schema", "002_pseudonym_secret", "003_unique_submissions", "004_login_sessions",
             "005_discharges", "006_schedule_versions"]
@@ -34,7 +34,7 @@ def test_a_second_process_gets_a_clear_message_not_a_stack_trace(tmp_path):
     try:
         script = (
             "import sys\n"
-            "from data_layer import db\n"
+            "from data_layer.core import db\n"
             "try:\n"
             f"    db.connect({str(path)!r})\n"
             "except db.DatabaseLocked as error:\n"
@@ -56,7 +56,7 @@ def test_sql_cannot_read_files(conn):
 
 def test_an_empty_production_clinic_starts_with_one_admin(tmp_path):
     path = tmp_path / "clinic.duckdb"
-    command = [sys.executable, "-m", "data_layer.new_clinic", str(path), "boss", "Ada Admin"]
+    command = [sys.executable, "-m", "ops.new_clinic", str(path), "boss", "Ada Admin"]
     environment = {**os.environ, "HOMEWORK_ADMIN_PASSWORD": "a-long-admin-password"}
     created = subprocess.run(command, capture_output=True, text=True, timeout=60, env=environment)
     assert created.returncode == 0, created.stderr

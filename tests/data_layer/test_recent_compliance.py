@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clinical.compliance import last_complete_weeks
-from data_layer import metrics
+from data_layer.reports import metrics
 from tests.conftest import add_user
 
 TODAY = date.today()

@@ -9,9 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from data_layer import db, homework, metrics
-from data_layer.access import Principal
-from data_layer.migrations import MIGRATIONS
+from data_layer import homework
+from data_layer.core import db
+from data_layer.core.access import Principal
+from data_layer.core.migrations import MIGRATIONS
+from data_layer.reports import metrics
 from tests.conftest import add_user
 
 TODAY = date.today()

@@ -1,4 +1,4 @@
-"""Configuration in one place (issue #13): data_layer/settings.py is the one module of the app
+"""Configuration in one place (issue #13): data_layer/core/settings.py is the one module of the app
 that reads the environment, and README.md's configuration table lists exactly the variables
 it reads, with their defaults. A variable added without a row, or a row left behind, fails here."""
 import ast
@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from streamlit import config as streamlit_config
 
-from data_layer import settings
+from data_layer.core import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 # The app's own code. bench/ is a harness: like the tests, it sets variables for the app.
-APP_CODE = ("app.py", "pages", "ui", "data_layer", "clinical")
-SETTINGS_FILE = ROOT / "data_layer" / "settings.py"
+APP_CODE = ("app.py", "pages", "ui", "data_layer", "ops", "clinical")
+SETTINGS_FILE = ROOT / "data_layer" / "core" / "settings.py"
 
 
 def configuration_table():

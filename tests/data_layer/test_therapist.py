@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from clinical.compliance import last_complete_weeks
-from data_layer import export, homework, measures, metrics, sessions
-from data_layer.access import AccessDenied
-from data_layer.validation import InvalidInput
+from data_layer import homework, measures, sessions
+from data_layer.core.access import AccessDenied
+from data_layer.core.validation import InvalidInput
+from data_layer.reports import export, metrics
 from tests.conftest import add_user
 from ui.exports import csv_bytes
 

@@ -3,8 +3,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from data_layer import caseload, users
-from data_layer.access import LOGIN
-from data_layer.validation import InvalidInput
+from data_layer.core.access import LOGIN
+from data_layer.core.validation import InvalidInput
 from tests.conftest import PASSWORD
 from ui.auth import cookie_key_problem
 

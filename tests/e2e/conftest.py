@@ -40,7 +40,7 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def demo_database(tmp_path_factory):
     path = tmp_path_factory.mktemp("e2e") / "demo.duckdb"
-    subprocess.run([sys.executable, "-m", "data_layer.demo", str(path)], cwd=ROOT, check=True,
+    subprocess.run([sys.executable, "-m", "ops.demo", str(path)], cwd=ROOT, check=True,
                    capture_output=True)
     return path
 

@@ -35,7 +35,7 @@ def test_a_foreign_host_and_origin_pair_is_refused_the_local_names_are_accepted(
 @pytest.fixture(scope="module")
 def deployed_url(tmp_path_factory):
     path = tmp_path_factory.mktemp("hosts") / "demo.duckdb"
-    subprocess.run([sys.executable, "-m", "data_layer.demo", str(path)], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "ops.demo", str(path)], cwd=ROOT, check=True, capture_output=True)
     yield from serve(path, STREAMLIT_SERVER_ALLOWED_HOSTS="homework.example.org")
 
 

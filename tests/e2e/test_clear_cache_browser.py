@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from websockets.sync.client import connect
 
-from data_layer.backup_service import socket_path
+from ops.backup_service import socket_path
 from tests.e2e.conftest import ROOT, log_in, serve, wait_until_idle
 from ui.auth import COOKIE_NAME
 
@@ -23,7 +23,7 @@ from ui.auth import COOKIE_NAME
 def demo_key_server(tmp_path_factory):
     """A demo clinic with no configured cookie key: the app makes one per process."""
     path = tmp_path_factory.mktemp("clear-cache") / "demo.duckdb"
-    subprocess.run([sys.executable, "-m", "data_layer.demo", str(path)], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "ops.demo", str(path)], cwd=ROOT, check=True, capture_output=True)
     environment = {"HOMEWORK_COOKIE_KEY": ""}
     for url in serve(path, **environment):
         yield url, path

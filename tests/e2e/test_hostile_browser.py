@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from data_layer.demo import build_clinic
+from ops.demo import build_clinic
 from tests.e2e.conftest import log_in, wait_until_idle
 
 CLIENT, THERAPIST = "client05", "therapist1"  # client05 is in therapist1's caseload; no other test uses it

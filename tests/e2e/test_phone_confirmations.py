@@ -4,7 +4,7 @@ right after submit, and after PHQ-9 item 9 above 0 the crisis resources come fir
 Also the mood slider's scale words are visible text, not only on hover (item 8)."""
 from playwright.sync_api import expect
 
-from data_layer.settings import crisis_text
+from data_layer.core.settings import crisis_text
 from tests.e2e.conftest import PHONE, go_to, log_first_homework_done, log_in, submit_gad7, wait_until_idle
 
 

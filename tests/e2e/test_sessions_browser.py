@@ -36,7 +36,7 @@ IDLE = timedelta(seconds=12)
 @pytest.fixture(scope="module")
 def sessions_database(tmp_path_factory):
     path = tmp_path_factory.mktemp("sessions") / "demo.duckdb"
-    subprocess.run([sys.executable, "-m", "data_layer.demo", str(path)], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "ops.demo", str(path)], cwd=ROOT, check=True, capture_output=True)
     # A pristine copy for the idle server, taken before any server opens the file.
     shutil.copy(path, path.with_name("idle.duckdb"))
     return path
@@ -330,7 +330,7 @@ def test_a_new_tab_after_the_idle_limit_does_not_log_back_in_with_the_cookie(fre
 @pytest.fixture
 def restart_database(tmp_path):
     path = tmp_path / "restart.duckdb"
-    subprocess.run([sys.executable, "-m", "data_layer.demo", str(path)], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "ops.demo", str(path)], cwd=ROOT, check=True, capture_output=True)
     return path
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from data_layer import backup_service
+from ops import backup_service
 from tests.e2e.conftest import ROOT, log_in, serve, wait_until_idle
 
 ROUNDS = 2
@@ -18,7 +18,7 @@ ROUNDS = 2
 @pytest.fixture(scope="module")
 def database(tmp_path_factory):
     path = tmp_path_factory.mktemp("shutdown") / "demo.duckdb"
-    subprocess.run([sys.executable, "-m", "data_layer.demo", str(path)], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "ops.demo", str(path)], cwd=ROOT, check=True, capture_output=True)
     return path
 
 

@@ -4,7 +4,7 @@ from datetime import date
 
 from playwright.sync_api import expect
 
-from data_layer.demo import build_clinic
+from ops.demo import build_clinic
 from tests.e2e.conftest import log_in, wait_until_idle
 
 

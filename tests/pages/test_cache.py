@@ -6,8 +6,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from data_layer import cohort, db, metrics
-from data_layer.access import AccessDenied
+from data_layer.core import db
+from data_layer.core.access import AccessDenied
+from data_layer.reports import cohort, metrics
 from tests.conftest import logged_in, open_page
 from ui import cache
 from ui.cache import cached

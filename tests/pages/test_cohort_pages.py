@@ -8,7 +8,7 @@ import pytest
 
 from clinical.reporting import Period, quarter_start
 from data_layer import measures
-from data_layer.access import Principal
+from data_layer.core.access import Principal
 from tests.conftest import add_assignment, add_user, logged_in, open_page
 
 

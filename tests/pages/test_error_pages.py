@@ -9,7 +9,7 @@ import sys
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data_layer import db
+from data_layer.core import db
 from tests.conftest import APP, TEST_COOKIE_KEY, run_app
 
 
@@ -32,7 +32,7 @@ def test_a_visitor_is_told_the_app_is_unavailable_without_path_or_process(held_d
     path, holder = held_database
     monkeypatch.setenv("HOMEWORK_DB", str(path))
     monkeypatch.setenv("HOMEWORK_COOKIE_KEY", TEST_COOKIE_KEY)
-    with caplog.at_level(logging.ERROR, logger="data_layer.db"):
+    with caplog.at_level(logging.ERROR, logger="data_layer.core.db"):
         app = AppTest.from_function(run_app, args=(APP,), default_timeout=30).run()
 
     assert not app.exception
@@ -43,5 +43,5 @@ def test_a_visitor_is_told_the_app_is_unavailable_without_path_or_process(held_d
                    os.path.basename(holder_executable)):
         assert secret not in shown
     # The operator's log names the file and the holder.
-    [logged] = [record.getMessage() for record in caplog.records if record.name == "data_layer.db"]
+    [logged] = [record.getMessage() for record in caplog.records if record.name == "data_layer.core.db"]
     assert str(path) in logged and f"PID {holder.pid}" in logged

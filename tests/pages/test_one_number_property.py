@@ -16,8 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clinical.episodes import classify_episodes
-from data_layer import cohort, db, metrics
-from data_layer.access import Principal
+from data_layer.core import db
+from data_layer.core.access import Principal
+from data_layer.reports import cohort, metrics
 
 TODAY = date.today()
 LONG_AGO = TODAY - timedelta(days=400)

@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("clinical", "data_layer", "ui", "pages", "bench")
+PACKAGES = ("clinical", "data_layer", "ops", "ui", "pages", "bench")
 # docs/architecture.md, "Layers": each may use only the ones below it (and itself).
-LAYERS = ("clinical", "data_layer", "ui", "pages", "app")
+LAYERS = ("clinical", "data_layer", "ops", "ui", "pages", "app")
 # What the same section says a layer never imports. streamlit_authenticator imports streamlit.
 FORBIDDEN = {
     "clinical": {"streamlit", "streamlit_authenticator", "duckdb"},  # no streamlit, no SQL
     "data_layer": {"streamlit", "streamlit_authenticator"},
+    "ops": {"streamlit", "streamlit_authenticator"},
     "pages": {"duckdb"},  # pages hold no SQL and import no duckdb
 }
 
@@ -89,7 +90,7 @@ def test_no_layer_imports_what_the_design_rules_out(imports):
 def test_the_graph_sees_the_project():
     # Guards the three tests above against passing on an empty or misread graph.
     modules = module_files()
-    assert {"app", "data_layer.backup", "data_layer.backup.__main__", "clinical.outcomes", "ui.auth",
+    assert {"app", "ops.backup", "ops.backup.__main__", "clinical.outcomes", "ui.auth",
             "pages.client_today", "bench.run"} <= modules.keys()
-    assert {"data_layer.backup_service", "data_layer.db"} <= imported_names(
-        "data_layer.backup.__main__", modules["data_layer.backup.__main__"])
+    assert {"ops.backup_service", "data_layer.core.db"} <= imported_names(
+        "ops.backup.__main__", modules["ops.backup.__main__"])

@@ -10,8 +10,9 @@ from pathlib import Path
 import plotly.graph_objects as go
 import pytest
 
-from data_layer import export, homework, measures, mood, paused, users
-from data_layer.validation import MAX_NAME_LENGTH, MAX_NOTE_LENGTH, MAX_TITLE_LENGTH, InvalidInput
+from data_layer import homework, measures, mood, paused, users
+from data_layer.core.validation import MAX_NAME_LENGTH, MAX_NOTE_LENGTH, MAX_TITLE_LENGTH, InvalidInput
+from data_layer.reports import export
 from tests.conftest import logged_in, open_page
 from ui.exports import csv_bytes, session_summary_html
 from ui.navigation import APP_CSS, TOUCH_CSS

@@ -3,8 +3,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from data_layer import db, login_sessions, users
-from data_layer.access import LOGIN
+from data_layer import login_sessions, users
+from data_layer.core import db
+from data_layer.core.access import LOGIN
 from tests.conftest import PASSWORD
 
 IDLE = timedelta(minutes=30)

@@ -2,8 +2,8 @@
 are throttled before any password is checked, the right one included."""
 import pytest
 
-from data_layer import login_throttle
-from data_layer.login_throttle import LoginThrottle
+from data_layer.core import login_throttle
+from data_layer.core.login_throttle import LoginThrottle
 from tests.conftest import PASSWORD
 from tests.pages.test_pages import submit_login, titles
 

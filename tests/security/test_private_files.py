@@ -11,7 +11,8 @@ import stat
 
 import pytest
 
-from data_layer import backup, backup_service, db, demo
+from data_layer.core import db
+from ops import backup, backup_service, demo
 
 OTHERS = stat.S_IRWXG | stat.S_IRWXO
 

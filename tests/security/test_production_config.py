@@ -9,7 +9,8 @@ import pytest
 from streamlit import config as streamlit_config
 from streamlit.testing.v1 import AppTest
 
-from data_layer import db, settings, users
+from data_layer import users
+from data_layer.core import db, settings
 from tests.conftest import APP, run_app
 from ui import auth
 

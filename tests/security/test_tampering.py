@@ -12,8 +12,9 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from data_layer import caseload, cohort, homework, mood, paused
-from data_layer.access import AccessDenied
+from data_layer import caseload, homework, mood, paused
+from data_layer.core.access import AccessDenied
+from data_layer.reports import cohort
 from tests.conftest import logged_in, open_page
 from ui.navigation import PAGES
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 from data_layer import audit_log, measures
-from data_layer.access import AccessDenied
+from data_layer.core.access import AccessDenied
 from tests.conftest import add_user, logged_in, open_page
 
 RISK_PHQ9 = [1, 1, 1, 1, 1, 1, 1, 1, 2]

@@ -1,19 +1,20 @@
-"""The backup command line: `python -m data_layer.backup` (usage in data_layer/backup/__init__.py).
+"""The backup command line: `python -m ops.backup` (usage in ops/backup/__init__.py).
 
-It sits above both the snapshot code (data_layer.backup) and the running app's socket
-(data_layer.backup_service), which itself uses the snapshot code: so the imports run one way.
+It sits above both the snapshot code (ops.backup) and the running app's socket
+(ops.backup_service), which itself uses the snapshot code: so the imports run one way.
 """
 import argparse
 import sys
 
-from data_layer import backup_service, db
-from data_layer.backup import BackupError, backup_database, restore_database
+from data_layer.core import db
+from ops import backup_service
+from ops.backup import BackupError, backup_database, restore_database
 
 
 def main(argv=None):
     """Back up or restore as `argv` says; return the exit status (1 with a message on failure)."""
     parser = argparse.ArgumentParser(
-        prog="python -m data_layer.backup",
+        prog="python -m ops.backup",
         description="Back up the homework database to Parquet files, or restore such a backup.")
     commands = parser.add_subparsers(dest="command", required=True)
     backup = commands.add_parser("backup", help="back up a database file (through the app when it runs)")

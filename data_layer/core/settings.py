@@ -81,6 +81,6 @@ def backup_directory():
 
 
 def admin_password():
-    """Return the first administrator's password for data_layer.new_clinic,
+    """Return the first administrator's password for ops.new_clinic,
     $HOMEWORK_ADMIN_PASSWORD, or None (then the command asks at the prompt)."""
     return ADMIN_PASSWORD.value()

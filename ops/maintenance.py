@@ -2,8 +2,9 @@
 from datetime import datetime
 from pathlib import Path
 
-from data_layer import audit, backup, settings
-from data_layer.access import allowed_roles
+from data_layer.core import audit, settings
+from data_layer.core.access import allowed_roles
+from ops import backup
 
 
 @allowed_roles("admin")

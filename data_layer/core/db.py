@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from data_layer.migrations import MIGRATIONS
+from data_layer.core.migrations import MIGRATIONS
 
 WRITE_ATTEMPTS = 5
 # Only the owner may read or write files this process creates: group and other get nothing.

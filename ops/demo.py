@@ -2,7 +2,7 @@
 
 `build_clinic()` returns one DataFrame per table (columns as in the schema, ids from 1);
 `load_clinic()` bulk-loads them into a migrated database; `create_demo_database()` does
-both for a new file, and `python -m data_layer.demo PATH [--seed N]` runs it from a shell.
+both for a new file, and `python -m ops.demo PATH [--seed N]` runs it from a shell.
 
 Everything is vectorised over all clients (a loop per week, or per kind of discharge, at
 most), because the same generator builds the benchmark clinic of 10,000 clients over a year
@@ -44,7 +44,7 @@ import pandas as pd
 import pyarrow as pa
 
 from clinical.homework import CATEGORIES, CREDIT
-from data_layer import db
+from data_layer.core import db
 from data_layer.users import hash_password
 
 DEFAULT_SEED = 47
@@ -351,7 +351,7 @@ def _change_one_schedule(cur):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m data_layer.demo",
+        prog="python -m ops.demo",
         description="Create a new DuckDB file holding the demo clinic and print its logins.")
     parser.add_argument("path", help="where to create the database (must not exist)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default %(default)s)")

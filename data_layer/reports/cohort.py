@@ -7,8 +7,8 @@ A supervisor never receives a client's identity: clients come back as stable pse
 from datetime import date
 
 from clinical.compliance import last_complete_weeks
-from data_layer.access import allowed_roles, deny, pseudonym_sql, scope_parameters, therapist_scope
-from data_layer.compliance_sql import assignment_weeks_sql
+from data_layer.core.access import allowed_roles, deny, pseudonym_sql, scope_parameters, therapist_scope
+from data_layer.core.compliance_sql import assignment_weeks_sql
 
 # Episodes are computed per (client, therapist). A therapist's scope is their own episodes,
 # in progress or ended (a discharged client stays part of their own figures); a supervisor's

@@ -4,9 +4,9 @@ from datetime import date
 
 from clinical.compliance import last_complete_weeks
 from clinical.episodes import classify_episodes
-from data_layer import cohort
-from data_layer.access import allowed_roles, client_scope, current_link, require_client, scope_parameters
-from data_layer.compliance_sql import assignment_weeks_sql
+from data_layer.core.access import allowed_roles, client_scope, current_link, require_client, scope_parameters
+from data_layer.core.compliance_sql import assignment_weeks_sql
+from data_layer.reports import cohort
 
 
 @allowed_roles("client", "therapist")

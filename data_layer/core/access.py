@@ -6,8 +6,8 @@ Every public data-layer function is wrapped by `allowed_roles(...)`, takes
 import functools
 from dataclasses import dataclass
 
-from data_layer import audit
-from data_layer.validation import InvalidInput
+from data_layer.core import audit
+from data_layer.core.validation import InvalidInput
 
 CLINICAL_ROLES = ("client", "therapist", "supervisor")
 ROLES = CLINICAL_ROLES + ("admin",)

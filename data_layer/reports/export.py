@@ -1,6 +1,6 @@
 """A client's whole record in one readable table, for the therapist's CSV export."""
 from clinical.homework import CATEGORIES
-from data_layer.access import allowed_roles, client_scope, require_client, scope_parameters
+from data_layer.core.access import allowed_roles, client_scope, require_client, scope_parameters
 
 STATUS_WORDS = "CASE h.status WHEN 'done' THEN 'done' WHEN 'partly' THEN 'partly done' ELSE 'not done' END"
 

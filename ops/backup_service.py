@@ -9,8 +9,9 @@ import socket
 import threading
 from pathlib import Path
 
-from data_layer import audit, backup
-from data_layer.access import Principal
+from data_layer.core import audit
+from data_layer.core.access import Principal
+from ops import backup
 
 SERVICE = Principal(user_id=None, role="system", display_name="backup service")
 # The listening sockets of this process, with their paths: stop() closes and removes them.

@@ -1,6 +1,6 @@
 """Create an empty production database with its first administrator.
 
-    python -m data_layer.new_clinic PATH USERNAME "Full Name"
+    python -m ops.new_clinic PATH USERNAME "Full Name"
 
 The password is asked for at the prompt (or read from $HOMEWORK_ADMIN_PASSWORD).
 """
@@ -9,8 +9,9 @@ import getpass
 import sys
 from pathlib import Path
 
-from data_layer import db, settings, users
-from data_layer.validation import InvalidInput
+from data_layer import users
+from data_layer.core import db, settings
+from data_layer.core.validation import InvalidInput
 
 
 def main(argv=None):

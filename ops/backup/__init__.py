@@ -1,7 +1,7 @@
 """Back up the database to Parquet files with a manifest, and restore a backup into a new file.
 
-    python -m data_layer.backup backup SOURCE_DB TARGET_DIR
-    python -m data_layer.backup restore BACKUP_DIR TARGET_DB [--overwrite]
+    python -m ops.backup backup SOURCE_DB TARGET_DIR
+    python -m ops.backup restore BACKUP_DIR TARGET_DB [--overwrite]
 
 (the command line is __main__.py beside this file).
 
@@ -48,8 +48,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data_layer import db, settings
-from data_layer.migrations import MIGRATIONS
+from data_layer.core import db, settings
+from data_layer.core.migrations import MIGRATIONS
 
 FORMAT = "homework-tracker-backup"
 FORMAT_VERSION = 1
@@ -83,11 +83,11 @@ def backup_database(source_path, target_dir):
             f"The database {source} is open in another process (probably the running app), "
             f"and DuckDB lets only one process use a file. Stop the app and run the backup "
             f"again, or take the backup inside the app process with "
-            f"data_layer.backup.backup_connection(conn, target_dir). ({error})") from error
+            f"ops.backup.backup_connection(conn, target_dir). ({error})") from error
     except duckdb.ConnectionException as error:
         raise db.DatabaseLocked(
             f"The database {source} is already open in this process: back it up through that "
-            f"connection with data_layer.backup.backup_connection(conn, target_dir). ({error})") from error
+            f"connection with ops.backup.backup_connection(conn, target_dir). ({error})") from error
     try:
         return backup_connection(conn, target_dir, source=str(source))
     finally:
