@@ -161,7 +161,7 @@ def therapist_insights_queries(cur, principal):
 def supervisor_cohort_queries(cur, principal):
     """The data-layer calls of pages/supervisor_cohort.py (default filters: the current quarter)."""
     today = date.today()
-    cohort.list_cohort_therapists(cur, principal)
+    caseload.list_supervised_therapists(cur, principal)
     current, *_ = reporting_periods(cohort.earliest_episode_start(cur, principal), today)
     start, end = current.first_day, current.last_day
     cohort.episode_summaries(cur, principal, window_start=start, window_end=end, therapist_id=None, category=None)

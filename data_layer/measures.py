@@ -1,4 +1,5 @@
-"""Questionnaires (PHQ-9, GAD-7) and the risk flags that PHQ-9 item 9 raises.
+"""Questionnaires (PHQ-9, GAD-7), how often they are asked (the cadence: set by the therapist,
+read for the schedule, both here) and the risk flags that PHQ-9 item 9 raises.
 
 A risk flag is read by the client's current therapist; while the client has none (never
 linked, or the link ended before the flag was acknowledged) it is read by the clinic's
@@ -127,6 +128,28 @@ def questionnaire_schedule(cur, principal, *, client_id):
         instrument: {"last_taken": last, "next_due": last + timedelta(days=every) if last else date.today()}
         for instrument, last, every in rows
     }
+
+
+@allowed_roles("therapist")
+def set_questionnaire_cadence(cur, principal, *, client_id, every_days):
+    """Set how often the client is asked for PHQ-9 and GAD-7 (days, 1-90; weekly is 7).
+
+    Limited to the principal's current clients (AccessDenied otherwise).
+    """
+    require_client(cur, principal, client_id, "set_questionnaire_cadence")
+    validation.raise_if_any(validation.errors_of(
+        every_days=validation.check_whole_number(every_days, 1, 90, "Days between questionnaires")
+        or (None if every_days is not None else "Choose how many days between questionnaires.")))
+
+    def update(cur):
+        cur.execute(
+            f"""UPDATE caseload c SET questionnaire_every_days = ?
+                WHERE c.client_id = ? AND c.therapist_id = ? AND {current_link('c')}""",
+            [every_days, client_id, principal.user_id],
+        )
+        audit.record_event(cur, principal, "set_questionnaire_cadence", client_id=client_id)
+
+    db.write(cur, update)
 
 
 @allowed_roles("therapist")

@@ -1,8 +1,8 @@
-"""Therapy sessions (needed for "finished treatment") and the client's questionnaire cadence."""
+"""Therapy sessions (needed for "finished treatment"). The questionnaire cadence is in measures.py."""
 from datetime import date
 
 from data_layer.core import audit, db, validation
-from data_layer.core.access import allowed_roles, client_scope, current_link, require_client, scope_parameters
+from data_layer.core.access import allowed_roles, client_scope, require_client, scope_parameters
 
 
 @allowed_roles("therapist")
@@ -58,25 +58,3 @@ def list_sessions(cur, principal, *, client_id):
         ORDER BY s.session_date DESC
     """
     return cur.execute(sql, scope_parameters(principal, client_id=client_id)).df()
-
-
-@allowed_roles("therapist")
-def set_questionnaire_cadence(cur, principal, *, client_id, every_days):
-    """Set how often the client is asked for PHQ-9 and GAD-7 (days, 1-90; weekly is 7).
-
-    Limited to the principal's current clients (AccessDenied otherwise).
-    """
-    require_client(cur, principal, client_id, "set_questionnaire_cadence")
-    validation.raise_if_any(validation.errors_of(
-        every_days=validation.check_whole_number(every_days, 1, 90, "Days between questionnaires")
-        or (None if every_days is not None else "Choose how many days between questionnaires.")))
-
-    def update(cur):
-        cur.execute(
-            f"""UPDATE caseload c SET questionnaire_every_days = ?
-                WHERE c.client_id = ? AND c.therapist_id = ? AND {current_link('c')}""",
-            [every_days, client_id, principal.user_id],
-        )
-        audit.record_event(cur, principal, "set_questionnaire_cadence", client_id=client_id)
-
-    db.write(cur, update)

@@ -21,6 +21,7 @@ from clinical.reporting import (
     reporting_periods,
     table_cells,
 )
+from data_layer import caseload
 from data_layer.reports import cohort
 from ui.auth import require_role
 from ui.cache import cached
@@ -35,7 +36,7 @@ principal = require_role("supervisor")
 cur = cursor()
 
 st.title("Cohort")
-therapists = cohort.list_cohort_therapists(cur, principal)
+therapists = caseload.list_supervised_therapists(cur, principal)
 if therapists.empty:
     st.info("You supervise no therapists yet. An administrator links therapists to you.")
     st.stop()

@@ -229,7 +229,7 @@ with sessions_tab:
         cadence_error = st.empty()
         if st.form_submit_button("Set cadence"):
             try:
-                sessions.set_questionnaire_cadence(cur, principal, client_id=client_id, every_days=every_days)
+                measures.set_questionnaire_cadence(cur, principal, client_id=client_id, every_days=every_days)
             except InvalidInput as error:
                 show_field_errors(error.errors, {"every_days": cadence_error})
             else:

@@ -278,12 +278,3 @@ def earliest_episode_start(cur, principal):
     (clinical.reporting.reporting_periods). A date only, no client."""
     sql = f"SELECT min(e.started_on) FROM ({_episodes_sql(principal)}) e"
     return cur.execute(sql, scope_parameters(principal)).fetchone()[0]
-
-
-@allowed_roles("supervisor")
-def list_cohort_therapists(cur, principal):
-    """Return the therapists the supervisor currently supervises: therapist_id, therapist."""
-    sql = f"""SELECT u.id AS therapist_id, u.display_name AS therapist FROM users u
-              WHERE u.id IN ({therapist_scope(principal)}) ORDER BY u.display_name"""
-    return cur.execute(sql, scope_parameters(principal)).df()
-
