@@ -1,4 +1,5 @@
 """Entry point: page config, login, the role's pages, and friendly errors."""
+
 import streamlit as st
 
 from data_layer.core.access import AccessDenied

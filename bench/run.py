@@ -28,6 +28,7 @@ AppTest differs from the server in one way that shows in the page times: it buil
 script cache for every run, so each run recompiles the page script (10-40 ms for the
 larger pages), which a server does once. `make bench` runs this module with its defaults.
 """
+
 import argparse
 import contextlib
 import gc
@@ -68,10 +69,10 @@ APP = str(ROOT / "app.py")
 DEFAULT_JSON = ROOT / "bench-results" / "latest.json"
 
 WRITER_THREADS = 16
-WRITES_PER_THREAD = 40        # half homework logs, half mood logs
-INSIGHTS_WINDOW_DAYS = 182    # the default date range of the therapist's insights page (ui/insights.py)
-PROGRESS_WEEKS = 16           # the client progress page's window
-HOMEWORK_NOTES_DAYS = 28      # the therapist client page's recent notes
+WRITES_PER_THREAD = 40  # half homework logs, half mood logs
+INSIGHTS_WINDOW_DAYS = 182  # the default date range of the therapist's insights page (ui/insights.py)
+PROGRESS_WEEKS = 16  # the client progress page's window
+HOMEWORK_NOTES_DAYS = 28  # the therapist client page's recent notes
 APP_TIMEOUT_SECONDS = 300
 
 # Targets at size L (the issue "Performance at large-clinic scale").
@@ -85,6 +86,7 @@ MAX_BUILD_SECONDS_L = 30.0
 
 
 # ---------------------------------------------------------------- the pages and their queries
+
 
 def start_session(cur, username):
     """Start a login session for `username`, as the login form does; return its token."""
@@ -137,8 +139,7 @@ def therapist_client_queries(cur, principal):
     measures.list_risk_flags(cur, principal, client_id=client_id)
     homework.list_assignments(cur, principal, client_id=client_id)
     metrics.compliance_by_assignment(cur, principal, client_id=client_id, window_start=started, window_end=today)
-    homework.list_homework_logs(cur, principal, client_id=client_id,
-                                since=today - timedelta(days=HOMEWORK_NOTES_DAYS))
+    homework.list_homework_logs(cur, principal, client_id=client_id, since=today - timedelta(days=HOMEWORK_NOTES_DAYS))
     paused.list_paused_periods(cur, principal, client_id=client_id)
     export.export_client_record(cur, principal, client_id=client_id)
 
@@ -188,14 +189,33 @@ class Page:
 PAGES = (
     Page("client_today", "client Today", "client", "pages/client_today.py", client_today_queries, 500),
     Page("client_progress", "client Progress", "client", "pages/client_progress.py", client_progress_queries, 500),
-    Page("therapist_caseload", "therapist Caseload", "therapist", "pages/therapist_caseload.py",
-         therapist_caseload_queries, 1000),
-    Page("therapist_client", "therapist Client", "therapist", "pages/therapist_client.py",
-         therapist_client_queries, 1000),
-    Page("therapist_insights", "therapist Insights", "therapist", "pages/therapist_insights.py",
-         therapist_insights_queries, 1000),
-    Page("supervisor_cohort", "supervisor Cohort", "supervisor", "pages/supervisor_cohort.py",
-         supervisor_cohort_queries, 3000),
+    Page(
+        "therapist_caseload",
+        "therapist Caseload",
+        "therapist",
+        "pages/therapist_caseload.py",
+        therapist_caseload_queries,
+        1000,
+    ),
+    Page(
+        "therapist_client", "therapist Client", "therapist", "pages/therapist_client.py", therapist_client_queries, 1000
+    ),
+    Page(
+        "therapist_insights",
+        "therapist Insights",
+        "therapist",
+        "pages/therapist_insights.py",
+        therapist_insights_queries,
+        1000,
+    ),
+    Page(
+        "supervisor_cohort",
+        "supervisor Cohort",
+        "supervisor",
+        "pages/supervisor_cohort.py",
+        supervisor_cohort_queries,
+        3000,
+    ),
 )
 
 
@@ -207,10 +227,25 @@ def typical_usernames(size):
 
 # ---------------------------------------------------------------- the cohort numbers, two ways
 
-COMPARED_COLUMNS = ["ended", "compliance", "attended_sessions", "pairs", "phq9_first", "gad7_first", "phq9_last",
-                    "gad7_last", "case_at_start", "case_at_end", "finished", "ended_without_finishing",
-                    "reliable_improvement",
-                    "reliable_deterioration", "recovery", "reliable_recovery", "outcome"]
+COMPARED_COLUMNS = [
+    "ended",
+    "compliance",
+    "attended_sessions",
+    "pairs",
+    "phq9_first",
+    "gad7_first",
+    "phq9_last",
+    "gad7_last",
+    "case_at_start",
+    "case_at_end",
+    "finished",
+    "ended_without_finishing",
+    "reliable_improvement",
+    "reliable_deterioration",
+    "recovery",
+    "reliable_recovery",
+    "outcome",
+]
 
 
 def page_cohort_numbers(cur, principal, window_start, window_end):
@@ -219,13 +254,14 @@ def page_cohort_numbers(cur, principal, window_start, window_end):
     Returns (episodes: DataFrame indexed by episode_id with COMPARED_COLUMNS,
     rates: {measure: (numerator, denominator, rate)}).
     """
-    episodes = cohort.episode_summaries(cur, principal, window_start=window_start, window_end=window_end,
-                                        therapist_id=None, category=None)
-    questionnaires = cohort.episode_questionnaires(cur, principal, window_start=window_start,
-                                                   window_end=window_end, therapist_id=None)
+    episodes = cohort.episode_summaries(
+        cur, principal, window_start=window_start, window_end=window_end, therapist_id=None, category=None
+    )
+    questionnaires = cohort.episode_questionnaires(
+        cur, principal, window_start=window_start, window_end=window_end, therapist_id=None
+    )
     classified = classify_episodes(episodes, questionnaires)
-    rates = {name: (rate.numerator, rate.denominator, rate.rate)
-             for name, rate in outcome_rates(classified).items()}
+    rates = {name: (rate.numerator, rate.denominator, rate.rate) for name, rate in outcome_rates(classified).items()}
     return classified.set_index("episode_id")[COMPARED_COLUMNS], rates
 
 
@@ -236,8 +272,10 @@ _THERAPISTS_SQL = """SELECT therapist_id FROM supervision
 _CLIENTS_SQL = f"SELECT client_id FROM caseload WHERE therapist_id IN ({_THERAPISTS_SQL})"
 _BASELINE_READS = {
     "caseload": f"SELECT * FROM caseload WHERE therapist_id IN ({_THERAPISTS_SQL})",
-    **{table: f"SELECT * FROM {table} WHERE client_id IN ({_CLIENTS_SQL})"
-       for table in ("assignments", "homework_logs", "paused_periods", "questionnaires", "therapy_sessions")},
+    **{
+        table: f"SELECT * FROM {table} WHERE client_id IN ({_CLIENTS_SQL})"
+        for table in ("assignments", "homework_logs", "paused_periods", "questionnaires", "therapy_sessions")
+    },
 }
 CREDIT14 = {"done": 14, "partly": 7, "not_done": 0}  # docs/clinical-rules.md credits x 14: exact integer sums
 
@@ -290,9 +328,11 @@ def _baseline_episodes(caseload_rows, window_start, window_end, today):
     episodes = caseload_rows.rename(columns={"id": "episode_id"})
     episodes = episodes[episodes["started_on"] <= today]
     episodes["ended"] = episodes["ended_on"].notna() & (episodes["ended_on"] <= today)
-    chosen = np.where(episodes["ended"],
-                      (episodes["ended_on"] >= window_start) & (episodes["ended_on"] <= window_end),
-                      window_end >= today)
+    chosen = np.where(
+        episodes["ended"],
+        (episodes["ended_on"] >= window_start) & (episodes["ended_on"] <= window_end),
+        window_end >= today,
+    )
     episodes = episodes[chosen].copy()
     episodes["from_day"] = episodes["started_on"]
     episodes["to_day"] = episodes["ended_on"].where(episodes["ended"], today)
@@ -308,24 +348,29 @@ def _baseline_compliance(tables, episodes, first_day, last_day):
     # Weekly schedules: times_per_week x open days (in the assignment and the window, not paused) / 7.
     weekly = assignments[assignments["schedule"] == "weekly"].assign(
         from_day=lambda a: a["starts_on"].clip(lower=first_day),
-        to_day=lambda a: a["ends_on"].fillna(last_day).clip(upper=last_day))
+        to_day=lambda a: a["ends_on"].fillna(last_day).clip(upper=last_day),
+    )
     days = _expand_days(weekly[["id", "client_id", "times_per_week", "from_day", "to_day"]], "from_day", "to_day")
-    breaks = tables["paused_periods"].assign(from_day=lambda p: p["starts_on"].clip(lower=first_day),
-                                             to_day=lambda p: p["ends_on"].clip(upper=last_day))
+    breaks = tables["paused_periods"].assign(
+        from_day=lambda p: p["starts_on"].clip(lower=first_day), to_day=lambda p: p["ends_on"].clip(upper=last_day)
+    )
     paused_days = _expand_days(breaks[["client_id", "from_day", "to_day"]], "from_day", "to_day")
     paused_days = paused_days[["client_id", "day"]].drop_duplicates().assign(paused=True)
     days = days.merge(paused_days, on=["client_id", "day"], how="left")
     days["open"] = days["paused"].isna().astype("int64")
     days["week_start"] = _week_start(days["day"])
     expected = days.groupby(["id", "week_start"], as_index=False).agg(
-        open_days=("open", "sum"), times_per_week=("times_per_week", "first"))
+        open_days=("open", "sum"), times_per_week=("times_per_week", "first")
+    )
     expected["expected14"] = (2 * expected["times_per_week"] * expected["open_days"]).astype("int64")
 
     # Once: 1 in the ISO week of the due date, when that week is in the window.
     once = assignments[assignments["schedule"] == "once"].assign(week_start=lambda a: _week_start(a["due_on"]))
     once = once[(once["week_start"] >= _week_start(pd.Series([first_day]))[0]) & (once["week_start"] <= last_day)]
-    expected = pd.concat([expected[["id", "week_start", "expected14"]],
-                          once[["id", "week_start"]].assign(expected14=14)], ignore_index=True)
+    expected = pd.concat(
+        [expected[["id", "week_start", "expected14"]], once[["id", "week_start"]].assign(expected14=14)],
+        ignore_index=True,
+    )
 
     # Credit, capped at what was expected: a weekly schedule gets the credits logged that week inside the
     # window; a once-assignment gets, in its due week, every credit logged from its start to its due date.
@@ -333,20 +378,27 @@ def _baseline_compliance(tables, episodes, first_day, last_day):
     logs = tables["homework_logs"].merge(schedules, on="assignment_id")
     once_log = logs["schedule"] == "once"
     counted = (logs["log_date"] <= last_day) & np.where(
-        once_log, (logs["log_date"] >= logs["starts_on"]) & (logs["log_date"] <= logs["due_on"]),
-        logs["log_date"] >= first_day)
-    logs = logs.assign(credit14=logs["status"].astype(str).map(CREDIT14),
-                       week_start=_week_start(logs["due_on"].where(once_log, logs["log_date"])))[counted]
+        once_log,
+        (logs["log_date"] >= logs["starts_on"]) & (logs["log_date"] <= logs["due_on"]),
+        logs["log_date"] >= first_day,
+    )
+    logs = logs.assign(
+        credit14=logs["status"].astype(str).map(CREDIT14),
+        week_start=_week_start(logs["due_on"].where(once_log, logs["log_date"])),
+    )[counted]
     credit = logs.groupby(["assignment_id", "week_start"], as_index=False)["credit14"].sum()
     weeks = expected.merge(credit, left_on=["id", "week_start"], right_on=["assignment_id", "week_start"], how="left")
     weeks["credit14"] = np.minimum(weeks["credit14"].fillna(0).astype("int64"), weeks["expected14"])
 
     # An episode counts its assignments' weeks from the week of its first day to its last day.
-    episode_weeks = (episodes[["episode_id", *keys, "from_day", "to_day"]]
-                     .merge(assignments[["id", *keys]], on=keys)
-                     .merge(weeks[["id", "week_start", "expected14", "credit14"]], on="id"))
-    inside = ((episode_weeks["week_start"] >= _week_start(episode_weeks["from_day"]))
-              & (episode_weeks["week_start"] <= episode_weeks["to_day"]))
+    episode_weeks = (
+        episodes[["episode_id", *keys, "from_day", "to_day"]]
+        .merge(assignments[["id", *keys]], on=keys)
+        .merge(weeks[["id", "week_start", "expected14", "credit14"]], on="id")
+    )
+    inside = (episode_weeks["week_start"] >= _week_start(episode_weeks["from_day"])) & (
+        episode_weeks["week_start"] <= episode_weeks["to_day"]
+    )
     sums = episode_weeks[inside].groupby("episode_id")[["credit14", "expected14"]].sum()
     compliance = (sums["credit14"] / sums["expected14"]).where(sums["expected14"] > 0)
     return compliance.reindex(episodes["episode_id"].to_numpy())
@@ -354,8 +406,9 @@ def _baseline_compliance(tables, episodes, first_day, last_day):
 
 def _baseline_attended(therapy_sessions, episodes):
     """Per episode: attended sessions with its therapist inside the episode's days."""
-    joined = therapy_sessions.merge(episodes[["episode_id", "client_id", "therapist_id", "from_day", "to_day"]],
-                                    on=["client_id", "therapist_id"])
+    joined = therapy_sessions.merge(
+        episodes[["episode_id", "client_id", "therapist_id", "from_day", "to_day"]], on=["client_id", "therapist_id"]
+    )
     inside = (joined["session_date"] >= joined["from_day"]) & (joined["session_date"] <= joined["to_day"])
     counts = joined[inside & joined["attended"]].groupby("episode_id").size()
     return counts.reindex(episodes["episode_id"].to_numpy())
@@ -378,15 +431,17 @@ def _baseline_pairs(questionnaires, episodes):
     candidates["gap"] = (candidates["taken_on_phq"] - candidates["taken_on_gad"]).abs().dt.days
     candidates = candidates[candidates["gap"] <= 7]
     candidates["paired_on"] = candidates[["taken_on_phq", "taken_on_gad"]].max(axis=1)
-    candidates = candidates.sort_values(["episode_id", "gap", "paired_on", "taken_on_phq", "taken_on_gad",
-                                         "order_phq", "order_gad"], kind="stable")
+    candidates = candidates.sort_values(
+        ["episode_id", "gap", "paired_on", "taken_on_phq", "taken_on_gad", "order_phq", "order_gad"], kind="stable"
+    )
     # The greedy step is sequential: one plain loop over the candidates in that order (plain
     # Python lists, so the baseline is naive but not needlessly slow).
     columns = ["episode_id", "order_phq", "order_gad", "paired_on", "total_phq", "total_gad"]
     candidates = candidates.assign(paired_on=candidates["paired_on"].to_numpy().astype("datetime64[D]").astype("int64"))
     used, pairs_of = set(), {}
     for episode_id, phq_order, gad_order, paired_on, phq_total, gad_total in zip(
-            *(candidates[column].tolist() for column in columns)):
+        *(candidates[column].tolist() for column in columns)
+    ):
         if (episode_id, "phq", phq_order) in used or (episode_id, "gad", gad_order) in used:
             continue
         used.update({(episode_id, "phq", phq_order), (episode_id, "gad", gad_order)})
@@ -395,8 +450,11 @@ def _baseline_pairs(questionnaires, episodes):
     for episode_id, pairs in pairs_of.items():
         pairs.sort(key=lambda pair: pair[0])  # stable: pairs of one day keep the order they were made
         rows.append((episode_id, len(pairs), pairs[0][1], pairs[0][2], pairs[-1][1], pairs[-1][2]))
-    return pd.DataFrame(rows, columns=["episode_id", "pairs", "phq9_first", "gad7_first", "phq9_last",
-                                       "gad7_last"]).set_index("episode_id").astype("float64")
+    return (
+        pd.DataFrame(rows, columns=["episode_id", "pairs", "phq9_first", "gad7_first", "phq9_last", "gad7_last"])
+        .set_index("episode_id")
+        .astype("float64")
+    )
 
 
 def _baseline_outcomes(episodes):
@@ -466,14 +524,17 @@ def cohort_differences(page, baseline):
             same = (a == b) | (np.isnan(a) & np.isnan(b))
         if not same.all():
             first = page_episodes.index[~same][0]
-            problems.append(f"{column} differs for {(~same).sum()} episodes, e.g. episode {first}: "
-                            f"page {mine.loc[first]!r}, pandas {theirs.loc[first]!r}")
+            problems.append(
+                f"{column} differs for {(~same).sum()} episodes, e.g. episode {first}: "
+                f"page {mine.loc[first]!r}, pandas {theirs.loc[first]!r}"
+            )
     if page_rates != base_rates:
         problems.append(f"rates differ: page {page_rates}, pandas {base_rates}")
     return problems
 
 
 # ---------------------------------------------------------------- pages under AppTest
+
 
 def run_app(app_path):
     import runpy  # AppTest runs this function's source alone, without the module's imports
@@ -544,6 +605,7 @@ FULL_GC = FullCollections()
 
 # ---------------------------------------------------------------- write path
 
+
 def writer_sessions(cur, size):
     """Return 16 (client principal, assignment id) pairs, clients spread over the clinic, each with
     an assignment in force today (every demo client in care has two ongoing ones; a discharged
@@ -585,8 +647,16 @@ def write_path_run(conn, writers):
                 if i % 2:
                     mood.log_mood(cur, principal, log_date=today, mood=i % 11, note=note, submission_id=note)
                 else:
-                    homework.log_homework(cur, principal, assignment_id=assignment_id, log_date=today,
-                                          status="done", minutes=10, note=note, submission_id=note)
+                    homework.log_homework(
+                        cur,
+                        principal,
+                        assignment_id=assignment_id,
+                        log_date=today,
+                        status="done",
+                        minutes=10,
+                        note=note,
+                        submission_id=note,
+                    )
             except Exception as error:  # counted and reported: a failed write is a lost write
                 errors.append(repr(error))
             latencies.append(time.perf_counter() - started)
@@ -599,9 +669,15 @@ def write_path_run(conn, writers):
         results = [future.result() for future in futures]
         seconds = time.perf_counter() - started
     entries = len(writers) * WRITES_PER_THREAD
-    stored = conn.cursor().execute(
-        """SELECT note FROM homework_logs WHERE note LIKE $tag
-           UNION ALL SELECT note FROM mood_logs WHERE note LIKE $tag""", {"tag": f"{tag} %"}).fetchall()
+    stored = (
+        conn.cursor()
+        .execute(
+            """SELECT note FROM homework_logs WHERE note LIKE $tag
+           UNION ALL SELECT note FROM mood_logs WHERE note LIKE $tag""",
+            {"tag": f"{tag} %"},
+        )
+        .fetchall()
+    )
     expected = {f"{tag} t{k} e{i}" for k in range(len(writers)) for i in range(WRITES_PER_THREAD)}
     stored_notes = [note for (note,) in stored]
     return {
@@ -617,6 +693,7 @@ def write_path_run(conn, writers):
 
 
 # ---------------------------------------------------------------- memory
+
 
 def reset_peak_rss():
     """Reset the kernel's peak-RSS mark of this process (Linux); return False where not allowed."""
@@ -643,6 +720,7 @@ def process_peak_rss_mb():
 
 # ---------------------------------------------------------------- one clinic size
 
+
 @dataclass
 class SizeBench:
     """A benchmark clinic of one size: its database, logged-in apps and the measurements so far."""
@@ -652,10 +730,10 @@ class SizeBench:
     build: dict
     conn: object = None
     principals: dict = field(default_factory=dict)
-    tokens: dict = field(default_factory=dict)    # role -> login session token
+    tokens: dict = field(default_factory=dict)  # role -> login session token
     apps: dict = field(default_factory=dict)
     writers: list = field(default_factory=list)
-    samples: dict = field(default_factory=dict)   # (page key, "raw"|"cold"|"warm") -> [seconds]
+    samples: dict = field(default_factory=dict)  # (page key, "raw"|"cold"|"warm") -> [seconds]
     gc_pauses: dict = field(default_factory=dict)  # same keys -> [seconds of full GC inside each sample]
     cohort: dict = field(default_factory=lambda: {"page": [], "pandas": []})
     cohort_differences: list = field(default_factory=list)
@@ -773,8 +851,9 @@ def build_database(folder, size):
     """Create the clinic of `size` in `folder` in a child process; return its build report
     (bench.scale.create_scaled_database) plus the path."""
     path = Path(folder) / f"clinic-{size}.duckdb"
-    done = subprocess.run([sys.executable, "-m", "bench.scale", str(path), size], cwd=ROOT,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.scale", str(path), size], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         raise RuntimeError(f"building the {size} clinic failed:\n{done.stderr}")
     report = json.loads(done.stdout.strip().splitlines()[-1])
@@ -783,6 +862,7 @@ def build_database(folder, size):
 
 
 # ---------------------------------------------------------------- the whole benchmark
+
 
 def machine_load():
     """Return the 1, 5 and 15 minute load averages as text, like `uptime` shows them."""
@@ -839,16 +919,27 @@ def summarise_size(bench):
     for page in PAGES:
         raw, cold, warm = (bench.samples[(page.key, kind)] for kind in ("raw", "cold", "warm"))
         pages[page.key] = {
-            "raw_ms": median_ms(raw), "cold_ms": median_ms(cold), "warm_ms": median_ms(warm),
-            "cold_over_raw": median_ratio(cold, raw), "warm_over_raw": median_ratio(warm, raw),
-            "samples_ms": {kind: [1000 * s for s in bench.samples[(page.key, kind)]]
-                           for kind in ("raw", "cold", "warm")},
-            "full_gc_ms": {kind: [1000 * s for s in bench.gc_pauses[(page.key, kind)]]
-                           for kind in ("raw", "cold", "warm")},
+            "raw_ms": median_ms(raw),
+            "cold_ms": median_ms(cold),
+            "warm_ms": median_ms(warm),
+            "cold_over_raw": median_ratio(cold, raw),
+            "warm_over_raw": median_ratio(warm, raw),
+            "samples_ms": {
+                kind: [1000 * s for s in bench.samples[(page.key, kind)]] for kind in ("raw", "cold", "warm")
+            },
+            "full_gc_ms": {
+                kind: [1000 * s for s in bench.gc_pauses[(page.key, kind)]] for kind in ("raw", "cold", "warm")
+            },
             # The same medians with the full-GC pauses taken out of each sample.
-            **{f"{kind}_ms_without_gc": median_ms([total - paused for total, paused in zip(
-                bench.samples[(page.key, kind)], bench.gc_pauses[(page.key, kind)])])
-               for kind in ("raw", "cold", "warm")},
+            **{
+                f"{kind}_ms_without_gc": median_ms(
+                    [
+                        total - paused
+                        for total, paused in zip(bench.samples[(page.key, kind)], bench.gc_pauses[(page.key, kind)])
+                    ]
+                )
+                for kind in ("raw", "cold", "warm")
+            },
         }
     gc_pauses = [paused for pauses in bench.gc_pauses.values() for paused in pauses]
     latencies = [latency for run in bench.writes for latency in run["latencies_ms"]]
@@ -864,9 +955,14 @@ def summarise_size(bench):
         "lost": sum(run["lost"] for run in bench.writes),
         "duplicated": sum(run["duplicated"] for run in bench.writes),
         "failed": sum(len(run["errors"]) for run in bench.writes),
-        "runs": [{"entries_per_second": run["entries_per_second"],
-                  "p50_ms": float(np.percentile(run["latencies_ms"], 50)),
-                  "p95_ms": float(np.percentile(run["latencies_ms"], 95))} for run in bench.writes],
+        "runs": [
+            {
+                "entries_per_second": run["entries_per_second"],
+                "p50_ms": float(np.percentile(run["latencies_ms"], 50)),
+                "p95_ms": float(np.percentile(run["latencies_ms"], 95)),
+            }
+            for run in bench.writes
+        ],
         "errors": [error for run in bench.writes for error in run["errors"]][:10],  # the first few
     }
     return {
@@ -881,8 +977,11 @@ def summarise_size(bench):
             "differences": bench.cohort_differences,
         },
         "writes": writes,
-        "full_gc": {"samples": len(gc_pauses), "samples_with_full_gc": sum(1 for p in gc_pauses if p > 0),
-                    "median_pause_ms": median_ms([p for p in gc_pauses if p > 0] or [0.0])},
+        "full_gc": {
+            "samples": len(gc_pauses),
+            "samples_with_full_gc": sum(1 for p in gc_pauses if p > 0),
+            "median_pause_ms": median_ms([p for p in gc_pauses if p > 0] or [0.0]),
+        },
         "peak_rss_mb": bench.peak_rss_mb,
     }
 
@@ -893,8 +992,13 @@ def growth(benches, larger="L", smaller="M"):
     if larger not in by_size or smaller not in by_size:
         return {}
     big, small = by_size[larger], by_size[smaller]
-    return {page.key: {kind: median_ratio(big.samples[(page.key, kind)], small.samples[(page.key, kind)])
-                       for kind in ("raw", "cold", "warm")} for page in PAGES}
+    return {
+        page.key: {
+            kind: median_ratio(big.samples[(page.key, kind)], small.samples[(page.key, kind)])
+            for kind in ("raw", "cold", "warm")
+        }
+        for page in PAGES
+    }
 
 
 def evaluate_targets(sizes, grow, process_peak):
@@ -902,33 +1006,67 @@ def evaluate_targets(sizes, grow, process_peak):
     at_l = sizes.get("L")
     if at_l is None:
         return []
-    targets = [{"target": "L builds and loads in < 30 s", "value": at_l["build"]["seconds"],
-                "met": at_l["build"]["seconds"] < MAX_BUILD_SECONDS_L}]
+    targets = [
+        {
+            "target": "L builds and loads in < 30 s",
+            "value": at_l["build"]["seconds"],
+            "met": at_l["build"]["seconds"] < MAX_BUILD_SECONDS_L,
+        }
+    ]
     for page in PAGES:
         measured = at_l["pages"][page.key]
         limit = WARM_FACTOR * measured["raw_ms"] + WARM_ALLOWANCE_MS
-        targets.append({"target": f"{page.label}: warm <= 2 x raw SQL + 150 ms ({limit:.0f} ms)",
-                        "value": measured["warm_ms"], "met": measured["warm_ms"] <= limit})
-        targets.append({"target": f"{page.label}: cold < {page.cold_target_ms:.0f} ms",
-                        "value": measured["cold_ms"], "met": measured["cold_ms"] < page.cold_target_ms})
+        targets.append(
+            {
+                "target": f"{page.label}: warm <= 2 x raw SQL + 150 ms ({limit:.0f} ms)",
+                "value": measured["warm_ms"],
+                "met": measured["warm_ms"] <= limit,
+            }
+        )
+        targets.append(
+            {
+                "target": f"{page.label}: cold < {page.cold_target_ms:.0f} ms",
+                "value": measured["cold_ms"],
+                "met": measured["cold_ms"] < page.cold_target_ms,
+            }
+        )
         if page.key in grow:
             worst = max(grow[page.key]["cold"], grow[page.key]["warm"])
-            targets.append({"target": f"{page.label}: L/M growth <= 4 (cold and warm)", "value": worst,
-                            "met": worst <= MAX_GROWTH_L_OVER_M})
+            targets.append(
+                {
+                    "target": f"{page.label}: L/M growth <= 4 (cold and warm)",
+                    "value": worst,
+                    "met": worst <= MAX_GROWTH_L_OVER_M,
+                }
+            )
     cohort_numbers, writes = at_l["cohort"], at_l["writes"]
     targets += [
-        {"target": "cohort numbers: pandas baseline >= 10 x the page's computation",
-         "value": cohort_numbers["pandas_over_page"],
-         "met": cohort_numbers["pandas_over_page"] >= MIN_PANDAS_OVER_PAGE},
-        {"target": "cohort numbers identical (page and pandas)", "value": cohort_numbers["identical"],
-         "met": cohort_numbers["identical"]},
-        {"target": "write path >= 300 entries/s (16 threads)", "value": writes["entries_per_second"],
-         "met": writes["entries_per_second"] >= MIN_WRITES_PER_SECOND},
+        {
+            "target": "cohort numbers: pandas baseline >= 10 x the page's computation",
+            "value": cohort_numbers["pandas_over_page"],
+            "met": cohort_numbers["pandas_over_page"] >= MIN_PANDAS_OVER_PAGE,
+        },
+        {
+            "target": "cohort numbers identical (page and pandas)",
+            "value": cohort_numbers["identical"],
+            "met": cohort_numbers["identical"],
+        },
+        {
+            "target": "write path >= 300 entries/s (16 threads)",
+            "value": writes["entries_per_second"],
+            "met": writes["entries_per_second"] >= MIN_WRITES_PER_SECOND,
+        },
         {"target": "write path p95 < 100 ms", "value": writes["p95_ms"], "met": writes["p95_ms"] < MAX_WRITE_P95_MS},
-        {"target": "write path: zero lost", "value": writes["lost"] + writes["failed"] + writes["duplicated"],
-         "met": writes["lost"] + writes["failed"] + writes["duplicated"] == 0},
-        {"target": "peak RSS < 1.5 GB (whole benchmark process)", "value": process_peak,
-         "met": process_peak < MAX_PEAK_RSS_MB},
+        {
+            "target": "write path: zero lost",
+            "value": writes["lost"] + writes["failed"] + writes["duplicated"],
+            "met": writes["lost"] + writes["failed"] + writes["duplicated"] == 0,
+        },
+        {
+            "target": "peak RSS < 1.5 GB (whole benchmark process)",
+            "value": process_peak,
+            "met": process_peak < MAX_PEAK_RSS_MB,
+        },
     ]
     return targets
 
@@ -940,8 +1078,12 @@ def summarise(benches, runs, load_before, load_after):
     process_peak = process_peak_rss_mb()
     return {
         "runs": runs,
-        "machine": {"cpus": os.cpu_count(), "load_before": load_before, "load_after": load_after,
-                    "python": sys.version.split()[0]},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_before": load_before,
+            "load_after": load_after,
+            "python": sys.version.split()[0],
+        },
         "sizes": sizes,
         "growth_l_over_m": grow,
         "process_peak_rss_mb": process_peak,
@@ -950,6 +1092,7 @@ def summarise(benches, runs, load_before, load_after):
 
 
 # ---------------------------------------------------------------- the table
+
 
 def _number(value, digits=0):
     if value is None:
@@ -974,53 +1117,103 @@ def table_rows(results):
     rows = []
 
     def add(measure, values, digits=0, ratio=None, target="", met=None):
-        rows.append((measure, {size: _number(value, digits) for size, value in values.items()},
-                     "" if ratio is None else f"{ratio:.2f}", target,
-                     "" if met is None or at_l is None else ("yes" if met else "NO")))
+        rows.append(
+            (
+                measure,
+                {size: _number(value, digits) for size, value in values.items()},
+                "" if ratio is None else f"{ratio:.2f}",
+                target,
+                "" if met is None or at_l is None else ("yes" if met else "NO"),
+            )
+        )
 
     def each(read):
         return {size: read(result) for size, result in sizes.items()}
 
-    add("build + load (s, one build)", each(lambda r: r["build"]["seconds"]), 1,
-        target="< 30 s", met=at_l and at_l["build"]["seconds"] < MAX_BUILD_SECONDS_L)
+    add(
+        "build + load (s, one build)",
+        each(lambda r: r["build"]["seconds"]),
+        1,
+        target="< 30 s",
+        met=at_l and at_l["build"]["seconds"] < MAX_BUILD_SECONDS_L,
+    )
     add("rows (all tables)", each(lambda r: sum(r["build"]["rows"].values())))
     for page in PAGES:
         name = page.label
         page_grow = grow.get(page.key, {})
         measured = at_l["pages"][page.key] if at_l else None
         add(f"{name}: raw SQL (ms)", each(lambda r: r["pages"][page.key]["raw_ms"]), 1, page_grow.get("raw"))
-        add(f"{name}: cold page (ms)", each(lambda r: r["pages"][page.key]["cold_ms"]), 0, page_grow.get("cold"),
+        add(
+            f"{name}: cold page (ms)",
+            each(lambda r: r["pages"][page.key]["cold_ms"]),
+            0,
+            page_grow.get("cold"),
             f"< {page.cold_target_ms:.0f} ms; L/M <= 4",
-            measured and measured["cold_ms"] < page.cold_target_ms and _growth_ok(page_grow, "cold"))
+            measured and measured["cold_ms"] < page.cold_target_ms and _growth_ok(page_grow, "cold"),
+        )
         limit = measured and WARM_FACTOR * measured["raw_ms"] + WARM_ALLOWANCE_MS
-        add(f"{name}: warm page (ms)", each(lambda r: r["pages"][page.key]["warm_ms"]), 0, page_grow.get("warm"),
+        add(
+            f"{name}: warm page (ms)",
+            each(lambda r: r["pages"][page.key]["warm_ms"]),
+            0,
+            page_grow.get("warm"),
             f"<= 2 x raw + 150 = {limit:.0f} ms; L/M <= 4" if measured else "<= 2 x raw + 150 ms; L/M <= 4",
-            measured and measured["warm_ms"] <= limit and _growth_ok(page_grow, "warm"))
+            measured and measured["warm_ms"] <= limit and _growth_ok(page_grow, "warm"),
+        )
         add(f"{name}: cold / raw SQL", each(lambda r: r["pages"][page.key]["cold_over_raw"]), 2)
         add(f"{name}: warm / raw SQL", each(lambda r: r["pages"][page.key]["warm_over_raw"]), 2)
     add("cohort numbers: episodes", each(lambda r: r["cohort"]["episodes"]))
     add("cohort numbers: page computation (ms)", each(lambda r: r["cohort"]["page_ms"]), 0)
     add("cohort numbers: pandas baseline (ms)", each(lambda r: r["cohort"]["pandas_ms"]), 0)
-    add("cohort numbers: pandas / page", each(lambda r: r["cohort"]["pandas_over_page"]), 2,
-        target=">= 10", met=at_l and at_l["cohort"]["pandas_over_page"] >= MIN_PANDAS_OVER_PAGE)
-    add("cohort numbers: identical", each(lambda r: r["cohort"]["identical"]),
-        target="yes", met=at_l and at_l["cohort"]["identical"])
-    add("writes, 16 threads: entries/s", each(lambda r: r["writes"]["entries_per_second"]), 0,
-        target=">= 300", met=at_l and at_l["writes"]["entries_per_second"] >= MIN_WRITES_PER_SECOND)
+    add(
+        "cohort numbers: pandas / page",
+        each(lambda r: r["cohort"]["pandas_over_page"]),
+        2,
+        target=">= 10",
+        met=at_l and at_l["cohort"]["pandas_over_page"] >= MIN_PANDAS_OVER_PAGE,
+    )
+    add(
+        "cohort numbers: identical",
+        each(lambda r: r["cohort"]["identical"]),
+        target="yes",
+        met=at_l and at_l["cohort"]["identical"],
+    )
+    add(
+        "writes, 16 threads: entries/s",
+        each(lambda r: r["writes"]["entries_per_second"]),
+        0,
+        target=">= 300",
+        met=at_l and at_l["writes"]["entries_per_second"] >= MIN_WRITES_PER_SECOND,
+    )
     add("writes: p50 latency (ms)", each(lambda r: r["writes"]["p50_ms"]), 1)
-    add("writes: p95 latency (ms)", each(lambda r: r["writes"]["p95_ms"]), 1,
-        target="< 100 ms", met=at_l and at_l["writes"]["p95_ms"] < MAX_WRITE_P95_MS)
+    add(
+        "writes: p95 latency (ms)",
+        each(lambda r: r["writes"]["p95_ms"]),
+        1,
+        target="< 100 ms",
+        met=at_l and at_l["writes"]["p95_ms"] < MAX_WRITE_P95_MS,
+    )
     add("writes: written / stored", each(lambda r: f"{r['writes']['written']}/{r['writes']['stored']}"))
-    add("writes: lost + failed + duplicated",
+    add(
+        "writes: lost + failed + duplicated",
         each(lambda r: r["writes"]["lost"] + r["writes"]["failed"] + r["writes"]["duplicated"]),
-        target="0", met=at_l and at_l["writes"]["lost"] + at_l["writes"]["failed"] + at_l["writes"]["duplicated"] == 0)
-    add("page and raw samples with a full GC", each(
-        lambda r: f"{r['full_gc']['samples_with_full_gc']}/{r['full_gc']['samples']}"))
+        target="0",
+        met=at_l and at_l["writes"]["lost"] + at_l["writes"]["failed"] + at_l["writes"]["duplicated"] == 0,
+    )
+    add(
+        "page and raw samples with a full GC",
+        each(lambda r: f"{r['full_gc']['samples_with_full_gc']}/{r['full_gc']['samples']}"),
+    )
     add("full GC pause, median (ms)", each(lambda r: r["full_gc"]["median_pause_ms"]), 0)
     add("peak RSS during warm-up at size (MB)", each(lambda r: r["peak_rss_mb"]), 0)
     peak = results["process_peak_rss_mb"]
-    add("peak RSS, whole process (MB)", {size: (peak if size == list(sizes)[-1] else "") for size in sizes}, 0,
-        target="< 1536 MB", met=peak < MAX_PEAK_RSS_MB)
+    add(
+        "peak RSS, whole process (MB)",
+        {size: (peak if size == list(sizes)[-1] else "") for size in sizes},
+        0,
+        target="< 1536 MB",
+        met=peak < MAX_PEAK_RSS_MB,
+    )
     return rows
 
 
@@ -1029,15 +1222,18 @@ def format_table(results):
     sizes = list(results["sizes"])
     rows = table_rows(results)
     header = ("measure", *sizes, "L/M", "target at L", "met")
-    body = [(measure, *(values[size] for size in sizes), ratio, target, met)
-            for measure, values, ratio, target, met in rows]
+    body = [
+        (measure, *(values[size] for size in sizes), ratio, target, met) for measure, values, ratio, target, met in rows
+    ]
     widths = [max(len(str(row[i])) for row in [header, *body]) for i in range(len(header))]
     machine = results["machine"]
-    lines = [f"{results['runs']} runs, medians; {machine['cpus']} CPUs; load average before "
-             f"{machine['load_before']}, after {machine['load_after']}. Ratios are medians of per-run ratios."]
+    lines = [
+        f"{results['runs']} runs, medians; {machine['cpus']} CPUs; load average before "
+        f"{machine['load_before']}, after {machine['load_after']}. Ratios are medians of per-run ratios."
+    ]
     for row in [header, *body]:
         cells = [str(row[0]).ljust(widths[0])]
-        cells += [str(cell).rjust(width) for cell, width in zip(row[1:len(sizes) + 2], widths[1:len(sizes) + 2])]
+        cells += [str(cell).rjust(width) for cell, width in zip(row[1 : len(sizes) + 2], widths[1 : len(sizes) + 2])]
         cells += [str(row[-2]).ljust(widths[-2]), str(row[-1])]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
@@ -1045,11 +1241,16 @@ def format_table(results):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", nargs="+", choices=list(SIZES), default=list(SIZES),
-                        help="clinic sizes to measure (default: S M L)")
+    parser.add_argument(
+        "--sizes", nargs="+", choices=list(SIZES), default=list(SIZES), help="clinic sizes to measure (default: S M L)"
+    )
     parser.add_argument("--runs", type=int, default=5, help="timed runs per measurement (default 5)")
-    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write the results "
-                                                                      f"(default {DEFAULT_JSON.relative_to(ROOT)})")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=DEFAULT_JSON,
+        help=f"where to write the results (default {DEFAULT_JSON.relative_to(ROOT)})",
+    )
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")

@@ -9,6 +9,7 @@ and at L, and a page that slows down from M to L is paying for the size of the t
 (bench.run builds its databases that way, in a child process, so that the generator's
 memory does not count toward the app's peak memory).
 """
+
 import argparse
 import json
 import time
@@ -57,8 +58,13 @@ def create_scaled_database(path, size, *, seed=DEFAULT_SEED):
     if path.exists():
         raise FileExistsError(f"{path} already exists; benchmark clinics are only written to new files.")
     started = time.perf_counter()
-    frames = build_clinic(seed=seed, n_clients=shape.clients, n_therapists=shape.therapists,
-                          n_supervisors=shape.supervisors, weeks=shape.weeks)
+    frames = build_clinic(
+        seed=seed,
+        n_clients=shape.clients,
+        n_therapists=shape.therapists,
+        n_supervisors=shape.supervisors,
+        weeks=shape.weeks,
+    )
     built = time.perf_counter()
     conn = db.connect(path)  # creates and migrates the file: part of the load time
     try:
@@ -76,8 +82,9 @@ def create_scaled_database(path, size, *, seed=DEFAULT_SEED):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m bench.scale",
-                                     description="Create one benchmark clinic and print its build timings as JSON.")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.scale", description="Create one benchmark clinic and print its build timings as JSON."
+    )
     parser.add_argument("path", help="database file to create (must not exist)")
     parser.add_argument("size", choices=list(SIZES))
     args = parser.parse_args(argv)

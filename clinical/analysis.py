@@ -8,6 +8,7 @@
 All are associations, never causes; every result carries its n (for supervisors, the
 lagged analysis says only whether its n reaches 20: see lagged_models).
 """
+
 import warnings
 from dataclasses import dataclass
 
@@ -47,6 +48,7 @@ CAVEATS = (
 # ---------------------------------------------------------------------------
 # 1. Association of compliance with change
 # ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Association:
@@ -101,14 +103,26 @@ def compliance_change_association(frame, x="compliance", y="change", reasons=Non
     counted = f"{n} clients" + _left_out_text(data, reasons or {x: "for missing values", y: "for missing values"})
 
     if n < MIN_CLIENTS_FOR_STATISTICS:
-        return Association(n, n_dropped, "too few clients",
-                           f"{counted}: statistics are shown from {MIN_CLIENTS_FOR_STATISTICS} clients.")
+        return Association(
+            n,
+            n_dropped,
+            "too few clients",
+            f"{counted}: statistics are shown from {MIN_CLIENTS_FOR_STATISTICS} clients.",
+        )
     if complete[x].nunique() == 1:
-        return Association(n, n_dropped, "no variation in compliance",
-                           f"{counted}, all with the same compliance: no association can be measured.")
+        return Association(
+            n,
+            n_dropped,
+            "no variation in compliance",
+            f"{counted}, all with the same compliance: no association can be measured.",
+        )
     if complete[y].nunique() == 1:
-        return Association(n, n_dropped, "no variation in change",
-                           f"{counted}, all with the same change: no association can be measured.")
+        return Association(
+            n,
+            n_dropped,
+            "no variation in change",
+            f"{counted}, all with the same change: no association can be measured.",
+        )
 
     rho, rho_p = stats.spearmanr(complete[x], complete[y])
     ols = sm.OLS(complete[y], sm.add_constant(complete[x])).fit()
@@ -116,13 +130,22 @@ def compliance_change_association(frame, x="compliance", y="change", reasons=Non
     status = "exploratory" if n < EXPLORATORY_BELOW else "ok"
     message = f"{counted}. An association, not a cause."
     if status == "exploratory":
-        message += (f" Exploratory: fewer than {EXPLORATORY_BELOW} clients, too few to detect "
-                    "a correlation as small as the published r = .26 reliably.")
+        message += (
+            f" Exploratory: fewer than {EXPLORATORY_BELOW} clients, too few to detect "
+            "a correlation as small as the published r = .26 reliably."
+        )
     return Association(
-        n, n_dropped, status, message,
-        rho=float(rho), rho_ci=spearman_ci(rho, n), rho_p=float(rho_p),
-        intercept=float(ols.params["const"]), slope=float(ols.params[x]),
-        slope_ci=(float(slope_low), float(slope_high)), slope_p=float(ols.pvalues[x]),
+        n,
+        n_dropped,
+        status,
+        message,
+        rho=float(rho),
+        rho_ci=spearman_ci(rho, n),
+        rho_p=float(rho_p),
+        intercept=float(ols.params["const"]),
+        slope=float(ols.params[x]),
+        slope_ci=(float(slope_low), float(slope_high)),
+        slope_p=float(ols.pvalues[x]),
     )
 
 
@@ -131,8 +154,11 @@ def _left_out_text(frame, reasons):
     counts = left_out(frame, reasons)
     if not counts:
         return ""
-    return (f" ({sum(counts.values())} left out: "
-            + ", ".join(f"{count} {reason}" for reason, count in counts.items()) + ")")
+    return (
+        f" ({sum(counts.values())} left out: "
+        + ", ".join(f"{count} {reason}" for reason, count in counts.items())
+        + ")"
+    )
 
 
 def spearman_ci(rho, n):
@@ -146,6 +172,7 @@ def spearman_ci(rho, n):
 # ---------------------------------------------------------------------------
 # 2. Dose-response
 # ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class DoseResponse:
@@ -182,8 +209,7 @@ def compliance_quartiles(compliance):
     return 1 + (4 * lower) // len(compliance)
 
 
-def dose_response(frame, x="compliance", y="change", improved="reliable_improvement",
-                  recovered="recovery"):
+def dose_response(frame, x="compliance", y="change", improved="reliable_improvement", recovered="recovery"):
     """Return a DoseResponse: the clients of `frame` in quartiles of column `x`.
 
     Rows with no `x` or `y` are dropped and counted. `improved` and `recovered`
@@ -195,20 +221,27 @@ def dose_response(frame, x="compliance", y="change", improved="reliable_improvem
     n, n_dropped = len(complete), len(frame) - len(complete)
     distinct = complete[x].nunique()
     if n < MIN_DOSE_RESPONSE_CLIENTS or distinct < MIN_DOSE_RESPONSE_VALUES:
-        return DoseResponse(n, n_dropped, None, (
-            f"Quartiles need at least {MIN_DOSE_RESPONSE_CLIENTS} clients and "
-            f"{MIN_DOSE_RESPONSE_VALUES} different compliance values; there are {n} clients "
-            f"and {distinct} values."))
+        return DoseResponse(
+            n,
+            n_dropped,
+            None,
+            (
+                f"Quartiles need at least {MIN_DOSE_RESPONSE_CLIENTS} clients and "
+                f"{MIN_DOSE_RESPONSE_VALUES} different compliance values; there are {n} clients "
+                f"and {distinct} values."
+            ),
+        )
 
     quartile = compliance_quartiles(complete[x].astype("float64"))
-    groups = pd.DataFrame([
-        _quartile_row(q, members, x, y, improved, recovered)
-        for q, members in complete.groupby(quartile, sort=True)
-    ])
+    groups = pd.DataFrame(
+        [_quartile_row(q, members, x, y, improved, recovered) for q, members in complete.groupby(quartile, sort=True)]
+    )
     explanation = None
     if len(groups) < 4:
-        explanation = (f"Only {len(groups)} quartiles hold clients: many clients share the same "
-                       "compliance, and equal values are never split between quartiles.")
+        explanation = (
+            f"Only {len(groups)} quartiles hold clients: many clients share the same "
+            "compliance, and equal values are never split between quartiles."
+        )
     return DoseResponse(n, n_dropped, groups, explanation)
 
 
@@ -259,9 +292,11 @@ def _flag_counts(flag):
 # ---------------------------------------------------------------------------
 
 # (outcome, predictors, the predictor whose coefficient is read)
-FORWARD_MODEL = ("phq9_change_next",
-                 ("compliance_within", "compliance_mean", "phq9_within", "phq9_mean", "week"),
-                 "compliance_within")
+FORWARD_MODEL = (
+    "phq9_change_next",
+    ("compliance_within", "compliance_mean", "phq9_within", "phq9_mean", "week"),
+    "compliance_within",
+)
 REVERSE_MODEL = ("compliance_next", ("phq9_within", "phq9_mean", "compliance", "week"), "phq9_within")
 
 # Below these sizes an estimate whose CI includes 0 reads as "little change".
@@ -364,21 +399,35 @@ def lagged_models(panel, exact_counts=True):
     """
     eligible = eligible_clients(panel)
     if len(eligible) < MIN_LAGGED_CLIENTS:
-        there_are = (f"there are {len(eligible)}" if exact_counts else
-                     f"there are fewer than {MIN_LAGGED_CLIENTS} ({COUNTS_WITHHELD})")
+        there_are = (
+            f"there are {len(eligible)}"
+            if exact_counts
+            else f"there are fewer than {MIN_LAGGED_CLIENTS} ({COUNTS_WITHHELD})"
+        )
         return LaggedAnalysis(
-            "not enough data", len(eligible), None, None, False,
+            "not enough data",
+            len(eligible),
+            None,
+            None,
+            False,
             f"Not enough data for the lagged analysis: it needs at least {MIN_LAGGED_CLIENTS} "
             f"clients with {MIN_LAGGED_WEEKS} or more weeks of both homework and PHQ-9 scores, "
-            f"and {there_are}.")
+            f"and {there_are}.",
+        )
 
     lagged = lagged_panel(panel[panel["client_id"].isin(eligible)])
     forward, forward_notes = _fit_mixed("forward", FORWARD_MODEL, lagged, exact_counts)
     reverse, reverse_notes = _fit_mixed("reverse", REVERSE_MODEL, lagged, exact_counts)
     converged = forward is not None and reverse is not None
     return LaggedAnalysis(
-        "ok" if converged else "model failed", len(eligible), forward, reverse, converged,
-        lagged_reading(forward, reverse, exact_counts), tuple(forward_notes + reverse_notes))
+        "ok" if converged else "model failed",
+        len(eligible),
+        forward,
+        reverse,
+        converged,
+        lagged_reading(forward, reverse, exact_counts),
+        tuple(forward_notes + reverse_notes),
+    )
 
 
 def _fit_mixed(name, model, lagged, details=True):
@@ -394,31 +443,41 @@ def _fit_mixed(name, model, lagged, details=True):
         try:
             # Powell copes with a client variance of zero (common in the forward model), where
             # the gradient methods statsmodels tries first fail slowly; L-BFGS is the fallback.
-            result = smf.mixedlm(formula, data, groups=data["client_id"]).fit(
-                reml=True, method=["powell", "lbfgs"])
+            result = smf.mixedlm(formula, data, groups=data["client_id"]).fit(reml=True, method=["powell", "lbfgs"])
         except Exception as error:  # any numerical failure must become a message, not a crash
             return None, [f"The {name} model could not be fitted" + (f" ({error})." if details else ".")]
-    notes = list(dict.fromkeys(
-        _describe_warning(name, str(w.message), details) for w in caught
-        if issubclass(w.category, ConvergenceWarning) and not str(w.message).startswith("Retrying")))
+    notes = list(
+        dict.fromkeys(
+            _describe_warning(name, str(w.message), details)
+            for w in caught
+            if issubclass(w.category, ConvergenceWarning) and not str(w.message).startswith("Retrying")
+        )
+    )
     low, high = result.conf_int(alpha=1 - CONFIDENCE).loc[term]
     coefficient, p = result.params[term], result.pvalues[term]
     if not result.converged or not np.isfinite([coefficient, low, high, p]).all():
         return None, notes + [f"The {name} model did not converge, so its result is not shown."]
     return LaggedEstimate(
-        term, float(coefficient), float(low), float(high), float(p),
-        n_clients=int(data["client_id"].nunique()), n_observations=len(data),
-        supported=bool(high < 0)), notes
+        term,
+        float(coefficient),
+        float(low),
+        float(high),
+        float(p),
+        n_clients=int(data["client_id"].nunique()),
+        n_observations=len(data),
+        supported=bool(high < 0),
+    ), notes
 
 
 def _describe_warning(name, message, details=True):
     # statsmodels warns about the boundary (and the Hessian) when the client variance is zero:
     # harmless for the coefficients we read, but worth saying in words.
     if "boundary" in message or "Hessian" in message:
-        return (f"The {name} model found no differences between clients beyond what it already "
-                "explains (client variance estimated at zero).")
-    return (f"The {name} model reported: {message}" if details
-            else f"The {name} model reported a fitting problem.")
+        return (
+            f"The {name} model found no differences between clients beyond what it already "
+            "explains (client variance estimated at zero)."
+        )
+    return f"The {name} model reported: {message}" if details else f"The {name} model reported a fitting problem."
 
 
 def lagged_reading(forward, reverse, exact_counts=True):
@@ -433,10 +492,12 @@ def lagged_reading(forward, reverse, exact_counts=True):
     of two readings can narrow down to fewer than 5 clients.
     """
     parts = [
-        _forward_sentence(forward) if forward else
-        "The model of homework followed by PHQ-9 change could not be fitted reliably.",
-        _reverse_sentence(reverse) if reverse else
-        "The model of PHQ-9 followed by homework could not be fitted reliably.",
+        _forward_sentence(forward)
+        if forward
+        else "The model of homework followed by PHQ-9 change could not be fitted reliably.",
+        _reverse_sentence(reverse)
+        if reverse
+        else "The model of PHQ-9 followed by homework could not be fitted reliably.",
     ]
     if forward and reverse:
         parts.append(_verdict(forward.supported, reverse.supported))
@@ -444,14 +505,17 @@ def lagged_reading(forward, reverse, exact_counts=True):
         "These are associations within clients over time, not proof that one causes the "
         "other: something else that changes from week to week (a life event, a change in "
         "medication) could move both. Weekly panels are short, so lagged estimates like "
-        "these carry some bias (Nickell bias): read the sizes as approximate.")
+        "these carry some bias (Nickell bias): read the sizes as approximate."
+    )
     for estimate, label in ((forward, "homework then PHQ-9"), (reverse, "PHQ-9 then homework")):
         if estimate and exact_counts:
-            parts.append(f"Model {label}: {estimate.n_clients} clients, "
-                         f"{estimate.n_observations} client-weeks.")
+            parts.append(f"Model {label}: {estimate.n_clients} clients, {estimate.n_observations} client-weeks.")
         elif estimate:
-            n = (f"{MIN_LAGGED_CLIENTS} or more" if estimate.n_clients >= MIN_LAGGED_CLIENTS
-                 else f"fewer than {MIN_LAGGED_CLIENTS}")
+            n = (
+                f"{MIN_LAGGED_CLIENTS} or more"
+                if estimate.n_clients >= MIN_LAGGED_CLIENTS
+                else f"fewer than {MIN_LAGGED_CLIENTS}"
+            )
             parts.append(f"Model {label}: n = {n} clients ({COUNTS_WITHHELD}).")
     return " ".join(parts)
 
@@ -463,20 +527,28 @@ def _forward_sentence(estimate):
     lead = "In weeks when clients did more homework than their own average, their PHQ-9"
     if high < 0:
         small = ", a small difference" if -size < NEGLIGIBLE_FORWARD else ""
-        return (f"{lead} fell more over the following week: by about {-size:.2f} points more "
-                f"for every 10 percentage points of extra homework (95% CI {-high:.2f} to "
-                f"{-low:.2f}{small}).")
+        return (
+            f"{lead} fell more over the following week: by about {-size:.2f} points more "
+            f"for every 10 percentage points of extra homework (95% CI {-high:.2f} to "
+            f"{-low:.2f}{small})."
+        )
     if low > 0:
-        return (f"{lead} fell less (or rose more) over the following week: by about {size:.2f} "
-                f"points for every 10 percentage points of extra homework (95% CI {low:.2f} to "
-                f"{high:.2f}), the opposite of a benefit.")
+        return (
+            f"{lead} fell less (or rose more) over the following week: by about {size:.2f} "
+            f"points for every 10 percentage points of extra homework (95% CI {low:.2f} to "
+            f"{high:.2f}), the opposite of a benefit."
+        )
     if -NEGLIGIBLE_FORWARD < low and high < NEGLIGIBLE_FORWARD:
-        return (f"Weeks with more homework than a client's own average were followed by little "
-                f"change in PHQ-9 ({size:+.2f} points per 10 percentage points, {interval}; "
-                "minus means a fall).")
-    return (f"Weeks with more homework than a client's own average were not followed by a clear "
-            f"change in PHQ-9: {size:+.2f} points per 10 percentage points (minus means a fall), "
-            f"but the interval ({interval}) is wide enough to include both a benefit and none.")
+        return (
+            f"Weeks with more homework than a client's own average were followed by little "
+            f"change in PHQ-9 ({size:+.2f} points per 10 percentage points, {interval}; "
+            "minus means a fall)."
+        )
+    return (
+        f"Weeks with more homework than a client's own average were not followed by a clear "
+        f"change in PHQ-9: {size:+.2f} points per 10 percentage points (minus means a fall), "
+        f"but the interval ({interval}) is wide enough to include both a benefit and none."
+    )
 
 
 def _reverse_sentence(estimate):
@@ -487,28 +559,38 @@ def _reverse_sentence(estimate):
     lead = "In weeks when clients' PHQ-9 was lower (better) than their own average, they did"
     if low > 0:
         small = ", a small difference" if size < NEGLIGIBLE_REVERSE else ""
-        return (f"{lead} more homework the following week: about {size:.1f} percentage points "
-                f"more per PHQ-9 point (95% CI {low:.1f} to {high:.1f}{small}).")
+        return (
+            f"{lead} more homework the following week: about {size:.1f} percentage points "
+            f"more per PHQ-9 point (95% CI {low:.1f} to {high:.1f}{small})."
+        )
     if high < 0:
-        return (f"{lead} less homework the following week: about {-size:.1f} percentage points "
-                f"less per PHQ-9 point (95% CI {-high:.1f} to {-low:.1f}), the opposite of "
-                "improvement leading to more homework.")
+        return (
+            f"{lead} less homework the following week: about {-size:.1f} percentage points "
+            f"less per PHQ-9 point (95% CI {-high:.1f} to {-low:.1f}), the opposite of "
+            "improvement leading to more homework."
+        )
     if -NEGLIGIBLE_REVERSE < low and high < NEGLIGIBLE_REVERSE:
-        return (f"Changes in PHQ-9 were followed by little change in homework ({size:+.1f} "
-                f"percentage points per PHQ-9 point lower, {interval}).")
-    return (f"It is not clear whether changes in PHQ-9 were followed by changes in homework: "
-            f"{size:+.1f} percentage points per PHQ-9 point lower, but the interval ({interval}) "
-            "is wide enough to include both an effect and none.")
+        return (
+            f"Changes in PHQ-9 were followed by little change in homework ({size:+.1f} "
+            f"percentage points per PHQ-9 point lower, {interval})."
+        )
+    return (
+        f"It is not clear whether changes in PHQ-9 were followed by changes in homework: "
+        f"{size:+.1f} percentage points per PHQ-9 point lower, but the interval ({interval}) "
+        "is wide enough to include both an effect and none."
+    )
 
 
 def _verdict(homework_first, improvement_first):
     if homework_first and improvement_first:
-        return ("Both directions are seen: more homework was followed by improvement, and "
-                "improvement by more homework.")
+        return "Both directions are seen: more homework was followed by improvement, and improvement by more homework."
     if homework_first:
-        return ("So the data fit homework coming before improvement, not improvement coming "
-                "before homework (the pattern Burns & Spangler 2000 reported).")
+        return (
+            "So the data fit homework coming before improvement, not improvement coming "
+            "before homework (the pattern Burns & Spangler 2000 reported)."
+        )
     if improvement_first:
-        return ("So the data fit improvement coming before more homework, rather than homework "
-                "coming before improvement.")
+        return (
+            "So the data fit improvement coming before more homework, rather than homework coming before improvement."
+        )
     return "Neither direction is supported by these data."

@@ -1,5 +1,6 @@
 """Streaks that follow each assignment's own schedule, and the weeks of "Compliance, last 4 weeks"
 (docs/clinical-rules.md, "Homework and compliance")."""
+
 from datetime import timedelta
 
 RECENT_WEEKS = 4

@@ -1,5 +1,6 @@
 """Outcomes for many episodes at once: pairing (the rule of outcomes.pair_questionnaires,
 computed with numpy per episode), first and last pair, and the classification."""
+
 import numpy as np
 import pandas as pd
 

@@ -2,6 +2,7 @@
 
 Sources: Kroenke, Spitzer & Williams 2001 (PHQ-9); Spitzer et al. 2006 (GAD-7).
 """
+
 from numbers import Integral
 
 ANSWERS = {0: "Not at all", 1: "Several days", 2: "More than half the days", 3: "Nearly every day"}

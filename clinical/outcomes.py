@@ -6,6 +6,7 @@ reliable improvement / deterioration, recovery and reliable recovery; the
 cohort rates with explicit denominators; and the Jacobson & Truax reliable
 change index for the per-client card.
 """
+
 from dataclasses import dataclass
 from math import sqrt
 
@@ -36,13 +37,16 @@ class Reference:
 
 NATIONAL_REFERENCE = {
     "recovery": Reference(
-        0.50, "National standard: at least 50% recover (50.2% in 2021-22, NHS Digital "
-              "Psychological Therapies annual report 2021-22)"),
+        0.50,
+        "National standard: at least 50% recover (50.2% in 2021-22, NHS Digital "
+        "Psychological Therapies annual report 2021-22)",
+    ),
     "reliable improvement": Reference(
-        0.67, "About two thirds: 67% in 2022-23 (NHS Talking Therapies annual report 2022-23)"),
+        0.67, "About two thirds: 67% in 2022-23 (NHS Talking Therapies annual report 2022-23)"
+    ),
     "reliable recovery": Reference(
-        0.484, "48.4% in April 2025 (NHS Talking Therapies Monthly Statistics, "
-               "Performance April 2025)"),
+        0.484, "48.4% in April 2025 (NHS Talking Therapies Monthly Statistics, Performance April 2025)"
+    ),
 }
 
 PAIR_COLUMNS = ["paired_on", "phq9", "gad7"]
@@ -232,4 +236,3 @@ def _s_diff(sd, r):
     if sd <= 0 or not 0 <= r < 1:
         raise ValueError("The SD must be positive and the reliability between 0 and 1 (not 1).")
     return sqrt(2) * sd * sqrt(1 - r)
-

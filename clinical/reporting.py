@@ -35,6 +35,7 @@ past quarter, a new questionnaire), as any live count does. The therapists' own 
 keep a free date range: they see their own clients by name, and no small-cell rule
 applies to them.
 """
+
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -45,8 +46,14 @@ from clinical.outcomes import outcome_rates, progress_so_far
 SMALL_CELL = 5
 SUPPRESSED = "<5"
 # Rates over ENDED episodes (clinical.outcomes.outcome_rates), in table order.
-RATE_MEASURES = ("finished treatment", "ended without finishing", "recovery", "reliable improvement",
-                 "reliable deterioration", "reliable recovery")
+RATE_MEASURES = (
+    "finished treatment",
+    "ended without finishing",
+    "recovery",
+    "reliable improvement",
+    "reliable deterioration",
+    "reliable recovery",
+)
 PROGRESS_MEASURES = ("reliable improvement", "reliable deterioration")
 
 # Each shown count is the size of one of these "families" of a group of episodes: the
@@ -63,9 +70,14 @@ _FAMILIES = {
     "with homework": lambda frame: frame["compliance"].notna(),
 }
 # The family behind each rate: its denominator.
-RATE_FAMILY = {"finished treatment": "ended", "ended without finishing": "ended", "reliable improvement": "finished",
-               "reliable deterioration": "finished", "recovery": "finished as a case",
-               "reliable recovery": "finished as a case"}
+RATE_FAMILY = {
+    "finished treatment": "ended",
+    "ended without finishing": "ended",
+    "reliable improvement": "finished",
+    "reliable deterioration": "finished",
+    "recovery": "finished as a case",
+    "reliable recovery": "finished as a case",
+}
 # The two tables that partition the chosen episodes: by therapist and by month of referral.
 TABLES = ("therapist", "month")
 TILE_FAMILIES = ("episodes", "ended", "finished", "finished as a case", "active", "measured in progress")
@@ -90,8 +102,11 @@ def hidden_cells(sizes, already=None):
     hidden = sizes < SMALL_CELL
     if already is not None:
         hidden |= already
-    while hidden.any() and not hidden.all() and (
-            reveals_few(sizes[hidden].sum()) or (hidden.sum() == 1 and sizes[hidden].sum() > 0)):
+    while (
+        hidden.any()
+        and not hidden.all()
+        and (reveals_few(sizes[hidden].sum()) or (hidden.sum() == 1 and sizes[hidden].sum() > 0))
+    ):
         hidden[sizes[~hidden].idxmin()] = True
     return hidden
 
@@ -122,8 +137,10 @@ def with_referral_month(episodes):
 
 
 def _members_by_row(grouped, by, families=tuple(_FAMILIES)):
-    return {key: {family: family_members(group, family) for family in families}
-            for key, group in grouped.groupby(by, sort=True)}
+    return {
+        key: {family: family_members(group, family) for family in families}
+        for key, group in grouped.groupby(by, sort=True)
+    }
 
 
 # Within one row, Clients = Ended + in progress ("active"), and the supervisor's Therapists page
@@ -143,14 +160,18 @@ def _hidden_rows(members, reference, families=tuple(_FAMILIES)):
     another shown cell of its own table, 1-4 clients apart, is hidden too. After each step
     the column's complementary suppression runs again, until nothing changes.
     """
-    sizes = pd.DataFrame({key: {family: len(ids) for family, ids in row.items()} for key, row in members.items()},
-                         columns=list(members), index=list(families)).T.astype(int)
+    sizes = pd.DataFrame(
+        {key: {family: len(ids) for family, ids in row.items()} for key, row in members.items()},
+        columns=list(members),
+        index=list(families),
+    ).T.astype(int)
     hidden = sizes.apply(hidden_cells).astype(bool) if len(sizes) else sizes.astype(bool)
 
     def exposed(key, family, shown):
         cell = members[key][family]
-        return (any(_nested_and_near(cell, other) for other in reference[family])
-                or any(_nested_and_near(cell, members[other][family]) for other in shown if other != key))
+        return any(_nested_and_near(cell, other) for other in reference[family]) or any(
+            _nested_and_near(cell, members[other][family]) for other in shown if other != key
+        )
 
     def hide(family, already):
         changed = bool((already & ~hidden[family]).any())
@@ -182,8 +203,9 @@ class TableCells:
 
 
 def _shown(members, hidden):
-    return {family: [row[family] for key, row in members.items() if not hidden.loc[key, family]]
-            for family in _FAMILIES}
+    return {
+        family: [row[family] for key, row in members.items() if not hidden.loc[key, family]] for family in _FAMILIES
+    }
 
 
 def table_cells(episodes, categories=None):
@@ -204,8 +226,10 @@ def table_cells(episodes, categories=None):
     months = _members_by_row(grouped, "month")
     hidden["month"] = _hidden_rows(months, shown)
     shown = {family: shown[family] + cells for family, cells in _shown(months, hidden["month"]).items()}
-    in_category = {category: {family: family_members(episodes[episodes["episode_id"].isin(ids)], family)
-                              for family in _FAMILIES} for category, ids in (categories or {}).items()}
+    in_category = {
+        category: {family: family_members(episodes[episodes["episode_id"].isin(ids)], family) for family in _FAMILIES}
+        for category, ids in (categories or {}).items()
+    }
     hidden["category"] = _hidden_rows(in_category, shown)
     shown = {family: shown[family] + cells for family, cells in _shown(in_category, hidden["category"]).items()}
     return TableCells(hidden, shown)
@@ -237,13 +261,22 @@ def group_outcomes(classified, by, cells=None):
     for key, group in with_referral_month(classified).groupby(by, sort=True):
         rates = outcome_rates(group)
         measured = group["compliance"].dropna()
-        row = {by: key, "Clients": count_text(len(group), hidden.loc[key, "episodes"]),
-               "Ended": count_text(int(group["ended"].sum()), hidden.loc[key, "ended"])}
-        row["Median compliance"] = (SUPPRESSED if hidden.loc[key, "with homework"] else "no homework set"
-                                    if measured.empty else f"{measured.median():.0%}")
+        row = {
+            by: key,
+            "Clients": count_text(len(group), hidden.loc[key, "episodes"]),
+            "Ended": count_text(int(group["ended"].sum()), hidden.loc[key, "ended"]),
+        }
+        row["Median compliance"] = (
+            SUPPRESSED
+            if hidden.loc[key, "with homework"]
+            else "no homework set"
+            if measured.empty
+            else f"{measured.median():.0%}"
+        )
         for measure in RATE_MEASURES:
-            row[measure.capitalize()] = (SUPPRESSED if hidden.loc[key, RATE_FAMILY[measure]]
-                                         else _percent(rates[measure]))
+            row[measure.capitalize()] = (
+                SUPPRESSED if hidden.loc[key, RATE_FAMILY[measure]] else _percent(rates[measure])
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -262,17 +295,22 @@ def category_outcomes(classified, categories, cells, names):
     for row in categories.itertuples():
         members = classified[classified["episode_id"].isin(row.episode_ids) & classified["finished"].astype(bool)]
         clients_hidden = hidden.loc[row.category, "episodes"]
-        rows.append({
-            "Category": names[row.category],
-            "Clients": count_text(row.clients, clients_hidden),
-            "Compliance": SUPPRESSED if clients_hidden or pd.isna(row.compliance) else f"{row.compliance:.0%}",
-            "Mean helpfulness (1-5)": SUPPRESSED if clients_hidden or pd.isna(row.mean_helpfulness)
-            else f"{row.mean_helpfulness:.1f}",
-            "Reliable improvement": SUPPRESSED if hidden.loc[row.category, "finished"]
-            else _percent(outcome_rates(members)["reliable improvement"]),
-        })
-    return pd.DataFrame(rows, columns=["Category", "Clients", "Compliance", "Mean helpfulness (1-5)",
-                                       "Reliable improvement"])
+        rows.append(
+            {
+                "Category": names[row.category],
+                "Clients": count_text(row.clients, clients_hidden),
+                "Compliance": SUPPRESSED if clients_hidden or pd.isna(row.compliance) else f"{row.compliance:.0%}",
+                "Mean helpfulness (1-5)": SUPPRESSED
+                if clients_hidden or pd.isna(row.mean_helpfulness)
+                else f"{row.mean_helpfulness:.1f}",
+                "Reliable improvement": SUPPRESSED
+                if hidden.loc[row.category, "finished"]
+                else _percent(outcome_rates(members)["reliable improvement"]),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["Category", "Clients", "Compliance", "Mean helpfulness (1-5)", "Reliable improvement"]
+    )
 
 
 def analysed(classified, change_column):
@@ -330,8 +368,17 @@ def _with_homework(recent):
     return recent[recent["active"].astype(bool) & recent["compliance"].notna()]
 
 
-def cohort_view(episodes, in_category, recent, recent_in_category, *, therapist=None, category=None,
-                change_column="phq9_change", cells=None):
+def cohort_view(
+    episodes,
+    in_category,
+    recent,
+    recent_in_category,
+    *,
+    therapist=None,
+    category=None,
+    change_column="phq9_change",
+    cells=None,
+):
     """Decide what the supervisor sees for filters (`therapist`, `category`; None = all).
 
     `episodes`: classified episodes of all the supervisor's therapists, compliance over
@@ -346,25 +393,61 @@ def cohort_view(episodes, in_category, recent, recent_in_category, *, therapist=
         return CohortView(
             "This therapist's figures are not shown on their own: their group is smaller than 5 clients, or "
             "showing it would let another small group be worked out from the totals. Choose all therapists.",
-            tiles.iloc[:0], frozenset(TILE_FAMILIES), recent.iloc[:0], True, tiles.iloc[:0], True, False)
-    hidden_tiles = _hidden_families(tiles, [episodes], TILE_FAMILIES, cells.hidden["therapist"], therapist,
-                                    cells.shown)
+            tiles.iloc[:0],
+            frozenset(TILE_FAMILIES),
+            recent.iloc[:0],
+            True,
+            tiles.iloc[:0],
+            True,
+            False,
+        )
+    hidden_tiles = _hidden_families(tiles, [episodes], TILE_FAMILIES, cells.hidden["therapist"], therapist, cells.shown)
 
     recent_view = _with_homework(_of(recent_in_category, therapist))
-    recent_coarser = [_with_homework(_of(recent, therapist)), _with_homework(recent_in_category),
-                      _with_homework(recent)]
-    recent_hidden = bool(_hidden_families(recent_view, recent_coarser, ["episodes"],
-                                          therapist_hidden(_with_homework(recent_in_category), ["episodes"]),
-                                          therapist))
+    recent_coarser = [
+        _with_homework(_of(recent, therapist)),
+        _with_homework(recent_in_category),
+        _with_homework(recent),
+    ]
+    recent_hidden = bool(
+        _hidden_families(
+            recent_view,
+            recent_coarser,
+            ["episodes"],
+            therapist_hidden(_with_homework(recent_in_category), ["episodes"]),
+            therapist,
+        )
+    )
 
     points = analysed(_of(in_category, therapist), change_column)
-    shown_supersets = [tiles, episodes, analysed(tiles, change_column), analysed(in_category, change_column),
-                       analysed(episodes, change_column), in_category[in_category["compliance"].notna()]]
-    analyses_hidden = bool(_hidden_families(
-        points, shown_supersets, ANALYSIS_FAMILIES,
-        therapist_hidden(analysed(in_category, change_column), ANALYSIS_FAMILIES), therapist, cells.shown))
-    return CohortView(None, tiles, frozenset(hidden_tiles), recent_view, recent_hidden, points, analyses_hidden,
-                      per_client=category is None)
+    shown_supersets = [
+        tiles,
+        episodes,
+        analysed(tiles, change_column),
+        analysed(in_category, change_column),
+        analysed(episodes, change_column),
+        in_category[in_category["compliance"].notna()],
+    ]
+    analyses_hidden = bool(
+        _hidden_families(
+            points,
+            shown_supersets,
+            ANALYSIS_FAMILIES,
+            therapist_hidden(analysed(in_category, change_column), ANALYSIS_FAMILIES),
+            therapist,
+            cells.shown,
+        )
+    )
+    return CohortView(
+        None,
+        tiles,
+        frozenset(hidden_tiles),
+        recent_view,
+        recent_hidden,
+        points,
+        analyses_hidden,
+        per_client=category is None,
+    )
 
 
 def cohort_tiles(view, today):
@@ -380,8 +463,10 @@ def cohort_tiles(view, today):
         if hidden:
             tiles[name] = (SUPPRESSED, f"fewer than {SMALL_CELL} {unit}, or hidden to protect a small group")
         else:
-            tiles[name] = (f"{numerator / denominator:.0%}" if denominator else "no data",
-                           f"{numerator} of {denominator} {unit}")
+            tiles[name] = (
+                f"{numerator / denominator:.0%}" if denominator else "no data",
+                f"{numerator} of {denominator} {unit}",
+            )
 
     active_hidden = "active" in view.hidden_tiles
     tiles["Active clients"] = (SUPPRESSED if active_hidden and len(active) else str(len(active)), "in care now")
@@ -389,10 +474,17 @@ def cohort_tiles(view, today):
     measured = view.recent["compliance"]
     tiles["Median 4-week compliance"] = (
         (SUPPRESSED, f"fewer than {SMALL_CELL} clients with homework, or hidden to protect a small group")
-        if view.recent_hidden else (f"{measured.median():.0%}", f"{len(measured)} clients with homework set"))
+        if view.recent_hidden
+        else (f"{measured.median():.0%}", f"{len(measured)} clients with homework set")
+    )
     for measure, rate in outcome_rates(view.tiles).items():
-        tile(measure.capitalize(), rate.numerator, rate.denominator, RATE_FAMILY[measure] in view.hidden_tiles,
-             {"ended": "ended episodes", "finished": "who finished"}.get(RATE_FAMILY[measure], "who finished as a case"))
+        tile(
+            measure.capitalize(),
+            rate.numerator,
+            rate.denominator,
+            RATE_FAMILY[measure] in view.hidden_tiles,
+            {"ended": "ended episodes", "finished": "who finished"}.get(RATE_FAMILY[measure], "who finished as a case"),
+        )
     return tiles
 
 
@@ -405,10 +497,17 @@ def progress_tiles(view):
         if measure not in PROGRESS_MEASURES:
             continue
         name = f"{measure.capitalize()} so far"
-        tiles[name] = ((SUPPRESSED, f"fewer than {SMALL_CELL} episodes in progress with two pairs, or hidden "
-                                    "to protect a small group") if hidden else
-                       (f"{rate.rate:.0%}" if rate.denominator else "no data",
-                        f"{rate.numerator} of {rate.denominator} in progress with two pairs and sessions"))
+        tiles[name] = (
+            (
+                SUPPRESSED,
+                f"fewer than {SMALL_CELL} episodes in progress with two pairs, or hidden to protect a small group",
+            )
+            if hidden
+            else (
+                f"{rate.rate:.0%}" if rate.denominator else "no data",
+                f"{rate.numerator} of {rate.denominator} in progress with two pairs and sessions",
+            )
+        )
     return tiles
 
 

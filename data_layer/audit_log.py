@@ -14,6 +14,7 @@ fact and cannot pair a username with the pseudonym supervisors see:
   username) show no pseudonym either. Filters work on the shown columns only, so no
   combination of them pairs a username with a pseudonym.
 """
+
 from datetime import date
 
 from data_layer.core import audit, validation
@@ -24,14 +25,20 @@ MAX_EVENTS = 10_000
 # The same label supervisors see.
 _PSEUDONYM = pseudonym_sql("a.client_id")
 # Events whose existence tells that PHQ-9 item 9 was answered above 0 (see module docstring).
-HIDDEN_ACTIONS = ("raise_risk_flag", "acknowledge_risk_flag", "list_unassigned_risk_flags",
-                  "view_unassigned_risk_flag", "acknowledge_unassigned_risk_flag")
+HIDDEN_ACTIONS = (
+    "raise_risk_flag",
+    "acknowledge_risk_flag",
+    "list_unassigned_risk_flags",
+    "view_unassigned_risk_flag",
+    "acknowledge_unassigned_risk_flag",
+)
 HIDDEN_RECORD_KINDS = ("risk_flag",)
 # Rows acted by these roles name the client by pseudonym; nobody else's rows do.
 PSEUDONYMOUS_CLIENT_ROLES = ("therapist", "supervisor")
 # The conditions that keep hidden events out, shared by the event list and the action list.
-_SHOWN_EVENT = ("NOT list_contains($hidden_actions, a.action) "
-                "AND NOT list_contains($hidden_kinds, coalesce(a.record_kind, ''))")
+_SHOWN_EVENT = (
+    "NOT list_contains($hidden_actions, a.action) AND NOT list_contains($hidden_kinds, coalesce(a.record_kind, ''))"
+)
 _HIDDEN_PARAMETERS = {"hidden_actions": list(HIDDEN_ACTIONS), "hidden_kinds": list(HIDDEN_RECORD_KINDS)}
 
 
@@ -54,8 +61,9 @@ def _check_filters(date_from, date_to, limit):
 
 
 @allowed_roles("admin")
-def list_audit_events(cur, principal, *, actor=None, client_pseudonym=None, action=None,
-                      date_from=None, date_to=None, limit=1000):
+def list_audit_events(
+    cur, principal, *, actor=None, client_pseudonym=None, action=None, date_from=None, date_to=None, limit=1000
+):
     """Return audit events, newest first, as a DataFrame. Admin only (AccessDenied otherwise).
 
     Limited to what the admin may see (module docstring): no risk-flag events; the client
@@ -101,11 +109,15 @@ def list_audit_events(cur, principal, *, actor=None, client_pseudonym=None, acti
         ORDER BY occurred_at DESC, id DESC
         LIMIT $limit
     """
-    frame = cur.execute(sql, {**parameters, **_HIDDEN_PARAMETERS,
-                              "staff_roles": list(PSEUDONYMOUS_CLIENT_ROLES)}).df()
-    audit.record_event(cur, principal, "view_audit_log",
-                       detail=(" ".join(f"{name}={value}" for name, value in shown.items())
-                               + f" -> {len(frame)} events").strip()[:300])
+    frame = cur.execute(sql, {**parameters, **_HIDDEN_PARAMETERS, "staff_roles": list(PSEUDONYMOUS_CLIENT_ROLES)}).df()
+    audit.record_event(
+        cur,
+        principal,
+        "view_audit_log",
+        detail=(" ".join(f"{name}={value}" for name, value in shown.items()) + f" -> {len(frame)} events").strip()[
+            :300
+        ],
+    )
     return frame
 
 

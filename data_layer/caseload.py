@@ -1,4 +1,5 @@
 """Who treats whom and who supervises whom: the links, and the lists built on them."""
+
 from datetime import date, timedelta
 
 from clinical.episodes import DISCHARGE_REASONS
@@ -24,10 +25,20 @@ def _require_role(cur, principal, user_id, role, field, action):
 
 # The two kinds of link: (table, member column and role, head column and role, message when repeated).
 _LINKS = {
-    "caseload": ("client_id", "client", "therapist_id", "therapist",
-                 "This client is already in this therapist's caseload."),
-    "supervision": ("therapist_id", "therapist", "supervisor_id", "supervisor",
-                    "This supervisor already supervises this therapist."),
+    "caseload": (
+        "client_id",
+        "client",
+        "therapist_id",
+        "therapist",
+        "This client is already in this therapist's caseload.",
+    ),
+    "supervision": (
+        "therapist_id",
+        "therapist",
+        "supervisor_id",
+        "supervisor",
+        "This supervisor already supervises this therapist.",
+    ),
 }
 
 
@@ -57,8 +68,14 @@ def _link(cur, principal, table, member_id, head_id, started_on, action):
             f"INSERT INTO {table} ({member_column}, {head_column}, started_on) VALUES (?, ?, ?) RETURNING id",
             [member_id, head_id, started_on],
         ).fetchone()
-        audit.record_event(cur, principal, action, client_id=member_id if member_role == "client" else None,
-                           record_kind=table, record_id=link_id)
+        audit.record_event(
+            cur,
+            principal,
+            action,
+            client_id=member_id if member_role == "client" else None,
+            record_kind=table,
+            record_id=link_id,
+        )
         return link_id
 
     return db.write(cur, insert)
@@ -80,8 +97,7 @@ def link_therapist_to_supervisor(cur, principal, *, therapist_id, supervisor_id,
 
     Admin only. Raises InvalidInput when the accounts have the wrong roles.
     """
-    return _link(cur, principal, "supervision", therapist_id, supervisor_id, started_on,
-                 "link_therapist_to_supervisor")
+    return _link(cur, principal, "supervision", therapist_id, supervisor_id, started_on, "link_therapist_to_supervisor")
 
 
 @allowed_roles("admin")
@@ -163,9 +179,14 @@ def open_client(cur, principal, *, client_id):
         WHERE u.id = $client_id AND u.id IN ({client_scope(principal)})
     """
     name, episode_id, in_care_since, every_days = cur.execute(
-        sql, scope_parameters(principal, client_id=client_id)).fetchone()
-    return {"name": name, "episode_id": episode_id, "in_care_since": in_care_since,
-            "questionnaire_every_days": every_days}
+        sql, scope_parameters(principal, client_id=client_id)
+    ).fetchone()
+    return {
+        "name": name,
+        "episode_id": episode_id,
+        "in_care_since": in_care_since,
+        "questionnaire_every_days": every_days,
+    }
 
 
 def _latest_episode(cur, principal, client_id, action):
@@ -191,14 +212,21 @@ def _check_discharge(cur, client_id, episode, ended_on, reason):
     if episode_end is not None and episode_end <= date.today():
         return {"ended_on": f"This episode already ended on {episode_end:%d %b %Y}."}
     (last_session,) = cur.execute(
-        "SELECT max(session_date) FROM therapy_sessions WHERE client_id = ? AND therapist_id = ? "
-        "AND session_date >= ?", [client_id, therapist_id, started_on]).fetchone()
+        "SELECT max(session_date) FROM therapy_sessions WHERE client_id = ? AND therapist_id = ? AND session_date >= ?",
+        [client_id, therapist_id, started_on],
+    ).fetchone()
     return validation.errors_of(
-        ended_on="Choose the date the episode ended." if ended_on is None
-        else "The end date cannot be in the future." if ended_on > date.today()
-        else f"The episode began on {started_on:%d %b %Y}: the end cannot be before that." if ended_on < started_on
-        else (f"A session on {last_session:%d %b %Y} was recorded after that date: choose that day or later."
-              if last_session is not None and ended_on < last_session else None),
+        ended_on="Choose the date the episode ended."
+        if ended_on is None
+        else "The end date cannot be in the future."
+        if ended_on > date.today()
+        else f"The episode began on {started_on:%d %b %Y}: the end cannot be before that."
+        if ended_on < started_on
+        else (
+            f"A session on {last_session:%d %b %Y} was recorded after that date: choose that day or later."
+            if last_session is not None and ended_on < last_session
+            else None
+        ),
         reason=None if reason in DISCHARGE_REASONS else "Choose why the episode ended.",
     )
 
@@ -221,14 +249,19 @@ def discharge_client(cur, principal, *, client_id, ended_on, reason):
         # Checked again inside the transaction: two discharges racing end the episode once.
         ended = cur.execute(
             """UPDATE caseload SET ended_on = ? WHERE id = ? AND (ended_on IS NULL OR ended_on > current_date)
-               RETURNING id""", [ended_on, episode_id]).fetchall()
+               RETURNING id""",
+            [ended_on, episode_id],
+        ).fetchall()
         if not ended:
             raise validation.InvalidInput({"ended_on": "This episode has already ended."})
-        cur.execute("INSERT INTO discharges (caseload_id, reason, discharged_by) VALUES (?, ?, ?)",
-                    [episode_id, reason, principal.user_id])
+        cur.execute(
+            "INSERT INTO discharges (caseload_id, reason, discharged_by) VALUES (?, ?, ?)",
+            [episode_id, reason, principal.user_id],
+        )
         _end_open_assignments(cur, client_id, therapist_id, ended_on)
-        audit.record_event(cur, principal, "discharge_client", client_id=client_id,
-                           record_kind="caseload", record_id=episode_id)
+        audit.record_event(
+            cur, principal, "discharge_client", client_id=client_id, record_kind="caseload", record_id=episode_id
+        )
         return episode_id
 
     return db.write(cur, update)
@@ -265,6 +298,7 @@ def my_care(cur, principal):
     row = cur.execute(current_sql, [principal.user_id]).fetchone()
     if row:
         return {"therapist": row[0], "ended_on": None}
-    (ended_on,) = cur.execute("SELECT max(ended_on) FROM caseload WHERE client_id = ? AND ended_on <= current_date",
-                              [principal.user_id]).fetchone()
+    (ended_on,) = cur.execute(
+        "SELECT max(ended_on) FROM caseload WHERE client_id = ? AND ended_on <= current_date", [principal.user_id]
+    ).fetchone()
     return {"therapist": None, "ended_on": ended_on}

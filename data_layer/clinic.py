@@ -1,4 +1,5 @@
 """Facts about this clinic's database as a whole."""
+
 from data_layer.core.access import ROLES, allowed_roles
 
 

@@ -1,4 +1,5 @@
 """Homework assignments and the client's logs of them."""
+
 from datetime import date
 
 from clinical.homework import CATEGORIES, CREDIT
@@ -73,8 +74,19 @@ def _check_attempt(status, minutes, helpfulness, difficulty, note):
 
 
 @allowed_roles("client")
-def log_homework(cur, principal, *, assignment_id, log_date, status, minutes=None,
-                 helpfulness=None, difficulty=None, note=None, submission_id=None):
+def log_homework(
+    cur,
+    principal,
+    *,
+    assignment_id,
+    log_date,
+    status,
+    minutes=None,
+    helpfulness=None,
+    difficulty=None,
+    note=None,
+    submission_id=None,
+):
     """Record the client's attempt at one of their own assignments; return the log's id.
 
     Limited to the principal's own assignments (AccessDenied otherwise). Raises
@@ -88,8 +100,10 @@ def log_homework(cur, principal, *, assignment_id, log_date, status, minutes=Non
     errors = validation.errors_of(log_date=validation.check_entry_date(log_date, today))
     errors |= _check_attempt(status, minutes, helpfulness, difficulty, note)
     if "log_date" not in errors and care_ended_on is not None and log_date > care_ended_on:
-        errors["assignment_id"] = (f"Your care with the therapist who set this homework ended on "
-                                   f"{care_ended_on:%d %b %Y}: it cannot be logged after that day.")
+        errors["assignment_id"] = (
+            f"Your care with the therapist who set this homework ended on "
+            f"{care_ended_on:%d %b %Y}: it cannot be logged after that day."
+        )
     elif "log_date" not in errors and not (starts_on <= log_date <= (last_day or log_date)):
         errors["assignment_id"] = "This homework is not active on that date."
     validation.raise_if_any(errors)
@@ -99,11 +113,21 @@ def log_homework(cur, principal, *, assignment_id, log_date, status, minutes=Non
             """INSERT INTO homework_logs (assignment_id, client_id, log_date, status, minutes,
                                           helpfulness, difficulty, note, submission_id)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
-            [assignment_id, principal.user_id, log_date, status, minutes, helpfulness,
-             difficulty, note or None, submission_id],
+            [
+                assignment_id,
+                principal.user_id,
+                log_date,
+                status,
+                minutes,
+                helpfulness,
+                difficulty,
+                note or None,
+                submission_id,
+            ],
         ).fetchone()
-        audit.record_event(cur, principal, "log_homework", client_id=principal.user_id,
-                           record_kind="homework_log", record_id=log_id)
+        audit.record_event(
+            cur, principal, "log_homework", client_id=principal.user_id, record_kind="homework_log", record_id=log_id
+        )
         return log_id
 
     return db.write_once(cur, "homework_logs", principal.user_id, submission_id, insert)
@@ -132,8 +156,9 @@ def list_homework_logs(cur, principal, *, client_id, since):
 
 
 @allowed_roles("client")
-def update_homework_log(cur, principal, *, homework_log_id, status, minutes=None,
-                        helpfulness=None, difficulty=None, note=None):
+def update_homework_log(
+    cur, principal, *, homework_log_id, status, minutes=None, helpfulness=None, difficulty=None, note=None
+):
     """Change one of the client's own homework logs made in the last 7 days.
 
     Limited to the principal's own logs (AccessDenied otherwise); InvalidInput as for
@@ -149,8 +174,14 @@ def update_homework_log(cur, principal, *, homework_log_id, status, minutes=None
                WHERE id = ? AND client_id = ?""",
             [status, minutes, helpfulness, difficulty, note or None, homework_log_id, principal.user_id],
         )
-        audit.record_event(cur, principal, "update_homework_log", client_id=principal.user_id,
-                           record_kind="homework_log", record_id=homework_log_id)
+        audit.record_event(
+            cur,
+            principal,
+            "update_homework_log",
+            client_id=principal.user_id,
+            record_kind="homework_log",
+            record_id=homework_log_id,
+        )
 
     db.write(cur, update)
 
@@ -161,16 +192,20 @@ def delete_homework_log(cur, principal, *, homework_log_id):
     require_own_recent_entry(cur, principal, "homework_logs", homework_log_id, "delete_homework_log")
 
     def delete(cur):
-        cur.execute("DELETE FROM homework_logs WHERE id = ? AND client_id = ?",
-                    [homework_log_id, principal.user_id])
-        audit.record_event(cur, principal, "delete_homework_log", client_id=principal.user_id,
-                           record_kind="homework_log", record_id=homework_log_id)
+        cur.execute("DELETE FROM homework_logs WHERE id = ? AND client_id = ?", [homework_log_id, principal.user_id])
+        audit.record_event(
+            cur,
+            principal,
+            "delete_homework_log",
+            client_id=principal.user_id,
+            record_kind="homework_log",
+            record_id=homework_log_id,
+        )
 
     db.write(cur, delete)
 
 
-def _check_assignment(title, category, instructions, schedule, times_per_week, due_on, starts_on, ends_on,
-                      new):
+def _check_assignment(title, category, instructions, schedule, times_per_week, due_on, starts_on, ends_on, new):
     today = date.today()
     errors = validation.errors_of(
         title=validation.check_title(title),
@@ -180,9 +215,13 @@ def _check_assignment(title, category, instructions, schedule, times_per_week, d
         starts_on=None if starts_on else "Choose a start date.",
     )
     if schedule == "weekly":
-        errors |= validation.errors_of(times_per_week=(
-            "Choose how many times a week: 1 to 14." if times_per_week is None
-            else validation.check_whole_number(times_per_week, 1, 14, "Times per week")))
+        errors |= validation.errors_of(
+            times_per_week=(
+                "Choose how many times a week: 1 to 14."
+                if times_per_week is None
+                else validation.check_whole_number(times_per_week, 1, 14, "Times per week")
+            )
+        )
     if schedule == "once":
         if due_on is None:
             errors["due_on"] = "Choose the due date."
@@ -252,8 +291,20 @@ def _change_schedule(cur, assignment_id, change_sql, parameters):
 
 
 @allowed_roles("therapist")
-def create_assignment(cur, principal, *, client_id, title, category, schedule, starts_on, instructions="",
-                      times_per_week=None, due_on=None, ends_on=None):
+def create_assignment(
+    cur,
+    principal,
+    *,
+    client_id,
+    title,
+    category,
+    schedule,
+    starts_on,
+    instructions="",
+    times_per_week=None,
+    due_on=None,
+    ends_on=None,
+):
     """Set new homework for a client in the therapist's current caseload; return its id.
 
     Limited to the principal's current clients (AccessDenied otherwise). Raises
@@ -261,8 +312,9 @@ def create_assignment(cur, principal, *, client_id, title, category, schedule, s
     before the start, or a due date in the past.
     """
     require_client(cur, principal, client_id, "create_assignment")
-    validation.raise_if_any(_check_assignment(title, category, instructions, schedule, times_per_week,
-                                              due_on, starts_on, ends_on, new=True))
+    validation.raise_if_any(
+        _check_assignment(title, category, instructions, schedule, times_per_week, due_on, starts_on, ends_on, new=True)
+    )
     times_per_week, due_on = _assignment_values(schedule, times_per_week, due_on)
 
     def insert(cur):
@@ -270,13 +322,24 @@ def create_assignment(cur, principal, *, client_id, title, category, schedule, s
             """INSERT INTO assignments (client_id, therapist_id, title, category, instructions, schedule,
                                         times_per_week, due_on, starts_on, ends_on)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
-            [client_id, principal.user_id, title.strip(), category, instructions or "", schedule,
-             times_per_week, due_on, starts_on, ends_on],
+            [
+                client_id,
+                principal.user_id,
+                title.strip(),
+                category,
+                instructions or "",
+                schedule,
+                times_per_week,
+                due_on,
+                starts_on,
+                ends_on,
+            ],
         ).fetchone()
         # Its first schedule version, set today (it also covers any days before, from its start).
         cur.execute(_CURRENT_VERSION_SQL, [assignment_id])
-        audit.record_event(cur, principal, "create_assignment", client_id=client_id,
-                           record_kind="assignment", record_id=assignment_id)
+        audit.record_event(
+            cur, principal, "create_assignment", client_id=client_id, record_kind="assignment", record_id=assignment_id
+        )
         return assignment_id
 
     return db.write(cur, insert)
@@ -292,8 +355,20 @@ def _require_caseload_assignment(cur, principal, assignment_id, action):
 
 
 @allowed_roles("therapist")
-def update_assignment(cur, principal, *, assignment_id, title, category, schedule, starts_on, instructions="",
-                      times_per_week=None, due_on=None, ends_on=None):
+def update_assignment(
+    cur,
+    principal,
+    *,
+    assignment_id,
+    title,
+    category,
+    schedule,
+    starts_on,
+    instructions="",
+    times_per_week=None,
+    due_on=None,
+    ends_on=None,
+):
     """Change an assignment of a client in the therapist's current caseload.
 
     Limited to the principal's current clients (AccessDenied otherwise); InvalidInput
@@ -303,21 +378,35 @@ def update_assignment(cur, principal, *, assignment_id, title, category, schedul
     make one version.
     """
     client_id = _require_caseload_assignment(cur, principal, assignment_id, "update_assignment")
-    validation.raise_if_any(_check_assignment(title, category, instructions, schedule, times_per_week,
-                                              due_on, starts_on, ends_on, new=False))
+    validation.raise_if_any(
+        _check_assignment(
+            title, category, instructions, schedule, times_per_week, due_on, starts_on, ends_on, new=False
+        )
+    )
     times_per_week, due_on = _assignment_values(schedule, times_per_week, due_on)
 
     def update(cur):
         _change_schedule(
-            cur, assignment_id,
+            cur,
+            assignment_id,
             """UPDATE assignments SET title = ?, category = ?, instructions = ?, schedule = ?,
                    times_per_week = ?, due_on = ?, starts_on = ?, ends_on = ?
                WHERE id = ?""",
-            [title.strip(), category, instructions or "", schedule, times_per_week, due_on, starts_on,
-             ends_on, assignment_id],
+            [
+                title.strip(),
+                category,
+                instructions or "",
+                schedule,
+                times_per_week,
+                due_on,
+                starts_on,
+                ends_on,
+                assignment_id,
+            ],
         )
-        audit.record_event(cur, principal, "update_assignment", client_id=client_id,
-                           record_kind="assignment", record_id=assignment_id)
+        audit.record_event(
+            cur, principal, "update_assignment", client_id=client_id, record_kind="assignment", record_id=assignment_id
+        )
 
     db.write(cur, update)
 
@@ -333,13 +422,16 @@ def end_assignment(cur, principal, *, assignment_id):
 
     def update(cur):
         _change_schedule(
-            cur, assignment_id,
+            cur,
+            assignment_id,
             """UPDATE assignments
                SET ends_on = least(coalesce(ends_on, due_on, current_date), greatest(starts_on, current_date))
                WHERE id = ?""",
-            [assignment_id])
-        audit.record_event(cur, principal, "end_assignment", client_id=client_id,
-                           record_kind="assignment", record_id=assignment_id)
+            [assignment_id],
+        )
+        audit.record_event(
+            cur, principal, "end_assignment", client_id=client_id, record_kind="assignment", record_id=assignment_id
+        )
 
     db.write(cur, update)
 

@@ -5,6 +5,7 @@ The re-login cookie carries a random session token; only its SHA-256 is stored, 
 table holds nothing a reader could replay. Anything missing or ended fails closed: the
 caller shows the login form (DESIGN.md, "Authentication").
 """
+
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -68,7 +69,8 @@ def start_login_session(cur, principal, *, user_id, lifetime):
         cur.execute(
             """INSERT INTO login_sessions (token_hash, user_id, started_at, last_seen_at, expires_at)
                VALUES (?, ?, ?, ?, ?)""",
-            [_hash(token), user_id, now, now, now + lifetime])
+            [_hash(token), user_id, now, now, now + lifetime],
+        )
 
     db.write(cur, insert)
     return token
@@ -108,7 +110,8 @@ def check_login_session(cur, principal, *, token, idle_limit):
                   s.last_seen_at, s.expires_at, s.end_reason, s.ended_at IS NOT NULL
            FROM login_sessions s JOIN users u ON u.id = s.user_id
            WHERE s.token_hash = ?""",
-        [_hash(token or "")]).fetchone()
+        [_hash(token or "")],
+    ).fetchone()
     if row is None:
         return SessionCheck(user=None, problem=ENDED)
     user = SessionUser(*row[:7])
@@ -133,16 +136,19 @@ def _touch(cur, token, now):
     # Not through db.write: a last-seen time is no data that dashboards show, so it must not
     # empty their caches. One statement commits on its own.
     try:
-        cur.execute("UPDATE login_sessions SET last_seen_at = ? WHERE token_hash = ? AND ended_at IS NULL",
-                    [now, _hash(token)])
+        cur.execute(
+            "UPDATE login_sessions SET last_seen_at = ? WHERE token_hash = ? AND ended_at IS NULL", [now, _hash(token)]
+        )
     except duckdb.TransactionException:
         pass  # another run of this session touched or ended it at the same moment: either will do
 
 
 def _end(cur, token, reason):
     def update(cur):
-        cur.execute("UPDATE login_sessions SET ended_at = ?, end_reason = ? "
-                    "WHERE token_hash = ? AND ended_at IS NULL", [_now(), reason, _hash(token)])
+        cur.execute(
+            "UPDATE login_sessions SET ended_at = ?, end_reason = ? WHERE token_hash = ? AND ended_at IS NULL",
+            [_now(), reason, _hash(token)],
+        )
 
     db.write(cur, update)
 
@@ -150,10 +156,13 @@ def _end(cur, token, reason):
 @allowed_roles(*ROLES)
 def end_login_session(cur, principal, *, token):
     """Log out: end the principal's own session of `token` (a token of anyone else's is ignored)."""
+
     def update(cur):
-        cur.execute("UPDATE login_sessions SET ended_at = ?, end_reason = 'logout' "
-                    "WHERE token_hash = ? AND user_id = ? AND ended_at IS NULL",
-                    [_now(), _hash(token or ""), principal.user_id])
+        cur.execute(
+            "UPDATE login_sessions SET ended_at = ?, end_reason = 'logout' "
+            "WHERE token_hash = ? AND user_id = ? AND ended_at IS NULL",
+            [_now(), _hash(token or ""), principal.user_id],
+        )
         audit.record_event(cur, principal, "logout")
 
     db.write(cur, update)
@@ -164,5 +173,7 @@ def end_sessions_of_user(cur, user_id, reason):
 
     Plumbing for data_layer/users.py: call it inside the transaction that changes the account.
     """
-    cur.execute("UPDATE login_sessions SET ended_at = ?, end_reason = ? WHERE user_id = ? AND ended_at IS NULL",
-                [_now(), reason, user_id])
+    cur.execute(
+        "UPDATE login_sessions SET ended_at = ?, end_reason = ? WHERE user_id = ? AND ended_at IS NULL",
+        [_now(), reason, user_id],
+    )

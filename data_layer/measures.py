@@ -8,6 +8,7 @@ those flags only, a safety contact sees the client's name and contact email: act
 risk needs the person, a pseudonym cannot be phoned. Each such read is audited per flag
 as a risk-flag event, which the admin's audit viewer hides like every risk-flag event.
 """
+
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -32,9 +33,11 @@ def _check_answers(instrument, answers, difficulty):
         raise validation.InvalidInput({"instrument": "Choose PHQ-9 or GAD-7."})
     expected = len(instruments.ITEMS[instrument])
     answers = list(answers) + [None] * (expected - len(answers))
-    errors = {f"item_{number}": "Please answer this question."
-              for number, answer in enumerate(answers[:expected], start=1)
-              if answer not in instruments.ANSWERS}
+    errors = {
+        f"item_{number}": "Please answer this question."
+        for number, answer in enumerate(answers[:expected], start=1)
+        if answer not in instruments.ANSWERS
+    }
     if len(answers) > expected:
         errors["instrument"] = f"{instrument} has {expected} questions."
     if difficulty is not None and (instrument != "PHQ-9" or difficulty not in instruments.ANSWERS):
@@ -65,8 +68,14 @@ def submit_questionnaire(cur, principal, *, instrument, answers, difficulty=None
                VALUES (?, ?, current_date, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
             [principal.user_id, instrument, *items, difficulty, total, submission_id],
         ).fetchone()
-        audit.record_event(cur, principal, "submit_questionnaire", client_id=principal.user_id,
-                           record_kind="questionnaire", record_id=questionnaire_id)
+        audit.record_event(
+            cur,
+            principal,
+            "submit_questionnaire",
+            client_id=principal.user_id,
+            record_kind="questionnaire",
+            record_id=questionnaire_id,
+        )
         if risk:
             (flag_id,) = cur.execute(
                 f"""INSERT INTO risk_flags (client_id, therapist_id, questionnaire_id, item_9_answer)
@@ -75,13 +84,18 @@ def submit_questionnaire(cur, principal, *, instrument, answers, difficulty=None
                     RETURNING id""",
                 [principal.user_id, principal.user_id, questionnaire_id, items[8]],
             ).fetchone()
-            audit.record_event(cur, principal, "raise_risk_flag", client_id=principal.user_id,
-                               record_kind="risk_flag", record_id=flag_id)
+            audit.record_event(
+                cur,
+                principal,
+                "raise_risk_flag",
+                client_id=principal.user_id,
+                record_kind="risk_flag",
+                record_id=flag_id,
+            )
         return questionnaire_id
 
     questionnaire_id = db.write_once(cur, "questionnaires", principal.user_id, submission_id, insert)
-    return QuestionnaireResult(questionnaire_id, instrument, total,
-                               instruments.band(instrument, total), risk)
+    return QuestionnaireResult(questionnaire_id, instrument, total, instruments.band(instrument, total), risk)
 
 
 @allowed_roles("client", "therapist")
@@ -100,8 +114,7 @@ def list_questionnaires(cur, principal, *, client_id):
         ORDER BY taken_on DESC, created_at DESC
     """
     frame = cur.execute(sql, scope_parameters(principal, client_id=client_id)).df()
-    frame.insert(4, "band", [instruments.band(name, total)
-                             for name, total in zip(frame["instrument"], frame["total"])])
+    frame.insert(4, "band", [instruments.band(name, total) for name, total in zip(frame["instrument"], frame["total"])])
     return frame
 
 
@@ -137,9 +150,12 @@ def set_questionnaire_cadence(cur, principal, *, client_id, every_days):
     Limited to the principal's current clients (AccessDenied otherwise).
     """
     require_client(cur, principal, client_id, "set_questionnaire_cadence")
-    validation.raise_if_any(validation.errors_of(
-        every_days=validation.check_whole_number(every_days, 1, 90, "Days between questionnaires")
-        or (None if every_days is not None else "Choose how many days between questionnaires.")))
+    validation.raise_if_any(
+        validation.errors_of(
+            every_days=validation.check_whole_number(every_days, 1, 90, "Days between questionnaires")
+            or (None if every_days is not None else "Choose how many days between questionnaires.")
+        )
+    )
 
     def update(cur):
         cur.execute(
@@ -211,8 +227,14 @@ def list_unassigned_risk_flags(cur, principal):
     """
     frame = cur.execute(sql).df()
     for flag_id, client_id in zip(frame["risk_flag_id"], frame["client_id"]):
-        audit.record_event(cur, principal, "view_unassigned_risk_flag", client_id=int(client_id),
-                           record_kind="risk_flag", record_id=int(flag_id))
+        audit.record_event(
+            cur,
+            principal,
+            "view_unassigned_risk_flag",
+            client_id=int(client_id),
+            record_kind="risk_flag",
+            record_id=int(flag_id),
+        )
     return frame.drop(columns="client_id")
 
 
@@ -234,13 +256,16 @@ def _acknowledge(cur, principal, row, risk_flag_id, note, action):
     caller's scoped look-up found the flag, None when it did not (then AccessDenied)."""
     if row is None:
         deny(cur, principal, action, detail=f"risk_flag {risk_flag_id}")
-    validation.raise_if_any(validation.errors_of(
-        note=("Write a short note on the follow-up." if not (note or "").strip()
-              else validation.check_note(note))))
+    validation.raise_if_any(
+        validation.errors_of(
+            note=("Write a short note on the follow-up." if not (note or "").strip() else validation.check_note(note))
+        )
+    )
 
     def insert(cur):
-        done = cur.execute("SELECT count(*) FROM risk_acknowledgements WHERE risk_flag_id = ?",
-                           [risk_flag_id]).fetchone()[0]
+        done = cur.execute(
+            "SELECT count(*) FROM risk_acknowledgements WHERE risk_flag_id = ?", [risk_flag_id]
+        ).fetchone()[0]
         if done:
             raise validation.InvalidInput({"risk_flag_id": "This flag has already been acknowledged."})
         # The column is named for the usual reader; a safety contact's id goes there too.
@@ -249,8 +274,7 @@ def _acknowledge(cur, principal, row, risk_flag_id, note, action):
                VALUES (?, ?, ?) RETURNING id""",
             [risk_flag_id, principal.user_id, note.strip()],
         ).fetchone()
-        audit.record_event(cur, principal, action, client_id=row[0],
-                           record_kind="risk_flag", record_id=risk_flag_id)
+        audit.record_event(cur, principal, action, client_id=row[0], record_kind="risk_flag", record_id=risk_flag_id)
         return ack_id
 
     return db.write(cur, insert)

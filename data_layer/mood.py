@@ -1,4 +1,5 @@
 """Daily mood check-ins (0-10, higher is better) with optional anxiety and a note."""
+
 from datetime import date
 
 from data_layer.core import audit, db, validation
@@ -14,8 +15,7 @@ from data_layer.core.access import (
 
 def _check_mood(mood, anxiety, note):
     return validation.errors_of(
-        mood=("Choose your mood from 0 to 10." if mood is None
-              else validation.check_whole_number(mood, 0, 10, "Mood")),
+        mood=("Choose your mood from 0 to 10." if mood is None else validation.check_whole_number(mood, 0, 10, "Mood")),
         anxiety=validation.check_whole_number(anxiety, 0, 10, "Anxiety"),
         note=validation.check_note(note),
     )
@@ -39,8 +39,9 @@ def log_mood(cur, principal, *, log_date, mood, anxiety=None, note=None, submiss
                VALUES (?, ?, ?, ?, ?, ?) RETURNING id""",
             [principal.user_id, log_date, mood, anxiety, note or None, submission_id],
         ).fetchone()
-        audit.record_event(cur, principal, "log_mood", client_id=principal.user_id,
-                           record_kind="mood_log", record_id=log_id)
+        audit.record_event(
+            cur, principal, "log_mood", client_id=principal.user_id, record_kind="mood_log", record_id=log_id
+        )
         return log_id
 
     return db.write_once(cur, "mood_logs", principal.user_id, submission_id, insert)
@@ -56,11 +57,19 @@ def update_mood_log(cur, principal, *, mood_log_id, mood, anxiety=None, note=Non
     validation.raise_if_any(_check_mood(mood, anxiety, note))
 
     def update(cur):
-        cur.execute("""UPDATE mood_logs SET mood = ?, anxiety = ?, note = ?, updated_at = now()
+        cur.execute(
+            """UPDATE mood_logs SET mood = ?, anxiety = ?, note = ?, updated_at = now()
                        WHERE id = ? AND client_id = ?""",
-                    [mood, anxiety, note or None, mood_log_id, principal.user_id])
-        audit.record_event(cur, principal, "update_mood_log", client_id=principal.user_id,
-                           record_kind="mood_log", record_id=mood_log_id)
+            [mood, anxiety, note or None, mood_log_id, principal.user_id],
+        )
+        audit.record_event(
+            cur,
+            principal,
+            "update_mood_log",
+            client_id=principal.user_id,
+            record_kind="mood_log",
+            record_id=mood_log_id,
+        )
 
     db.write(cur, update)
 
@@ -72,8 +81,14 @@ def delete_mood_log(cur, principal, *, mood_log_id):
 
     def delete(cur):
         cur.execute("DELETE FROM mood_logs WHERE id = ? AND client_id = ?", [mood_log_id, principal.user_id])
-        audit.record_event(cur, principal, "delete_mood_log", client_id=principal.user_id,
-                           record_kind="mood_log", record_id=mood_log_id)
+        audit.record_event(
+            cur,
+            principal,
+            "delete_mood_log",
+            client_id=principal.user_id,
+            record_kind="mood_log",
+            record_id=mood_log_id,
+        )
 
     db.write(cur, delete)
 

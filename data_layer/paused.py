@@ -1,4 +1,5 @@
 """Paused periods (holiday, illness): days excluded from what homework expects."""
+
 from datetime import date, timedelta
 
 from data_layer.core import audit, db, validation
@@ -20,12 +21,19 @@ def add_paused_period(cur, principal, *, client_id, starts_on, ends_on, reason="
     require_client(cur, principal, client_id, "add_paused_period")
     today = date.today()
     errors = validation.errors_of(
-        starts_on=(None if starts_on and today - timedelta(days=validation.DAYS_BACK_ALLOWED)
-                   <= starts_on <= today + timedelta(days=PLAN_AHEAD_DAYS)
-                   else f"Choose a start from {validation.DAYS_BACK_ALLOWED} days ago "
-                        f"to {PLAN_AHEAD_DAYS} days ahead."),
-        ends_on=(None if starts_on and ends_on and 0 <= (ends_on - starts_on).days < MAX_PAUSE_DAYS
-                 else f"Choose an end on or after the start, at most {MAX_PAUSE_DAYS} days later."),
+        starts_on=(
+            None
+            if starts_on
+            and today - timedelta(days=validation.DAYS_BACK_ALLOWED)
+            <= starts_on
+            <= today + timedelta(days=PLAN_AHEAD_DAYS)
+            else f"Choose a start from {validation.DAYS_BACK_ALLOWED} days ago to {PLAN_AHEAD_DAYS} days ahead."
+        ),
+        ends_on=(
+            None
+            if starts_on and ends_on and 0 <= (ends_on - starts_on).days < MAX_PAUSE_DAYS
+            else f"Choose an end on or after the start, at most {MAX_PAUSE_DAYS} days later."
+        ),
         reason=validation.check_note(reason),
     )
     validation.raise_if_any(errors)
@@ -36,8 +44,9 @@ def add_paused_period(cur, principal, *, client_id, starts_on, ends_on, reason="
                VALUES (?, ?, ?, ?, ?) RETURNING id""",
             [client_id, starts_on, ends_on, reason or "", principal.user_id],
         ).fetchone()
-        audit.record_event(cur, principal, "add_paused_period", client_id=client_id,
-                           record_kind="paused_period", record_id=period_id)
+        audit.record_event(
+            cur, principal, "add_paused_period", client_id=client_id, record_kind="paused_period", record_id=period_id
+        )
         return period_id
 
     return db.write(cur, insert)
@@ -79,7 +88,13 @@ def delete_paused_period(cur, principal, *, paused_period_id):
 
     def delete(cur):
         cur.execute("DELETE FROM paused_periods WHERE id = ?", [paused_period_id])
-        audit.record_event(cur, principal, "delete_paused_period", client_id=client_id,
-                           record_kind="paused_period", record_id=paused_period_id)
+        audit.record_event(
+            cur,
+            principal,
+            "delete_paused_period",
+            client_id=client_id,
+            record_kind="paused_period",
+            record_id=paused_period_id,
+        )
 
     db.write(cur, delete)

@@ -1,4 +1,5 @@
 """Therapy sessions (needed for "finished treatment"). The questionnaire cadence is in measures.py."""
+
 from datetime import date
 
 from data_layer.core import audit, db, validation
@@ -17,18 +18,31 @@ def record_session(cur, principal, *, client_id, session_date, attended):
     episode = cur.execute(
         """SELECT started_on, ended_on FROM caseload
            WHERE client_id = ? AND therapist_id = ? AND started_on <= current_date
-           ORDER BY started_on DESC, id DESC LIMIT 1""", [client_id, principal.user_id]).fetchone()
+           ORDER BY started_on DESC, id DESC LIMIT 1""",
+        [client_id, principal.user_id],
+    ).fetchone()
     if episode and episode[1] is not None and episode[1] <= date.today():
-        raise validation.InvalidInput({"session_date": f"This client's episode with you ended on {episode[1]:%d %b %Y}: "
-                                                       "sessions can no longer be added."})
+        raise validation.InvalidInput(
+            {
+                "session_date": f"This client's episode with you ended on {episode[1]:%d %b %Y}: "
+                "sessions can no longer be added."
+            }
+        )
     require_client(cur, principal, client_id, "record_session")
-    validation.raise_if_any(validation.errors_of(
-        session_date=("Choose the session date." if session_date is None
-                      else "A session cannot be in the future." if session_date > date.today()
-                      else f"This episode began on {episode[0]:%d %b %Y}: a session cannot be before that."
-                      if session_date < episode[0] else None),
-        attended=None if attended in (True, False) else "Say whether the client attended.",
-    ))
+    validation.raise_if_any(
+        validation.errors_of(
+            session_date=(
+                "Choose the session date."
+                if session_date is None
+                else "A session cannot be in the future."
+                if session_date > date.today()
+                else f"This episode began on {episode[0]:%d %b %Y}: a session cannot be before that."
+                if session_date < episode[0]
+                else None
+            ),
+            attended=None if attended in (True, False) else "Say whether the client attended.",
+        )
+    )
 
     def insert(cur):
         (session_id,) = cur.execute(
@@ -36,8 +50,9 @@ def record_session(cur, principal, *, client_id, session_date, attended):
                VALUES (?, ?, ?, ?) RETURNING id""",
             [client_id, principal.user_id, session_date, attended],
         ).fetchone()
-        audit.record_event(cur, principal, "record_session", client_id=client_id,
-                           record_kind="therapy_session", record_id=session_id)
+        audit.record_event(
+            cur, principal, "record_session", client_id=client_id, record_kind="therapy_session", record_id=session_id
+        )
         return session_id
 
     return db.write(cur, insert)

@@ -1,4 +1,5 @@
 """Accounts: creation and maintenance by the admin, and the login gate's checks."""
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -47,18 +48,21 @@ def create_user(cur, principal, *, username, display_name, role, password, email
     Admin only. Raises InvalidInput (nothing written) for a bad or taken username,
     an empty name, an unknown role or a password under 10 characters.
     """
-    return _create_account(cur, principal, username=username, display_name=display_name,
-                           role=role, password=password, email=email)
+    return _create_account(
+        cur, principal, username=username, display_name=display_name, role=role, password=password, email=email
+    )
 
 
 def _create_account(cur, principal, *, username, display_name, role, password, email=None):
     username = (username or "").strip().lower()
-    validation.raise_if_any(validation.errors_of(
-        username=validation.check_username(username),
-        display_name=validation.check_display_name(display_name),
-        password=validation.check_password(password),
-        role=None if role in ROLES else f"Choose one of: {', '.join(ROLES)}.",
-    ))
+    validation.raise_if_any(
+        validation.errors_of(
+            username=validation.check_username(username),
+            display_name=validation.check_display_name(display_name),
+            password=validation.check_password(password),
+            role=None if role in ROLES else f"Choose one of: {', '.join(ROLES)}.",
+        )
+    )
     password_hash = hash_password(password)
 
     def insert(cur):
@@ -70,8 +74,7 @@ def _create_account(cur, principal, *, username, display_name, role, password, e
                VALUES (?, ?, ?, ?, ?) RETURNING id""",
             [username, display_name.strip(), (email or "").strip() or None, role, password_hash],
         ).fetchone()
-        audit.record_event(cur, principal, "create_user", record_kind="user",
-                           record_id=user_id, detail=role)
+        audit.record_event(cur, principal, "create_user", record_kind="user", record_id=user_id, detail=role)
         return user_id
 
     try:
@@ -180,9 +183,11 @@ def verify_login(cur, principal, *, username, password):
         audit.record_event(cur, actor, "login_while_locked", outcome="denied", detail=detail)
         return LoginResult(user=None, locked_until=locked_until)
     if bcrypt.checkpw((password or "").encode()[:72], password_hash.encode()) and user is not None:
+
         def record_success(cur):
             cur.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", [user.id])
             audit.record_event(cur, actor, "login")
+
         db.write(cur, record_success)
         return LoginResult(user=user)
 
@@ -201,7 +206,8 @@ def verify_login(cur, principal, *, username, password):
 def _name_digest(cur, typed):
     # A keyed hash, not the text: people type passwords into the username box.
     (digest,) = cur.execute(
-        "SELECT left(sha256((SELECT pseudonym_secret FROM clinic_settings) || ?), 16)", [typed]).fetchone()
+        "SELECT left(sha256((SELECT pseudonym_secret FROM clinic_settings) || ?), 16)", [typed]
+    ).fetchone()
     return digest
 
 
@@ -250,5 +256,6 @@ def create_first_admin(cur, *, username, display_name, password):
     if admins:
         raise validation.InvalidInput({"username": "This clinic already has an administrator."})
     bootstrap = Principal(user_id=None, role="admin", display_name="first-admin setup")
-    return _create_account(cur, bootstrap, username=username, display_name=display_name,
-                           role="admin", password=password)
+    return _create_account(
+        cur, bootstrap, username=username, display_name=display_name, role="admin", password=password
+    )

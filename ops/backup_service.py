@@ -2,6 +2,7 @@
 runs, `make backup` asks the app itself: the app answers on a local socket beside the file
 (readable by its owner only) and writes the snapshot through its own connection, only into a
 new folder inside the backup directory (settings.backup_directory())."""
+
 import atexit
 import json
 import os

@@ -33,6 +33,7 @@ The latent scores stop changing when an episode ends. Who completes leans a litt
 natural endpoint (clients who get better complete, those who do not are more often referred
 on), never on homework, so the built-in effect is untouched.
 """
+
 import argparse
 import functools
 from dataclasses import dataclass
@@ -49,12 +50,22 @@ from data_layer.users import hash_password
 
 DEFAULT_SEED = 47
 DEMO_PASSWORD = "homework-demo"
-DEMO_LOGINS = [("client", "client01"), ("therapist", "therapist1"),
-               ("supervisor", "supervisor"), ("admin", "admin")]
+DEMO_LOGINS = [("client", "client01"), ("therapist", "therapist1"), ("supervisor", "supervisor"), ("admin", "admin")]
 
 # Load order respects the foreign keys (discharges after caseload, risk flags after questionnaires).
-TABLES = ("users", "caseload", "discharges", "supervision", "assignments", "homework_logs", "paused_periods",
-          "mood_logs", "questionnaires", "therapy_sessions", "risk_flags")
+TABLES = (
+    "users",
+    "caseload",
+    "discharges",
+    "supervision",
+    "assignments",
+    "homework_logs",
+    "paused_periods",
+    "mood_logs",
+    "questionnaires",
+    "therapy_sessions",
+    "risk_flags",
+)
 # The id sequence of each table that has one (see migrations.py); discharges is keyed by its caseload row.
 SEQUENCES = {
     "users": "user_id_seq",
@@ -71,39 +82,39 @@ SEQUENCES = {
 
 # --- The model. Tuned so that the default clinic shows the published association
 # (client-level r about -.27, Mausbach et al. 2010) and a lagged within-client effect. ---
-COMPLIANCE_CENTRE = 0.5      # compliance that neither speeds nor slows recovery
+COMPLIANCE_CENTRE = 0.5  # compliance that neither speeds nor slows recovery
 WEEKLY_COMPLIANCE_SD = 0.28  # week-to-week swing of a client's homework around their propensity
-RECOVERY_RATE = 0.10         # share of the distance to the natural endpoint covered per week
-PHQ9_BETA = 1.0              # PHQ-9 points per week per unit of compliance above the centre
-GAD7_BETA = 0.45             # smaller effect on anxiety
-LATENT_SD = 0.6              # weekly innovation of the latent scores
-MEASUREMENT_SD = 0.7         # questionnaire-to-questionnaire noise around the latent score
-PHQ9_START = (15.0, 4.0)     # latent PHQ-9 at the start: mean, sd (most clients are cases)
+RECOVERY_RATE = 0.10  # share of the distance to the natural endpoint covered per week
+PHQ9_BETA = 1.0  # PHQ-9 points per week per unit of compliance above the centre
+GAD7_BETA = 0.45  # smaller effect on anxiety
+LATENT_SD = 0.6  # weekly innovation of the latent scores
+MEASUREMENT_SD = 0.7  # questionnaire-to-questionnaire noise around the latent score
+PHQ9_START = (15.0, 4.0)  # latent PHQ-9 at the start: mean, sd (most clients are cases)
 PHQ9_NATURAL_CHANGE = (-11.5, 10.0)  # endpoint minus start: mean, sd (recovery differs a lot)
-GAD7_START = 10.5            # latent GAD-7 at the start for an average PHQ-9
-GAD7_NATURAL_CHANGE = -2.5   # GAD-7 endpoint shift beyond what follows from the PHQ-9 one
-SHARE_PARTLY = 0.15          # attempts logged as partly done
-SHARE_NOT_DONE = 0.03        # open days on which a client explicitly logs "not done"
-SHARE_FORTNIGHTLY = 0.1      # clients filling in questionnaires every 14 days instead of 7
-SHARE_PAUSED = 0.12          # clients with a holiday or illness pause
-ATTENDANCE = 0.85            # therapy sessions attended
-STAGGER_DAYS = 42            # episodes start over the first six weeks of the history
+GAD7_START = 10.5  # latent GAD-7 at the start for an average PHQ-9
+GAD7_NATURAL_CHANGE = -2.5  # GAD-7 endpoint shift beyond what follows from the PHQ-9 one
+SHARE_PARTLY = 0.15  # attempts logged as partly done
+SHARE_NOT_DONE = 0.03  # open days on which a client explicitly logs "not done"
+SHARE_FORTNIGHTLY = 0.1  # clients filling in questionnaires every 14 days instead of 7
+SHARE_PAUSED = 0.12  # clients with a holiday or illness pause
+ATTENDANCE = 0.85  # therapy sessions attended
+STAGGER_DAYS = 42  # episodes start over the first six weeks of the history
 # Episodes that end before today (docs/clinical-rules.md, "Outcomes"), as shares of all clients.
 FATE_SHARE = {
-    "completed": 0.17,       # discharged as completed at a session COMPLETED_WEEKS after the start
-    "dropped_out": 0.06,     # came once, then stopped: discharged DROPOUT_DAYS after the start
-    "referred_on": 0.03,     # referred to another service at a session REFERRED_WEEKS after the start
+    "completed": 0.17,  # discharged as completed at a session COMPLETED_WEEKS after the start
+    "dropped_out": 0.06,  # came once, then stopped: discharged DROPOUT_DAYS after the start
+    "referred_on": 0.03,  # referred to another service at a session REFERRED_WEEKS after the start
 }
 # How much the choice leans on the client's natural course (endpoint minus start of the latent
 # PHQ-9, in SDs, against a uniform draw): positive picks those who improve most first.
 FATE_LEANING = {"completed": 0.15, "dropped_out": 0.0, "referred_on": -0.15}
-SHARE_REREFERRED = 0.05      # completed or dropped out, and referred again in the last two weeks
-SHARE_RECENT = 0.07          # episodes begun in the last week: one questionnaire pair so far
+SHARE_REREFERRED = 0.05  # completed or dropped out, and referred again in the last two weeks
+SHARE_RECENT = 0.07  # episodes begun in the last week: one questionnaire pair so far
 COMPLETED_WEEKS = (8, 12)
 DROPOUT_DAYS = (3, 10)
 REFERRED_WEEKS = (2, 6)
-RELAPSE = (6.0, 2.0)         # PHQ-9 points gained between discharge and re-referral: mean, sd
-SHARE_DONE_EARLY = 0.75      # "done" once-off tasks logged before their due week, when set in an earlier one
+RELAPSE = (6.0, 2.0)  # PHQ-9 points gained between discharge and re-referral: mean, sd
+SHARE_DONE_EARLY = 0.75  # "done" once-off tasks logged before their due week, when set in an earlier one
 FATES = ("in_progress", "completed", "dropped_out", "referred_on")  # codes 1-3: discharges.reason
 RISK_CLIENTS = {1: 1, 2: 2}  # client index (client02, client03) -> PHQ-9 item 9 at the last PHQ-9
 # client01 is the documented demo login, so it shows the product at its best: an engaged
@@ -113,75 +124,263 @@ SECONDS_PER_DAY = 24 * 3600
 
 # (category, title, instructions, times per week or None for "once", typical minutes)
 HOMEWORK_CATALOGUE = [
-    ("thought_record", "Thought record when mood drops",
-     "When you notice your mood drop, write down the situation, the thought, how much you "
-     "believed it (0-100) and a more balanced alternative.", 3, 15),
-    ("thought_record", "Catch one worry a day",
-     "Write down one worry each day and the evidence for and against it.", 7, 10),
-    ("thought_record", "Five-column thought record",
-     "Fill in all five columns for a situation that upset you this week.", 2, 20),
-    ("behavioural_activation", "Daily walk",
-     "Walk for at least 20 minutes, outdoors if you can. Rate your mood before and after.", 7, 25),
-    ("behavioural_activation", "Schedule a pleasant activity",
-     "Plan something you used to enjoy, put it in your diary and do it, however you feel.", 3, 45),
-    ("behavioural_activation", "Activity and mood diary",
-     "Each evening, note what you did in each part of the day and your mood (0-10).", 7, 10),
-    ("exposure", "Graded exposure: supermarket",
-     "Go to the supermarket at a busy time and stay until your anxiety has dropped by half. "
-     "Rate it 0-100 before, during and after.", 2, 40),
-    ("exposure", "Graded exposure: bus journey",
-     "Take the bus for three stops without your safety behaviours, then note what happened.", 2, 35),
-    ("exposure", "Make the phone call you have been avoiding",
-     "Make one call from your avoidance list; predict beforehand what will happen.", 1, 15),
-    ("relaxation_mindfulness", "Breathing practice 10 min",
-     "Slow breathing, in for 4 and out for 6, for ten minutes at a quiet time.", 7, 10),
-    ("relaxation_mindfulness", "Body scan recording",
-     "Listen to the body-scan recording lying down; notice and let go of tension.", 5, 20),
-    ("relaxation_mindfulness", "Progressive muscle relaxation",
-     "Work through the muscle groups on the sheet, tensing for 5 s and relaxing for 15 s.", 3, 20),
-    ("skills_practice", "Problem-solving worksheet",
-     "Pick one problem, list options, weigh them, choose one and plan the first step.", 2, 25),
-    ("skills_practice", "Practise an assertive request",
-     "Use the script from the session to ask for one thing you need this week.", 1, 15),
-    ("skills_practice", "Same wake-up time every day",
-     "Get up at the agreed time every day, weekends included, and note it.", 7, 5),
-    ("reading_psychoeducation", "Read: understanding low mood",
-     "Read the booklet section on the vicious cycle of low mood and mark what fits you.", 1, 30),
-    ("reading_psychoeducation", "Read a chapter of the self-help book",
-     "Read the next chapter and write down one idea to try.", 2, 30),
-    ("other", "Values worksheet",
-     "Note what matters to you in each area of life and one small step towards it.", 1, 30),
-    ("other", "Three good things",
-     "Before bed, write down three things that went well today, however small.", 5, 5),
+    (
+        "thought_record",
+        "Thought record when mood drops",
+        "When you notice your mood drop, write down the situation, the thought, how much you "
+        "believed it (0-100) and a more balanced alternative.",
+        3,
+        15,
+    ),
+    (
+        "thought_record",
+        "Catch one worry a day",
+        "Write down one worry each day and the evidence for and against it.",
+        7,
+        10,
+    ),
+    (
+        "thought_record",
+        "Five-column thought record",
+        "Fill in all five columns for a situation that upset you this week.",
+        2,
+        20,
+    ),
+    (
+        "behavioural_activation",
+        "Daily walk",
+        "Walk for at least 20 minutes, outdoors if you can. Rate your mood before and after.",
+        7,
+        25,
+    ),
+    (
+        "behavioural_activation",
+        "Schedule a pleasant activity",
+        "Plan something you used to enjoy, put it in your diary and do it, however you feel.",
+        3,
+        45,
+    ),
+    (
+        "behavioural_activation",
+        "Activity and mood diary",
+        "Each evening, note what you did in each part of the day and your mood (0-10).",
+        7,
+        10,
+    ),
+    (
+        "exposure",
+        "Graded exposure: supermarket",
+        "Go to the supermarket at a busy time and stay until your anxiety has dropped by half. "
+        "Rate it 0-100 before, during and after.",
+        2,
+        40,
+    ),
+    (
+        "exposure",
+        "Graded exposure: bus journey",
+        "Take the bus for three stops without your safety behaviours, then note what happened.",
+        2,
+        35,
+    ),
+    (
+        "exposure",
+        "Make the phone call you have been avoiding",
+        "Make one call from your avoidance list; predict beforehand what will happen.",
+        1,
+        15,
+    ),
+    (
+        "relaxation_mindfulness",
+        "Breathing practice 10 min",
+        "Slow breathing, in for 4 and out for 6, for ten minutes at a quiet time.",
+        7,
+        10,
+    ),
+    (
+        "relaxation_mindfulness",
+        "Body scan recording",
+        "Listen to the body-scan recording lying down; notice and let go of tension.",
+        5,
+        20,
+    ),
+    (
+        "relaxation_mindfulness",
+        "Progressive muscle relaxation",
+        "Work through the muscle groups on the sheet, tensing for 5 s and relaxing for 15 s.",
+        3,
+        20,
+    ),
+    (
+        "skills_practice",
+        "Problem-solving worksheet",
+        "Pick one problem, list options, weigh them, choose one and plan the first step.",
+        2,
+        25,
+    ),
+    (
+        "skills_practice",
+        "Practise an assertive request",
+        "Use the script from the session to ask for one thing you need this week.",
+        1,
+        15,
+    ),
+    (
+        "skills_practice",
+        "Same wake-up time every day",
+        "Get up at the agreed time every day, weekends included, and note it.",
+        7,
+        5,
+    ),
+    (
+        "reading_psychoeducation",
+        "Read: understanding low mood",
+        "Read the booklet section on the vicious cycle of low mood and mark what fits you.",
+        1,
+        30,
+    ),
+    (
+        "reading_psychoeducation",
+        "Read a chapter of the self-help book",
+        "Read the next chapter and write down one idea to try.",
+        2,
+        30,
+    ),
+    (
+        "other",
+        "Values worksheet",
+        "Note what matters to you in each area of life and one small step towards it.",
+        1,
+        30,
+    ),
+    ("other", "Three good things", "Before bed, write down three things that went well today, however small.", 5, 5),
     # One-off tasks with a due date.
-    ("reading_psychoeducation", "Read the leaflet on the anxiety cycle",
-     "Read it before our next session and bring your questions.", None, 20),
-    ("other", "Write a relapse-prevention plan",
-     "Draft your early warning signs and what helps; we will finish it together.", None, 40),
-    ("skills_practice", "Prepare questions for the GP appointment",
-     "List what you want to ask about sleep and medication.", None, 15),
-    ("other", "Fill in the goals sheet",
-     "Write three goals for therapy, each specific and measurable.", None, 20),
+    (
+        "reading_psychoeducation",
+        "Read the leaflet on the anxiety cycle",
+        "Read it before our next session and bring your questions.",
+        None,
+        20,
+    ),
+    (
+        "other",
+        "Write a relapse-prevention plan",
+        "Draft your early warning signs and what helps; we will finish it together.",
+        None,
+        40,
+    ),
+    (
+        "skills_practice",
+        "Prepare questions for the GP appointment",
+        "List what you want to ask about sleep and medication.",
+        None,
+        15,
+    ),
+    ("other", "Fill in the goals sheet", "Write three goals for therapy, each specific and measurable.", None, 20),
 ]
-DONE_NOTES = ["Felt a bit better afterwards.", "Hard to get started but managed it.",
-              "Did it with my partner.", "Easier than last week.", "Short version today.",
-              "Noticed the same thought again.", "Anxiety went down from 70 to 40."]
+DONE_NOTES = [
+    "Felt a bit better afterwards.",
+    "Hard to get started but managed it.",
+    "Did it with my partner.",
+    "Easier than last week.",
+    "Short version today.",
+    "Noticed the same thought again.",
+    "Anxiety went down from 70 to 40.",
+]
 NOT_DONE_NOTES = ["Too tired.", "Forgot.", "Bad day, couldn't face it.", "No time with work."]
-MOOD_NOTES = ["Slept badly.", "Good day with friends.", "Stressful day at work.",
-              "Argument at home.", "Got outside in the sun.", "Felt flat all day."]
+MOOD_NOTES = [
+    "Slept badly.",
+    "Good day with friends.",
+    "Stressful day at work.",
+    "Argument at home.",
+    "Got outside in the sun.",
+    "Felt flat all day.",
+]
 PAUSE_REASONS = ["Holiday", "Flu", "Family visit", "Hospital stay", "Work trip", "Covid"]
 
 FIRST_NAMES = [
-    "Aisha", "Ben", "Chloe", "Daniel", "Elif", "Finn", "Grace", "Hamza", "Isla", "Jamal",
-    "Kasia", "Liam", "Maya", "Noah", "Olu", "Priya", "Quinn", "Rosa", "Sami", "Tara",
-    "Umar", "Vera", "Wei", "Yara", "Zoe", "Aaron", "Bea", "Carlos", "Dara", "Emeka",
-    "Fatima", "George", "Hana", "Ivan", "Jess", "Kofi", "Lena", "Marco", "Nadia", "Oscar",
-    "Pavel", "Rhys", "Sofia", "Tomás", "Ursula", "Viktor", "Wendy", "Xin", "Yusuf", "Zainab",
-    "Amara", "Bilal", "Ciara", "Declan", "Esme", "Farid", "Gemma", "Hiro", "Ines", "Joel",
+    "Aisha",
+    "Ben",
+    "Chloe",
+    "Daniel",
+    "Elif",
+    "Finn",
+    "Grace",
+    "Hamza",
+    "Isla",
+    "Jamal",
+    "Kasia",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Olu",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wei",
+    "Yara",
+    "Zoe",
+    "Aaron",
+    "Bea",
+    "Carlos",
+    "Dara",
+    "Emeka",
+    "Fatima",
+    "George",
+    "Hana",
+    "Ivan",
+    "Jess",
+    "Kofi",
+    "Lena",
+    "Marco",
+    "Nadia",
+    "Oscar",
+    "Pavel",
+    "Rhys",
+    "Sofia",
+    "Tomás",
+    "Ursula",
+    "Viktor",
+    "Wendy",
+    "Xin",
+    "Yusuf",
+    "Zainab",
+    "Amara",
+    "Bilal",
+    "Ciara",
+    "Declan",
+    "Esme",
+    "Farid",
+    "Gemma",
+    "Hiro",
+    "Ines",
+    "Joel",
 ]
-SURNAMES = ["Rivera", "Okafor", "Chen", "Patel", "Novak", "Müller", "Kowalski", "Haddad",
-            "Nguyen", "O'Brien", "Santos", "Ahmed", "Larsen", "Mensah", "Rossi", "Tanaka",
-            "Ellis", "Jones", "Kaur", "Dubois"]
+SURNAMES = [
+    "Rivera",
+    "Okafor",
+    "Chen",
+    "Patel",
+    "Novak",
+    "Müller",
+    "Kowalski",
+    "Haddad",
+    "Nguyen",
+    "O'Brien",
+    "Santos",
+    "Ahmed",
+    "Larsen",
+    "Mensah",
+    "Rossi",
+    "Tanaka",
+    "Ellis",
+    "Jones",
+    "Kaur",
+    "Dubois",
+]
 
 
 @dataclass(frozen=True)
@@ -209,8 +408,7 @@ class Calendar:
         """
         day_index = np.asarray(day_index, dtype="int64")
         seconds = np.broadcast_to(np.asarray(seconds, dtype="int64"), day_index.shape)
-        seconds = np.where(day_index == self.n_days - 1,
-                           seconds * self.seconds_today // SECONDS_PER_DAY, seconds)
+        seconds = np.where(day_index == self.n_days - 1, seconds * self.seconds_today // SECONDS_PER_DAY, seconds)
         return self.dates(day_index).astype("datetime64[s]") + seconds
 
 
@@ -224,8 +422,7 @@ class Clinic:
     therapist_of_client: np.ndarray  # user id of each client's therapist
 
 
-def build_clinic(*, seed=DEFAULT_SEED, n_clients=60, n_therapists=4, n_supervisors=1,
-                 weeks=16, today=None, now=None):
+def build_clinic(*, seed=DEFAULT_SEED, n_clients=60, n_therapists=4, n_supervisors=1, weeks=16, today=None, now=None):
     """Return {table name: DataFrame} for a whole demo clinic, deterministic for (seed, today, now).
 
     History: `weeks` ISO weeks ending `today` (the current week is partial). `now` is the
@@ -242,8 +439,21 @@ def build_clinic(*, seed=DEFAULT_SEED, n_clients=60, n_therapists=4, n_superviso
     if today > now.date():
         raise ValueError(f"The history cannot end after now ({today} is later than {now:%Y-%m-%d}).")
     calendar = _calendar(today, weeks, now)
-    rng = _streams(seed, ["names", "clients", "assignments", "engagement", "homework",
-                          "latent", "questionnaires", "mood", "sessions", "episodes"])
+    rng = _streams(
+        seed,
+        [
+            "names",
+            "clients",
+            "assignments",
+            "engagement",
+            "homework",
+            "latent",
+            "questionnaires",
+            "mood",
+            "sessions",
+            "episodes",
+        ],
+    )
     clinic = _people(n_clients, n_therapists, n_supervisors)
     clients = _client_parameters(rng["clients"], rng["episodes"], n_clients, calendar)
 
@@ -294,7 +504,8 @@ def load_clinic(conn, frames):
                                                  starts_on, ends_on, created_at)
                SELECT id, CAST(created_at AS DATE), schedule, times_per_week, due_on, starts_on, ends_on,
                       created_at
-               FROM assignments ORDER BY id""")
+               FROM assignments ORDER BY id"""
+        )
         cur.execute("UPDATE clinic_settings SET demo = true")
 
 
@@ -307,8 +518,9 @@ def create_demo_database(path, *, seed=DEFAULT_SEED):
     """
     path = Path(path)
     if path.exists():
-        raise FileExistsError(f"{path} already exists. The demo clinic is only written to a new "
-                              f"file: remove it or choose another path.")
+        raise FileExistsError(
+            f"{path} already exists. The demo clinic is only written to a new file: remove it or choose another path."
+        )
     frames = build_clinic(seed=seed)
     conn = db.connect(path)
     try:
@@ -336,7 +548,9 @@ def _change_one_schedule(cur):
              AND a.starts_on <= CAST(? AS DATE) - 14
              AND a.client_id > (SELECT min(id) + ? FROM users WHERE role = 'client')
              AND a.client_id NOT IN (SELECT client_id FROM paused_periods)
-           ORDER BY a.client_id, a.id LIMIT 1""", [change_day, len(RISK_CLIENTS)]).fetchone()
+           ORDER BY a.client_id, a.id LIMIT 1""",
+        [change_day, len(RISK_CLIENTS)],
+    ).fetchone()
     if candidate is None:
         return
     assignment_id, times_per_week = candidate
@@ -345,14 +559,16 @@ def _change_one_schedule(cur):
             """INSERT INTO assignment_schedules (assignment_id, valid_from, schedule, times_per_week, due_on,
                                                  starts_on, ends_on, created_at)
                SELECT id, ?, schedule, ?, due_on, starts_on, ends_on, CAST(? AS DATE) + INTERVAL 16 HOUR
-               FROM assignments WHERE id = ?""", [change_day, times_per_week + 2, change_day, assignment_id])
+               FROM assignments WHERE id = ?""",
+            [change_day, times_per_week + 2, change_day, assignment_id],
+        )
         cur.execute("UPDATE assignments SET times_per_week = ? WHERE id = ?", [times_per_week + 2, assignment_id])
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m ops.demo",
-        description="Create a new DuckDB file holding the demo clinic and print its logins.")
+        prog="python -m ops.demo", description="Create a new DuckDB file holding the demo clinic and print its logins."
+    )
     parser.add_argument("path", help="where to create the database (must not exist)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default %(default)s)")
     args = parser.parse_args(argv)
@@ -360,8 +576,10 @@ def main(argv=None):
         counts = create_demo_database(args.path, seed=args.seed)
     except FileExistsError as error:
         parser.error(str(error))
-    print(f"Demo clinic written to {args.path} (seed {args.seed}): "
-          + ", ".join(f"{rows} {table}" for table, rows in counts.items()))
+    print(
+        f"Demo clinic written to {args.path} (seed {args.seed}): "
+        + ", ".join(f"{rows} {table}" for table, rows in counts.items())
+    )
     print(f"Demo logins (password for every account: {DEMO_PASSWORD}):")
     for role, username in DEMO_LOGINS:
         print(f"  {role:<11} {username}")
@@ -369,12 +587,11 @@ def main(argv=None):
 
 # ---------------------------------------------------------------- set-up
 
+
 def _calendar(today, weeks, now):
     first_day = today - timedelta(days=today.weekday(), weeks=weeks - 1)
-    passed = (SECONDS_PER_DAY if now.date() > today
-              else int((now - datetime.combine(today, time())).total_seconds()))
-    return Calendar(first_day=first_day, n_days=(today - first_day).days + 1, n_weeks=weeks,
-                    seconds_today=passed)
+    passed = SECONDS_PER_DAY if now.date() > today else int((now - datetime.combine(today, time())).total_seconds())
+    return Calendar(first_day=first_day, n_days=(today - first_day).days + 1, n_weeks=weeks, seconds_today=passed)
 
 
 def _streams(seed, names):
@@ -431,8 +648,10 @@ def _client_parameters(rng, episode_rng, n, calendar):
         "start_week": start // 7,
         "cadence": np.where(fortnightly, 14, 7),
         "propensity": propensity,
-        "phq_start": phq_start, "phq_end": phq_end,
-        "gad_start": gad_start, "gad_end": gad_end,
+        "phq_start": phq_start,
+        "phq_end": phq_end,
+        "gad_start": gad_start,
+        "gad_end": gad_end,
         # Clients without a pause get an empty interval (start after end).
         "pause_start": np.where(paused, pause_start, last_day + 1),
         "pause_end": np.where(paused, pause_start + pause_days - 1, -1),
@@ -472,7 +691,7 @@ def _episodes(rng, start, natural_change, calendar):
     def choose(share, eligible, leaning=0.0):
         """The `share` of all clients, by priority among the free and eligible ones."""
         order = np.argsort(priority + leaning * natural_change / PHQ9_NATURAL_CHANGE[1], kind="stable")
-        chosen = order[(free & eligible)[order]][:round(share * n)]
+        chosen = order[(free & eligible)[order]][: round(share * n)]
         free[chosen] = False
         return chosen
 
@@ -501,7 +720,7 @@ def _episodes(rng, start, natural_change, calendar):
     # Back in the last two weeks, at least a week after a completed or dropped-out episode ended.
     can_return = np.isin(fate, [FATES.index("completed"), FATES.index("dropped_out")]) & (end <= last_day - 21)
     returning = np.argsort(rereferral_priority, kind="stable")
-    returning = returning[can_return[returning]][:round(SHARE_REREFERRED * n)]
+    returning = returning[can_return[returning]][: round(SHARE_REREFERRED * n)]
     rereferral = np.full(n, -1)
     rereferral[returning] = last_day - rereferral_days[returning]
     return {
@@ -516,6 +735,7 @@ def _episodes(rng, start, natural_change, calendar):
 
 
 # ---------------------------------------------------------------- homework
+
 
 def _assignments(rng, clients, calendar):
     """2-4 assignments per client in the (first) episode, as arrays in (client, slot) order.
@@ -542,17 +762,21 @@ def _assignments(rng, clients, calendar):
     once_entries = np.flatnonzero(~weekly)
     entry[:, 3] = np.where(once_slot, once_entries[rng.integers(len(once_entries), size=n)], entry[:, 3])
 
-    wanted_starts = start[:, None] + np.stack([
-        np.zeros(n, dtype=np.int64),
-        7 * rng.integers(1, 4, n),
-        rng.integers(0, 15, n),
-        rng.integers(14, 43, n),
-    ], axis=1)
+    wanted_starts = start[:, None] + np.stack(
+        [
+            np.zeros(n, dtype=np.int64),
+            7 * rng.integers(1, 4, n),
+            rng.integers(0, 15, n),
+            rng.integers(14, 43, n),
+        ],
+        axis=1,
+    )
     starts = np.minimum(wanted_starts, end[:, None])  # in progress: from today at the latest
     # -1: ongoing (ends_on NULL) in care; the episode's last day once it ended.
     ends = np.repeat(np.where(ended, end, -1)[:, None], 4, axis=1)
-    ends[:, 2] = np.maximum(starts[:, 2], np.minimum(starts[:, 2] + rng.integers(21, 57, n),
-                                                     np.where(ended, end, last_day - 1)))
+    ends[:, 2] = np.maximum(
+        starts[:, 2], np.minimum(starts[:, 2] + rng.integers(21, 57, n), np.where(ended, end, last_day - 1))
+    )
     due = np.full((n, 4), -1)
     due_day = start + 7 + np.floor(rng.random(n) * (end - start - 7)).astype(np.int64)
     due[:, 3] = np.where(once_slot, np.clip(due_day, start, end), -1)
@@ -605,16 +829,23 @@ def _assignment_weeks(assignments, clients, calendar):
     week = first_week[row_assignment] + row_offset
     day = week[:, None] * 7 + np.arange(7)
     client = assignments["client"][row_assignment]
-    in_window = ((day >= assignments["starts"][row_assignment, None])
-                 & (day <= assignments["last"][row_assignment, None]))
+    in_window = (day >= assignments["starts"][row_assignment, None]) & (
+        day <= assignments["last"][row_assignment, None]
+    )
     paused = (day >= clients["pause_start"][client, None]) & (day <= clients["pause_end"][client, None])
     open_days = in_window & ~paused
     once = assignments["once"][row_assignment]
     due_week = assignments["due"][row_assignment] // 7
     weekly_expected = assignments["times_per_week"][row_assignment] * open_days.sum(axis=1) / 7
     expected = np.where(once, (week == due_week).astype(float), weekly_expected)
-    return {"assignment": row_assignment, "client": client, "week": week, "day": day,
-            "open": open_days & (expected > 0)[:, None], "expected": expected}
+    return {
+        "assignment": row_assignment,
+        "client": client,
+        "week": week,
+        "day": day,
+        "open": open_days & (expected > 0)[:, None],
+        "expected": expected,
+    }
 
 
 def _homework_logs(rng, assignments, clients, target, calendar):
@@ -634,8 +865,12 @@ def _homework_logs(rng, assignments, clients, target, calendar):
     attempts = np.minimum(attempts, n_open)
     attempts = np.where(assignments["once"][weeks["assignment"]], np.minimum(attempts, 1), attempts)
     # client01 has something logged in the current week as soon as the week has an open day.
-    showcase = np.flatnonzero((weeks["client"] == 0) & (weeks["week"] == calendar.n_weeks - 1)
-                              & (n_open > 0) & ~assignments["once"][weeks["assignment"]])
+    showcase = np.flatnonzero(
+        (weeks["client"] == 0)
+        & (weeks["week"] == calendar.n_weeks - 1)
+        & (n_open > 0)
+        & ~assignments["once"][weeks["assignment"]]
+    )
     if len(showcase) and attempts[showcase].sum() == 0:
         attempts[showcase[0]] = 1
 
@@ -674,8 +909,13 @@ def _done_early(rng, logs, assignments, clients):
     client = assignments["client"][assignment]
     early_day = set_on + np.floor(rng.random(len(assignment)) * (due_monday - set_on)).astype(np.int64)
     paused = (early_day >= clients["pause_start"][client]) & (early_day <= clients["pause_end"][client])
-    early = (assignments["once"][assignment] & (logs["status"] == 0) & (set_on < due_monday) & ~paused
-             & (rng.random(len(assignment)) < SHARE_DONE_EARLY))
+    early = (
+        assignments["once"][assignment]
+        & (logs["status"] == 0)
+        & (set_on < due_monday)
+        & ~paused
+        & (rng.random(len(assignment)) < SHARE_DONE_EARLY)
+    )
     day = np.where(early, early_day, logs["day"])
     order = np.lexsort((day, assignment))
     return {"assignment": assignment[order], "day": day[order], "status": logs["status"][order]}
@@ -692,21 +932,24 @@ def _homework_log_frame(rng, logs, assignments, clinic, calendar):
     helpfulness = np.clip(np.rint(rng.normal(3.5, 0.9, n)), 1, 5)
     difficulty = np.clip(np.rint(rng.normal(2.7, 1.0, n)), 1, 5)
     # A short note on a minority of logs, worded for what happened.
-    note_code = np.where(tried, rng.integers(len(DONE_NOTES), size=n),
-                         len(DONE_NOTES) + rng.integers(len(NOT_DONE_NOTES), size=n))
+    note_code = np.where(
+        tried, rng.integers(len(DONE_NOTES), size=n), len(DONE_NOTES) + rng.integers(len(NOT_DONE_NOTES), size=n)
+    )
     note_code = np.where(rng.random(n) < 0.07, note_code, -1)
-    return pd.DataFrame({
-        "id": np.arange(1, n + 1),
-        "assignment_id": logs["assignment"] + 1,
-        "client_id": clinic.client_ids[client],
-        "log_date": calendar.dates(logs["day"]),
-        "status": pd.Categorical.from_codes(status, ["done", "partly", "not_done"]),
-        "minutes": _nullable(np.clip(minutes, 1, 600), tried & (rng.random(n) < 0.8)),
-        "helpfulness": _nullable(helpfulness, tried & (rng.random(n) < 0.7)),
-        "difficulty": _nullable(difficulty, tried & (rng.random(n) < 0.6)),
-        "note": pd.Categorical.from_codes(note_code, DONE_NOTES + NOT_DONE_NOTES),
-        "created_at": calendar.timestamps(logs["day"], rng.integers(18 * 3600, 23 * 3600, n)),
-    })
+    return pd.DataFrame(
+        {
+            "id": np.arange(1, n + 1),
+            "assignment_id": logs["assignment"] + 1,
+            "client_id": clinic.client_ids[client],
+            "log_date": calendar.dates(logs["day"]),
+            "status": pd.Categorical.from_codes(status, ["done", "partly", "not_done"]),
+            "minutes": _nullable(np.clip(minutes, 1, 600), tried & (rng.random(n) < 0.8)),
+            "helpfulness": _nullable(helpfulness, tried & (rng.random(n) < 0.7)),
+            "difficulty": _nullable(difficulty, tried & (rng.random(n) < 0.6)),
+            "note": pd.Categorical.from_codes(note_code, DONE_NOTES + NOT_DONE_NOTES),
+            "created_at": calendar.timestamps(logs["day"], rng.integers(18 * 3600, 23 * 3600, n)),
+        }
+    )
 
 
 def _assignment_frame(assignments, clinic, calendar):
@@ -714,24 +957,27 @@ def _assignment_frame(assignments, clinic, calendar):
     entry = assignments["entry"]
     client = assignments["client"]
     once = assignments["once"]
-    return pd.DataFrame({
-        "id": np.arange(1, len(entry) + 1),
-        "client_id": clinic.client_ids[client],
-        "therapist_id": clinic.therapist_of_client[client],
-        "title": title[entry],
-        "category": category[entry],
-        "instructions": instructions[entry],
-        "schedule": np.where(once, "once", "weekly"),
-        "times_per_week": _nullable(assignments["times_per_week"], ~once),
-        "due_on": _nullable_dates(calendar, assignments["due"], once),
-        "starts_on": calendar.dates(assignments["starts"]),
-        "ends_on": _nullable_dates(calendar, assignments["ends"], assignments["ends"] >= 0),
-        # Set at the session where it was agreed.
-        "created_at": calendar.timestamps(assignments["starts"], 16 * 3600),
-    })
+    return pd.DataFrame(
+        {
+            "id": np.arange(1, len(entry) + 1),
+            "client_id": clinic.client_ids[client],
+            "therapist_id": clinic.therapist_of_client[client],
+            "title": title[entry],
+            "category": category[entry],
+            "instructions": instructions[entry],
+            "schedule": np.where(once, "once", "weekly"),
+            "times_per_week": _nullable(assignments["times_per_week"], ~once),
+            "due_on": _nullable_dates(calendar, assignments["due"], once),
+            "starts_on": calendar.dates(assignments["starts"]),
+            "ends_on": _nullable_dates(calendar, assignments["ends"], assignments["ends"] >= 0),
+            # Set at the session where it was agreed.
+            "created_at": calendar.timestamps(assignments["starts"], 16 * 3600),
+        }
+    )
 
 
 # ---------------------------------------------------------------- symptoms
+
 
 def _symptom_courses(rng, clients, realised):
     """Weekly latent PHQ-9 and GAD-7 (n_clients x n_weeks): constant before the episode,
@@ -748,10 +994,8 @@ def _symptom_courses(rng, clients, realised):
     for week in range(n_weeks):  # one vectorised step per week over all clients
         depression[:, week], anxiety[:, week] = phq, gad
         in_episode = (week >= clients["start_week"]) & (week < clients["end"] // 7)
-        phq_step = (RECOVERY_RATE * (clients["phq_end"] - phq) - PHQ9_BETA * effort[:, week]
-                    + phq_noise[:, week])
-        gad_step = (RECOVERY_RATE * (clients["gad_end"] - gad) - GAD7_BETA * effort[:, week]
-                    + gad_noise[:, week])
+        phq_step = RECOVERY_RATE * (clients["phq_end"] - phq) - PHQ9_BETA * effort[:, week] + phq_noise[:, week]
+        gad_step = RECOVERY_RATE * (clients["gad_end"] - gad) - GAD7_BETA * effort[:, week] + gad_noise[:, week]
         phq = np.where(in_episode, np.clip(phq + phq_step, 0, 27), phq)
         gad = np.where(in_episode, np.clip(gad + gad_step, 0, 21), gad)
     return depression, anxiety
@@ -783,9 +1027,14 @@ def _questionnaires(rng, clients, depression, anxiety, calendar):
     for index, answer in RISK_CLIENTS.items():
         phq_items[is_last & (client == index), 8] = answer
     difficulty = np.clip(np.rint(phq_total / 8 + rng.normal(0, 0.5, n)), 0, 3)
-    return {"client": client, "day": day, "phq_items": phq_items, "gad_items": gad_items,
-            "difficulty": _nullable(difficulty, rng.random(n) < 0.75),
-            "seconds": rng.integers(9 * 3600, 21 * 3600, n)}
+    return {
+        "client": client,
+        "day": day,
+        "phq_items": phq_items,
+        "gad_items": gad_items,
+        "difficulty": _nullable(difficulty, rng.random(n) < 0.75),
+        "seconds": rng.integers(9 * 3600, 21 * 3600, n),
+    }
 
 
 def _spread_over_items(rng, totals, n_items):
@@ -806,13 +1055,30 @@ def _spread_over_items(rng, totals, n_items):
 def _questionnaire_frame(q, clinic, calendar):
     """PHQ-9 then GAD-7 rows of each pair, in (client, date) order."""
     n = len(q["day"])
-    pair = {"client_id": clinic.client_ids[q["client"]], "taken_on": calendar.dates(q["day"]),
-            "created_at": calendar.timestamps(q["day"], q["seconds"])}
-    phq = pd.DataFrame({"order": 2 * np.arange(n), **pair, "instrument": "PHQ-9",
-                        **_item_columns(q["phq_items"]), "difficulty": q["difficulty"]})
+    pair = {
+        "client_id": clinic.client_ids[q["client"]],
+        "taken_on": calendar.dates(q["day"]),
+        "created_at": calendar.timestamps(q["day"], q["seconds"]),
+    }
+    phq = pd.DataFrame(
+        {
+            "order": 2 * np.arange(n),
+            **pair,
+            "instrument": "PHQ-9",
+            **_item_columns(q["phq_items"]),
+            "difficulty": q["difficulty"],
+        }
+    )
     gad_items = np.concatenate([q["gad_items"], np.full((n, 2), -1)], axis=1)  # items 8-9 NULL
-    gad = pd.DataFrame({"order": 2 * np.arange(n) + 1, **pair, "instrument": "GAD-7",
-                        **_item_columns(gad_items), "difficulty": pd.array([None] * n, dtype="Int64")})
+    gad = pd.DataFrame(
+        {
+            "order": 2 * np.arange(n) + 1,
+            **pair,
+            "instrument": "GAD-7",
+            **_item_columns(gad_items),
+            "difficulty": pd.array([None] * n, dtype="Int64"),
+        }
+    )
     frame = pd.concat([phq, gad], ignore_index=True).sort_values("order", ignore_index=True)
     items = frame[[f"item_{k}" for k in range(1, 10)]]
     frame["total"] = items.sum(axis=1).astype(np.int64)
@@ -830,14 +1096,16 @@ def _risk_flags(questionnaires, clinic):
     """A flag for the treating therapist on every PHQ-9 with item 9 above 0."""
     risky = questionnaires[questionnaires["item_9"].fillna(0) > 0]
     therapist = dict(zip(clinic.client_ids, clinic.therapist_of_client))
-    return pd.DataFrame({
-        "id": np.arange(1, len(risky) + 1),
-        "client_id": risky["client_id"].to_numpy(),
-        "therapist_id": risky["client_id"].map(therapist).to_numpy(dtype=np.int64),
-        "questionnaire_id": risky["id"].to_numpy(),
-        "item_9_answer": risky["item_9"].to_numpy(dtype=np.int64),
-        "raised_at": risky["created_at"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "id": np.arange(1, len(risky) + 1),
+            "client_id": risky["client_id"].to_numpy(),
+            "therapist_id": risky["client_id"].map(therapist).to_numpy(dtype=np.int64),
+            "questionnaire_id": risky["id"].to_numpy(),
+            "item_9_answer": risky["item_9"].to_numpy(dtype=np.int64),
+            "raised_at": risky["created_at"].to_numpy(),
+        }
+    )
 
 
 def _mood_logs(rng, clients, depression, anxiety, clinic, calendar):
@@ -845,55 +1113,73 @@ def _mood_logs(rng, clients, depression, anxiety, clinic, calendar):
     grows with engagement."""
     n = len(clients["start"])
     day = np.arange(calendar.n_days)
-    logged = ((day >= clients["start"][:, None]) & (day <= clients["end"][:, None])
-              & (rng.random((n, calendar.n_days)) < 0.35 + 0.55 * clients["propensity"][:, None]))
+    logged = (
+        (day >= clients["start"][:, None])
+        & (day <= clients["end"][:, None])
+        & (rng.random((n, calendar.n_days)) < 0.35 + 0.55 * clients["propensity"][:, None])
+    )
     client, day = np.nonzero(logged)  # in (client, date) order
     count = len(day)
     latent_phq = depression[client, day // 7]
     mood = np.clip(np.rint(9.0 - 0.28 * latent_phq + rng.normal(0, 1.1, count)), 0, 10)
     worry = np.clip(np.rint(0.45 * anxiety[client, day // 7] + rng.normal(0, 1.2, count)), 0, 10)
     note_code = np.where(rng.random(count) < 0.03, rng.integers(len(MOOD_NOTES), size=count), -1)
-    return pd.DataFrame({
-        "id": np.arange(1, count + 1),
-        "client_id": clinic.client_ids[client],
-        "log_date": calendar.dates(day),
-        "mood": mood.astype(np.int64),
-        "anxiety": _nullable(worry, rng.random(count) < 0.4),
-        "note": pd.Categorical.from_codes(note_code, MOOD_NOTES),
-        "created_at": calendar.timestamps(day, rng.integers(19 * 3600, 23 * 3600, count)),
-    })
+    return pd.DataFrame(
+        {
+            "id": np.arange(1, count + 1),
+            "client_id": clinic.client_ids[client],
+            "log_date": calendar.dates(day),
+            "mood": mood.astype(np.int64),
+            "anxiety": _nullable(worry, rng.random(count) < 0.4),
+            "note": pd.Categorical.from_codes(note_code, MOOD_NOTES),
+            "created_at": calendar.timestamps(day, rng.integers(19 * 3600, 23 * 3600, count)),
+        }
+    )
 
 
 # ---------------------------------------------------------------- people and sessions
+
 
 def _users(rng, clinic, calendar):
     """Accounts in id order: admin, supervisors, therapists, clients; one shared password hash."""
     n_sup, n_ther, n_cli = len(clinic.supervisor_ids), len(clinic.therapist_ids), len(clinic.client_ids)
     width = max(2, len(str(n_cli)))
-    usernames = (["admin"] + ["supervisor" + (str(k + 1) if k else "") for k in range(n_sup)]
-                 + [f"therapist{k + 1}" for k in range(n_ther)]
-                 + [f"client{k + 1:0{width}d}" for k in range(n_cli)])
+    usernames = (
+        ["admin"]
+        + ["supervisor" + (str(k + 1) if k else "") for k in range(n_sup)]
+        + [f"therapist{k + 1}" for k in range(n_ther)]
+        + [f"client{k + 1:0{width}d}" for k in range(n_cli)]
+    )
     first = np.array(FIRST_NAMES)
-    staff = [f"Dr. {f} {s}" for f, s in zip(first[rng.integers(len(first), size=n_sup + n_ther)],
-                                           np.array(SURNAMES)[rng.integers(len(SURNAMES), size=n_sup + n_ther)])]
+    staff = [
+        f"Dr. {f} {s}"
+        for f, s in zip(
+            first[rng.integers(len(first), size=n_sup + n_ther)],
+            np.array(SURNAMES)[rng.integers(len(SURNAMES), size=n_sup + n_ther)],
+        )
+    ]
     initials = np.array(list("ABCDEFGHIJKLMNOPRSTUVWY"))
-    clients = [f"{f} {i}." for f, i in zip(first[rng.integers(len(first), size=n_cli)],
-                                          initials[rng.integers(len(initials), size=n_cli)])]
+    clients = [
+        f"{f} {i}."
+        for f, i in zip(first[rng.integers(len(first), size=n_cli)], initials[rng.integers(len(initials), size=n_cli)])
+    ]
     n = len(usernames)
     joined = datetime.combine(calendar.first_day - timedelta(days=30), time(9, 0))
-    return pd.DataFrame({
-        "id": np.arange(1, n + 1),
-        "username": usernames,
-        "display_name": ["Clinic Admin"] + staff + clients,
-        "email": [f"{name}@demo.invalid" for name in usernames],
-        "role": ["admin"] + ["supervisor"] * n_sup + ["therapist"] * n_ther + ["client"] * n_cli,
-        "password_hash": _demo_password_hash(),
-        "active": True,
-        "failed_logins": 0,
-        "locked_until": pd.Series(pd.NaT, index=range(n), dtype="datetime64[s]"),
-        "sessions_valid_after": pd.Timestamp(joined),
-        "created_at": pd.Timestamp(joined),
-    })
+    return pd.DataFrame(
+        {
+            "id": np.arange(1, n + 1),
+            "username": usernames,
+            "display_name": ["Clinic Admin"] + staff + clients,
+            "email": [f"{name}@demo.invalid" for name in usernames],
+            "role": ["admin"] + ["supervisor"] * n_sup + ["therapist"] * n_ther + ["client"] * n_cli,
+            "password_hash": _demo_password_hash(),
+            "active": True,
+            "failed_logins": 0,
+            "locked_until": pd.Series(pd.NaT, index=range(n), dtype="datetime64[s]"),
+            "sessions_valid_after": pd.Timestamp(joined),
+            "created_at": pd.Timestamp(joined),
+        }
+    )
 
 
 @functools.cache
@@ -910,37 +1196,43 @@ def _caseload(clinic, clients, calendar):
     started = np.concatenate([clients["start"], clients["rereferral"][returning]])
     ended = np.concatenate([clients["ended"], np.zeros(len(returning), dtype=bool)])
     ended_on = np.concatenate([clients["end"], np.zeros(len(returning), dtype=np.int64)])
-    return pd.DataFrame({
-        "id": np.arange(1, len(client) + 1),
-        "client_id": clinic.client_ids[client],
-        "therapist_id": clinic.therapist_of_client[client],
-        "started_on": calendar.dates(started),
-        "ended_on": _nullable_dates(calendar, ended_on, ended),
-        "questionnaire_every_days": clients["cadence"][client],
-    })
+    return pd.DataFrame(
+        {
+            "id": np.arange(1, len(client) + 1),
+            "client_id": clinic.client_ids[client],
+            "therapist_id": clinic.therapist_of_client[client],
+            "started_on": calendar.dates(started),
+            "ended_on": _nullable_dates(calendar, ended_on, ended),
+            "questionnaire_every_days": clients["cadence"][client],
+        }
+    )
 
 
 def _discharges(clinic, clients, calendar):
     """Why each ended episode ended, recorded by its therapist after the last session of its last day."""
     who = np.flatnonzero(clients["ended"])
-    return pd.DataFrame({
-        "caseload_id": who + 1,
-        "reason": pd.Categorical.from_codes(clients["fate"][who] - 1, list(FATES[1:])),
-        "discharged_by": clinic.therapist_of_client[who],
-        "recorded_at": calendar.timestamps(clients["end"][who], 17 * 3600 + 1800),
-    })
+    return pd.DataFrame(
+        {
+            "caseload_id": who + 1,
+            "reason": pd.Categorical.from_codes(clients["fate"][who] - 1, list(FATES[1:])),
+            "discharged_by": clinic.therapist_of_client[who],
+            "recorded_at": calendar.timestamps(clients["end"][who], 17 * 3600 + 1800),
+        }
+    )
 
 
 def _supervision(clinic, calendar):
     n = len(clinic.therapist_ids)
     spread = np.arange(n) * len(clinic.supervisor_ids) // n
-    return pd.DataFrame({
-        "id": np.arange(1, n + 1),
-        "therapist_id": clinic.therapist_ids,
-        "supervisor_id": clinic.supervisor_ids[spread],
-        "started_on": calendar.dates(np.full(n, -180)),
-        "ended_on": pd.Series(pd.NaT, index=range(n), dtype="datetime64[s]"),
-    })
+    return pd.DataFrame(
+        {
+            "id": np.arange(1, n + 1),
+            "therapist_id": clinic.therapist_ids,
+            "supervisor_id": clinic.supervisor_ids[spread],
+            "started_on": calendar.dates(np.full(n, -180)),
+            "ended_on": pd.Series(pd.NaT, index=range(n), dtype="datetime64[s]"),
+        }
+    )
 
 
 def _paused_periods(clients, clinic, calendar):
@@ -948,16 +1240,18 @@ def _paused_periods(clients, clinic, calendar):
     client_ids = clinic.client_ids[who]
     created_by = np.where(clients["pause_by_client"][who], client_ids, clinic.therapist_of_client[who])
     starts = clients["pause_start"][who]
-    return pd.DataFrame({
-        "id": np.arange(1, len(who) + 1),
-        "client_id": client_ids,
-        "starts_on": calendar.dates(starts),
-        "ends_on": calendar.dates(clients["pause_end"][who]),
-        "reason": np.array(PAUSE_REASONS)[clients["pause_reason"][who]],
-        "created_by": created_by,
-        # Entered a day or two ahead (never before the episode began).
-        "created_at": calendar.timestamps(np.maximum(starts - 2, clients["start"][who]), 10 * 3600),
-    })
+    return pd.DataFrame(
+        {
+            "id": np.arange(1, len(who) + 1),
+            "client_id": client_ids,
+            "starts_on": calendar.dates(starts),
+            "ends_on": calendar.dates(clients["pause_end"][who]),
+            "reason": np.array(PAUSE_REASONS)[clients["pause_reason"][who]],
+            "created_by": created_by,
+            # Entered a day or two ahead (never before the episode began).
+            "created_at": calendar.timestamps(np.maximum(starts - 2, clients["start"][who]), 10 * 3600),
+        }
+    )
 
 
 def _therapy_sessions(rng, clients, clinic, calendar):
@@ -978,17 +1272,20 @@ def _therapy_sessions(rng, clients, clinic, calendar):
     attended = np.concatenate([attended, np.ones(len(returning), dtype=bool)])
     order = np.lexsort((day, client))
     client, day, attended = client[order], day[order], attended[order]
-    return pd.DataFrame({
-        "id": np.arange(1, len(day) + 1),
-        "client_id": clinic.client_ids[client],
-        "therapist_id": clinic.therapist_of_client[client],
-        "session_date": calendar.dates(day),
-        "attended": attended,
-        "created_at": calendar.timestamps(day, 17 * 3600),
-    })
+    return pd.DataFrame(
+        {
+            "id": np.arange(1, len(day) + 1),
+            "client_id": clinic.client_ids[client],
+            "therapist_id": clinic.therapist_of_client[client],
+            "session_date": calendar.dates(day),
+            "attended": attended,
+            "created_at": calendar.timestamps(day, 17 * 3600),
+        }
+    )
 
 
 # ---------------------------------------------------------------- helpers
+
 
 def _nullable(values, present):
     """Integer values with NULL where `present` is false (pandas Int64)."""
@@ -1008,8 +1305,12 @@ def _sorted_by_client(frame):
 
 def _insert_frame(cur, table, frame):
     """INSERT ... SELECT from the registered frame; column names must be the table's own."""
-    known = {name for (name,) in cur.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
+    known = {
+        name
+        for (name,) in cur.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+        ).fetchall()
+    }
     unknown = set(frame.columns) - known
     if unknown:
         raise ValueError(f"{table} has no column(s) {sorted(unknown)}")

@@ -1,4 +1,5 @@
 """Maintenance the admin starts from the app: a backup taken while the app runs."""
+
 from datetime import datetime
 from pathlib import Path
 

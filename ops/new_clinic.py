@@ -4,6 +4,7 @@
 
 The password is asked for at the prompt (or read from $HOMEWORK_ADMIN_PASSWORD).
 """
+
 import argparse
 import getpass
 import sys
@@ -25,8 +26,9 @@ def main(argv=None):
     password = settings.admin_password() or getpass.getpass("Admin password: ")
     conn = db.connect(args.path)
     try:
-        users.create_first_admin(conn.cursor(), username=args.username,
-                                 display_name=args.display_name, password=password)
+        users.create_first_admin(
+            conn.cursor(), username=args.username, display_name=args.display_name, password=password
+        )
     except InvalidInput as error:
         conn.close()
         args.path.unlink()

@@ -1,6 +1,7 @@
 """The admin's landing page: accounts, caseload and supervision links. No clinical data, except
 a risk flag of a client with no current therapist (the admin is one of the clinic's safety
 contacts), shown above everything until it is acknowledged."""
+
 import streamlit as st
 
 from data_layer import caseload, users
@@ -42,20 +43,34 @@ with create_tab:
         role = st.selectbox("Role", ROLES)
         role_error = st.empty()
         email = st.text_input("Email (optional)")
-        password = st.text_input("Initial password", type="password",
-                                 help="At least 10 characters. Give it to the person in private.")
+        password = st.text_input(
+            "Initial password", type="password", help="At least 10 characters. Give it to the person in private."
+        )
         password_error = st.empty()
         if st.form_submit_button("Create account", type="primary"):
             try:
-                users.create_user(cur, principal, username=username, display_name=display_name,
-                                  role=role, password=password, email=email)
+                users.create_user(
+                    cur,
+                    principal,
+                    username=username,
+                    display_name=display_name,
+                    role=role,
+                    password=password,
+                    email=email,
+                )
             except InvalidInput as error:
-                show_field_errors(error.errors, {
-                    "display_name": name_error, "username": username_error,
-                    "role": role_error, "password": password_error,
-                })
+                show_field_errors(
+                    error.errors,
+                    {
+                        "display_name": name_error,
+                        "username": username_error,
+                        "role": role_error,
+                        "password": password_error,
+                    },
+                )
             else:
                 saved("create_user", f"Created the {role} account {escape_markdown(username.strip().lower())}.")
+
 
 def link_form(name, member_label, members, head_label, heads, fields, link, message):
     """A form that links a member account to a head account; `link(member, head)` saves it.
@@ -77,11 +92,18 @@ def link_form(name, member_label, members, head_label, heads, fields, link, mess
 
 
 with caseload_tab:
-    link_form("link_client", "Client", account_choices("client"), "Therapist", account_choices("therapist"),
-              ("client_id", "therapist_id"),
-              lambda client, therapist: caseload.link_client_to_therapist(
-                  cur, principal, client_id=client, therapist_id=therapist),
-              "{member} is now with {head}.")
+    link_form(
+        "link_client",
+        "Client",
+        account_choices("client"),
+        "Therapist",
+        account_choices("therapist"),
+        ("client_id", "therapist_id"),
+        lambda client, therapist: caseload.link_client_to_therapist(
+            cur, principal, client_id=client, therapist_id=therapist
+        ),
+        "{member} is now with {head}.",
+    )
     st.caption("Linking a client who was discharged starts a new episode of care (a re-referral).")
     st.header("End an episode of care", anchor=False)
     st.caption("Usually the therapist discharges. Here for when they cannot, e.g. they have left the clinic.")
@@ -99,15 +121,24 @@ with caseload_tab:
                 saved("discharge", f"{escape_markdown(clients[client])}'s episode ended on {ended_on:%d %b %Y}.")
 
 with supervision_tab:
-    link_form("link_therapist", "Therapist", account_choices("therapist"), "Supervisor",
-              account_choices("supervisor"), ("therapist_id", "supervisor_id"),
-              lambda therapist, supervisor: caseload.link_therapist_to_supervisor(
-                  cur, principal, therapist_id=therapist, supervisor_id=supervisor),
-              "{member} is now supervised by {head}.")
+    link_form(
+        "link_therapist",
+        "Therapist",
+        account_choices("therapist"),
+        "Supervisor",
+        account_choices("supervisor"),
+        ("therapist_id", "supervisor_id"),
+        lambda therapist, supervisor: caseload.link_therapist_to_supervisor(
+            cur, principal, therapist_id=therapist, supervisor_id=supervisor
+        ),
+        "{member} is now supervised by {head}.",
+    )
 
 with maintain_tab:
-    everyone = {row.id: f"{row.display_name} ({row.username}, {row.role}"
-                        f"{'' if row.active else ', deactivated'})" for row in accounts.itertuples()}
+    everyone = {
+        row.id: f"{row.display_name} ({row.username}, {row.role}{'' if row.active else ', deactivated'})"
+        for row in accounts.itertuples()
+    }
     with st.form(form_key("maintain")):
         user_id = st.selectbox("Account", list(everyone), format_func=everyone.get)
         account_error = st.empty()
@@ -120,7 +151,9 @@ with maintain_tab:
         try:
             if reset:
                 users.reset_password(cur, principal, user_id=user_id, new_password=new_password)
-                saved("maintain", f"Password reset for {escape_markdown(everyone[user_id])}; their sessions have ended.")
+                saved(
+                    "maintain", f"Password reset for {escape_markdown(everyone[user_id])}; their sessions have ended."
+                )
             if deactivate:
                 users.deactivate_user(cur, principal, user_id=user_id)
                 saved("maintain", f"Deactivated {escape_markdown(everyone[user_id])}; their sessions have ended.")
@@ -135,20 +168,27 @@ st.dataframe(
     accounts.drop(columns=["id"]),
     hide_index=True,
     column_config={
-        "username": "Username", "display_name": "Name", "email": "Email", "role": "Role",
+        "username": "Username",
+        "display_name": "Name",
+        "email": "Email",
+        "role": "Role",
         "active": st.column_config.CheckboxColumn("Active"),
         "locked_until": st.column_config.DatetimeColumn("Locked until", format="D MMM HH:mm"),
         "created_at": st.column_config.DatetimeColumn("Created", format="D MMM YYYY"),
     },
 )
 st.header("Current links")
-st.dataframe(caseload.list_links(cur, principal), hide_index=True,
-             column_config={"kind": "Link", "person": "Who", "linked_to": "With",
-                            "since": st.column_config.DateColumn("Since")})
+st.dataframe(
+    caseload.list_links(cur, principal),
+    hide_index=True,
+    column_config={"kind": "Link", "person": "Who", "linked_to": "With", "since": st.column_config.DateColumn("Since")},
+)
 
 st.header("Backup")
-st.caption("A consistent snapshot of the whole database while the app runs (Parquet per table and a "
-           "manifest). It holds clinical data: keep the backup folder private and copy it off this machine.")
+st.caption(
+    "A consistent snapshot of the whole database while the app runs (Parquet per table and a "
+    "manifest). It holds clinical data: keep the backup folder private and copy it off this machine."
+)
 if st.button("Back up now"):
     folder, counts = maintenance.back_up_now(cur, principal)
     st.success(f"Backed up {sum(counts.values()):,} rows to {escape_markdown(str(folder))}.")

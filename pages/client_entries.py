@@ -1,4 +1,5 @@
 """The client's own entries, newest first: change or delete them for 7 days; plan breaks."""
+
 from datetime import date, timedelta
 
 import pandas as pd
@@ -31,60 +32,74 @@ SHOWN = 40
 since = date.today() - timedelta(days=60)
 
 st.title("My entries")
-st.caption(f"Up to {SHOWN} entries of the last 60 days, newest first. Entries can be changed or "
-           "deleted for 7 days after you make them.")
+st.caption(
+    f"Up to {SHOWN} entries of the last 60 days, newest first. Entries can be changed or "
+    "deleted for 7 days after you make them."
+)
 homework_tab, mood_tab, breaks_tab = st.tabs(["Homework", "Mood", "Breaks"])
 
 
 def edit_homework_log(entry):
     name = f"edit_homework_{entry.homework_log_id}"
     with st.form(form_key(name)):
-        status = st.segmented_control("How did it go?", list(STATUS_LABELS), format_func=STATUS_LABELS.get,
-                                      default=entry.status)
+        status = st.segmented_control(
+            "How did it go?", list(STATUS_LABELS), format_func=STATUS_LABELS.get, default=entry.status
+        )
         status_error = st.empty()
-        minutes = st.number_input("Minutes spent", step=5,
-                                  value=optional_int(entry.minutes))
+        minutes = st.number_input("Minutes spent", step=5, value=optional_int(entry.minutes))
         minutes_error = st.empty()
-        helpfulness = st.segmented_control("How helpful was it?", RATINGS,
-                                           default=optional_int(entry.helpfulness))
+        helpfulness = st.segmented_control("How helpful was it?", RATINGS, default=optional_int(entry.helpfulness))
         difficulty = st.segmented_control("How hard was it?", RATINGS, default=optional_int(entry.difficulty))
         note = st.text_area("Note", value=text_or_empty(entry.note))
         note_error = st.empty()
         general_error = st.empty()
         if st.form_submit_button("Save changes", type="primary"):
             try:
-                homework.update_homework_log(cur, principal, homework_log_id=entry.homework_log_id,
-                                             status=status, minutes=minutes, helpfulness=helpfulness,
-                                             difficulty=difficulty, note=note)
+                homework.update_homework_log(
+                    cur,
+                    principal,
+                    homework_log_id=entry.homework_log_id,
+                    status=status,
+                    minutes=minutes,
+                    helpfulness=helpfulness,
+                    difficulty=difficulty,
+                    note=note,
+                )
             except InvalidInput as error:
-                show_field_errors(error.errors, {"status": status_error, "minutes": minutes_error,
-                                                 "note": note_error, "entry": general_error})
+                show_field_errors(
+                    error.errors,
+                    {"status": status_error, "minutes": minutes_error, "note": note_error, "entry": general_error},
+                )
             else:
-                saved_here("homework", f"Your change is saved: {day_label(entry.log_date)}, "
-                                       f"{escape_markdown(entry.assignment)}.", form_name=name)
+                saved_here(
+                    "homework",
+                    f"Your change is saved: {day_label(entry.log_date)}, {escape_markdown(entry.assignment)}.",
+                    form_name=name,
+                )
 
 
 def edit_mood_log(entry):
     name = f"edit_mood_{entry.mood_log_id}"
     with st.form(form_key(name)):
-        mood_value = st.select_slider("Mood (0 = very low, 10 = very good)", options=list(range(11)),
-                                      value=int(entry.mood))
-        anxiety = st.number_input("Anxiety 0-10 (optional)", step=1,
-                                  value=optional_int(entry.anxiety))
+        mood_value = st.select_slider(
+            "Mood (0 = very low, 10 = very good)", options=list(range(11)), value=int(entry.mood)
+        )
+        anxiety = st.number_input("Anxiety 0-10 (optional)", step=1, value=optional_int(entry.anxiety))
         anxiety_error = st.empty()
         note = st.text_area("Note", value=text_or_empty(entry.note))
         note_error = st.empty()
         general_error = st.empty()
         if st.form_submit_button("Save changes", type="primary"):
             try:
-                mood.update_mood_log(cur, principal, mood_log_id=entry.mood_log_id, mood=mood_value,
-                                     anxiety=anxiety, note=note)
+                mood.update_mood_log(
+                    cur, principal, mood_log_id=entry.mood_log_id, mood=mood_value, anxiety=anxiety, note=note
+                )
             except InvalidInput as error:
-                show_field_errors(error.errors, {"anxiety": anxiety_error, "note": note_error,
-                                                 "entry": general_error})
+                show_field_errors(error.errors, {"anxiety": anxiety_error, "note": note_error, "entry": general_error})
             else:
-                saved_here("mood", f"Your change is saved: {day_label(entry.log_date)}, mood {mood_value}.",
-                           form_name=name)
+                saved_here(
+                    "mood", f"Your change is saved: {day_label(entry.log_date)}, mood {mood_value}.", form_name=name
+                )
 
 
 def show_entry(day, what, details, note):
@@ -108,12 +123,17 @@ with homework_tab:
         show_entry(entry.log_date, entry.assignment, details, entry.note)
     recent_homework = {row.homework_log_id: row for row in logs[logs["editable"]].itertuples()}
     if not show_saved("homework", "Change another entry") and recent_homework:
-        labels = entry_choices(recent_homework, lambda row: f"{day_label(row.log_date)}: {row.assignment} "
-                                                            f"({STATUS_LABELS[row.status].lower()})")
+        labels = entry_choices(
+            recent_homework,
+            lambda row: f"{day_label(row.log_date)}: {row.assignment} ({STATUS_LABELS[row.status].lower()})",
+        )
         chosen = st.selectbox("Change an entry", list(labels), format_func=labels.get)
         edit_homework_log(recent_homework[chosen])
-        if confirm_delete(f"homework_{chosen}", "this homework entry", lambda: homework.delete_homework_log(
-                cur, principal, homework_log_id=chosen)):
+        if confirm_delete(
+            f"homework_{chosen}",
+            "this homework entry",
+            lambda: homework.delete_homework_log(cur, principal, homework_log_id=chosen),
+        ):
             saved_here("homework", "The homework entry is deleted.")
 
 with mood_tab:
@@ -128,9 +148,11 @@ with mood_tab:
         labels = entry_choices(recent_moods, lambda row: f"{day_label(row.log_date)}: mood {row.mood}")
         chosen = st.selectbox("Change an entry", list(labels), format_func=labels.get)
         edit_mood_log(recent_moods[chosen])
-        if confirm_delete(f"mood_{chosen}", "this mood check-in",
-                          lambda: mood.delete_mood_log(cur, principal, mood_log_id=chosen)):
+        if confirm_delete(
+            f"mood_{chosen}", "this mood check-in", lambda: mood.delete_mood_log(cur, principal, mood_log_id=chosen)
+        ):
             saved_here("mood", "The mood check-in is deleted.")
+
 
 def add_break_form():
     with st.form(form_key("add_break")):
@@ -143,11 +165,13 @@ def add_break_form():
         reason_error = st.empty()
         if st.form_submit_button("Add break", type="primary"):
             try:
-                paused.add_paused_period(cur, principal, client_id=principal.user_id, starts_on=starts_on,
-                                         ends_on=ends_on, reason=reason)
+                paused.add_paused_period(
+                    cur, principal, client_id=principal.user_id, starts_on=starts_on, ends_on=ends_on, reason=reason
+                )
             except InvalidInput as error:
-                show_field_errors(error.errors, {"starts_on": start_error, "ends_on": end_error,
-                                                 "reason": reason_error})
+                show_field_errors(
+                    error.errors, {"starts_on": start_error, "ends_on": end_error, "reason": reason_error}
+                )
             else:
                 saved_here("breaks", f"Break saved: {starts_on:%d %b} to {ends_on:%d %b}.", form_name="add_break")
 
@@ -160,8 +184,12 @@ with breaks_tab:
     breaks = paused.list_paused_periods(cur, principal, client_id=principal.user_id)
     for period in breaks.itertuples():
         with st.container(border=True):
-            st.text(f"{period.starts_on:%d %b %Y} to {period.ends_on:%d %b %Y}"
-                    f"{' · ' + period.reason if period.reason else ''} (set by {period.set_by})")
-            if period.ends_on.date() >= date.today() and st.button("Cancel this break", key=f"cancel_{period.paused_period_id}"):
+            st.text(
+                f"{period.starts_on:%d %b %Y} to {period.ends_on:%d %b %Y}"
+                f"{' · ' + period.reason if period.reason else ''} (set by {period.set_by})"
+            )
+            if period.ends_on.date() >= date.today() and st.button(
+                "Cancel this break", key=f"cancel_{period.paused_period_id}"
+            ):
                 paused.delete_paused_period(cur, principal, paused_period_id=period.paused_period_id)
                 saved_here("breaks", "The break is cancelled.", form_name="add_break")

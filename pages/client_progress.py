@@ -1,4 +1,5 @@
 """The client's own progress: mood, weekly homework, PHQ-9 and GAD-7, and streaks."""
+
 from datetime import date, timedelta
 
 import streamlit as st
@@ -29,18 +30,19 @@ st.title("My progress")
 st.caption(f"The last {WEEKS_SHOWN} weeks.")
 recent_compliance_metric(st, metrics.recent_compliance(cur, principal, client_id=principal.user_id).iloc[0])
 
-streaks = metrics.compliance_by_assignment(cur, principal, client_id=principal.user_id,
-                                           window_start=since, window_end=date.today())
+streaks = metrics.compliance_by_assignment(
+    cur, principal, client_id=principal.user_id, window_start=since, window_end=date.today()
+)
 if not streaks.empty:
     st.header("Streaks", anchor=False)
     st.caption("Weeks in a row you did what was planned. Paused weeks don't break a streak.")
     for row in streaks.itertuples():
         weeks_in_a_row = current_streak(row.met)
-        st.markdown(f"**{weeks_in_a_row} week{'s' if weeks_in_a_row != 1 else ''}** · "
-                    f"{escape_markdown(row.title)}")
+        st.markdown(f"**{weeks_in_a_row} week{'s' if weeks_in_a_row != 1 else ''}** · {escape_markdown(row.title)}")
 
-weeks = metrics.weekly_compliance(cur, principal, client_id=principal.user_id,
-                                  window_start=since, window_end=date.today())
+weeks = metrics.weekly_compliance(
+    cur, principal, client_id=principal.user_id, window_start=since, window_end=date.today()
+)
 if weeks.empty:
     st.info("No homework has been set yet, so there is nothing to count.")
 else:

@@ -1,4 +1,5 @@
 """PHQ-9 and GAD-7, when due and any time; the total and band in plain words; crisis resources at once."""
+
 from datetime import date
 
 import streamlit as st
@@ -19,7 +20,6 @@ INTRO = "Over the last 2 weeks, how often have you been bothered by any of the f
 DIFFICULTY = {0: "Not difficult at all", 1: "Somewhat difficult", 2: "Very difficult", 3: "Extremely difficult"}
 
 
-
 def show_result(result):
     """The page after a submission: the result alone, so that a phone shows it without scrolling
     (the long form is gone, the page starts at its top); after a risk answer the crisis resources
@@ -30,8 +30,9 @@ def show_result(result):
     if st.session_state.pop("questionnaire_toast", False):
         st.toast(f"Your {result.instrument} is saved.", icon=":material/check_circle:")
     st.title("Questionnaires")
-    st.success(f"Thank you. Your {result.instrument} total is {result.total}: {result.band}.",
-               icon=":material/check_circle:")
+    st.success(
+        f"Thank you. Your {result.instrument} total is {result.total}: {result.band}.", icon=":material/check_circle:"
+    )
     st.button("Back to the questionnaires", on_click=st.session_state.pop, args=("questionnaire_result", None))
 
 
@@ -57,15 +58,23 @@ def questionnaire_form(instrument):
             difficulty = st.radio(
                 "If you checked off any problems, how difficult have these problems made it for you to do "
                 "your work, take care of things at home, or get along with other people? (optional)",
-                list(DIFFICULTY), format_func=DIFFICULTY.get, index=None)
+                list(DIFFICULTY),
+                format_func=DIFFICULTY.get,
+                index=None,
+            )
             errors["difficulty"] = st.empty()
         st.caption(ATTRIBUTION)
         general = st.empty()
         if st.form_submit_button(f"Submit {instrument}", type="primary", width="stretch"):
             try:
                 st.session_state["questionnaire_result"] = measures.submit_questionnaire(
-                    cur, principal, instrument=instrument, answers=answers, difficulty=difficulty,
-                    submission_id=submission_token(name))
+                    cur,
+                    principal,
+                    instrument=instrument,
+                    answers=answers,
+                    difficulty=difficulty,
+                    submission_id=submission_token(name),
+                )
             except InvalidInput as error:
                 general.error("Please answer every question: the ones missing are marked.")
                 show_field_errors(error.errors, errors)

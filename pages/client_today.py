@@ -1,4 +1,5 @@
 """The client's landing page: this week's homework, a quick log for each, and a mood check-in."""
+
 from datetime import date
 
 import streamlit as st
@@ -30,11 +31,17 @@ st.title("Today")
 greeting_name = principal.display_name.strip()
 # A name that ends in a full stop ("Zainab R.") ends the sentence: no second one.
 st.caption(f"Hello {escape_markdown(greeting_name)}{'' if greeting_name.endswith('.') else '.'} Small steps count.")
-due = [name for name, when in measures.questionnaire_schedule(cur, principal, client_id=principal.user_id).items()
-       if when["next_due"] <= date.today()]
+due = [
+    name
+    for name, when in measures.questionnaire_schedule(cur, principal, client_id=principal.user_id).items()
+    if when["next_due"] <= date.today()
+]
 if due:
-    st.page_link(page_path("pages/client_questionnaires.py"), icon=":material/checklist:",
-                 label=f"{' and '.join(due)} {'is' if len(due) == 1 else 'are'} due: it takes a few minutes")
+    st.page_link(
+        page_path("pages/client_questionnaires.py"),
+        icon=":material/checklist:",
+        label=f"{' and '.join(due)} {'is' if len(due) == 1 else 'are'} due: it takes a few minutes",
+    )
 
 
 def log_attempt_form(assignment):
@@ -58,19 +65,36 @@ def log_attempt_form(assignment):
         if st.form_submit_button("Save", type="primary", width="stretch"):
             try:
                 homework.log_homework(
-                    cur, principal, assignment_id=assignment.assignment_id, log_date=log_date,
-                    status=status, minutes=minutes, helpfulness=helpfulness, difficulty=difficulty,
-                    note=note, submission_id=submission_token(name),
+                    cur,
+                    principal,
+                    assignment_id=assignment.assignment_id,
+                    log_date=log_date,
+                    status=status,
+                    minutes=minutes,
+                    helpfulness=helpfulness,
+                    difficulty=difficulty,
+                    note=note,
+                    submission_id=submission_token(name),
                 )
             except InvalidInput as error:
-                show_field_errors(error.errors, {
-                    "status": status_error, "log_date": date_error, "minutes": minutes_error,
-                    "helpfulness": helpfulness_error, "difficulty": difficulty_error,
-                    "note": note_error, "assignment_id": general_error,
-                })
+                show_field_errors(
+                    error.errors,
+                    {
+                        "status": status_error,
+                        "log_date": date_error,
+                        "minutes": minutes_error,
+                        "helpfulness": helpfulness_error,
+                        "difficulty": difficulty_error,
+                        "note": note_error,
+                        "assignment_id": general_error,
+                    },
+                )
             else:
-                saved_here(name, f"Saved: {escape_markdown(assignment.title)} ({STATUS_LABELS[status].lower()}). "
-                                 "Well done for logging.")
+                saved_here(
+                    name,
+                    f"Saved: {escape_markdown(assignment.title)} ({STATUS_LABELS[status].lower()}). "
+                    "Well done for logging.",
+                )
 
 
 st.header("Homework", anchor=False)
@@ -78,8 +102,10 @@ assignments = homework.list_active_assignments(cur, principal, client_id=princip
 if assignments.empty:
     care = caseload.my_care(cur, principal)
     if care["therapist"] is None and care["ended_on"] is not None:
-        st.info(f"Your episode of care ended on {care['ended_on']:%d %B %Y}, so there is no homework to log. "
-                "You can still keep your mood diary. If you need support again, contact the clinic.")
+        st.info(
+            f"Your episode of care ended on {care['ended_on']:%d %B %Y}, so there is no homework to log. "
+            "You can still keep your mood diary. If you need support again, contact the clinic."
+        )
     else:
         st.info("You have no homework right now. Your therapist will set some with you.")
 for assignment in assignments.itertuples():
@@ -88,11 +114,14 @@ for assignment in assignments.itertuples():
         schedule = describe_schedule(assignment.schedule, assignment.times_per_week, assignment.due_on)
         st.caption(f"{CATEGORIES[assignment.category]} · {schedule}")
         if assignment.schedule == "weekly":
-            st.progress(min(assignment.done_so_far / assignment.times_per_week, 1.0),
-                        text=f"{assignment.done_so_far:g} of {assignment.times_per_week} this week")
+            st.progress(
+                min(assignment.done_so_far / assignment.times_per_week, 1.0),
+                text=f"{assignment.done_so_far:g} of {assignment.times_per_week} this week",
+            )
         else:
-            st.progress(min(assignment.done_so_far, 1.0),
-                        text="Done" if assignment.done_so_far >= 1 else "Not done yet")
+            st.progress(
+                min(assignment.done_so_far, 1.0), text="Done" if assignment.done_so_far >= 1 else "Not done yet"
+            )
         if assignment.instructions:
             with st.expander("Instructions"):
                 plain_text(assignment.instructions)
@@ -105,7 +134,9 @@ for assignment in assignments.itertuples():
 def mood_form():
     """The mood check-in's fields and Save (inside its form)."""
     mood_value = st.select_slider(
-        "How is your mood?", options=list(range(11)), value=5,
+        "How is your mood?",
+        options=list(range(11)),
+        value=5,
         format_func=lambda value: {0: "0 · very low", 10: "10 · very good"}.get(value, str(value)),
     )
     # The slider shows its ends only on hover or focus, which touch never gives: write them out.
@@ -121,11 +152,20 @@ def mood_form():
     mood_note_error = st.empty()
     if st.form_submit_button("Save mood", type="primary", width="stretch"):
         try:
-            mood.log_mood(cur, principal, log_date=mood_date, mood=mood_value, anxiety=anxiety,
-                          note=mood_note, submission_id=submission_token("mood"))
+            mood.log_mood(
+                cur,
+                principal,
+                log_date=mood_date,
+                mood=mood_value,
+                anxiety=anxiety,
+                note=mood_note,
+                submission_id=submission_token("mood"),
+            )
         except InvalidInput as error:
-            show_field_errors(error.errors, {"mood": mood_error, "anxiety": anxiety_error,
-                                             "log_date": mood_date_error, "note": mood_note_error})
+            show_field_errors(
+                error.errors,
+                {"mood": mood_error, "anxiety": anxiety_error, "log_date": mood_date_error, "note": mood_note_error},
+            )
         else:
             saved_here("mood", f"Mood saved: {mood_value} out of 10. Thank you for checking in.")
 

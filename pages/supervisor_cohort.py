@@ -5,6 +5,7 @@ apart, per therapist, per month and per homework category, and how compliance re
 outcome. Clients appear only as pseudonyms; small cells read "<5" and cannot be worked out from
 the totals, from another filter choice or from another period (clinical/reporting.py owns the
 rule)."""
+
 from datetime import date
 
 import pandas as pd
@@ -47,15 +48,18 @@ window_start, window_end, measure, therapist_id, category = filters("cohort", th
 current = window_end >= today
 # Every figure is worked out from the whole cohort and narrowed here, so that each filtered
 # count can be checked against the same count without the filter (clinical/reporting.py).
-st.caption("The period chooses the episodes that ended in it (the current quarter also takes those in "
-           "progress); each episode counts whole, from its start to its end. Periods are whole quarters "
-           "that never overlap, so that no small group can be worked out from two of them.")
+st.caption(
+    "The period chooses the episodes that ended in it (the current quarter also takes those in "
+    "progress); each episode counts whole, from its start to its end. Periods are whole quarters "
+    "that never overlap, so that no small group can be worked out from two of them."
+)
 episodes = load_classified_episodes(cur, principal, window_start, window_end)
 if episodes.empty:
     st.info("No episodes of care ended in this period" + (", and none are in progress." if current else "."))
     st.stop()
-in_category = load_classified_episodes(cur, principal, window_start, window_end, category=category) \
-    if category else episodes
+in_category = (
+    load_classified_episodes(cur, principal, window_start, window_end, category=category) if category else episodes
+)
 
 
 def recent_episodes(chosen_category):
@@ -68,8 +72,16 @@ therapist_name = dict(zip(therapists["therapist_id"], therapists["therapist"])).
 categories = cached(cohort.category_summary, cur, principal, window_start=window_start, window_end=window_end)
 # One decision for the three tables and the filtered views: what each shows, and what it hides.
 cells = table_cells(episodes, dict(zip(categories["category"], categories["episode_ids"])))
-view = cohort_view(episodes, in_category, recent, recent_episodes(category) if category else recent,
-                   therapist=therapist_name, category=category, change_column=MEASURES[measure][0], cells=cells)
+view = cohort_view(
+    episodes,
+    in_category,
+    recent,
+    recent_episodes(category) if category else recent,
+    therapist=therapist_name,
+    category=category,
+    change_column=MEASURES[measure][0],
+    cells=cells,
+)
 
 
 def table_with_download(title, table, file_name):
@@ -85,8 +97,11 @@ else:
     tiles = cohort_tiles(view, today)
     if not current:  # the episodes in progress belong to the current quarter only
         tiles = {name: tile for name, tile in tiles.items() if name not in IN_PROGRESS_TILES}
-    REFERENCE_OF = {"Recovery": "recovery", "Reliable improvement": "reliable improvement",
-                    "Reliable recovery": "reliable recovery"}
+    REFERENCE_OF = {
+        "Recovery": "recovery",
+        "Reliable improvement": "reliable improvement",
+        "Reliable recovery": "reliable recovery",
+    }
     if not view.tiles["ended"].any():
         st.info("No episodes ended in this period yet: the outcome rates count ended episodes only.")
     columns = st.columns(4)
@@ -95,39 +110,63 @@ else:
         with columns[index % 4]:
             st.metric(name, value, help=reference.source if reference else None)
             st.caption(detail + (f" · national {reference.rate:.0%}" if reference else ""))
-    st.caption("Outcome rates count episodes that ended in the period; \"ended without finishing\" are those "
-               "with fewer than 2 attended sessions or 2 questionnaire pairs (drop-outs among them).")
+    st.caption(
+        "Outcome rates count episodes that ended in the period; \"ended without finishing\" are those "
+        "with fewer than 2 attended sessions or 2 questionnaire pairs (drop-outs among them)."
+    )
     progress = progress_tiles(view) if current else {}
     if current:
         st.subheader("Episodes in progress: progress so far", anchor=False)
-        st.caption("From the first to the latest questionnaire pair of episodes still in progress; not outcomes, "
-                   "and never mixed into the rates above.")
+        st.caption(
+            "From the first to the latest questionnaire pair of episodes still in progress; not outcomes, "
+            "and never mixed into the rates above."
+        )
         columns = st.columns(len(progress))
         for column, (name, (value, detail)) in zip(columns, progress.items()):
             column.metric(name, value)
             column.caption(detail)
     else:
         st.caption("Episodes in progress, and the figures of the last weeks, appear with the current quarter.")
-    tile_table = pd.DataFrame([(name, value, detail) for name, (value, detail) in (tiles | progress).items()],
-                              columns=["Measure", "Value", "Based on"])
+    tile_table = pd.DataFrame(
+        [(name, value, detail) for name, (value, detail) in (tiles | progress).items()],
+        columns=["Measure", "Value", "Based on"],
+    )
     st.download_button("Download the headline figures (CSV)", csv_bytes(tile_table), file_name="headline.csv")
 
-st.caption("The tables below cover all your therapists and every homework category in the period; the "
-           "therapist and category filters narrow the headline figures and the analyses.")
-table_with_download("Per therapist", group_outcomes(episodes, "therapist", cells).rename(
-    columns={"therapist": "Therapist"}), "per-therapist.csv")
-table_with_download("Trends by month of referral", group_outcomes(episodes, "month", cells).rename(
-    columns={"month": "Month of referral"}), "by-month.csv")
-table_with_download("By homework category", category_outcomes(episodes, categories, cells, CATEGORIES),
-                    "by-category.csv")
+st.caption(
+    "The tables below cover all your therapists and every homework category in the period; the "
+    "therapist and category filters narrow the headline figures and the analyses."
+)
+table_with_download(
+    "Per therapist",
+    group_outcomes(episodes, "therapist", cells).rename(columns={"therapist": "Therapist"}),
+    "per-therapist.csv",
+)
+table_with_download(
+    "Trends by month of referral",
+    group_outcomes(episodes, "month", cells).rename(columns={"month": "Month of referral"}),
+    "by-month.csv",
+)
+table_with_download(
+    "By homework category", category_outcomes(episodes, categories, cells, CATEGORIES), "by-category.csv"
+)
 
 if view.refusal:
     st.stop()
 if view.analyses_hidden:
     st.header("Does more homework go with more improvement?", anchor=False)
-    st.info("The analyses are not shown for this choice: fewer than 5 clients have homework and two scores, "
-            "or the difference from the unfiltered cohort would single out fewer than 5 clients.")
+    st.info(
+        "The analyses are not shown for this choice: fewer than 5 clients have homework and two scores, "
+        "or the difference from the unfiltered cohort would single out fewer than 5 clients."
+    )
     st.stop()
-panel = cached(cohort.weekly_panel, cur, principal, window_start=window_start, window_end=window_end,
-               therapist_id=therapist_id, category=category)
+panel = cached(
+    cohort.weekly_panel,
+    cur,
+    principal,
+    window_start=window_start,
+    window_end=window_end,
+    therapist_id=therapist_id,
+    category=category,
+)
 analyses(view.points, panel, measure, "cohort", suppress=True, per_client=view.per_client)

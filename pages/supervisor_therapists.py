@@ -1,6 +1,7 @@
 """The supervisor's landing page: the therapists they supervise and their caseload sizes
 (small caseloads read "<5", by the same rule as the Cohort page), and, above them, any risk
 flag of a client with no current therapist (supervisors are the clinic's safety contacts)."""
+
 import streamlit as st
 
 from clinical.reporting import count_text, hidden_cells
@@ -24,7 +25,8 @@ else:
     # The total is shown, so the shared small-cell rule hides small caseloads in pairs.
     hidden = hidden_cells(therapists["active_clients"])
     shown = therapists.drop(columns=["therapist_id"]).assign(
-        active_clients=[count_text(size, hide) for size, hide in zip(therapists["active_clients"], hidden)])
+        active_clients=[count_text(size, hide) for size, hide in zip(therapists["active_clients"], hidden)]
+    )
     st.dataframe(
         shown,
         hide_index=True,

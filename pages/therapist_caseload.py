@@ -1,4 +1,5 @@
 """The therapist's landing page: who is struggling, flagged clients first; pick one to open."""
+
 import pandas as pd
 import streamlit as st
 
@@ -41,19 +42,21 @@ def score_with_band(instrument, total):
 
 # The columns that matter first, so that a 1280 px laptop shows them without scrolling; the
 # client's name stays pinned when the rest scrolls.
-table = pd.DataFrame({
-    "Client": summary["name"],
-    "Flags": [flags(row) for row in summary.itertuples()],
-    "Outcome so far": summary["reliable_change"],
-    RECENT_COMPLIANCE_LABEL: summary["compliance_4w"] * 100,
-    "PHQ-9": [score_with_band("PHQ-9", total) for total in summary["phq9_latest"]],
-    "GAD-7": [score_with_band("GAD-7", total) for total in summary["gad7_latest"]],
-    NEVER_LOGGED_HEADER: summary["days_since_last_log"],
-    "Mood now (7-day mean)": summary["mood_now"],
-    "Mood vs 4 weeks ago": summary["mood_trend"],
-    "PHQ-9 change": summary["phq9_change"],
-    "GAD-7 change": summary["gad7_change"],
-})
+table = pd.DataFrame(
+    {
+        "Client": summary["name"],
+        "Flags": [flags(row) for row in summary.itertuples()],
+        "Outcome so far": summary["reliable_change"],
+        RECENT_COMPLIANCE_LABEL: summary["compliance_4w"] * 100,
+        "PHQ-9": [score_with_band("PHQ-9", total) for total in summary["phq9_latest"]],
+        "GAD-7": [score_with_band("GAD-7", total) for total in summary["gad7_latest"]],
+        NEVER_LOGGED_HEADER: summary["days_since_last_log"],
+        "Mood now (7-day mean)": summary["mood_now"],
+        "Mood vs 4 weeks ago": summary["mood_trend"],
+        "PHQ-9 change": summary["phq9_change"],
+        "GAD-7 change": summary["gad7_change"],
+    }
+)
 
 
 def open_client(client_id):
@@ -66,19 +69,30 @@ if len(needing_attention):
     st.header("Needs attention", anchor=False)
     at_risk = int(needing_attention["flag_risk"].sum())
     if at_risk:  # risk in the error colour, before anything else
-        st.error(f"{at_risk} client{'' if at_risk == 1 else 's'} answered PHQ-9 item 9 above 0: follow up first.",
-                 icon=":material/warning:")
+        st.error(
+            f"{at_risk} client{'' if at_risk == 1 else 's'} answered PHQ-9 item 9 above 0: follow up first.",
+            icon=":material/warning:",
+        )
     for row in needing_attention.itertuples():
-        if st.button(f"{escape_markdown(row.name)}: {flags(row)}", key=f"attention_{row.client_id}",
-                     type="primary" if row.flag_risk else "secondary",
-                     icon=":material/warning:" if row.flag_risk else None):
+        if st.button(
+            f"{escape_markdown(row.name)}: {flags(row)}",
+            key=f"attention_{row.client_id}",
+            type="primary" if row.flag_risk else "secondary",
+            icon=":material/warning:" if row.flag_risk else None,
+        ):
             open_client(row.client_id)
 
 st.header("All clients", anchor=False)
-st.caption(f"{len(summary)} current client{'' if len(summary) == 1 else 's'}, flagged ones first. "
-           "Select a row to open the client.")
+st.caption(
+    f"{len(summary)} current client{'' if len(summary) == 1 else 's'}, flagged ones first. "
+    "Select a row to open the client."
+)
 selection = st.dataframe(
-    table, hide_index=True, on_select="rerun", selection_mode="single-row", key="caseload_table",
+    table,
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="single-row",
+    key="caseload_table",
     placeholder="",  # a missing value (never logged, no questionnaire yet) is a blank cell, not "None"
     column_config={
         "Client": st.column_config.TextColumn(pinned=True),

@@ -1,4 +1,5 @@
 """The therapist's insights over their own caseload: does the homework work here?"""
+
 import pandas as pd
 import streamlit as st
 
@@ -14,8 +15,10 @@ principal = require_role("therapist")
 cur = cursor()
 
 st.title("Insights")
-st.caption("Your episodes of care that ended in the date range, and those in progress when it reaches today; "
-           "each counts whole, from its start. Associations, not causes; n is always shown.")
+st.caption(
+    "Your episodes of care that ended in the date range, and those in progress when it reaches today; "
+    "each counts whole, from its start. Associations, not causes; n is always shown."
+)
 window_start, window_end, measure, _, _ = filters("insights")
 classified = load_classified_episodes(cur, principal, window_start, window_end)
 if classified.empty:
@@ -29,13 +32,18 @@ categories = cached(cohort.category_summary, cur, principal, window_start=window
 if categories.empty:
     st.info("No homework was expected in this date range.")
 else:
-    table = pd.DataFrame({
-        "Category": categories["category"].map(CATEGORIES),
-        "Clients": categories["clients"],
-        "Compliance": [f"{value:.0%}" if pd.notna(value) else "no homework set" for value in categories["compliance"]],
-        "Mean helpfulness (1-5)": [f"{value:.1f}" if pd.notna(value) else "not rated"
-                                   for value in categories["mean_helpfulness"]],
-        "Rated logs": categories["rated_logs"],
-    })
+    table = pd.DataFrame(
+        {
+            "Category": categories["category"].map(CATEGORIES),
+            "Clients": categories["clients"],
+            "Compliance": [
+                f"{value:.0%}" if pd.notna(value) else "no homework set" for value in categories["compliance"]
+            ],
+            "Mean helpfulness (1-5)": [
+                f"{value:.1f}" if pd.notna(value) else "not rated" for value in categories["mean_helpfulness"]
+            ],
+            "Rated logs": categories["rated_logs"],
+        }
+    )
     st.dataframe(table, hide_index=True)
     st.download_button("Download this table (CSV)", csv_bytes(table), file_name="categories.csv")

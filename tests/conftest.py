@@ -5,6 +5,7 @@ The app runs from a small entry script in a temporary folder: with `pages/` besi
 main script, AppTest would rerun a page on its own instead of the whole app (login,
 session checks and navigation included), which the real server never does.
 """
+
 import os
 import shutil
 from dataclasses import dataclass
@@ -125,29 +126,42 @@ def world(cur):
     }
     for team in "ab":
         client, therapist, supervisor = (people[f"{role}_{team}"] for role in ("client", "therapist", "supervisor"))
-        cur.execute("INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, ?)",
-                    [client.user_id, therapist.user_id, started])
-        cur.execute("INSERT INTO supervision (therapist_id, supervisor_id, started_on) VALUES (?, ?, ?)",
-                    [therapist.user_id, supervisor.user_id, started])
+        cur.execute(
+            "INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, ?)",
+            [client.user_id, therapist.user_id, started],
+        )
+        cur.execute(
+            "INSERT INTO supervision (therapist_id, supervisor_id, started_on) VALUES (?, ?, ?)",
+            [therapist.user_id, supervisor.user_id, started],
+        )
     assignment_b = add_assignment(cur, people["client_b"], people["therapist_b"], "Foreign homework Bee", started)
     client_b = people["client_b"].user_id
     (homework_log_b,) = cur.execute(
         """INSERT INTO homework_logs (assignment_id, client_id, log_date, status, note)
-           VALUES (?, ?, current_date, 'done', 'Bee note') RETURNING id""", [assignment_b, client_b]).fetchone()
+           VALUES (?, ?, current_date, 'done', 'Bee note') RETURNING id""",
+        [assignment_b, client_b],
+    ).fetchone()
     (mood_log_b,) = cur.execute(
         """INSERT INTO mood_logs (client_id, log_date, mood, note)
-           VALUES (?, current_date, 4, 'Bee mood') RETURNING id""", [client_b]).fetchone()
+           VALUES (?, current_date, 4, 'Bee mood') RETURNING id""",
+        [client_b],
+    ).fetchone()
     (paused_period_b,) = cur.execute(
         """INSERT INTO paused_periods (client_id, starts_on, ends_on, reason, created_by)
            VALUES (?, current_date, current_date + 3, 'Bee holiday', ?) RETURNING id""",
-        [client_b, client_b]).fetchone()
+        [client_b, client_b],
+    ).fetchone()
     (questionnaire_b,) = cur.execute(
         """INSERT INTO questionnaires (client_id, instrument, taken_on, item_1, item_2, item_3, item_4, item_5,
                item_6, item_7, item_8, item_9, total)
-           VALUES (?, 'PHQ-9', current_date, 1, 1, 1, 1, 1, 1, 1, 1, 1, 9) RETURNING id""", [client_b]).fetchone()
+           VALUES (?, 'PHQ-9', current_date, 1, 1, 1, 1, 1, 1, 1, 1, 1, 9) RETURNING id""",
+        [client_b],
+    ).fetchone()
     (risk_flag_b,) = cur.execute(
         """INSERT INTO risk_flags (client_id, therapist_id, questionnaire_id, item_9_answer)
-           VALUES (?, ?, ?, 1) RETURNING id""", [client_b, people["therapist_b"].user_id, questionnaire_b]).fetchone()
+           VALUES (?, ?, ?, 1) RETURNING id""",
+        [client_b, people["therapist_b"].user_id, questionnaire_b],
+    ).fetchone()
     return World(
         **people,
         assignment_a=add_assignment(cur, people["client_a"], people["therapist_a"], "Thought record", started),
@@ -187,7 +201,8 @@ def logged_in(app, username):
     cur = ui_db.cursor()  # the app's own connection to $HOMEWORK_DB
     user = users.load_session_user(cur, LOGIN, username=username)
     app.session_state[SESSION_TOKEN] = login_sessions.start_login_session(
-        cur, LOGIN, user_id=user.id, lifetime=COOKIE_LIFETIME)
+        cur, LOGIN, user_id=user.id, lifetime=COOKIE_LIFETIME
+    )
     return app.run()
 
 
@@ -199,9 +214,11 @@ def add_questionnaire(cur, client, instrument, taken_on, total):
         items[8] = 0
         items[0] += total - sum(items)
     items += [None] * (9 - n_items)
-    cur.execute("""INSERT INTO questionnaires (client_id, instrument, taken_on, item_1, item_2, item_3, item_4,
+    cur.execute(
+        """INSERT INTO questionnaires (client_id, instrument, taken_on, item_1, item_2, item_3, item_4,
                    item_5, item_6, item_7, item_8, item_9, total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [client.user_id, instrument, taken_on, *items, total])
+        [client.user_id, instrument, taken_on, *items, total],
+    )
 
 
 def add_pair(cur, client, taken_on, phq9, gad7):
@@ -212,19 +229,25 @@ def add_pair(cur, client, taken_on, phq9, gad7):
 
 def add_attended_sessions(cur, client, therapist, *days_ago):
     for days in days_ago:
-        cur.execute("INSERT INTO therapy_sessions (client_id, therapist_id, session_date, attended) "
-                    "VALUES (?, ?, ?, true)", [client.user_id, therapist.user_id, date.today() - timedelta(days=days)])
+        cur.execute(
+            "INSERT INTO therapy_sessions (client_id, therapist_id, session_date, attended) VALUES (?, ?, ?, true)",
+            [client.user_id, therapist.user_id, date.today() - timedelta(days=days)],
+        )
 
 
 @pytest.fixture
 def earlier_episode_elsewhere(cur, world):
     """client_a had an earlier episode with therapist_b (two pairs, three attended sessions)
     before coming to therapist_a 5 days ago; this episode has one pair and no session yet."""
+
     def ago(days):
         return date.today() - timedelta(days=days)
+
     cur.execute("UPDATE caseload SET started_on = ? WHERE client_id = ?", [ago(5), world.client_a.user_id])
-    cur.execute("INSERT INTO caseload (client_id, therapist_id, started_on, ended_on) VALUES (?, ?, ?, ?)",
-                [world.client_a.user_id, world.therapist_b.user_id, ago(120), ago(6)])
+    cur.execute(
+        "INSERT INTO caseload (client_id, therapist_id, started_on, ended_on) VALUES (?, ?, ?, ?)",
+        [world.client_a.user_id, world.therapist_b.user_id, ago(120), ago(6)],
+    )
     add_attended_sessions(cur, world.client_a, world.therapist_b, 100, 60, 20)
     add_pair(cur, world.client_a, ago(100), 20, 15)
     add_pair(cur, world.client_a, ago(20), 8, 6)
@@ -236,24 +259,32 @@ def two_teams_under_one_supervisor(cur, world):
     """supervisor_a: therapist_a with 4 clients, therapist_c with 6; every episode ended today and
     finished (two pairs, two attended sessions)."""
     therapist_c = add_user(cur, "therapist_c", "Cara Therapist", "therapist")
-    cur.execute("INSERT INTO supervision (therapist_id, supervisor_id, started_on) VALUES (?, ?, ?)",
-                [therapist_c.user_id, world.supervisor_a.user_id, date.today() - timedelta(days=90)])
+    cur.execute(
+        "INSERT INTO supervision (therapist_id, supervisor_id, started_on) VALUES (?, ?, ?)",
+        [therapist_c.user_id, world.supervisor_a.user_id, date.today() - timedelta(days=90)],
+    )
     clients = [(world.client_a, world.therapist_a)]
     clients += [(add_user(cur, f"a{n}", f"A team {n}", "client"), world.therapist_a) for n in range(3)]
     clients += [(add_user(cur, f"c{n}", f"C team {n}", "client"), therapist_c) for n in range(6)]
     for index, (client, therapist) in enumerate(clients):
         if index:
-            cur.execute("INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, ?)",
-                        [client.user_id, therapist.user_id, date.today() - timedelta(days=60)])
+            cur.execute(
+                "INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, ?)",
+                [client.user_id, therapist.user_id, date.today() - timedelta(days=60)],
+            )
         for weeks_ago, phq, gad in ((8, 16, 12), (1, 6 + index % 3, 5)):
             add_pair(cur, client, date.today() - timedelta(weeks=weeks_ago), phq, gad)
         add_attended_sessions(cur, client, therapist, 49, 21)
     # Every episode ended today (today always lies in the period the cohort page shows first).
-    cur.execute("UPDATE caseload SET ended_on = current_date WHERE therapist_id IN (?, ?)",
-                [world.therapist_a.user_id, therapist_c.user_id])
-    cur.execute("""INSERT INTO discharges (caseload_id, reason, discharged_by)
+    cur.execute(
+        "UPDATE caseload SET ended_on = current_date WHERE therapist_id IN (?, ?)",
+        [world.therapist_a.user_id, therapist_c.user_id],
+    )
+    cur.execute(
+        """INSERT INTO discharges (caseload_id, reason, discharged_by)
                    SELECT id, 'completed', therapist_id FROM caseload WHERE therapist_id IN (?, ?)""",
-                [world.therapist_a.user_id, therapist_c.user_id])
+        [world.therapist_a.user_id, therapist_c.user_id],
+    )
     return therapist_c
 
 

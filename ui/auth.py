@@ -8,6 +8,7 @@ Passwords are checked by the data layer (lock-out and audit live there). streaml
 0.4.2 draws the cookie component (it sets and deletes the cookie in the browser) and the
 logout button; it decides nothing.
 """
+
 import secrets
 import time
 from datetime import datetime, timedelta
@@ -26,8 +27,14 @@ COOKIE_NAME = "homework_session"
 COOKIE_LIFETIME = timedelta(hours=12)
 MIN_COOKIE_KEY_LENGTH = 32
 MIN_DISTINCT_KEY_CHARACTERS = 16
-PLACEHOLDER_KEYS = {"some_key", "changeme", "change-me", "secret", "your-secret-key",
-                    "replace-me-with-a-random-key-of-at-least-32-characters"}
+PLACEHOLDER_KEYS = {
+    "some_key",
+    "changeme",
+    "change-me",
+    "secret",
+    "your-secret-key",
+    "replace-me-with-a-random-key-of-at-least-32-characters",
+}
 
 
 def configured_cookie_key():
@@ -95,8 +102,9 @@ COOKIE_SET = "cookie_set"
 def _cookie_to_set(key, username, token):
     """The signed re-login cookie for `token` and when it expires (the session's own limit)."""
     expires_at = datetime.now() + COOKIE_LIFETIME
-    value = jwt.encode({"username": username, "session": token, "exp_date": expires_at.timestamp()},
-                       key, algorithm="HS256")
+    value = jwt.encode(
+        {"username": username, "session": token, "exp_date": expires_at.timestamp()}, key, algorithm="HS256"
+    )
     return value, expires_at
 
 
@@ -112,7 +120,8 @@ def _set_cookie_until_done(authenticator):
     value, expires_at = pending
     # The library's set_cookie signs only a username; its cookie manager is the component we need.
     authenticator.cookie_controller.cookie_model.cookie_manager.set(
-        COOKIE_NAME, value, key=COOKIE_SET, expires_at=expires_at)
+        COOKIE_NAME, value, key=COOKIE_SET, expires_at=expires_at
+    )
 
 
 def _authenticator(key):
@@ -134,18 +143,35 @@ def _enter(user, token):
     One update with no Streamlit call inside: a rerun can interrupt a run only at a Streamlit
     call, so the session is never left half-recorded.
     """
-    st.session_state.update({
-        SESSION_TOKEN: token, "authentication_status": True, "username": user.username,
-        "name": user.display_name, "roles": [user.role], "email": user.email, "logout": None,
-        "login_message": None, "login_error": None, "principal": user.principal,
-    })
+    st.session_state.update(
+        {
+            SESSION_TOKEN: token,
+            "authentication_status": True,
+            "username": user.username,
+            "name": user.display_name,
+            "roles": [user.role],
+            "email": user.email,
+            "logout": None,
+            "login_message": None,
+            "login_error": None,
+            "principal": user.principal,
+        }
+    )
 
 
 def _forget_session(message, token):
     """Forget the login of this browser session, keep why for the login form, and remember
     that `token` has ended (the cookie still offers it until the page is loaded again)."""
-    for key in (SESSION_TOKEN, "principal", "authentication_status", "username", "name", "roles", "email",
-                "pending_cookie"):
+    for key in (
+        SESSION_TOKEN,
+        "principal",
+        "authentication_status",
+        "username",
+        "name",
+        "roles",
+        "email",
+        "pending_cookie",
+    ):
         st.session_state.pop(key, None)
     st.session_state["login_message"] = message
     st.session_state["ended_token"] = token
@@ -191,13 +217,16 @@ def _try_login():
             "Too many failed attempts: this account is locked until "
             f"{result.locked_until:%H:%M} ({result.locked_until:%d %b}). Try again then, "
             "or ask your clinic's administrator to reset your password."
-            if result.locked_until else "The username or password is incorrect.")
+            if result.locked_until
+            else "The username or password is incorrect."
+        )
         return
     token = login_sessions.start_login_session(cur, LOGIN, user_id=result.user.id, lifetime=COOKIE_LIFETIME)
     _enter(result.user, token)
     # The form shows only when the cookie key is fit (current_principal stops otherwise).
-    st.session_state["pending_cookie"] = _cookie_to_set(_cookie_key(clinic.is_demo(cur, LOGIN)),
-                                                        result.user.username, token)
+    st.session_state["pending_cookie"] = _cookie_to_set(
+        _cookie_key(clinic.is_demo(cur, LOGIN)), result.user.username, token
+    )
 
 
 def _login_form():

@@ -20,6 +20,7 @@ refused call raises, and an exception is never cached.
 A client's record is not read through here: those reads audit each client inside the
 function (`access.require_client`), which a hit would skip.
 """
+
 from datetime import date
 
 import streamlit as st
@@ -41,9 +42,16 @@ def cached(function, cur, principal, **arguments):
         raise ValueError(f"{function.__name__}: a client's record is read uncached (audited per client)")
     if principal.role not in function.allowed_roles:
         access.deny(cur, principal, function.__name__, detail=f"role {principal.role}")
-    result = _cached_call(f"{function.__module__}.{function.__qualname__}", principal,
-                          str(settings.database_path()), db.data_version(), date.today(),
-                          tuple(sorted(arguments.items())), _function=function, _cur=cur)
+    result = _cached_call(
+        f"{function.__module__}.{function.__qualname__}",
+        principal,
+        str(settings.database_path()),
+        db.data_version(),
+        date.today(),
+        tuple(sorted(arguments.items())),
+        _function=function,
+        _cur=cur,
+    )
     # After the read, so that a call refused inside the function leaves its denied row only.
     audit.record_event(cur, principal, function.__name__)
     return result

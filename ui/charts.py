@@ -1,12 +1,20 @@
 """Plotly figure builders: DataFrame in, Figure out. Sized to read well on a phone."""
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from clinical.instruments import BANDS, MAX_TOTAL
 
-CALM = {"line": "#2f6f73", "points": "#8fb8b5", "bar": "#2f6f73", "paused": "#c9c9c9",
-        "phq": "#6c4f9c", "gad": "#c06b3e", "zero": "#9c3d2e"}
+CALM = {
+    "line": "#2f6f73",
+    "points": "#8fb8b5",
+    "bar": "#2f6f73",
+    "paused": "#c9c9c9",
+    "phq": "#6c4f9c",
+    "gad": "#c06b3e",
+    "zero": "#9c3d2e",
+}
 BAND_SHADES = ["#d9eee0", "#f1ecc4", "#f6dcc0", "#f2c9bd", "#eab3b3"]
 # Passed to st.plotly_chart: no mode bar to fumble with on a phone.
 PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True}
@@ -29,10 +37,20 @@ def _layout(figure, title, y_title, y_range=None):
 def mood_figure(daily):
     """Daily mood points with the 7-day mean line. `daily`: log_date, mood, mood_7day."""
     figure = go.Figure()
-    figure.add_scatter(x=daily["log_date"], y=daily["mood"], mode="markers", name="Daily mood",
-                       marker={"color": CALM["points"], "size": 7})
-    figure.add_scatter(x=daily["log_date"], y=daily["mood_7day"], mode="lines", name="7-day mean",
-                       line={"color": CALM["line"], "width": 3})
+    figure.add_scatter(
+        x=daily["log_date"],
+        y=daily["mood"],
+        mode="markers",
+        name="Daily mood",
+        marker={"color": CALM["points"], "size": 7},
+    )
+    figure.add_scatter(
+        x=daily["log_date"],
+        y=daily["mood_7day"],
+        mode="lines",
+        name="7-day mean",
+        line={"color": CALM["line"], "width": 3},
+    )
     return _layout(figure, "Mood (0 = very low, 10 = very good)", "Mood", [-0.5, 10.5])
 
 
@@ -44,12 +62,23 @@ def compliance_figure(weeks):
     done = weeks[weeks["status"] == "ok"]
     paused = weeks[weeks["status"] == "paused"]
     figure = go.Figure()
-    figure.add_bar(x=done["week_start"], y=done["compliance"] * 100, name="Homework done",
-                   marker_color=CALM["bar"],
-                   hovertemplate="Week of %{x|%d %b}: %{y:.0f}%<extra></extra>")
-    figure.add_bar(x=paused["week_start"], y=[100] * len(paused), name="Paused",
-                   marker_color=CALM["paused"], opacity=0.5, text=["paused"] * len(paused),
-                   textposition="inside", hovertemplate="Week of %{x|%d %b}: paused<extra></extra>")
+    figure.add_bar(
+        x=done["week_start"],
+        y=done["compliance"] * 100,
+        name="Homework done",
+        marker_color=CALM["bar"],
+        hovertemplate="Week of %{x|%d %b}: %{y:.0f}%<extra></extra>",
+    )
+    figure.add_bar(
+        x=paused["week_start"],
+        y=[100] * len(paused),
+        name="Paused",
+        marker_color=CALM["paused"],
+        opacity=0.5,
+        text=["paused"] * len(paused),
+        textposition="inside",
+        hovertemplate="Week of %{x|%d %b}: paused<extra></extra>",
+    )
     figure.update_xaxes(tickformat="%d %b")
     return _layout(figure, "Homework done per week (% of what was set)", "%", [0, 105])
 
@@ -62,16 +91,29 @@ def scores_figure(questionnaires, instrument):
     scores = questionnaires[questionnaires["instrument"] == instrument].sort_values("taken_on")
     figure = go.Figure()
     bands = BANDS[instrument]
-    for (lowest, name), upper, shade in zip(bands, [b[0] for b in bands[1:]] + [MAX_TOTAL[instrument] + 1],
-                                           BAND_SHADES):
-        figure.add_hrect(y0=lowest - 0.5, y1=upper - 0.5, fillcolor=shade, line_width=0, layer="below",
-                         annotation_text=name, annotation_position="right",
-                         annotation_font={"size": 10, "color": "#777777"})
+    for (lowest, name), upper, shade in zip(
+        bands, [b[0] for b in bands[1:]] + [MAX_TOTAL[instrument] + 1], BAND_SHADES
+    ):
+        figure.add_hrect(
+            y0=lowest - 0.5,
+            y1=upper - 0.5,
+            fillcolor=shade,
+            line_width=0,
+            layer="below",
+            annotation_text=name,
+            annotation_position="right",
+            annotation_font={"size": 10, "color": "#777777"},
+        )
     colour = CALM["phq"] if instrument == "PHQ-9" else CALM["gad"]
-    figure.add_scatter(x=scores["taken_on"], y=scores["total"], mode="lines+markers", name=instrument,
-                       line={"color": colour, "width": 3}, marker={"size": 8})
-    return _layout(figure, f"{instrument} (lower is better)", "Total",
-                   [-0.5, MAX_TOTAL[instrument] + 0.5])
+    figure.add_scatter(
+        x=scores["taken_on"],
+        y=scores["total"],
+        mode="lines+markers",
+        name=instrument,
+        line={"color": colour, "width": 3},
+        marker={"size": 8},
+    )
+    return _layout(figure, f"{instrument} (lower is better)", "Total", [-0.5, MAX_TOTAL[instrument] + 0.5])
 
 
 # Height of the stub that marks a week with homework set and none done (in % points).
@@ -81,8 +123,13 @@ ZERO_WEEK_STUB = 4
 def timeline_is_empty(daily, weeks, questionnaires, sessions, risk_flags):
     """True when there is nothing to draw: no mood, no week with homework set or paused, no
     questionnaire, session or risk flag."""
-    return (daily["mood"].dropna().empty and not weeks["status"].isin(["ok", "paused"]).any()
-            and questionnaires.empty and sessions.empty and risk_flags.empty)
+    return (
+        daily["mood"].dropna().empty
+        and not weeks["status"].isin(["ok", "paused"]).any()
+        and questionnaires.empty
+        and sessions.empty
+        and risk_flags.empty
+    )
 
 
 def timeline_figure(daily, weeks, questionnaires, sessions, risk_flags):
@@ -98,67 +145,164 @@ def timeline_figure(daily, weeks, questionnaires, sessions, risk_flags):
     to the questionnaire subplot's axes (x3 domain, y3), added even while that subplot is
     empty. Labels stay inside the figure.
     """
-    figure = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.07,
-                           row_heights=[0.3, 0.25, 0.45],
-                           subplot_titles=("Mood (0-10, higher is better)", "Homework done per week (%)",
-                                           "PHQ-9 and GAD-7 (lower is better)"))
-    figure.add_scatter(x=daily["log_date"], y=daily["mood"], mode="markers", name="Daily mood",
-                       marker={"color": CALM["points"], "size": 5}, row=1, col=1)
-    figure.add_scatter(x=daily["log_date"], y=daily["mood_7day"], mode="lines", name="Mood, 7-day mean",
-                       line={"color": CALM["line"], "width": 2}, row=1, col=1)
+    figure = make_subplots(
+        rows=3,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.07,
+        row_heights=[0.3, 0.25, 0.45],
+        subplot_titles=(
+            "Mood (0-10, higher is better)",
+            "Homework done per week (%)",
+            "PHQ-9 and GAD-7 (lower is better)",
+        ),
+    )
+    figure.add_scatter(
+        x=daily["log_date"],
+        y=daily["mood"],
+        mode="markers",
+        name="Daily mood",
+        marker={"color": CALM["points"], "size": 5},
+        row=1,
+        col=1,
+    )
+    figure.add_scatter(
+        x=daily["log_date"],
+        y=daily["mood_7day"],
+        mode="lines",
+        name="Mood, 7-day mean",
+        line={"color": CALM["line"], "width": 2},
+        row=1,
+        col=1,
+    )
 
     done = weeks[(weeks["status"] == "ok") & (weeks["compliance"] > 0)]
     none_done = weeks[(weeks["status"] == "ok") & ~(weeks["compliance"] > 0)]
     paused = weeks[weeks["status"] == "paused"]
     week_width = 5 * 86_400_000
     # Bars are centred mid-week so they line up with the days they summarise.
-    figure.add_bar(x=done["week_start"] + pd.Timedelta(days=3), y=done["compliance"] * 100,
-                   name="Homework done", marker_color=CALM["bar"], width=week_width,
-                   hovertemplate="Week of %{x|%d %b}: %{y:.0f}% done<extra></extra>", row=2, col=1)
-    figure.add_bar(x=none_done["week_start"] + pd.Timedelta(days=3), y=[ZERO_WEEK_STUB] * len(none_done),
-                   name="Set, none done (0%)", marker={"color": CALM["zero"]}, width=week_width,
-                   text=["0%"] * len(none_done), textposition="outside", cliponaxis=False,
-                   textfont={"color": CALM["zero"], "size": 11},
-                   hovertemplate="Week of %{x|%d %b}: homework set, 0% done<extra></extra>", row=2, col=1)
-    figure.add_bar(x=paused["week_start"] + pd.Timedelta(days=3), y=[100] * len(paused), name="Paused week",
-                   marker={"color": CALM["paused"], "pattern": {"shape": "/", "fgcolor": "#9a9a9a"}},
-                   opacity=0.5, width=week_width,
-                   hovertemplate="Week of %{x|%d %b}: paused<extra></extra>", row=2, col=1)
+    figure.add_bar(
+        x=done["week_start"] + pd.Timedelta(days=3),
+        y=done["compliance"] * 100,
+        name="Homework done",
+        marker_color=CALM["bar"],
+        width=week_width,
+        hovertemplate="Week of %{x|%d %b}: %{y:.0f}% done<extra></extra>",
+        row=2,
+        col=1,
+    )
+    figure.add_bar(
+        x=none_done["week_start"] + pd.Timedelta(days=3),
+        y=[ZERO_WEEK_STUB] * len(none_done),
+        name="Set, none done (0%)",
+        marker={"color": CALM["zero"]},
+        width=week_width,
+        text=["0%"] * len(none_done),
+        textposition="outside",
+        cliponaxis=False,
+        textfont={"color": CALM["zero"], "size": 11},
+        hovertemplate="Week of %{x|%d %b}: homework set, 0% done<extra></extra>",
+        row=2,
+        col=1,
+    )
+    figure.add_bar(
+        x=paused["week_start"] + pd.Timedelta(days=3),
+        y=[100] * len(paused),
+        name="Paused week",
+        marker={"color": CALM["paused"], "pattern": {"shape": "/", "fgcolor": "#9a9a9a"}},
+        opacity=0.5,
+        width=week_width,
+        hovertemplate="Week of %{x|%d %b}: paused<extra></extra>",
+        row=2,
+        col=1,
+    )
 
     phq_bands = BANDS["PHQ-9"]
     uppers = [b[0] for b in phq_bands[1:]] + [MAX_TOTAL["PHQ-9"] + 1]
     for (lowest, name), upper, shade in zip(phq_bands, uppers, BAND_SHADES):
         # exclude_empty_subplots=False: Plotly otherwise drops shapes on a subplot with no data yet.
-        figure.add_hrect(y0=lowest - 0.5, y1=upper - 0.5, fillcolor=shade, line_width=0, layer="below",
-                         row=3, col=1, exclude_empty_subplots=False)
-        figure.add_annotation(text=f"PHQ-9 {name}" if lowest == 0 else name, x=0.995, xref="x3 domain",
-                              xanchor="right", y=(lowest + upper) / 2 - 0.5, yref="y3", yanchor="middle",
-                              showarrow=False, font={"size": 9, "color": "#777777"})
+        figure.add_hrect(
+            y0=lowest - 0.5,
+            y1=upper - 0.5,
+            fillcolor=shade,
+            line_width=0,
+            layer="below",
+            row=3,
+            col=1,
+            exclude_empty_subplots=False,
+        )
+        figure.add_annotation(
+            text=f"PHQ-9 {name}" if lowest == 0 else name,
+            x=0.995,
+            xref="x3 domain",
+            xanchor="right",
+            y=(lowest + upper) / 2 - 0.5,
+            yref="y3",
+            yanchor="middle",
+            showarrow=False,
+            font={"size": 9, "color": "#777777"},
+        )
     for instrument, colour in (("PHQ-9", CALM["phq"]), ("GAD-7", CALM["gad"])):
         scores = questionnaires[questionnaires["instrument"] == instrument].sort_values("taken_on")
-        figure.add_scatter(x=scores["taken_on"], y=scores["total"], mode="lines+markers", name=instrument,
-                           line={"color": colour, "width": 2}, marker={"size": 6}, row=3, col=1)
+        figure.add_scatter(
+            x=scores["taken_on"],
+            y=scores["total"],
+            mode="lines+markers",
+            name=instrument,
+            line={"color": colour, "width": 2},
+            marker={"size": 6},
+            row=3,
+            col=1,
+        )
     for attended, symbol, label in ((True, "triangle-up", "Session"), (False, "triangle-up-open", "Missed session")):
         chosen = sessions[sessions["attended"] == attended]
-        figure.add_scatter(x=chosen["session_date"], y=[-1.5] * len(chosen), mode="markers", name=label,
-                           marker={"symbol": symbol, "size": 9, "color": "#4a4a4a"}, row=3, col=1)
+        figure.add_scatter(
+            x=chosen["session_date"],
+            y=[-1.5] * len(chosen),
+            mode="markers",
+            name=label,
+            marker={"symbol": symbol, "size": 9, "color": "#4a4a4a"},
+            row=3,
+            col=1,
+        )
     if len(risk_flags):
         # The label sits below the marker, inside the subplot, and is not clipped at its edges
         # (cliponaxis False, with right margin for half the word).
-        figure.add_scatter(x=risk_flags["taken_on"], y=[25.5] * len(risk_flags), mode="markers+text",
-                           name="Risk (PHQ-9 item 9)", text=["risk"] * len(risk_flags),
-                           textposition="bottom center", cliponaxis=False,
-                           textfont={"color": "#b00020", "size": 11},
-                           marker={"symbol": "x", "size": 12, "color": "#b00020"}, row=3, col=1)
+        figure.add_scatter(
+            x=risk_flags["taken_on"],
+            y=[25.5] * len(risk_flags),
+            mode="markers+text",
+            name="Risk (PHQ-9 item 9)",
+            text=["risk"] * len(risk_flags),
+            textposition="bottom center",
+            cliponaxis=False,
+            textfont={"color": "#b00020", "size": 11},
+            marker={"symbol": "x", "size": 12, "color": "#b00020"},
+            row=3,
+            col=1,
+        )
     figure.update_yaxes(range=[-0.5, 10.5], row=1, col=1, fixedrange=True)
     figure.update_yaxes(range=[0, 105], row=2, col=1, fixedrange=True)
     figure.update_yaxes(range=[-3, 28], row=3, col=1, fixedrange=True)
-    figure.update_layout(height=620, margin={"l": 40, "r": 30, "t": 40, "b": 30}, plot_bgcolor="white",
-                         legend={"orientation": "h", "y": -0.08}, barmode="overlay", hovermode="x")
+    figure.update_layout(
+        height=620,
+        margin={"l": 40, "r": 30, "t": 40, "b": 30},
+        plot_bgcolor="white",
+        legend={"orientation": "h", "y": -0.08},
+        barmode="overlay",
+        hovermode="x",
+    )
     if timeline_is_empty(daily, weeks, questionnaires, sessions, risk_flags):
         figure.update_xaxes(showticklabels=False)
-        figure.add_annotation(text="Nothing logged yet", x=0.5, xref="paper", y=0.5, yref="paper",
-                              showarrow=False, font={"size": 14, "color": "#555555"})
+        figure.add_annotation(
+            text="Nothing logged yet",
+            x=0.5,
+            xref="paper",
+            y=0.5,
+            yref="paper",
+            showarrow=False,
+            font={"size": 14, "color": "#555555"},
+        )
     return figure
 
 
@@ -169,16 +313,30 @@ def association_figure(points, association, measure_label, colour_label):
     """
     figure = go.Figure()
     figure.add_scatter(
-        x=points["compliance"] * 100, y=points["change"], mode="markers", name="Clients",
-        text=points["client"], customdata=points[["colour"]],
-        marker={"size": 9, "color": points["colour"], "colorscale": "Sunsetdark", "showscale": True,
-                "colorbar": {"title": {"text": colour_label, "side": "right"}, "thickness": 12}},
+        x=points["compliance"] * 100,
+        y=points["change"],
+        mode="markers",
+        name="Clients",
+        text=points["client"],
+        customdata=points[["colour"]],
+        marker={
+            "size": 9,
+            "color": points["colour"],
+            "colorscale": "Sunsetdark",
+            "showscale": True,
+            "colorbar": {"title": {"text": colour_label, "side": "right"}, "thickness": 12},
+        },
         hovertemplate="%{text}<br>Compliance %{x:.0f}%<br>Change %{y:+.1f}<extra></extra>",
     )
     if association.slope is not None:
         xs = [0, 100]
-        figure.add_scatter(x=xs, y=[association.intercept + association.slope * x / 100 for x in xs],
-                           mode="lines", name="OLS line", line={"color": "#333333", "dash": "dash"})
+        figure.add_scatter(
+            x=xs,
+            y=[association.intercept + association.slope * x / 100 for x in xs],
+            mode="lines",
+            name="OLS line",
+            line={"color": "#333333", "dash": "dash"},
+        )
     figure.add_hline(y=0, line_color="#bbbbbb")
     figure.update_layout(showlegend=False)
     _layout(figure, f"Homework compliance and {measure_label}", f"Change in {measure_label}")
@@ -191,16 +349,21 @@ def dose_response_figure(groups, measure_label):
     labels = [f"Q{row.quartile}: {row.compliance_min:.0%}–{row.compliance_max:.0%}" for row in groups.itertuples()]
     figure = go.Figure()
     figure.add_bar(
-        x=labels, y=groups["mean_change"], marker_color=CALM["bar"],
-        error_y={"type": "data", "symmetric": False,
-                 "array": groups["change_ci_high"] - groups["mean_change"],
-                 "arrayminus": groups["mean_change"] - groups["change_ci_low"]},
-        text=[f"n={row.n}" for row in groups.itertuples()], textposition="outside",
+        x=labels,
+        y=groups["mean_change"],
+        marker_color=CALM["bar"],
+        error_y={
+            "type": "data",
+            "symmetric": False,
+            "array": groups["change_ci_high"] - groups["mean_change"],
+            "arrayminus": groups["mean_change"] - groups["change_ci_low"],
+        },
+        text=[f"n={row.n}" for row in groups.itertuples()],
+        textposition="outside",
         hovertemplate="%{x}<br>Mean change %{y:+.1f}<extra></extra>",
     )
     figure.add_hline(y=0, line_color="#bbbbbb")
-    _layout(figure, f"Mean change in {measure_label} by compliance quartile (95% CI)",
-            f"Change in {measure_label}")
+    _layout(figure, f"Mean change in {measure_label} by compliance quartile (95% CI)", f"Change in {measure_label}")
     figure.update_yaxes(fixedrange=True, autorange=True)
     return figure
 
@@ -212,21 +375,30 @@ def lagged_figure(analysis):
     (relative to the client's own average). Reverse: percentage points of next week's
     homework per PHQ-9 point above the client's own average.
     """
-    panels = (("Homework first", analysis.forward, 1, "PHQ-9 points next week"),
-              ("Improvement first", analysis.reverse, 100, "homework % points next week"))
-    figure = make_subplots(rows=1, cols=2, subplot_titles=[title for title, *_ in panels],
-                           horizontal_spacing=0.12)
+    panels = (
+        ("Homework first", analysis.forward, 1, "PHQ-9 points next week"),
+        ("Improvement first", analysis.reverse, 100, "homework % points next week"),
+    )
+    figure = make_subplots(rows=1, cols=2, subplot_titles=[title for title, *_ in panels], horizontal_spacing=0.12)
     for column, (title, estimate, scale, unit) in enumerate(panels, start=1):
         if estimate is None:
             continue
         colour = CALM["bar"] if estimate.supported else "#8a8a8a"
         figure.add_scatter(
-            x=[estimate.coefficient * scale], y=[title], mode="markers", showlegend=False,
+            x=[estimate.coefficient * scale],
+            y=[title],
+            mode="markers",
+            showlegend=False,
             marker={"size": 13, "color": colour},
-            error_x={"type": "data", "symmetric": False,
-                     "array": [(estimate.ci_high - estimate.coefficient) * scale],
-                     "arrayminus": [(estimate.coefficient - estimate.ci_low) * scale]},
-            hovertemplate=f"%{{x:+.2f}} {unit}<extra></extra>", row=1, col=column,
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": [(estimate.ci_high - estimate.coefficient) * scale],
+                "arrayminus": [(estimate.coefficient - estimate.ci_low) * scale],
+            },
+            hovertemplate=f"%{{x:+.2f}} {unit}<extra></extra>",
+            row=1,
+            col=column,
         )
         figure.add_vline(x=0, line_color="#888888", row=1, col=column)
         figure.update_xaxes(title=unit, row=1, col=column, fixedrange=True, gridcolor="#eeeeee")
@@ -236,6 +408,7 @@ def lagged_figure(analysis):
 
 
 # Text alternatives: one plain sentence (or two) under each chart saying what it shows in numbers.
+
 
 def _plural(count, word):
     return f"{count} {word}{'' if count == 1 else 's'}"
@@ -254,8 +427,10 @@ def compliance_summary(weeks):
         text = "No week with homework set in this period"
     else:
         zero = int((~(counted["compliance"] > 0)).sum())
-        text = (f"Homework done over the last {_plural(len(counted), 'week')} with homework set: "
-                f"{counted['compliance'].mean():.0%} on average")
+        text = (
+            f"Homework done over the last {_plural(len(counted), 'week')} with homework set: "
+            f"{counted['compliance'].mean():.0%} on average"
+        )
         if zero:
             text += f" ({_plural(zero, 'week')} at 0%)"
     return text + (f"; {_plural(paused, 'paused week')}." if paused else ".")
@@ -267,9 +442,11 @@ def mood_summary(daily):
     if logged.empty:
         return "No mood logged in this period."
     means = logged["mood_7day"].dropna()
-    text = (f"Mood: {_plural(len(logged), 'check-in')} from {logged['log_date'].iloc[0]:%d %b} to "
-            f"{logged['log_date'].iloc[-1]:%d %b}, between {_number(logged['mood'].min())} and "
-            f"{_number(logged['mood'].max())} out of 10")
+    text = (
+        f"Mood: {_plural(len(logged), 'check-in')} from {logged['log_date'].iloc[0]:%d %b} to "
+        f"{logged['log_date'].iloc[-1]:%d %b}, between {_number(logged['mood'].min())} and "
+        f"{_number(logged['mood'].max())} out of 10"
+    )
     if len(means) > 1:
         text += f"; the 7-day mean went from {_number(means.iloc[0])} to {_number(means.iloc[-1])}"
     return text + "."
@@ -284,8 +461,10 @@ def scores_summary(questionnaires, instrument):
     latest = f"{int(last['total'])}" + (f" ({last['band']})" if "band" in scores and pd.notna(last["band"]) else "")
     if len(scores) == 1:
         return f"{instrument}: one questionnaire, {latest} on {last['taken_on']:%d %b}."
-    return (f"{instrument}: {len(scores)} questionnaires, from {int(first['total'])} on {first['taken_on']:%d %b} "
-            f"to {latest} on {last['taken_on']:%d %b} (lower is better).")
+    return (
+        f"{instrument}: {len(scores)} questionnaires, from {int(first['total'])} on {first['taken_on']:%d %b} "
+        f"to {latest} on {last['taken_on']:%d %b} (lower is better)."
+    )
 
 
 def timeline_summary(daily, weeks, questionnaires, sessions, risk_flags):
@@ -307,12 +486,16 @@ def timeline_summary(daily, weeks, questionnaires, sessions, risk_flags):
 def association_summary(points, association, measure_label, counts=True):
     """The scatter in words. `counts` False (supervisors) leaves out every number of clients."""
     who = f"{_plural(len(points), 'client')}" if counts else "clients"
-    text = (f"Each dot is one client: homework compliance from {points['compliance'].min():.0%} to "
-            f"{points['compliance'].max():.0%} across, change in {measure_label} from "
-            f"{points['change'].min():+.1f} to {points['change'].max():+.1f} up the chart ({who})")
+    text = (
+        f"Each dot is one client: homework compliance from {points['compliance'].min():.0%} to "
+        f"{points['compliance'].max():.0%} across, change in {measure_label} from "
+        f"{points['change'].min():+.1f} to {points['change'].max():+.1f} up the chart ({who})"
+    )
     if association.slope is not None:
-        text += (f"; the dashed line changes by {association.slope / 10:+.2f} {measure_label} points per "
-                 "10 points of compliance")
+        text += (
+            f"; the dashed line changes by {association.slope / 10:+.2f} {measure_label} points per "
+            "10 points of compliance"
+        )
     return text + "."
 
 
@@ -328,9 +511,10 @@ def dose_summary(groups, measure_label, counts=True):
 def lagged_summary(analysis):
     """The lagged chart in words: each direction's coefficient with its 95% CI (no counts)."""
     parts = []
-    for title, estimate, scale, unit in (("Homework first", analysis.forward, 1, "PHQ-9 points next week"),
-                                         ("Improvement first", analysis.reverse, 100,
-                                          "homework % points next week")):
+    for title, estimate, scale, unit in (
+        ("Homework first", analysis.forward, 1, "PHQ-9 points next week"),
+        ("Improvement first", analysis.reverse, 100, "homework % points next week"),
+    ):
         if estimate is not None:
             low, high = sorted((estimate.ci_low * scale, estimate.ci_high * scale))
             parts.append(f"{title}: {estimate.coefficient * scale:+.2f} {unit} (95% CI {low:+.2f} to {high:+.2f})")

@@ -1,4 +1,5 @@
 """The app's one DuckDB connection per database file, and a cursor per script run."""
+
 import threading
 
 from data_layer.core import db, settings

@@ -1,4 +1,5 @@
 """Downloads: CSV that spreadsheets cannot execute, and a printable one-page session summary."""
+
 import html
 
 import pandas as pd
@@ -28,12 +29,14 @@ def session_summary_html(client_name, therapist_name, facts, figure, notes):
     `facts` is a list of (label, value) pairs; `notes` a list of (date, text) pairs.
     Every piece of text is HTML-escaped.
     """
-    rows = "".join(f"<tr><th>{html.escape(str(label))}</th><td>{html.escape(str(value))}</td></tr>"
-                   for label, value in facts)
-    note_items = "".join(f"<li><b>{html.escape(str(day))}</b>: {html.escape(str(text))}</li>"
-                         for day, text in notes) or "<li>No notes.</li>"
-    chart = figure.to_html(full_html=False, include_plotlyjs=True, config={"displayModeBar": False,
-                                                                           "staticPlot": True})
+    rows = "".join(
+        f"<tr><th>{html.escape(str(label))}</th><td>{html.escape(str(value))}</td></tr>" for label, value in facts
+    )
+    note_items = (
+        "".join(f"<li><b>{html.escape(str(day))}</b>: {html.escape(str(text))}</li>" for day, text in notes)
+        or "<li>No notes.</li>"
+    )
+    chart = figure.to_html(full_html=False, include_plotlyjs=True, config={"displayModeBar": False, "staticPlot": True})
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Session summary: {html.escape(client_name)}</title>

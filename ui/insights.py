@@ -1,4 +1,5 @@
 """The compliance-versus-outcome analyses, shown the same way to therapists and supervisors."""
+
 from datetime import date, timedelta
 
 import pandas as pd
@@ -43,31 +44,58 @@ def filters(key, therapists=None, periods=None):
     today = date.today()
     first, second = st.columns(2)
     if periods is None:
-        chosen = first.date_input("Date range", value=(today - timedelta(days=182), today), max_value=today,
-                                  format="DD/MM/YYYY", key=f"{key}_range")
+        chosen = first.date_input(
+            "Date range",
+            value=(today - timedelta(days=182), today),
+            max_value=today,
+            format="DD/MM/YYYY",
+            key=f"{key}_range",
+        )
         window_start, window_end = chosen if len(chosen) == 2 else (chosen[0], today)
     else:
-        period = first.selectbox("Period: the episodes that ended in", periods, key=f"{key}_period",
-                                 format_func=lambda value: value.label)
+        period = first.selectbox(
+            "Period: the episodes that ended in", periods, key=f"{key}_period", format_func=lambda value: value.label
+        )
         window_start, window_end = period.first_day, period.last_day
     measure = second.selectbox("Outcome measure", list(MEASURES), key=f"{key}_measure")
     therapist_id = category = None
     if therapists is not None:
         third, fourth = st.columns(2)
         names = dict(zip(therapists["therapist_id"], therapists["therapist"]))
-        therapist_id = third.selectbox("Therapist", [None, *names], key=f"{key}_therapist",
-                                       format_func=lambda value: "All therapists" if value is None else names[value])
-        category = fourth.selectbox("Homework category", [None, *CATEGORIES], key=f"{key}_category",
-                                    format_func=lambda value: "All categories" if value is None else CATEGORIES[value])
+        therapist_id = third.selectbox(
+            "Therapist",
+            [None, *names],
+            key=f"{key}_therapist",
+            format_func=lambda value: "All therapists" if value is None else names[value],
+        )
+        category = fourth.selectbox(
+            "Homework category",
+            [None, *CATEGORIES],
+            key=f"{key}_category",
+            format_func=lambda value: "All categories" if value is None else CATEGORIES[value],
+        )
     return window_start, window_end, measure, therapist_id, category
 
 
 def load_classified_episodes(cur, principal, window_start, window_end, therapist_id=None, category=None):
     """Episodes in scope with compliance, pair scores, changes and outcome classes."""
-    episodes = cached(cohort.episode_summaries, cur, principal, window_start=window_start, window_end=window_end,
-                      therapist_id=therapist_id, category=category)
-    questionnaires = cached(cohort.episode_questionnaires, cur, principal, window_start=window_start,
-                            window_end=window_end, therapist_id=therapist_id)
+    episodes = cached(
+        cohort.episode_summaries,
+        cur,
+        principal,
+        window_start=window_start,
+        window_end=window_end,
+        therapist_id=therapist_id,
+        category=category,
+    )
+    questionnaires = cached(
+        cohort.episode_questionnaires,
+        cur,
+        principal,
+        window_start=window_start,
+        window_end=window_end,
+        therapist_id=therapist_id,
+    )
     classified = _classified(episodes, questionnaires)
     classified["mood_change"] = classified["mood_last_week"] - classified["mood_first_week"]
     return classified
@@ -86,24 +114,36 @@ def _lagged(panel, exact_counts):
 
 
 def _suppressed_quartiles(groups, suppress):
-    table = pd.DataFrame({
-        "Quartile": [f"Q{q}" for q in groups["quartile"]],
-        "Compliance": [f"{low:.0%}–{high:.0%}" for low, high in zip(groups["compliance_min"], groups["compliance_max"])],
-        "Clients": groups["n"].astype(str),
-        "Mean change (95% CI)": [f"{mean:+.1f} ({low:+.1f} to {high:+.1f})" if pd.notna(low) else f"{mean:+.1f}"
-                                 for mean, low, high in zip(groups["mean_change"], groups["change_ci_low"],
-                                                            groups["change_ci_high"])],
-        "Reliable improvement": [f"{rate:.0%} of {n}" if n else "no data"
-                                 for rate, n in zip(groups["improved_rate"], groups["improved_denominator"])],
-        "Recovery": [f"{rate:.0%} of {n}" if n else "no data"
-                     for rate, n in zip(groups["recovery_rate"], groups["recovery_eligible"])],
-    })
+    table = pd.DataFrame(
+        {
+            "Quartile": [f"Q{q}" for q in groups["quartile"]],
+            "Compliance": [
+                f"{low:.0%}–{high:.0%}" for low, high in zip(groups["compliance_min"], groups["compliance_max"])
+            ],
+            "Clients": groups["n"].astype(str),
+            "Mean change (95% CI)": [
+                f"{mean:+.1f} ({low:+.1f} to {high:+.1f})" if pd.notna(low) else f"{mean:+.1f}"
+                for mean, low, high in zip(groups["mean_change"], groups["change_ci_low"], groups["change_ci_high"])
+            ],
+            "Reliable improvement": [
+                f"{rate:.0%} of {n}" if n else "no data"
+                for rate, n in zip(groups["improved_rate"], groups["improved_denominator"])
+            ],
+            "Recovery": [
+                f"{rate:.0%} of {n}" if n else "no data"
+                for rate, n in zip(groups["recovery_rate"], groups["recovery_eligible"])
+            ],
+        }
+    )
     if suppress:
         # The quartiles add up to the n printed with the analyses: the shared rule hides a
         # small quartile together with enough others that n minus the rest gives nothing away.
         small = hidden_cells(groups["n"]).to_numpy()
         table.loc[small, table.columns[1:]] = SUPPRESSED
-        for column, denominator in (("Reliable improvement", "improved_denominator"), ("Recovery", "recovery_eligible")):
+        for column, denominator in (
+            ("Reliable improvement", "improved_denominator"),
+            ("Recovery", "recovery_eligible"),
+        ):
             table.loc[hidden_cells(groups[denominator]).to_numpy(), column] = SUPPRESSED
     return table
 
@@ -116,31 +156,45 @@ def analyses(classified, panel, measure, key, suppress, per_client=True):
     out the per-client points and keeps the statistics (a supervisor's category filter).
     """
     change_column, label, direction, no_change = MEASURES[measure]
-    points = pd.DataFrame({
-        "client": classified["client"], "compliance": classified["compliance"],
-        "change": classified[change_column], "colour": classified["phq9_first"],
-        "reliable_improvement": classified["reliable_improvement"].where(classified["finished"]),
-        "recovery": classified["recovery"].where(classified["finished"] & classified["case_at_start"]),
-    })
+    points = pd.DataFrame(
+        {
+            "client": classified["client"],
+            "compliance": classified["compliance"],
+            "change": classified[change_column],
+            "colour": classified["phq9_first"],
+            "reliable_improvement": classified["reliable_improvement"].where(classified["finished"]),
+            "recovery": classified["recovery"].where(classified["finished"] & classified["case_at_start"]),
+        }
+    )
     st.header("Does more homework go with more improvement?", anchor=False)
     association = compliance_change_association(
-        points, x="compliance", y="change", reasons={"compliance": "with no homework set", "change": no_change})
-    st.caption(f"{label} change from the first to the last questionnaire pair ({direction})"
-               if measure != "Mood" else "Mood: mean of the last logged week minus the first (higher is better)")
+        points, x="compliance", y="change", reasons={"compliance": "with no homework set", "change": no_change}
+    )
+    st.caption(
+        f"{label} change from the first to the last questionnaire pair ({direction})"
+        if measure != "Mood"
+        else "Mood: mean of the last logged week minus the first (higher is better)"
+    )
     if association.n == 0:
-        st.info(f"No client has both homework set and a change in this range: nothing to show yet. "
-                f"{association.message}")
+        st.info(
+            f"No client has both homework set and a change in this range: nothing to show yet. {association.message}"
+        )
     else:
         if per_client:
             shown_points = points.dropna(subset=["compliance", "change"])
-            st.plotly_chart(association_figure(shown_points, association, label, "PHQ-9 at start"),
-                            config=PLOTLY_CONFIG, key=f"{key}_scatter")
+            st.plotly_chart(
+                association_figure(shown_points, association, label, "PHQ-9 at start"),
+                config=PLOTLY_CONFIG,
+                key=f"{key}_scatter",
+            )
             # Supervisors: no number of clients in the text alternative (the rules for counts are
             # clinical/reporting.py's; the caption adds none).
             st.caption(association_summary(shown_points, association, label, counts=not suppress))
         else:
-            st.caption("Per-client points are not shown with a category filter: clients with homework of "
-                       "several categories could be matched across filters.")
+            st.caption(
+                "Per-client points are not shown with a category filter: clients with homework of "
+                "several categories could be matched across filters."
+            )
         if association.rho is None:
             st.info(association.message)
         else:
@@ -148,9 +202,12 @@ def analyses(classified, panel, measure, key, suppress, per_client=True):
             st.markdown(
                 f"{tag}Spearman rho = **{association.rho:.2f}** (95% CI {association.rho_ci[0]:.2f} to "
                 f"{association.rho_ci[1]:.2f}), n = {association.n}. Each 10 points of compliance go with "
-                f"{association.slope / 10:+.2f} {label} points of change (OLS). {association.message}")
-            st.caption("Published anchors: r = .22 (Kazantzis, Deane & Ronan 2000) and r = .26, 95% CI .19-.33 "
-                       "(Mausbach et al. 2010).")
+                f"{association.slope / 10:+.2f} {label} points of change (OLS). {association.message}"
+            )
+            st.caption(
+                "Published anchors: r = .22 (Kazantzis, Deane & Ronan 2000) and r = .26, 95% CI .19-.33 "
+                "(Mausbach et al. 2010)."
+            )
 
     st.header("Dose and response", anchor=False)
     result = dose_response(points, x="compliance", y="change")
@@ -165,13 +222,16 @@ def analyses(classified, panel, measure, key, suppress, per_client=True):
             st.caption(dose_summary(shown, label, counts=not suppress))
         table = _suppressed_quartiles(result.groups, suppress)
         st.dataframe(table, hide_index=True)
-        st.download_button("Download this table (CSV)", csv_bytes(table), file_name="dose-response.csv",
-                           key=f"{key}_dose_csv")
+        st.download_button(
+            "Download this table (CSV)", csv_bytes(table), file_name="dose-response.csv", key=f"{key}_dose_csv"
+        )
 
     st.header("Which comes first: homework or improvement?", anchor=False)
-    st.caption("PHQ-9 and weekly homework. Two mixed models on the weekly panel (random intercept per "
-               "client), each predictor split into the client's own average and the week's distance from it "
-               "(the question of Burns & Spangler 2000).")
+    st.caption(
+        "PHQ-9 and weekly homework. Two mixed models on the weekly panel (random intercept per "
+        "client), each predictor split into the client's own average and the week's distance from it "
+        "(the question of Burns & Spangler 2000)."
+    )
     if st.toggle("Run the lagged analysis", key=f"{key}_lagged"):
         with st.spinner("Fitting the two mixed models..."):
             analysis = _lagged(panel, exact_counts=not suppress)

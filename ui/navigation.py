@@ -1,4 +1,5 @@
 """Which pages each role gets: one dict of sections, turned into st.navigation's pages."""
+
 from pathlib import Path
 
 import streamlit as st
@@ -32,8 +33,10 @@ PAGES = {
         ],
     },
     "admin": {
-        "Administration": [("pages/admin_accounts.py", "Accounts", ":material/manage_accounts:"),
-                           ("pages/admin_audit.py", "Audit log", ":material/policy:")],
+        "Administration": [
+            ("pages/admin_accounts.py", "Accounts", ":material/manage_accounts:"),
+            ("pages/admin_audit.py", "Audit log", ":material/policy:"),
+        ],
     },
 }
 

@@ -4,6 +4,7 @@ Shown to every supervisor and the admin (docs/clinical-rules.md, "Risk"), so tha
 is never left without a reader. Only here do they see a client's name and contact email:
 acting on a risk needs the person (data_layer.measures explains the choice).
 """
+
 import streamlit as st
 
 from data_layer import measures
@@ -17,22 +18,29 @@ def unassigned_risk_flags(cur, principal):
     if flags.empty:
         return
     st.header("Risk flags with no therapist to read them", anchor=False)
-    st.error(f"{len(flags)} risk flag(s) to follow up: PHQ-9 item 9 answered above 0 by a client who has "
-             "no current therapist. As a safety contact, contact the client, then acknowledge the flag "
-             "with a note. Please link the client to a therapist as well.")
+    st.error(
+        f"{len(flags)} risk flag(s) to follow up: PHQ-9 item 9 answered above 0 by a client who has "
+        "no current therapist. As a safety contact, contact the client, then acknowledge the flag "
+        "with a note. Please link the client to a therapist as well."
+    )
     for flag in flags.itertuples():
         with st.container(border=True):
             contact = escape_markdown(flag.email) if isinstance(flag.email, str) else "no email on file"
-            st.markdown(f"**{escape_markdown(flag.client)}** ({escape_markdown(flag.username)}; {contact}): "
-                        f"PHQ-9 item 9 answered {flag.item_9_answer} on {flag.taken_on:%a %d %b %Y}")
+            st.markdown(
+                f"**{escape_markdown(flag.client)}** ({escape_markdown(flag.username)}; {contact}): "
+                f"PHQ-9 item 9 answered {flag.item_9_answer} on {flag.taken_on:%a %d %b %Y}"
+            )
             _acknowledge_form(cur, principal, flag.risk_flag_id)
 
 
 def _acknowledge_form(cur, principal, risk_flag_id):
     name = f"ack_unassigned_{risk_flag_id}"
     with st.form(form_key(name)):
-        note = st.text_area("Follow-up note", max_chars=MAX_NOTE_LENGTH,
-                            placeholder="e.g. Phoned the client, safety plan reviewed, referred to a therapist")
+        note = st.text_area(
+            "Follow-up note",
+            max_chars=MAX_NOTE_LENGTH,
+            placeholder="e.g. Phoned the client, safety plan reviewed, referred to a therapist",
+        )
         note_error = st.empty()
         if st.form_submit_button("Acknowledge", type="primary"):
             try:

@@ -1,4 +1,5 @@
 """Small shared widgets: user text shown inertly, field errors, messages that survive a rerun."""
+
 import re
 import uuid
 from datetime import date, datetime, timedelta
@@ -188,9 +189,12 @@ def recent_compliance_metric(column, recent):
     A percentage, or "no homework set" when nothing was expected (never 0%).
     """
     first_day, last_day = last_complete_weeks(date.today())
-    column.metric(RECENT_COMPLIANCE_LABEL, recent_compliance_text(recent["compliance_4w"]),
-                  help=f"The 4 complete weeks from {first_day:%a %d %b} to {last_day:%a %d %b}. "
-                       "This week is still in progress, so it is not counted yet.")
+    column.metric(
+        RECENT_COMPLIANCE_LABEL,
+        recent_compliance_text(recent["compliance_4w"]),
+        help=f"The 4 complete weeks from {first_day:%a %d %b} to {last_day:%a %d %b}. "
+        "This week is still in progress, so it is not counted yet.",
+    )
 
 
 def recent_compliance_text(compliance):
@@ -204,11 +208,13 @@ def discharge_fields():
     Returns (ended_on, reason, placeholders): placeholders by field for show_field_errors.
     """
     left, right = st.columns(2)
-    ended_on = left.date_input("Last day of the episode", value=date.today(), max_value=date.today(),
-                               format="DD/MM/YYYY")
+    ended_on = left.date_input(
+        "Last day of the episode", value=date.today(), max_value=date.today(), format="DD/MM/YYYY"
+    )
     ended_error = left.empty()
-    reason = right.selectbox("Reason", list(DISCHARGE_REASONS), index=None, format_func=DISCHARGE_REASONS.get,
-                             placeholder="Choose a reason")
+    reason = right.selectbox(
+        "Reason", list(DISCHARGE_REASONS), index=None, format_func=DISCHARGE_REASONS.get, placeholder="Choose a reason"
+    )
     return ended_on, reason, {"ended_on": ended_error, "reason": right.empty()}
 
 

@@ -3,6 +3,7 @@
 Every public data-layer function is wrapped by `allowed_roles(...)`, takes
 `(cur, principal, *, ...)` and limits its SQL with the scopes below.
 """
+
 import functools
 from dataclasses import dataclass
 
@@ -33,28 +34,29 @@ class AccessDenied(Exception):
 
 def deny(cur, principal, action, *, client_id=None, detail=None):
     """Audit a refused call, then raise AccessDenied."""
-    audit.record_event(cur, principal, action, client_id=client_id,
-                       outcome="denied", detail=detail)
+    audit.record_event(cur, principal, action, client_id=client_id, outcome="denied", detail=detail)
     raise AccessDenied(f"You do not have access to this ({action}).")
 
 
 def allowed_roles(*roles):
     """Decorate a data-layer function so that only principals of `roles` may call it."""
+
     def decorate(function):
         @functools.wraps(function)
         def guarded(cur, principal, **kwargs):
             if principal.role not in roles:
                 deny(cur, principal, function.__name__, detail=f"role {principal.role}")
             return function(cur, principal, **kwargs)
+
         guarded.allowed_roles = frozenset(roles)
         return guarded
+
     return decorate
 
 
 def current_link(alias):
     """Return the SQL condition that the caseload or supervision row `alias` is in force today."""
-    return (f"{alias}.started_on <= current_date "
-            f"AND ({alias}.ended_on IS NULL OR {alias}.ended_on > current_date)")
+    return f"{alias}.started_on <= current_date AND ({alias}.ended_on IS NULL OR {alias}.ended_on > current_date)"
 
 
 def client_scope(principal):
@@ -78,8 +80,7 @@ def therapist_scope(principal):
     Any other role gets an empty scope.
     """
     if principal.role == "supervisor":
-        return (f"SELECT therapist_id FROM supervision s "
-                f"WHERE s.supervisor_id = $principal_id AND {current_link('s')}")
+        return f"SELECT therapist_id FROM supervision s WHERE s.supervisor_id = $principal_id AND {current_link('s')}"
     return "SELECT CAST($principal_id AS BIGINT) AS therapist_id WHERE false"
 
 
@@ -90,8 +91,10 @@ def pseudonym_sql(client_id_column):
     """Return SQL for a client's stable pseudonym, e.g. 'C-4F2A91B0': a hash of the clinic's
     own secret and the client id, so it cannot be worked out from the username without the
     secret. Eight hex digits keep collisions rare even in a clinic of 10,000 clients."""
-    return (f"'C-' || upper(left(sha256((SELECT pseudonym_secret FROM clinic_settings) "
-            f"|| CAST({client_id_column} AS VARCHAR)), {PSEUDONYM_DIGITS}))")
+    return (
+        f"'C-' || upper(left(sha256((SELECT pseudonym_secret FROM clinic_settings) "
+        f"|| CAST({client_id_column} AS VARCHAR)), {PSEUDONYM_DIGITS}))"
+    )
 
 
 def scope_parameters(principal, **values):

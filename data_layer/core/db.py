@@ -1,4 +1,5 @@
 """Open the database, lock it down, apply migrations, and run writes in retrying transactions."""
+
 import contextlib
 import logging
 import os
@@ -155,12 +156,13 @@ def write(cur, work):
                 result = work(cur)
         except duckdb.TransactionException as conflict:
             last_conflict = conflict
-            time.sleep(0.01 * 2 ** attempt)
+            time.sleep(0.01 * 2**attempt)
             continue
         _bump_data_version()
         return result
     raise WriteConflict(
-        "The change could not be saved because of concurrent changes. Please try again.") from last_conflict
+        "The change could not be saved because of concurrent changes. Please try again."
+    ) from last_conflict
 
 
 # Client entries that carry a submission id (one per form showing), unique per client.
@@ -192,4 +194,4 @@ def write_once(cur, table, client_id, submission_id, work):
                 raise
             # The same submission is being stored by another request that has not committed
             # yet: wait for it, then return its entry.
-            time.sleep(0.01 * 2 ** attempt)
+            time.sleep(0.01 * 2**attempt)

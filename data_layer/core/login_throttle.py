@@ -9,6 +9,7 @@ right one included. Successful logins take nothing.
 The buckets live in this process, as the app does (one process holds the DuckDB file);
 server mode keeps them in the database (DESIGN.md, "Beyond one machine").
 """
+
 import threading
 import time
 from dataclasses import dataclass
@@ -52,7 +53,8 @@ class LoginThrottle:
             if len(self._addresses) >= MAX_ADDRESSES:
                 self._forget_full_buckets(now)
             bucket = self._addresses[address] = _Bucket(
-                PER_ADDRESS_BURST, PER_ADDRESS_SECONDS_PER_TOKEN, PER_ADDRESS_BURST, now)
+                PER_ADDRESS_BURST, PER_ADDRESS_SECONDS_PER_TOKEN, PER_ADDRESS_BURST, now
+            )
         for each in (bucket, self._clinic):
             each.refill(now)
         return bucket, self._clinic

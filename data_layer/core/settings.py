@@ -4,6 +4,7 @@ Every environment variable the app and its commands read is a `Setting` in SETTI
 when asked for (not at import), so a test can set one per test. README.md's configuration
 table lists the same variables with the same defaults; tests/data_layer/test_settings.py keeps them in step.
 """
+
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ DEFAULT_CRISIS_TEXT = (
 
 class Setting(NamedTuple):
     """One environment variable, and the value used when it is unset or empty (None: no value)."""
+
     name: str
     default: str | None
 
@@ -34,8 +36,7 @@ LOGIN_SLEEP_SECONDS = Setting("HOMEWORK_LOGIN_SLEEP_SECONDS", "0.7")
 BACKUP_DIRECTORY = Setting("HOMEWORK_BACKUP_DIR", "backups/")
 CRISIS_TEXT = Setting("HOMEWORK_CRISIS_TEXT", DEFAULT_CRISIS_TEXT)
 ADMIN_PASSWORD = Setting("HOMEWORK_ADMIN_PASSWORD", None)
-SETTINGS = (DATABASE, COOKIE_KEY, IDLE_MINUTES, LOGIN_SLEEP_SECONDS, BACKUP_DIRECTORY, CRISIS_TEXT,
-            ADMIN_PASSWORD)
+SETTINGS = (DATABASE, COOKIE_KEY, IDLE_MINUTES, LOGIN_SLEEP_SECONDS, BACKUP_DIRECTORY, CRISIS_TEXT, ADMIN_PASSWORD)
 
 
 def database_path() -> Path:

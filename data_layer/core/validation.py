@@ -1,4 +1,5 @@
 """Input checks shared by the data-layer modules, and the error that names the bad fields."""
+
 import re
 from numbers import Real
 
@@ -25,8 +26,10 @@ def raise_if_any(errors):
 def check_username(username):
     """Return an error message for a bad username, or None."""
     if not USERNAME_PATTERN.fullmatch(username or ""):
-        return ("Use 3 to 40 characters: lower-case letters, digits, dots, dashes or "
-                "underscores, starting with a letter or digit.")
+        return (
+            "Use 3 to 40 characters: lower-case letters, digits, dots, dashes or "
+            "underscores, starting with a letter or digit."
+        )
     return None
 
 

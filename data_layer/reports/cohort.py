@@ -4,6 +4,7 @@ own caseload, supervisor cohort summaries over the therapists they supervise.
 A supervisor never receives a client's identity: clients come back as stable pseudonyms
 (a keyed hash with the clinic's secret, not derivable from the username without it).
 """
+
 from datetime import date
 
 from clinical.compliance import last_complete_weeks
@@ -42,8 +43,10 @@ def _check_therapist_filter(cur, principal, therapist_id):
     if therapist_id is None:
         return
     sql = f"SELECT count(*) FROM ({therapist_scope(principal)}) t WHERE t.therapist_id = $therapist_id"
-    if principal.role != "supervisor" or not cur.execute(
-            sql, scope_parameters(principal, therapist_id=therapist_id)).fetchone()[0]:
+    if (
+        principal.role != "supervisor"
+        or not cur.execute(sql, scope_parameters(principal, therapist_id=therapist_id)).fetchone()[0]
+    ):
         deny(cur, principal, "cohort_therapist_filter", detail=f"therapist {therapist_id}")
 
 
@@ -51,12 +54,12 @@ def _parameters(cur, principal, window_start, window_end, therapist_id, category
     """Named parameters of the queries below. $ended_from/$ended_to choose the episodes;
     $window_start/$window_end bound the compliance arithmetic (compliance_sql) to the days
     of the chosen episodes, from the earliest start among them."""
-    parameters = scope_parameters(principal, ended_from=window_start, ended_to=window_end,
-                                  therapist_filter=therapist_id)
+    parameters = scope_parameters(
+        principal, ended_from=window_start, ended_to=window_end, therapist_filter=therapist_id
+    )
     sql = f"{_chosen_episodes_sql(principal)} SELECT min(from_day) FROM scoped_episodes"
     (first_day,) = cur.execute(sql, parameters).fetchone()
-    return parameters | {"category": category, "window_start": first_day or window_start,
-                         "window_end": date.today()}
+    return parameters | {"category": category, "window_start": first_day or window_start, "window_end": date.today()}
 
 
 def _chosen_episodes_sql(principal):
@@ -267,8 +270,9 @@ def recent_episode_compliance(cur, principal, *, category=None):
         ORDER BY e.episode_id
     """
     window_start, window_end = last_complete_weeks(date.today())
-    return cur.execute(sql, scope_parameters(principal, category=category, window_start=window_start,
-                                             window_end=window_end)).df()
+    return cur.execute(
+        sql, scope_parameters(principal, category=category, window_start=window_start, window_end=window_end)
+    ).df()
 
 
 @allowed_roles("supervisor")

@@ -1,4 +1,5 @@
 """A client's whole record in one readable table, for the therapist's CSV export."""
+
 from clinical.homework import CATEGORIES
 from data_layer.core.access import allowed_roles, client_scope, require_client, scope_parameters
 

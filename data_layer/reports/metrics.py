@@ -1,5 +1,6 @@
 """SQL aggregates that the dashboards read: compliance per docs/clinical-rules.md and the caseload,
 computed in DuckDB."""
+
 from datetime import date
 
 from clinical.compliance import last_complete_weeks
@@ -35,8 +36,9 @@ def weekly_compliance(cur, principal, *, client_id, window_start, window_end):
         GROUP BY week_start
         ORDER BY week_start
     """
-    return cur.execute(sql, scope_parameters(principal, client_id=client_id,
-                                             window_start=window_start, window_end=window_end)).df()
+    return cur.execute(
+        sql, scope_parameters(principal, client_id=client_id, window_start=window_start, window_end=window_end)
+    ).df()
 
 
 @allowed_roles("client", "therapist")
@@ -63,8 +65,9 @@ def compliance_by_assignment(cur, principal, *, client_id, window_start, window_
         GROUP BY w.assignment_id, a.title
         ORDER BY a.title
     """
-    return cur.execute(sql, scope_parameters(principal, client_id=client_id,
-                                             window_start=window_start, window_end=window_end)).df()
+    return cur.execute(
+        sql, scope_parameters(principal, client_id=client_id, window_start=window_start, window_end=window_end)
+    ).df()
 
 
 @allowed_roles("client", "therapist")
@@ -93,8 +96,9 @@ def recent_compliance(cur, principal, *, client_id=None):
         ORDER BY s.client_id
     """
     window_start, window_end = last_complete_weeks(date.today())
-    return cur.execute(sql, scope_parameters(principal, client_id=client_id,
-                                             window_start=window_start, window_end=window_end)).df()
+    return cur.execute(
+        sql, scope_parameters(principal, client_id=client_id, window_start=window_start, window_end=window_end)
+    ).df()
 
 
 INACTIVE_AFTER_DAYS = 7
@@ -114,9 +118,22 @@ def current_outcomes(cur, principal):
     episodes = cohort.episode_summaries(cur, principal, window_start=today, window_end=today)
     questionnaires = cohort.episode_questionnaires(cur, principal, window_start=today, window_end=today)
     classified = classify_episodes(episodes[~episodes["ended"].astype(bool)], questionnaires)
-    return classified.rename(columns={"outcome": "reliable_change"})[[
-        "episode_id", "pairs", "attended_sessions", "phq9_first", "phq9_last", "gad7_first", "gad7_last",
-        "phq9_change", "gad7_change", "case_at_start", "recovery", "reliable_change"]]
+    return classified.rename(columns={"outcome": "reliable_change"})[
+        [
+            "episode_id",
+            "pairs",
+            "attended_sessions",
+            "phq9_first",
+            "phq9_last",
+            "gad7_first",
+            "gad7_last",
+            "phq9_change",
+            "gad7_change",
+            "case_at_start",
+            "recovery",
+            "reliable_change",
+        ]
+    ]
 
 
 @allowed_roles("therapist")
@@ -200,5 +217,4 @@ def caseload_summary(cur, principal):
     logged_lately = frame["days_since_last_log"].astype(float) < INACTIVE_AFTER_DAYS
     frame["flag_inactive"] = (frame["active_assignments"] > 0) & ~logged_lately
     frame["flagged"] = frame["flag_risk"] | frame["flag_deterioration"] | frame["flag_inactive"]
-    return frame.sort_values(["flag_risk", "flagged", "name"], ascending=[False, False, True],
-                             ignore_index=True)
+    return frame.sort_values(["flag_risk", "flagged", "name"], ascending=[False, False, True], ignore_index=True)

@@ -38,6 +38,7 @@ order, in one transaction, and advances every id sequence to where the backup le
 (never below the largest id), so no id is ever handed out twice. It writes to a temporary
 file beside the target and renames it into place only when every row count matches.
 """
+
 import hashlib
 import json
 import os
@@ -63,6 +64,7 @@ class BackupError(Exception):
 
 # ---------------------------------------------------------------- backup
 
+
 def backup_database(source_path, target_dir):
     """Back up the database file at `source_path` into the new directory `target_dir`.
 
@@ -83,11 +85,13 @@ def backup_database(source_path, target_dir):
             f"The database {source} is open in another process (probably the running app), "
             f"and DuckDB lets only one process use a file. Stop the app and run the backup "
             f"again, or take the backup inside the app process with "
-            f"ops.backup.backup_connection(conn, target_dir). ({error})") from error
+            f"ops.backup.backup_connection(conn, target_dir). ({error})"
+        ) from error
     except duckdb.ConnectionException as error:
         raise db.DatabaseLocked(
             f"The database {source} is already open in this process: back it up through that "
-            f"connection with ops.backup.backup_connection(conn, target_dir). ({error})") from error
+            f"connection with ops.backup.backup_connection(conn, target_dir). ({error})"
+        ) from error
     try:
         return backup_connection(conn, target_dir, source=str(source))
     finally:
@@ -137,13 +141,16 @@ def _write_snapshot(cur, directory, source):
         "created_at": datetime.now().isoformat(timespec="seconds"),
         "source": source,
         "duckdb_version": duckdb.__version__,
-        "migrations": [name for (name,) in cur.execute(
-            "SELECT name FROM schema_migrations ORDER BY name").fetchall()],
+        "migrations": [name for (name,) in cur.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()],
         "row_counts": {},
         "tables": [],
-        "sequences": {name: value for name, value in cur.execute(
-            "SELECT sequence_name, last_value FROM duckdb_sequences() "
-            "WHERE database_name = current_database() AND schema_name = 'main' ORDER BY 1").fetchall()},
+        "sequences": {
+            name: value
+            for name, value in cur.execute(
+                "SELECT sequence_name, last_value FROM duckdb_sequences() "
+                "WHERE database_name = current_database() AND schema_name = 'main' ORDER BY 1"
+            ).fetchall()
+        },
     }
     for table in tables:
         columns = _columns(cur, table)
@@ -157,12 +164,14 @@ def _write_snapshot(cur, directory, source):
                 rows += batch.num_rows
         file.chmod(0o600)
         manifest["row_counts"][table] = rows
-        manifest["tables"].append({"name": table, "file": file.name, "rows": rows,
-                                   "columns": columns, "sha256": _sha256(file)})
+        manifest["tables"].append(
+            {"name": table, "file": file.name, "rows": rows, "columns": columns, "sha256": _sha256(file)}
+        )
     return manifest
 
 
 # ---------------------------------------------------------------- restore
+
 
 def restore_database(backup_dir, target_path, *, overwrite=False):
     """Restore the backup in `backup_dir` into a new database file at `target_path`.
@@ -181,8 +190,8 @@ def restore_database(backup_dir, target_path, *, overwrite=False):
         raise BackupError(f"{target} is a directory; give the path of a database file.")
     if (target.exists() or wal.exists()) and not overwrite:
         raise FileExistsError(
-            f"{target} already exists. Restore into a new path, or pass --overwrite "
-            f"(overwrite=True) to replace it.")
+            f"{target} already exists. Restore into a new path, or pass --overwrite (overwrite=True) to replace it."
+        )
     if target.exists():
         _check_not_in_use(target)
 
@@ -226,8 +235,9 @@ def read_manifest(backup_dir):
         if not file.is_file():
             raise BackupError(f"The backup in {backup} is incomplete: {table['file']} is missing.")
         if _sha256(file) != table["sha256"]:
-            raise BackupError(f"The backup in {backup} is damaged: {table['file']} has changed "
-                              f"since the backup was taken.")
+            raise BackupError(
+                f"The backup in {backup} is damaged: {table['file']} has changed since the backup was taken."
+            )
     return manifest
 
 
@@ -236,14 +246,16 @@ def _load(conn, backup, manifest):
     if manifest["migrations"] != expected_migrations:
         raise BackupError(
             f"The backup has the schema migrations {manifest['migrations']}, this version of the "
-            f"app has {expected_migrations}. Restore it with the version of the app that made it.")
+            f"app has {expected_migrations}. Restore it with the version of the app that made it."
+        )
     cur = conn.cursor()
     with db.transaction(cur):
         for table in manifest["tables"]:
             have = _columns(cur, table["name"])
             if have != table["columns"]:
-                raise BackupError(f"Table {table['name']} differs between the backup and this "
-                                  f"schema; nothing was restored.")
+                raise BackupError(
+                    f"Table {table['name']} differs between the backup and this schema; nothing was restored."
+                )
         # Rows that the migrations seed (e.g. schema_migrations, clinic_settings) are replaced.
         for table in reversed(manifest["tables"]):
             # Identifiers only (checked against this schema above, and quoted); no values.
@@ -256,8 +268,10 @@ def _load(conn, backup, manifest):
         for table in manifest["tables"]:
             counts[table["name"]] = _insert_file(cur, table, backup / table["file"])
             if counts[table["name"]] != table["rows"]:
-                raise BackupError(f"Table {table['name']}: {counts[table['name']]} rows restored, "
-                                  f"the backup says {table['rows']}; nothing was restored.")
+                raise BackupError(
+                    f"Table {table['name']}: {counts[table['name']]} rows restored, "
+                    f"the backup says {table['rows']}; nothing was restored."
+                )
         _advance_sequences(cur, manifest)
     return counts
 
@@ -282,12 +296,15 @@ def _advance_sequences(cur, manifest):
     """Move every id sequence to where the backup's was, and never below a column's largest value."""
     wanted = {name: value or 0 for name, value in manifest["sequences"].items()}
     for table, column, sequence in _sequence_columns(cur):
-        [(largest,)] = cur.execute(
-            f"SELECT coalesce(max({_quoted(column)}), 0) FROM {_quoted(table)}").fetchall()
+        largest_sql = f"SELECT coalesce(max({_quoted(column)}), 0) FROM {_quoted(table)}"
+        [(largest,)] = cur.execute(largest_sql).fetchall()
         wanted[sequence] = max(wanted.get(sequence, 0), largest)
-    current = dict(cur.execute(
-        "SELECT sequence_name, coalesce(last_value, 0) FROM duckdb_sequences() "
-        "WHERE database_name = current_database() AND schema_name = 'main'").fetchall())
+    current = dict(
+        cur.execute(
+            "SELECT sequence_name, coalesce(last_value, 0) FROM duckdb_sequences() "
+            "WHERE database_name = current_database() AND schema_name = 'main'"
+        ).fetchall()
+    )
     for sequence, value in wanted.items():
         if sequence not in current:
             raise BackupError(f"The backup has a sequence {sequence} that this schema lacks.")
@@ -301,16 +318,22 @@ def _advance_sequences(cur, manifest):
 
 # ---------------------------------------------------------------- catalog helpers
 
+
 def _tables_in_dependency_order(cur):
     """The base tables of the main schema, each after the tables its foreign keys refer to."""
-    tables = sorted(name for (name,) in cur.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = 'main' AND NOT temporary").fetchall())
+    tables = sorted(
+        name
+        for (name,) in cur.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND NOT temporary"
+        ).fetchall()
+    )
     refers = {table: set() for table in tables}
     for table, referenced in cur.execute(
-            "SELECT table_name, referenced_table FROM duckdb_constraints() "
-            "WHERE database_name = current_database() AND schema_name = 'main' "
-            "AND constraint_type = 'FOREIGN KEY'").fetchall():
+        "SELECT table_name, referenced_table FROM duckdb_constraints() "
+        "WHERE database_name = current_database() AND schema_name = 'main' "
+        "AND constraint_type = 'FOREIGN KEY'"
+    ).fetchall():
         if referenced != table:
             refers[table].add(referenced)
     ordered = []
@@ -325,18 +348,24 @@ def _tables_in_dependency_order(cur):
 
 
 def _columns(cur, table):
-    return [[name, data_type] for name, data_type in cur.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
-        "AND schema_name = 'main' AND table_name = ? ORDER BY column_index", [table]).fetchall()]
+    return [
+        [name, data_type]
+        for name, data_type in cur.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND table_name = ? ORDER BY column_index",
+            [table],
+        ).fetchall()
+    ]
 
 
 def _sequence_columns(cur):
     """(table, column, sequence) for every column whose default draws from a sequence."""
     found = []
     for table, column, default in cur.execute(
-            "SELECT table_name, column_name, column_default FROM duckdb_columns() "
-            "WHERE database_name = current_database() AND schema_name = 'main' "
-            "AND column_default LIKE 'nextval(%'").fetchall():
+        "SELECT table_name, column_name, column_default FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = 'main' "
+        "AND column_default LIKE 'nextval(%'"
+    ).fetchall():
         found.append((table, column, default.split("'")[1]))
     return found
 
@@ -346,6 +375,7 @@ def _quoted(identifier):
 
 
 # ---------------------------------------------------------------- files
+
 
 def inside_backup_directory(target_dir):
     """Return `target_dir` as an absolute path with symlinks and `..` resolved, if it lies
@@ -359,25 +389,28 @@ def inside_backup_directory(target_dir):
     if not target.is_relative_to(allowed) or target == allowed:
         raise BackupError(
             f"Backups are written only into a new folder inside the backup directory {allowed} "
-            f"(set HOMEWORK_BACKUP_DIR to change it); {target_dir} is not inside it.")
+            f"(set HOMEWORK_BACKUP_DIR to change it); {target_dir} is not inside it."
+        )
     return target
 
 
 def _check_new_directory(target):
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise BackupError(f"{target} already exists and is not an empty directory. "
-                          f"Back up into a new directory.")
+        raise BackupError(f"{target} already exists and is not an empty directory. Back up into a new directory.")
 
 
 def _check_not_in_use(target):
     try:
         duckdb.connect(str(target), read_only=True).close()
     except duckdb.IOException as error:
-        raise db.DatabaseLocked(f"{target} is open in another process (probably the running app). "
-                                f"Stop it before restoring over this file. ({error})") from error
+        raise db.DatabaseLocked(
+            f"{target} is open in another process (probably the running app). "
+            f"Stop it before restoring over this file. ({error})"
+        ) from error
     except duckdb.ConnectionException as error:
-        raise db.DatabaseLocked(f"{target} is open in this process. Close it before restoring "
-                                f"over it. ({error})") from error
+        raise db.DatabaseLocked(
+            f"{target} is open in this process. Close it before restoring over it. ({error})"
+        ) from error
     except duckdb.Error:
         pass  # not a readable database: nothing can be using it
 
@@ -400,4 +433,3 @@ def _remove_tree(directory):
         for child in directory.iterdir():
             child.unlink()
         directory.rmdir()
-

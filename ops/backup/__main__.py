@@ -3,6 +3,7 @@
 It sits above both the snapshot code (ops.backup) and the running app's socket
 (ops.backup_service), which itself uses the snapshot code: so the imports run one way.
 """
+
 import argparse
 import sys
 
@@ -15,7 +16,8 @@ def main(argv=None):
     """Back up or restore as `argv` says; return the exit status (1 with a message on failure)."""
     parser = argparse.ArgumentParser(
         prog="python -m ops.backup",
-        description="Back up the homework database to Parquet files, or restore such a backup.")
+        description="Back up the homework database to Parquet files, or restore such a backup.",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     backup = commands.add_parser("backup", help="back up a database file (through the app when it runs)")
     backup.add_argument("source", help="the database file")
@@ -31,12 +33,16 @@ def main(argv=None):
             counts = backup_service.request_backup(args.source, args.target)
             if counts is None:
                 counts = backup_database(args.source, args.target)["row_counts"]
-            print(f"Backed up {args.source} to {args.target}: "
-                  + ", ".join(f"{rows} {table}" for table, rows in counts.items()))
+            print(
+                f"Backed up {args.source} to {args.target}: "
+                + ", ".join(f"{rows} {table}" for table, rows in counts.items())
+            )
         else:
             counts = restore_database(args.backup, args.target, overwrite=args.overwrite)
-            print(f"Restored {args.backup} into {args.target}: "
-                  + ", ".join(f"{rows} {table}" for table, rows in counts.items()))
+            print(
+                f"Restored {args.backup} into {args.target}: "
+                + ", ".join(f"{rows} {table}" for table, rows in counts.items())
+            )
     except (BackupError, FileExistsError, db.DatabaseLocked) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

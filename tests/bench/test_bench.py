@@ -1,5 +1,6 @@
 """The benchmark harness (bench/) end to end at size S, and its naive pandas baseline giving
 exactly the cohort page's numbers. Timings are printed by the harness, never asserted here."""
+
 import json
 from datetime import date, timedelta
 

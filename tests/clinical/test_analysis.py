@@ -1,4 +1,5 @@
 """Compliance versus outcome analyses (docs/clinical-rules.md): association, dose-response, lagged models."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -31,6 +32,7 @@ def clients(n, seed=7):
 
 
 # --- 1. association ----------------------------------------------------------
+
 
 def test_association_matches_scipy_and_statsmodels():
     frame = clients(60)
@@ -89,15 +91,18 @@ def one_pair_cohort():
     two_pairs = [(18, 14, 18 - k, 14, 2, 4, k / 20) for k in range(21)]
     one_pair = [(18, 14, 18, 14, 1, 4, compliance) for compliance in (0.1, 0.5, 0.9)]
     no_homework = [(18, 14, 10, 14, 2, 4, np.nan)]
-    frame = pd.DataFrame(two_pairs + one_pair + no_homework, columns=[
-        "phq9_first", "gad7_first", "phq9_last", "gad7_last", "pairs", "attended_sessions", "compliance"])
+    frame = pd.DataFrame(
+        two_pairs + one_pair + no_homework,
+        columns=["phq9_first", "gad7_first", "phq9_last", "gad7_last", "pairs", "attended_sessions", "compliance"],
+    )
     return classify_outcomes(frame.assign(ended=True)).rename(columns={"phq9_change": "change"})
 
 
 def test_one_pair_clients_are_left_out_of_the_association_and_counted():
     cohort = one_pair_cohort()
     result = compliance_change_association(
-        cohort, reasons={"compliance": "with no homework set", "change": "with one pair"})
+        cohort, reasons={"compliance": "with no homework set", "change": "with one pair"}
+    )
     # 25 episodes: 21 analysed; 1 has no homework, 3 have no change (not a change of 0).
     assert (result.n, result.n_dropped) == (21, 4)
     assert result.message.startswith("21 clients (4 left out: 1 with no homework set, 3 with one pair).")
@@ -127,6 +132,7 @@ def test_identical_change_is_reported_not_computed():
 
 
 # --- 2. dose-response --------------------------------------------------------
+
 
 def test_quartiles_of_distinct_values_split_evenly():
     quartile = compliance_quartiles(pd.Series(np.arange(8) / 10))
@@ -159,10 +165,10 @@ def outcomes_cohort():
     compliance = [0.0] * 6 + [0.4, 0.5, 0.55, 0.6] + [0.7, 0.75, 0.8, 0.9, 0.95] + [1.0] * 5
     change = [1, 0, -2, 3, -1, 0, -4, -6, -3, -5, -7, -6, -8, -4, -9, -10, -7, -12, -8, -6]
     improved = [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1]
-    recovered = [0, np.nan, 0, 0, np.nan, 0, 0, 1, np.nan, 0, 1, 0, 1, np.nan, 1,
-                 1, np.nan, np.nan, 1, 0]
-    return pd.DataFrame({"compliance": compliance, "change": change,
-                         "reliable_improvement": improved, "recovery": recovered})
+    recovered = [0, np.nan, 0, 0, np.nan, 0, 0, 1, np.nan, 0, 1, 0, 1, np.nan, 1, 1, np.nan, np.nan, 1, 0]
+    return pd.DataFrame(
+        {"compliance": compliance, "change": change, "reliable_improvement": improved, "recovery": recovered}
+    )
 
 
 def test_dose_response_groups_with_explicit_denominators():
@@ -171,7 +177,11 @@ def test_dose_response_groups_with_explicit_denominators():
     assert result.explanation is None and (result.n, result.n_dropped) == (20, 0)
     assert groups["n"].tolist() == [6, 4, 5, 5]
     assert groups[["compliance_min", "compliance_max"]].values.tolist() == [
-        [0.0, 0.0], [0.4, 0.6], [0.7, 0.95], [1.0, 1.0]]
+        [0.0, 0.0],
+        [0.4, 0.6],
+        [0.7, 0.95],
+        [1.0, 1.0],
+    ]
     assert groups["improved_n"].tolist() == [0, 1, 4, 5]
     assert groups["improved_denominator"].tolist() == [6, 4, 5, 5]
     assert groups["recovered_n"].tolist() == [0, 1, 3, 2]
@@ -195,10 +205,13 @@ def test_dose_response_says_when_ties_leave_fewer_than_four_quartiles():
     assert "Only 3 quartiles" in result.explanation
 
 
-@pytest.mark.parametrize("rows, compliance", [
-    (7, None),                                    # too few clients
-    (20, [0.0] * 10 + [0.5] * 5 + [1.0] * 5),     # three distinct values
-])
+@pytest.mark.parametrize(
+    "rows, compliance",
+    [
+        (7, None),  # too few clients
+        (20, [0.0] * 10 + [0.5] * 5 + [1.0] * 5),  # three distinct values
+    ],
+)
 def test_dose_response_explains_instead_of_failing(rows, compliance):
     frame = outcomes_cohort().head(rows)
     if compliance is not None:
@@ -218,8 +231,7 @@ def test_dose_response_drops_rows_without_compliance_or_change():
 
 # Per direction: (PHQ-9 points per week for each unit of compliance above 0.5,
 #                 next week's compliance per PHQ-9 point above the client's starting score).
-EFFECTS = {"homework": (-2.0, 0.0), "improvement": (0.0, -0.02), "both": (-2.0, -0.02),
-           "neither": (0.0, 0.0)}
+EFFECTS = {"homework": (-2.0, 0.0), "improvement": (0.0, -0.02), "both": (-2.0, -0.02), "neither": (0.0, 0.0)}
 N_CLIENTS, N_WEEKS, SEED = 150, 16, 1
 # Checked over seeds 0-11: every assertion below held for 10 of the 12. In the others the
 # forward CI excluded 0 on panels without a homework effect (chance, plus the short-panel bias
@@ -241,15 +253,14 @@ def simulate_panel(direction, n_clients, n_weeks, seed):
     for client in range(n_clients):
         start, habit = rng.normal(16, 4), rng.uniform(0.3, 0.8)
         course = start
-        fluctuation = rng.normal(0, 2 / np.sqrt(1 - 0.9 ** 2))
+        fluctuation = rng.normal(0, 2 / np.sqrt(1 - 0.9**2))
         compliance = np.clip(habit + rng.normal(0, 0.15), 0, 1)
         for week in range(n_weeks):
             phq9 = float(np.clip(np.round(course + fluctuation), 0, 27))
             rows.append((client, week, compliance, phq9))
             course += -0.3 + homework_effect * (compliance - 0.5)
             fluctuation = 0.9 * fluctuation + rng.normal(0, 2)
-            compliance = np.clip(
-                habit + improvement_effect * (phq9 - start) + rng.normal(0, 0.15), 0, 1)
+            compliance = np.clip(habit + improvement_effect * (phq9 - start) + rng.normal(0, 0.15), 0, 1)
     return pd.DataFrame(rows, columns=["client_id", "week", "compliance", "phq9"])
 
 
@@ -320,50 +331,70 @@ def test_reading_is_labelled_as_association_with_bias_and_counts(analyses, direc
 def test_adjusting_for_raw_phq9_reports_a_spurious_homework_effect(panels, analyses):
     """docs/clinical-rules.md: on data where only improvement drives homework, raw PHQ-9 adjustment misleads."""
     lagged = lagged_panel(panels["improvement"]).dropna(subset=["phq9_change_next", "compliance"])
-    raw = smf.mixedlm("phq9_change_next ~ compliance_within + compliance_mean + phq9 + week",
-                      lagged, groups=lagged["client_id"]).fit(method=["powell", "lbfgs"])
+    raw = smf.mixedlm(
+        "phq9_change_next ~ compliance_within + compliance_mean + phq9 + week", lagged, groups=lagged["client_id"]
+    ).fit(method=["powell", "lbfgs"])
     low, high = raw.conf_int().loc["compliance_within"]
     assert low > 0 or high < 0  # a "homework effect" where there is none
     assert not excludes_zero(analyses["improvement"].forward)  # the within/between split has none
 
 
 def estimate(term, coefficient, low, high):
-    return LaggedEstimate(term, coefficient, low, high, p=0.5, n_clients=40, n_observations=400,
-                          supported=high < 0)
+    return LaggedEstimate(term, coefficient, low, high, p=0.5, n_clients=40, n_observations=400, supported=high < 0)
 
 
 NULL_FORWARD = estimate("compliance_within", 0.0, -0.5, 0.5)
 NULL_REVERSE = estimate("phq9_within", 0.0, -0.005, 0.005)
 
 
-@pytest.mark.parametrize("coefficient, low, high, expected", [
-    (-3.0, -4.0, -2.0, "fell more over the following week: by about 0.30 points more for every "
-                       "10 percentage points of extra homework (95% CI 0.20 to 0.40)"),
-    (-0.5, -0.9, -0.1, "a small difference"),
-    (2.0, 1.0, 3.0, "fell less (or rose more) over the following week: by about 0.20 points"),
-    (-0.2, -0.8, 0.5, "followed by little change in PHQ-9 (-0.02 points per 10 percentage points"),
-    (-2.0, -6.0, 2.0, "wide enough to include both a benefit and none"),
-])
+@pytest.mark.parametrize(
+    "coefficient, low, high, expected",
+    [
+        (
+            -3.0,
+            -4.0,
+            -2.0,
+            "fell more over the following week: by about 0.30 points more for every "
+            "10 percentage points of extra homework (95% CI 0.20 to 0.40)",
+        ),
+        (-0.5, -0.9, -0.1, "a small difference"),
+        (2.0, 1.0, 3.0, "fell less (or rose more) over the following week: by about 0.20 points"),
+        (-0.2, -0.8, 0.5, "followed by little change in PHQ-9 (-0.02 points per 10 percentage points"),
+        (-2.0, -6.0, 2.0, "wide enough to include both a benefit and none"),
+    ],
+)
 def test_forward_reading_weighs_size_and_sign(coefficient, low, high, expected):
     assert expected in lagged_reading(estimate("compliance_within", coefficient, low, high), NULL_REVERSE)
 
 
-@pytest.mark.parametrize("coefficient, low, high, expected", [
-    (-0.02, -0.025, -0.015, "they did more homework the following week: about 2.0 percentage "
-                            "points more per PHQ-9 point (95% CI 1.5 to 2.5)"),
-    (-0.005, -0.008, -0.002, "a small difference"),
-    (0.02, 0.01, 0.03, "they did less homework the following week: about 2.0 percentage points "
-                       "less per PHQ-9 point (95% CI 1.0 to 3.0)"),
-    (0.001, -0.004, 0.006, "followed by little change in homework"),
-    (-0.01, -0.03, 0.01, "It is not clear whether changes in PHQ-9 were followed by changes"),
-])
+@pytest.mark.parametrize(
+    "coefficient, low, high, expected",
+    [
+        (
+            -0.02,
+            -0.025,
+            -0.015,
+            "they did more homework the following week: about 2.0 percentage "
+            "points more per PHQ-9 point (95% CI 1.5 to 2.5)",
+        ),
+        (-0.005, -0.008, -0.002, "a small difference"),
+        (
+            0.02,
+            0.01,
+            0.03,
+            "they did less homework the following week: about 2.0 percentage points "
+            "less per PHQ-9 point (95% CI 1.0 to 3.0)",
+        ),
+        (0.001, -0.004, 0.006, "followed by little change in homework"),
+        (-0.01, -0.03, 0.01, "It is not clear whether changes in PHQ-9 were followed by changes"),
+    ],
+)
 def test_reverse_reading_weighs_size_and_sign(coefficient, low, high, expected):
     assert expected in lagged_reading(NULL_FORWARD, estimate("phq9_within", coefficient, low, high))
 
 
 def test_effects_in_the_harmful_direction_support_neither_direction():
-    reading = lagged_reading(estimate("compliance_within", 2.0, 1.0, 3.0),
-                             estimate("phq9_within", 0.02, 0.01, 0.03))
+    reading = lagged_reading(estimate("compliance_within", 2.0, 1.0, 3.0), estimate("phq9_within", 0.02, 0.01, 0.03))
     assert "Neither direction is supported" in reading
 
 
@@ -373,12 +404,14 @@ def test_reading_of_a_model_that_failed():
 
 
 def test_lagged_panel_builds_next_week_and_the_within_between_split():
-    panel = pd.DataFrame({
-        "client_id": [1, 1, 1, 1],
-        "week": [4, 0, 2, 1],  # week 3 missing, rows out of order
-        "compliance": [np.nan, 0.2, 0.6, 0.4],
-        "phq9": [6, 10, np.nan, 8],
-    })
+    panel = pd.DataFrame(
+        {
+            "client_id": [1, 1, 1, 1],
+            "week": [4, 0, 2, 1],  # week 3 missing, rows out of order
+            "compliance": [np.nan, 0.2, 0.6, 0.4],
+            "phq9": [6, 10, np.nan, 8],
+        }
+    )
     lagged = lagged_panel(panel).set_index("week")
     assert lagged["phq9_next"].tolist() == pytest.approx([8, np.nan, np.nan, np.nan], nan_ok=True)
     assert lagged["compliance_next"].tolist() == pytest.approx([0.4, 0.6, np.nan, np.nan], nan_ok=True)
@@ -416,21 +449,24 @@ def test_without_exact_counts_the_reading_says_only_whether_n_reaches_20(panels)
     fitted = lagged_reading(NULL_FORWARD, NULL_REVERSE, exact_counts=False)
     assert "Model homework then PHQ-9: n = 20 or more clients (exact numbers withheld" in fitted
     assert "40" not in fitted and "client-weeks" not in fitted
-    few = LaggedEstimate("compliance_within", 0.0, -0.5, 0.5, p=0.5, n_clients=17, n_observations=90,
-                         supported=False)
+    few = LaggedEstimate("compliance_within", 0.0, -0.5, 0.5, p=0.5, n_clients=17, n_observations=90, supported=False)
     assert "Model homework then PHQ-9: n = fewer than 20 clients" in lagged_reading(few, None, exact_counts=False)
     assert "Model homework then PHQ-9: 40 clients, 400 client-weeks." in lagged_reading(NULL_FORWARD, NULL_REVERSE)
     rng = np.random.default_rng(0)
-    singular = pd.DataFrame([(c, w, 0.5, float(rng.integers(5, 20))) for c in range(25) for w in range(6)],
-                            columns=["client_id", "week", "compliance", "phq9"])
+    singular = pd.DataFrame(
+        [(c, w, 0.5, float(rng.integers(5, 20))) for c in range(25) for w in range(6)],
+        columns=["client_id", "week", "compliance", "phq9"],
+    )
     notes = lagged_models(singular, exact_counts=False).notes  # statsmodels' own words may quote sizes
     assert "The forward model could not be fitted." in notes and not any("(" in note for note in notes)
 
 
 def test_a_model_that_cannot_be_fitted_is_reported_not_raised():
     rng = np.random.default_rng(0)
-    panel = pd.DataFrame([(c, w, 0.5, float(rng.integers(5, 20))) for c in range(25) for w in range(6)],
-                         columns=["client_id", "week", "compliance", "phq9"])
+    panel = pd.DataFrame(
+        [(c, w, 0.5, float(rng.integers(5, 20))) for c in range(25) for w in range(6)],
+        columns=["client_id", "week", "compliance", "phq9"],
+    )
     result = lagged_models(panel)  # compliance never varies: the design is singular
     assert result.status == "model failed" and not result.converged
     assert result.forward is None and "could not be fitted" in result.reading

@@ -1,5 +1,6 @@
 """Compliance arithmetic of docs/clinical-rules.md, computed by the SQL in data_layer/reports/metrics.py,
 against hand-computed cases. Weeks are ISO weeks starting on Monday 5 January 2026."""
+
 import math
 from datetime import date, timedelta
 
@@ -19,8 +20,10 @@ def day(offset):
 @pytest.fixture
 def client(cur, world):
     client = add_user(cur, "client_c", "Carla Client", "client")
-    cur.execute("INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, ?)",
-                [client.user_id, world.therapist_a.user_id, day(-30)])
+    cur.execute(
+        "INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, ?)",
+        [client.user_id, world.therapist_a.user_id, day(-30)],
+    )
     return client
 
 
@@ -38,18 +41,23 @@ def assign(cur, client, starts_on, times_per_week=None, ends_on=None, due_on=Non
 
 def log(cur, client, assignment_id, days, status="done"):
     for offset in days:
-        cur.execute("INSERT INTO homework_logs (assignment_id, client_id, log_date, status) VALUES (?, ?, ?, ?)",
-                    [assignment_id, client.user_id, day(offset), status])
+        cur.execute(
+            "INSERT INTO homework_logs (assignment_id, client_id, log_date, status) VALUES (?, ?, ?, ?)",
+            [assignment_id, client.user_id, day(offset), status],
+        )
 
 
 def pause(cur, client, first, last):
-    cur.execute("INSERT INTO paused_periods (client_id, starts_on, ends_on, created_by) VALUES (?, ?, ?, ?)",
-                [client.user_id, day(first), day(last), client.user_id])
+    cur.execute(
+        "INSERT INTO paused_periods (client_id, starts_on, ends_on, created_by) VALUES (?, ?, ?, ?)",
+        [client.user_id, day(first), day(last), client.user_id],
+    )
 
 
 def weeks(cur, client, first=0, last=6):
-    frame = metrics.weekly_compliance(cur, client, client_id=client.user_id,
-                                      window_start=day(first), window_end=day(last))
+    frame = metrics.weekly_compliance(
+        cur, client, client_id=client.user_id, window_start=day(first), window_end=day(last)
+    )
     return frame.set_index("week_start")
 
 
@@ -137,8 +145,9 @@ def test_once_assignment_done_the_friday_before_a_tuesday_due_date_is_fully_done
     assert [week.date() for week in frame.index] == [day(7)]  # before its due week it expects nothing
     assert (frame.iloc[0]["expected"], frame.iloc[0]["credit"], frame.iloc[0]["compliance"]) == (1.0, 1.0, 1.0)
     # Also when the window starts in the due week, after the day it was done.
-    row = metrics.compliance_by_assignment(cur, client, client_id=client.user_id,
-                                           window_start=day(7), window_end=day(13)).iloc[0]
+    row = metrics.compliance_by_assignment(
+        cur, client, client_id=client.user_id, window_start=day(7), window_end=day(13)
+    ).iloc[0]
     assert (row["compliance"], list(row["met"])) == (1.0, [True])
 
 
@@ -164,8 +173,9 @@ def test_several_assignments_add_up_before_dividing(cur, client):
 
 def test_nothing_expected_is_undefined_not_zero(cur, client):
     assert weeks(cur, client).empty
-    frame = metrics.compliance_by_assignment(cur, client, client_id=client.user_id,
-                                             window_start=day(0), window_end=day(6))
+    frame = metrics.compliance_by_assignment(
+        cur, client, client_id=client.user_id, window_start=day(0), window_end=day(6)
+    )
     assert frame.empty
 
 
@@ -173,8 +183,9 @@ def test_compliance_over_a_window_sums_weeks_before_dividing(cur, client):
     task = assign(cur, client, day(0), times_per_week=3)
     log(cur, client, task, [0, 1, 2, 3])  # week 1: 4 logged, capped at 3
     log(cur, client, task, [9])  # week 2: 1 of 3
-    frame = metrics.compliance_by_assignment(cur, client, client_id=client.user_id,
-                                             window_start=day(0), window_end=day(13))
+    frame = metrics.compliance_by_assignment(
+        cur, client, client_id=client.user_id, window_start=day(0), window_end=day(13)
+    )
     row = frame.iloc[0]
     assert (row["expected"], row["credit"]) == (6.0, 4.0)
     assert row["compliance"] == pytest.approx(4 / 6)
@@ -184,22 +195,28 @@ def test_compliance_over_a_window_sums_weeks_before_dividing(cur, client):
 def test_days_after_today_are_not_expected_yet(cur, client):
     today = date.today()
     task = assign(cur, client, today, times_per_week=7)
-    cur.execute("INSERT INTO homework_logs (assignment_id, client_id, log_date, status) VALUES (?, ?, ?, 'done')",
-                [task, client.user_id, today])
-    frame = metrics.weekly_compliance(cur, client, client_id=client.user_id,
-                                      window_start=today, window_end=today + timedelta(days=6))
+    cur.execute(
+        "INSERT INTO homework_logs (assignment_id, client_id, log_date, status) VALUES (?, ?, ?, 'done')",
+        [task, client.user_id, today],
+    )
+    frame = metrics.weekly_compliance(
+        cur, client, client_id=client.user_id, window_start=today, window_end=today + timedelta(days=6)
+    )
     assert list(frame["expected"]) == [1.0]
     assert list(frame["compliance"]) == [1.0]
 
 
-@pytest.mark.parametrize("weeks_met,streak", [
-    ([True, True, True], 3),
-    ([True, False, True, True], 2),
-    ([True, True, False], 2),  # this week is still open
-    ([True, None, True], 2),  # a paused week neither counts nor breaks
-    ([False], 0),
-    ([], 0),
-])
+@pytest.mark.parametrize(
+    "weeks_met,streak",
+    [
+        ([True, True, True], 3),
+        ([True, False, True, True], 2),
+        ([True, True, False], 2),  # this week is still open
+        ([True, None, True], 2),  # a paused week neither counts nor breaks
+        ([False], 0),
+        ([], 0),
+    ],
+)
 def test_streaks_follow_the_schedule(weeks_met, streak):
     assert current_streak(weeks_met) == streak
 

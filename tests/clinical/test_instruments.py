@@ -3,18 +3,38 @@ import pytest
 from clinical.instruments import ANSWERS, GAD7_ITEMS, PHQ9_ITEMS, band, raises_risk_flag, score
 
 
-@pytest.mark.parametrize("total,expected", [
-    (0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"), (14, "moderate"),
-    (15, "moderately severe"), (19, "moderately severe"), (20, "severe"), (27, "severe"),
-])
+@pytest.mark.parametrize(
+    "total,expected",
+    [
+        (0, "minimal"),
+        (4, "minimal"),
+        (5, "mild"),
+        (9, "mild"),
+        (10, "moderate"),
+        (14, "moderate"),
+        (15, "moderately severe"),
+        (19, "moderately severe"),
+        (20, "severe"),
+        (27, "severe"),
+    ],
+)
 def test_phq9_bands_at_every_edge(total, expected):
     assert band("PHQ-9", total) == expected
 
 
-@pytest.mark.parametrize("total,expected", [
-    (0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"), (14, "moderate"),
-    (15, "severe"), (21, "severe"),
-])
+@pytest.mark.parametrize(
+    "total,expected",
+    [
+        (0, "minimal"),
+        (4, "minimal"),
+        (5, "mild"),
+        (9, "mild"),
+        (10, "moderate"),
+        (14, "moderate"),
+        (15, "severe"),
+        (21, "severe"),
+    ],
+)
 def test_gad7_bands_at_every_edge(total, expected):
     assert band("GAD-7", total) == expected
 

@@ -1,4 +1,5 @@
 """Outcome rules (docs/clinical-rules.md "Outcomes") on a hand-built cohort, pairing, and the RCI."""
+
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -19,8 +20,15 @@ from clinical.outcomes import (
 )
 
 NAN = np.nan
-FLAGS = ["case_at_start", "case_at_end", "finished", "reliable_improvement",
-         "reliable_deterioration", "recovery", "reliable_recovery"]
+FLAGS = [
+    "case_at_start",
+    "case_at_end",
+    "finished",
+    "reliable_improvement",
+    "reliable_deterioration",
+    "recovery",
+    "reliable_recovery",
+]
 
 # name: (phq9_first, gad7_first, phq9_last, gad7_last, pairs, attended_sessions),
 #       (case_at_start, case_at_end, finished, RI, RD, recovery, reliable recovery), outcome
@@ -46,8 +54,10 @@ COHORT = {
     "would deteriorate but one session": ((10, 8, 20, 15, 2, 1), (1, 1, 0, 0, 0, 0, 0), "not enough data"),
 }
 # Every episode above has ended; those that did not finish read "ended without finishing".
-ENDED_OUTCOME = {name: "ended without finishing" if outcome == "not enough data" else outcome
-                 for name, (_scores, _flags, outcome) in COHORT.items()}
+ENDED_OUTCOME = {
+    name: "ended without finishing" if outcome == "not enough data" else outcome
+    for name, (_scores, _flags, outcome) in COHORT.items()
+}
 
 
 @pytest.fixture(scope="module")
@@ -88,16 +98,29 @@ def test_cohort_rates_against_hand_counts(classified):
     for measure, fraction in expected.items():
         rate = rates[measure]
         assert Fraction(rate.numerator, rate.denominator) == fraction
-        assert rate.denominator == {"finished treatment": 19, "ended without finishing": 19, "reliable improvement": 15,
-                                    "reliable deterioration": 15}.get(measure, 13)
+        assert rate.denominator == {
+            "finished treatment": 19,
+            "ended without finishing": 19,
+            "reliable improvement": 15,
+            "reliable deterioration": 15,
+        }.get(measure, 13)
         assert rate.rate == pytest.approx(float(fraction))
 
 
 def test_rates_with_no_denominator_are_none():
-    nobody_finished = classify_outcomes(pd.DataFrame({
-        "phq9_first": [15.0], "gad7_first": [10.0], "phq9_last": [15.0], "gad7_last": [10.0],
-        "pairs": [1], "attended_sessions": [4], "ended": [True],
-    }))
+    nobody_finished = classify_outcomes(
+        pd.DataFrame(
+            {
+                "phq9_first": [15.0],
+                "gad7_first": [10.0],
+                "phq9_last": [15.0],
+                "gad7_last": [10.0],
+                "pairs": [1],
+                "attended_sessions": [4],
+                "ended": [True],
+            }
+        )
+    )
     rates = outcome_rates(nobody_finished)
     assert rates["finished treatment"] == Rate(0, 1, 0.0)
     assert rates["ended without finishing"] == Rate(1, 1, 1.0)
@@ -106,15 +129,17 @@ def test_rates_with_no_denominator_are_none():
 
 
 def test_nullable_integer_columns_from_the_database_are_accepted():
-    episodes = pd.DataFrame({
-        "phq9_first": pd.array([15, None], dtype="Int64"),
-        "gad7_first": pd.array([10, None], dtype="Int64"),
-        "phq9_last": pd.array([8, None], dtype="Int64"),
-        "gad7_last": pd.array([5, None], dtype="Int64"),
-        "pairs": pd.array([2, 0], dtype="Int64"),
-        "attended_sessions": pd.array([3, None], dtype="Int64"),
-        "ended": [False, False],
-    })
+    episodes = pd.DataFrame(
+        {
+            "phq9_first": pd.array([15, None], dtype="Int64"),
+            "gad7_first": pd.array([10, None], dtype="Int64"),
+            "phq9_last": pd.array([8, None], dtype="Int64"),
+            "gad7_last": pd.array([5, None], dtype="Int64"),
+            "pairs": pd.array([2, 0], dtype="Int64"),
+            "attended_sessions": pd.array([3, None], dtype="Int64"),
+            "ended": [False, False],
+        }
+    )
     result = classify_outcomes(episodes)
     assert result["reliable_recovery"].tolist() == [True, False]
     assert result["outcome"].tolist() == ["reliable improvement", "not enough data"]
@@ -123,11 +148,19 @@ def test_nullable_integer_columns_from_the_database_are_accepted():
 def test_one_pair_has_an_undefined_change_not_a_change_of_0():
     # By hand: one pair is its own first and last (18, 14): no change can be read from it;
     # two pairs 18 -> 11 and 14 -> 15 change by -7 and +1, a reliable improvement.
-    result = classify_outcomes(pd.DataFrame({
-        "phq9_first": [18.0, 18.0, NAN], "gad7_first": [14.0, 14.0, NAN],
-        "phq9_last": [18.0, 11.0, NAN], "gad7_last": [14.0, 15.0, NAN],
-        "pairs": [1, 2, 0], "attended_sessions": [6, 6, 6], "ended": False,
-    }))
+    result = classify_outcomes(
+        pd.DataFrame(
+            {
+                "phq9_first": [18.0, 18.0, NAN],
+                "gad7_first": [14.0, 14.0, NAN],
+                "phq9_last": [18.0, 11.0, NAN],
+                "gad7_last": [14.0, 15.0, NAN],
+                "pairs": [1, 2, 0],
+                "attended_sessions": [6, 6, 6],
+                "ended": False,
+            }
+        )
+    )
     assert result["phq9_change"].tolist() == pytest.approx([NAN, -7, NAN], nan_ok=True)
     assert result["gad7_change"].tolist() == pytest.approx([NAN, 1, NAN], nan_ok=True)
     assert result["outcome"].tolist() == ["not enough data", "reliable improvement", "not enough data"]
@@ -136,10 +169,16 @@ def test_one_pair_has_an_undefined_change_not_a_change_of_0():
 def test_episodes_with_one_questionnaire_pair_get_no_change():
     day = pd.Timestamp(2025, 3, 3)
     questionnaires = pd.DataFrame(
-        [(1, "PHQ-9", day, 18), (1, "GAD-7", day, 14),
-         (2, "PHQ-9", day, 18), (2, "GAD-7", day, 14),
-         (2, "PHQ-9", day + pd.Timedelta(days=28), 11), (2, "GAD-7", day + pd.Timedelta(days=27), 15)],
-        columns=["episode_id", "instrument", "taken_on", "total"])
+        [
+            (1, "PHQ-9", day, 18),
+            (1, "GAD-7", day, 14),
+            (2, "PHQ-9", day, 18),
+            (2, "GAD-7", day, 14),
+            (2, "PHQ-9", day + pd.Timedelta(days=28), 11),
+            (2, "GAD-7", day + pd.Timedelta(days=27), 15),
+        ],
+        columns=["episode_id", "instrument", "taken_on", "total"],
+    )
     episodes = pd.DataFrame({"episode_id": [1, 2, 3], "attended_sessions": [4, 4, 4], "ended": False})
     result = classify_episodes(episodes, questionnaires).set_index("episode_id")
     assert result["pairs"].tolist() == [1, 2, 0]
@@ -152,10 +191,13 @@ def test_episodes_with_one_questionnaire_pair_get_no_change():
 def test_episodes_in_progress_never_count_in_the_rates_and_show_their_progress_apart(classified):
     # By hand: the 19 ended episodes above, plus 3 in progress: one measured that improved
     # (15, 10 -> 8, 5: recovers), one measured with no change (12, 9 -> 11, 9), one with 1 pair.
-    in_progress = classify_outcomes(pd.DataFrame(
-        [(15, 10, 8, 5, 2, 3), (12, 9, 11, 9, 3, 4), (18, 14, 18, 14, 1, 2)],
-        columns=["phq9_first", "gad7_first", "phq9_last", "gad7_last", "pairs", "attended_sessions"],
-        index=["improving", "steady", "one pair"]).assign(ended=False))
+    in_progress = classify_outcomes(
+        pd.DataFrame(
+            [(15, 10, 8, 5, 2, 3), (12, 9, 11, 9, 3, 4), (18, 14, 18, 14, 1, 2)],
+            columns=["phq9_first", "gad7_first", "phq9_last", "gad7_last", "pairs", "attended_sessions"],
+            index=["improving", "steady", "one pair"],
+        ).assign(ended=False)
+    )
     both = pd.concat([classified, in_progress])
     assert outcome_rates(both) == outcome_rates(classified)
     assert not in_progress["finished"].any() and not in_progress["ended_without_finishing"].any()
@@ -167,9 +209,19 @@ def test_episodes_in_progress_never_count_in_the_rates_and_show_their_progress_a
 
 
 def test_an_episode_that_ended_with_one_pair_ended_without_finishing():
-    ended = classify_outcomes(pd.DataFrame({
-        "phq9_first": [18.0], "gad7_first": [14.0], "phq9_last": [18.0], "gad7_last": [14.0],
-        "pairs": [1], "attended_sessions": [1], "ended": [True]}))
+    ended = classify_outcomes(
+        pd.DataFrame(
+            {
+                "phq9_first": [18.0],
+                "gad7_first": [14.0],
+                "phq9_last": [18.0],
+                "gad7_last": [14.0],
+                "pairs": [1],
+                "attended_sessions": [1],
+                "ended": [True],
+            }
+        )
+    )
     assert ended["outcome"].tolist() == ["ended without finishing"]
     assert ended["ended_without_finishing"].tolist() == [True]
     assert pd.isna(ended["phq9_change"].iloc[0])
@@ -238,6 +290,7 @@ def test_no_questionnaires_gives_an_empty_frame_with_the_columns():
 
 
 # --- reliable change index -------------------------------------------------
+
 
 def test_reliable_change_threshold_matches_clinical_md():
     assert round(reliable_change_threshold(5.5, 0.85), 1) == 5.9

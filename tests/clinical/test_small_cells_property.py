@@ -11,6 +11,7 @@ The periods offered (calendar quarters) never overlap and take each ended episod
 the episodes in progress with the current quarter only: checked here on the generated clinics
 and through the data layer's own SQL on a real database.
 """
+
 from datetime import date, timedelta
 from itertools import combinations
 
@@ -40,23 +41,30 @@ from data_layer.reports import cohort
 from tests.conftest import add_user
 
 THERAPISTS = ["T1", "T2", "T3"]
-episode = st.fixed_dictionaries({
-    "therapist": st.sampled_from(THERAPISTS),
-    "ended": st.booleans(), "measured": st.booleans(), "case_at_start": st.booleans(),
-    "improved": st.booleans(), "recovered": st.booleans(),
-    "compliance": st.one_of(st.none(), st.floats(0, 1)),
-    "in_category": st.one_of(st.none(), st.floats(0, 1)),
-    "change": st.one_of(st.none(), st.integers(-15, 10)),
-    # The episode began this many days before today and (if ended) lasted this many days at most.
-    "start_days_ago": st.integers(0, 400), "length": st.integers(0, 400),
-})
+episode = st.fixed_dictionaries(
+    {
+        "therapist": st.sampled_from(THERAPISTS),
+        "ended": st.booleans(),
+        "measured": st.booleans(),
+        "case_at_start": st.booleans(),
+        "improved": st.booleans(),
+        "recovered": st.booleans(),
+        "compliance": st.one_of(st.none(), st.floats(0, 1)),
+        "in_category": st.one_of(st.none(), st.floats(0, 1)),
+        "change": st.one_of(st.none(), st.integers(-15, 10)),
+        # The episode began this many days before today and (if ended) lasted this many days at most.
+        "start_days_ago": st.integers(0, 400),
+        "length": st.integers(0, 400),
+    }
+)
 
 # Referrals within three months, mostly in each therapist's own month, so that a therapist's
 # group often nests inside a month's (or a month's inside a therapist's).
 USUAL_MONTH = {"T1": 5, "T2": 40, "T3": 70}
 in_usual_month = st.sampled_from([True, True, True, False])
 recent_episode = st.tuples(episode, in_usual_month, st.sampled_from(list(USUAL_MONTH.values()))).map(
-    lambda drawn: {**drawn[0], "start_days_ago": USUAL_MONTH[drawn[0]["therapist"]] if drawn[1] else drawn[2]})
+    lambda drawn: {**drawn[0], "start_days_ago": USUAL_MONTH[drawn[0]["therapist"]] if drawn[1] else drawn[2]}
+)
 
 
 def clinic(rows, today=date(2026, 11, 30)):
@@ -64,20 +72,26 @@ def clinic(rows, today=date(2026, 11, 30)):
     frame = frame.assign(episode_id=range(len(frame)), last_log=pd.Timestamp("2026-01-01"))
     frame = frame.assign(start_days_ago=frame.get("start_days_ago", 30), length=frame.get("length", 30))
     frame["started_on"] = [today - timedelta(days=int(days)) for days in frame["start_days_ago"]]
-    frame["ended_on"] = [min(start + timedelta(days=int(length)), today) if ended else None
-                         for start, length, ended in zip(frame["started_on"], frame["length"], frame["ended"])]
+    frame["ended_on"] = [
+        min(start + timedelta(days=int(length)), today) if ended else None
+        for start, length, ended in zip(frame["started_on"], frame["length"], frame["ended"])
+    ]
     frame["referral_month"] = [start.replace(day=1) for start in frame["started_on"]]
     for flag in ("ended", "measured", "case_at_start", "improved", "recovered"):
         frame[flag] = frame[flag].astype(bool)
-    frame = frame.assign(finished=frame["ended"] & frame["measured"], active=~frame["ended"],
-                         ended_without_finishing=frame["ended"] & ~frame["measured"])
-    frame = frame.assign(reliable_improvement=frame["improved"] & frame["finished"],
-                         reliable_deterioration=False,
-                         recovery=frame["recovered"] & frame["finished"] & frame["case_at_start"],
-                         reliable_recovery=frame["recovered"] & frame["improved"] & frame["finished"]
-                         & frame["case_at_start"],
-                         compliance=pd.to_numeric(frame["compliance"]),
-                         phq9_change=pd.to_numeric(frame["change"]))
+    frame = frame.assign(
+        finished=frame["ended"] & frame["measured"],
+        active=~frame["ended"],
+        ended_without_finishing=frame["ended"] & ~frame["measured"],
+    )
+    frame = frame.assign(
+        reliable_improvement=frame["improved"] & frame["finished"],
+        reliable_deterioration=False,
+        recovery=frame["recovered"] & frame["finished"] & frame["case_at_start"],
+        reliable_recovery=frame["recovered"] & frame["improved"] & frame["finished"] & frame["case_at_start"],
+        compliance=pd.to_numeric(frame["compliance"]),
+        phq9_change=pd.to_numeric(frame["change"]),
+    )
     # Homework of the category is homework: no compliance over it without compliance overall.
     in_category = frame.assign(compliance=pd.to_numeric(frame["in_category"]).where(frame["compliance"].notna()))
     return frame, in_category
@@ -89,11 +103,24 @@ def categories_of(episodes):
     those with homework)."""
     with_homework = episodes["compliance"].notna()
     exposure = with_homework & pd.to_numeric(episodes["in_category"]).notna()
-    members = {"exposure": episodes.loc[exposure, "episode_id"], "other": episodes.loc[with_homework & ~exposure,
-                                                                                         "episode_id"]}
-    return pd.DataFrame([{"category": name, "clients": len(ids), "episode_ids": list(ids), "compliance": 0.5,
-                          "mean_helpfulness": 3.0} for name, ids in members.items() if len(ids)],
-                        columns=["category", "clients", "episode_ids", "compliance", "mean_helpfulness"])
+    members = {
+        "exposure": episodes.loc[exposure, "episode_id"],
+        "other": episodes.loc[with_homework & ~exposure, "episode_id"],
+    }
+    return pd.DataFrame(
+        [
+            {
+                "category": name,
+                "clients": len(ids),
+                "episode_ids": list(ids),
+                "compliance": 0.5,
+                "mean_helpfulness": 3.0,
+            }
+            for name, ids in members.items()
+            if len(ids)
+        ],
+        columns=["category", "clients", "episode_ids", "compliance", "mean_helpfulness"],
+    )
 
 
 def cells_of(episodes):
@@ -103,8 +130,9 @@ def cells_of(episodes):
 
 def shown_counts(episodes, in_category, therapist, category):
     """[(family, frozenset of episode ids)] for every count this filter choice shows."""
-    view = cohort_view(episodes, in_category, episodes, in_category, therapist=therapist, category=category,
-                       cells=cells_of(episodes))
+    view = cohort_view(
+        episodes, in_category, episodes, in_category, therapist=therapist, category=category, cells=cells_of(episodes)
+    )
     if view.refusal:
         return []
     shown = [(family, ids(view.tiles, family)) for family in TILE_FAMILIES if family not in view.hidden_tiles]
@@ -116,16 +144,26 @@ def shown_counts(episodes, in_category, therapist, category):
 
 
 def ids(frame, family):
-    members = {"episodes": frame["episode_id"] >= 0, "ended": frame["ended"], "finished": frame["finished"],
-               "finished as a case": frame["finished"] & frame["case_at_start"], "active": frame["active"],
-               "measured in progress": frame["active"] & frame["measured"],
-               "with homework": frame["compliance"].notna()}[family]
+    members = {
+        "episodes": frame["episode_id"] >= 0,
+        "ended": frame["ended"],
+        "finished": frame["finished"],
+        "finished as a case": frame["finished"] & frame["case_at_start"],
+        "active": frame["active"],
+        "measured in progress": frame["active"] & frame["measured"],
+        "with homework": frame["compliance"].notna(),
+    }[family]
     return frozenset(frame.loc[members, "episode_id"])
 
 
 # The family behind each column of the tables: "<5" in the column hides that family's count.
-TABLE_COLUMNS = {"episodes": "Clients", "ended": "Ended", "with homework": "Median compliance",
-                 "finished": "Reliable improvement", "finished as a case": "Recovery"}
+TABLE_COLUMNS = {
+    "episodes": "Clients",
+    "ended": "Ended",
+    "with homework": "Median compliance",
+    "finished": "Reliable improvement",
+    "finished as a case": "Recovery",
+}
 CATEGORY_COLUMNS = {"episodes": "Clients", "finished": "Reliable improvement"}
 
 
@@ -138,8 +176,10 @@ def table_counts(episodes, by="therapist"):
     if by == "category":
         categories = categories_of(episodes)
         table = category_outcomes(episodes, categories, cells, {name: name for name in categories["category"]})
-        groups = {name: episodes[episodes["episode_id"].isin(members)]
-                  for name, members in zip(categories["category"], categories["episode_ids"])}
+        groups = {
+            name: episodes[episodes["episode_id"].isin(members)]
+            for name, members in zip(categories["category"], categories["episode_ids"])
+        }
         table, columns = table.set_index("Category"), CATEGORY_COLUMNS
     else:
         table = group_outcomes(episodes, by, cells).set_index(by)
@@ -188,11 +228,21 @@ def test_a_therapist_whose_clients_all_came_in_one_month_hides_that_months_other
     # T1's 5 clients all came in January, as did 2 of T2's: January's 7 minus T1's 5 would
     # give T2's January clients (2) and their outcomes.
     def referred(therapist, days_ago):
-        return {"therapist": therapist, "ended": True, "measured": True, "case_at_start": True, "improved": True,
-                "recovered": False, "compliance": 0.5, "in_category": None, "change": -6,
-                "start_days_ago": days_ago, "length": 10}
-    rows = ([referred("T1", 320)] * 5 + [referred("T2", 320)] * 2 + [referred("T2", 290)] * 5
-            + [referred("T3", 260)] * 5)
+        return {
+            "therapist": therapist,
+            "ended": True,
+            "measured": True,
+            "case_at_start": True,
+            "improved": True,
+            "recovered": False,
+            "compliance": 0.5,
+            "in_category": None,
+            "change": -6,
+            "start_days_ago": days_ago,
+            "length": 10,
+        }
+
+    rows = [referred("T1", 320)] * 5 + [referred("T2", 320)] * 2 + [referred("T2", 290)] * 5 + [referred("T3", 260)] * 5
     episodes, _ = clinic(rows)
     therapist_table, _ = table_counts(episodes)
     month_table, _ = table_counts(episodes, "month")
@@ -213,8 +263,12 @@ def assert_columns_leave_no_small_remainder(columns):
 
 def chosen_by(period, episodes):
     """The episodes a period takes, by Period.chooses (the data layer's SQL is checked against it below)."""
-    return episodes[[period.chooses(ended_on if ended else None)
-                     for ended, ended_on in zip(episodes["ended"], episodes["ended_on"])]]
+    return episodes[
+        [
+            period.chooses(ended_on if ended else None)
+            for ended, ended_on in zip(episodes["ended"], episodes["ended_on"])
+        ]
+    ]
 
 
 def assert_periods_partition(periods, earliest_start, today):
@@ -252,8 +306,11 @@ def test_no_count_of_one_period_minus_a_count_of_another_singles_anyone_out(rows
         month_table, month_columns = table_counts(chosen, "month")
         assert_columns_leave_no_small_remainder(therapist_columns)
         assert_columns_leave_no_small_remainder(month_columns)
-        shown[period] = therapist_table + month_table + [
-            count for view in VIEWS for count in shown_counts(chosen, in_chosen, *view)]
+        shown[period] = (
+            therapist_table
+            + month_table
+            + [count for view in VIEWS for count in shown_counts(chosen, in_chosen, *view)]
+        )
     for first, second in combinations(periods, 2):
         for family_a, a in shown[first]:
             for family_b, b in shown[second]:
@@ -270,16 +327,23 @@ def supervised(tmp_path_factory):
     supervisor = add_user(cur, "supervisor", "Sue Supervisor", "supervisor")
     therapists = [add_user(cur, f"therapist{n}", f"Therapist {n}", "therapist") for n in range(2)]
     for therapist in therapists:
-        cur.execute("INSERT INTO supervision (therapist_id, supervisor_id, started_on) VALUES (?, ?, ?)",
-                    [therapist.user_id, supervisor.user_id, date.today() - timedelta(days=900)])
+        cur.execute(
+            "INSERT INTO supervision (therapist_id, supervisor_id, started_on) VALUES (?, ?, ?)",
+            [therapist.user_id, supervisor.user_id, date.today() - timedelta(days=900)],
+        )
     clients = [add_user(cur, f"client{n}", f"Client {n}", "client") for n in range(30)]
     yield cur, supervisor, therapists, clients
     connection.close()
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.integers(0, 1), st.integers(0, 400), st.one_of(st.none(), st.integers(0, 400))),
-                min_size=1, max_size=30))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 1), st.integers(0, 400), st.one_of(st.none(), st.integers(0, 400))),
+        min_size=1,
+        max_size=30,
+    )
+)
 def test_the_data_layer_takes_each_ended_episode_in_exactly_one_period(supervised, rows):
     cur, supervisor, therapists, clients = supervised
     today = date.today()
@@ -290,7 +354,8 @@ def test_the_data_layer_takes_each_ended_episode_in_exactly_one_period(supervise
         ended = None if length is None else min(started + timedelta(days=length), today)
         (episode_id,) = cur.execute(
             "INSERT INTO caseload (client_id, therapist_id, started_on, ended_on) VALUES (?, ?, ?, ?) RETURNING id",
-            [client.user_id, therapists[therapist].user_id, started, ended]).fetchone()
+            [client.user_id, therapists[therapist].user_id, started, ended],
+        ).fetchone()
         expected[episode_id] = ended
     earliest = cohort.earliest_episode_start(cur, supervisor)
     assert earliest == min(today - timedelta(days=start_days_ago) for _, start_days_ago, _ in rows)
@@ -298,10 +363,10 @@ def test_the_data_layer_takes_each_ended_episode_in_exactly_one_period(supervise
     assert_periods_partition(periods, earliest, today)
     taken = []
     for period in periods:
-        chosen = cohort.episode_summaries(cur, supervisor, window_start=period.first_day,
-                                          window_end=period.last_day)
-        assert set(chosen["episode_id"]) == {episode for episode, ended_on in expected.items()
-                                             if period.chooses(ended_on)}, period
+        chosen = cohort.episode_summaries(cur, supervisor, window_start=period.first_day, window_end=period.last_day)
+        assert set(chosen["episode_id"]) == {
+            episode for episode, ended_on in expected.items() if period.chooses(ended_on)
+        }, period
         taken += list(chosen["episode_id"])
     assert sorted(taken) == sorted(expected)  # every episode once: none twice, none left out
 
@@ -316,8 +381,27 @@ def test_complementary_suppression_never_leaves_a_small_remainder(sizes):
 
 
 def test_family_sizes_count_each_family():
-    episodes, _ = clinic([{"therapist": "T1", "ended": True, "measured": True, "case_at_start": True,
-                           "improved": True, "recovered": True, "compliance": 0.5, "in_category": None,
-                           "change": -7}])
-    assert family_sizes(episodes).to_dict() == {"episodes": 1, "ended": 1, "finished": 1, "finished as a case": 1,
-                                                "active": 0, "measured in progress": 0, "with homework": 1}
+    episodes, _ = clinic(
+        [
+            {
+                "therapist": "T1",
+                "ended": True,
+                "measured": True,
+                "case_at_start": True,
+                "improved": True,
+                "recovered": True,
+                "compliance": 0.5,
+                "in_category": None,
+                "change": -7,
+            }
+        ]
+    )
+    assert family_sizes(episodes).to_dict() == {
+        "episodes": 1,
+        "ended": 1,
+        "finished": 1,
+        "finished as a case": 1,
+        "active": 0,
+        "measured in progress": 0,
+        "with homework": 1,
+    }

@@ -1,5 +1,6 @@
 """Property-based tests of every input check and of questionnaire scoring: whatever a user
 types (any Unicode, any size, any number) gets a clear verdict and never a crash."""
+
 import math
 import re
 from datetime import date, timedelta
@@ -14,23 +15,41 @@ from data_layer.core import db, validation
 from data_layer.core.validation import InvalidInput
 from tests.conftest import add_user
 
-SETTINGS = settings(max_examples=120, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 # What a browser can send: any Unicode scalar value (lone surrogates cannot travel as UTF-8).
 any_char = st.characters(codec="utf-8")
 any_text = st.text(any_char, max_size=300)
-awkward_text = st.sampled_from([
-    "", " ", "\t\n", "\x00", "\u200b", "\u202eevil", "e\u0301", "👍🏽", "👨\u200d👩\u200d👧",
-    "ǅ", "İ", "ß", "\U0010ffff", "Robert'); DROP TABLE users;--", "<script>alert(1)</script>",
-])
+awkward_text = st.sampled_from(
+    [
+        "",
+        " ",
+        "\t\n",
+        "\x00",
+        "\u200b",
+        "\u202eevil",
+        "e\u0301",
+        "👍🏽",
+        "👨\u200d👩\u200d👧",
+        "ǅ",
+        "İ",
+        "ß",
+        "\U0010ffff",
+        "Robert'); DROP TABLE users;--",
+        "<script>alert(1)</script>",
+    ]
+)
 text_inputs = any_text | awkward_text | st.lists(awkward_text, max_size=20).map("".join)
 
 
 def long_text(min_size, max_size):
     """Text of a length in [min_size, max_size]: a random piece of Unicode repeated (cheap to draw)."""
     return st.tuples(st.text(any_char, min_size=1, max_size=40), st.integers(min_size, max_size)).map(
-        lambda piece_length: (piece_length[0] * (piece_length[1] // len(piece_length[0]) + 1))[:piece_length[1]])
+        lambda piece_length: (piece_length[0] * (piece_length[1] // len(piece_length[0]) + 1))[: piece_length[1]]
+    )
+
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,39}")
 
@@ -40,6 +59,7 @@ def is_message(value):
 
 
 # ---------------------------------------------------------------- usernames, names, passwords
+
 
 @SETTINGS
 @given(text_inputs | st.from_regex(USERNAME, fullmatch=True) | st.none())
@@ -76,14 +96,15 @@ def test_a_display_name_is_accepted_when_not_blank_and_at_most_200_characters(na
 @example("a" * 9)
 @example("a" * 72)
 @example("a" * 73)
-@example("é" * 36)   # 72 bytes
-@example("é" * 37)   # 74 bytes
+@example("é" * 36)  # 72 bytes
+@example("é" * 37)  # 74 bytes
 @example("🙂" * 19)  # 19 characters, 76 bytes: longer than bcrypt reads
 def test_a_password_is_accepted_from_10_characters_up_to_72_bytes(password):
     message = validation.check_password(password)
     text = password or ""
-    assert (message is None) == (len(text) >= validation.MIN_PASSWORD_LENGTH
-                                 and len(text.encode()) <= validation.MAX_PASSWORD_BYTES)
+    assert (message is None) == (
+        len(text) >= validation.MIN_PASSWORD_LENGTH and len(text.encode()) <= validation.MAX_PASSWORD_BYTES
+    )
     assert message is None or is_message(message)
 
 
@@ -93,9 +114,10 @@ near_today = st.integers(-40, 40)
 
 
 @SETTINGS
-@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1)),
-       st.one_of(near_today.map(lambda days: timedelta(days=days)),
-                 st.dates().map(lambda d: d - date(2000, 1, 1))))
+@given(
+    st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1)),
+    st.one_of(near_today.map(lambda days: timedelta(days=days)), st.dates().map(lambda d: d - date(2000, 1, 1))),
+)
 def test_an_entry_date_is_accepted_from_7_days_back_to_today(today, offset):
     try:
         entry_date = today + offset
@@ -115,6 +137,7 @@ def test_a_missing_entry_date_is_refused():
 
 
 # ---------------------------------------------------------------- notes
+
 
 @SETTINGS
 @given(text_inputs | long_text(1990, 2000) | st.none())
@@ -211,13 +234,15 @@ def test_an_integer_too_large_for_a_float_is_refused_with_the_message():
 
 # ---------------------------------------------------------------- questionnaires
 
+
 def complete_answers(instrument):
     n = len(instruments.ITEMS[instrument])
     return st.lists(st.integers(0, 3), min_size=n, max_size=n)
 
 
 valid_questionnaires = st.sampled_from(sorted(instruments.ITEMS)).flatmap(
-    lambda name: st.tuples(st.just(name), complete_answers(name)))
+    lambda name: st.tuples(st.just(name), complete_answers(name))
+)
 
 
 def expected_band(instrument, total):
@@ -253,12 +278,16 @@ def test_a_total_out_of_range_is_refused(instrument, total):
 def spoiled(instrument):
     """Answers that are not a complete set of 0-3: a wrong length, a gap, or a bad answer."""
     n = len(instruments.ITEMS[instrument])
-    bad_answer = (st.integers().filter(lambda a: a not in instruments.ANSWERS)
-                  | st.floats(allow_nan=True).filter(lambda a: a not in instruments.ANSWERS)
-                  | st.none() | text_inputs)
+    bad_answer = (
+        st.integers().filter(lambda a: a not in instruments.ANSWERS)
+        | st.floats(allow_nan=True).filter(lambda a: a not in instruments.ANSWERS)
+        | st.none()
+        | text_inputs
+    )
     wrong_length = st.lists(st.integers(0, 3), max_size=12).filter(lambda answers: len(answers) != n)
     one_bad = st.tuples(complete_answers(instrument), st.integers(0, n - 1), bad_answer).map(
-        lambda t: t[0][:t[1]] + [t[2]] + t[0][t[1] + 1:])
+        lambda t: t[0][: t[1]] + [t[2]] + t[0][t[1] + 1 :]
+    )
     return wrong_length | one_bad
 
 

@@ -3,6 +3,7 @@
 Functions are discovered, so one added later is covered without touching this file
 (unless it takes an argument this file has no sample for: then the test says so).
 """
+
 import importlib
 import inspect
 import pkgutil
@@ -22,11 +23,19 @@ PACKAGES = (data_layer, ops)
 # Named as in the ids below: data_layer's modules without the prefix, ops's with theirs.
 INFRASTRUCTURE_MODULES = {"core", "ops.backup", "ops.backup_service", "ops.demo", "ops.new_clinic"}
 # Plain helpers inside access-controlled modules that take no principal.
-INFRASTRUCTURE_FUNCTIONS = {"users.hash_password", "users.create_first_admin",
-                            "login_sessions.end_sessions_of_user"}
+INFRASTRUCTURE_FUNCTIONS = {"users.hash_password", "users.create_first_admin", "login_sessions.end_sessions_of_user"}
 # Parameters that name a record: given one of the other team's, any non-admin is refused.
-RECORD_PARAMETERS = {"client_id", "therapist_id", "supervisor_id", "user_id", "assignment_id",
-                     "homework_log_id", "mood_log_id", "paused_period_id", "risk_flag_id"}
+RECORD_PARAMETERS = {
+    "client_id",
+    "therapist_id",
+    "supervisor_id",
+    "user_id",
+    "assignment_id",
+    "homework_log_id",
+    "mood_log_id",
+    "paused_period_id",
+    "risk_flag_id",
+}
 
 
 def data_layer_functions():
@@ -48,8 +57,11 @@ def is_infrastructure(module):
 
 
 def scoped_functions():
-    return [(f"{module}.{name}", function) for module, name, function in data_layer_functions()
-            if not is_infrastructure(module) and f"{module}.{name}" not in INFRASTRUCTURE_FUNCTIONS]
+    return [
+        (f"{module}.{name}", function)
+        for module, name, function in data_layer_functions()
+        if not is_infrastructure(module) and f"{module}.{name}" not in INFRASTRUCTURE_FUNCTIONS
+    ]
 
 
 def other_team_arguments(function, world):
@@ -120,7 +132,9 @@ def test_every_public_function_is_scoped_or_declared_infrastructure():
         assert function.__doc__, f"{qualified} needs a docstring saying what it is limited to"
 
 
-@pytest.mark.parametrize("qualified,function", scoped_functions(), ids=lambda value: value if isinstance(value, str) else "")
+@pytest.mark.parametrize(
+    "qualified,function", scoped_functions(), ids=lambda value: value if isinstance(value, str) else ""
+)
 def test_roles_outside_the_function_are_refused_and_audited(qualified, function, cur, world):
     for role in set(ROLES) | {"login"}:
         if role in function.allowed_roles:
@@ -131,7 +145,9 @@ def test_roles_outside_the_function_are_refused_and_audited(qualified, function,
         assert denied_count(cur) == before + 1, f"{qualified} as {role}: denial not audited"
 
 
-@pytest.mark.parametrize("qualified,function", scoped_functions(), ids=lambda value: value if isinstance(value, str) else "")
+@pytest.mark.parametrize(
+    "qualified,function", scoped_functions(), ids=lambda value: value if isinstance(value, str) else ""
+)
 def test_allowed_roles_never_reach_the_other_team(qualified, function, cur, world):
     arguments = other_team_arguments(function, world)
     names_a_record = RECORD_PARAMETERS & set(arguments)

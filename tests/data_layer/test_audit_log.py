@@ -1,5 +1,6 @@
 """The admin's audit-log viewer: admin only, clients as pseudonyms, filters, read-only page,
 and no clinical content in the log."""
+
 import csv
 import io
 import re
@@ -14,13 +15,21 @@ from tests.conftest import add_user, logged_in, open_page
 from ui.exports import csv_bytes
 
 COLUMNS = ["occurred_at", "username", "role", "action", "outcome", "record_kind", "record_id", "client", "detail"]
-NAMES = ["Ada Admin", "Alice Client", "Tom Therapist", "Sue Supervisor", "Foreign Client Bee",
-         "Foreign Therapist Bee", "Foreign Supervisor Bee"]
+NAMES = [
+    "Ada Admin",
+    "Alice Client",
+    "Tom Therapist",
+    "Sue Supervisor",
+    "Foreign Client Bee",
+    "Foreign Therapist Bee",
+    "Foreign Supervisor Bee",
+]
 
 
 def supervisor_pseudonym(cur, world):
-    episodes = cohort.episode_summaries(cur, world.supervisor_a, window_start=date.today() - timedelta(days=60),
-                                        window_end=date.today())
+    episodes = cohort.episode_summaries(
+        cur, world.supervisor_a, window_start=date.today() - timedelta(days=60), window_end=date.today()
+    )
     (label,) = episodes["client"]
     return label
 
@@ -31,21 +40,25 @@ def test_only_the_admin_may_read_the_audit_log_and_refusals_are_audited(cur, wor
     for function in (audit_log.list_audit_events, audit_log.list_audit_actions):
         with pytest.raises(AccessDenied):
             function(cur, principal)
-    denied = cur.execute("SELECT action FROM audit_log WHERE actor_id = ? AND outcome = 'denied' ORDER BY id",
-                         [principal.user_id]).fetchall()
+    denied = cur.execute(
+        "SELECT action FROM audit_log WHERE actor_id = ? AND outcome = 'denied' ORDER BY id", [principal.user_id]
+    ).fetchall()
     assert denied == [("list_audit_events",), ("list_audit_actions",)]
 
 
 def test_events_say_who_did_what_to_which_pseudonym_newest_first(cur, world):
-    homework.log_homework(cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(),
-                          status="done")
+    homework.log_homework(cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(), status="done")
     homework.list_homework_logs(cur, world.therapist_a, client_id=world.client_a.user_id, since=date.today())
     events = audit_log.list_audit_events(cur, world.admin)
     assert list(events.columns) == COLUMNS
     assert list(events["occurred_at"]) == sorted(events["occurred_at"], reverse=True)
     newest = events.iloc[0]
     assert (newest["username"], newest["role"], newest["action"], newest["outcome"]) == (
-        "therapist_a", "therapist", "view_homework_logs", "ok")
+        "therapist_a",
+        "therapist",
+        "view_homework_logs",
+        "ok",
+    )
     logged = events[events["action"] == "log_homework"].iloc[0]
     assert (logged["username"], logged["role"], logged["record_kind"]) == ("client_a", "client", "homework_log")
     # A client's own row carries no pseudonym, record id or detail (they could be matched with staff rows).
@@ -67,12 +80,13 @@ def test_viewing_the_log_is_itself_audited(cur, world):
 
 
 def test_filters_by_user_client_action_and_date(cur, world):
-    homework.log_homework(cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(),
-                          status="done")
+    homework.log_homework(cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(), status="done")
     mood.log_mood(cur, world.client_b, log_date=date.today(), mood=6)
-    cur.execute("""INSERT INTO audit_log (occurred_at, actor_id, actor_role, action, client_id, outcome)
+    cur.execute(
+        """INSERT INTO audit_log (occurred_at, actor_id, actor_role, action, client_id, outcome)
                    VALUES (?, ?, 'client', 'log_mood', ?, 'ok')""",
-                [datetime.now() - timedelta(days=40), world.client_a.user_id, world.client_a.user_id])
+        [datetime.now() - timedelta(days=40), world.client_a.user_id, world.client_a.user_id],
+    )
     pseudonym = supervisor_pseudonym(cur, world)
 
     by_user = audit_log.list_audit_events(cur, world.admin, actor="  CLIENT_A ")
@@ -86,8 +100,9 @@ def test_filters_by_user_client_action_and_date(cur, world):
         assert len(audit_log.list_audit_events(cur, world.admin, client_pseudonym=spelling)) == 2
     by_action = audit_log.list_audit_events(cur, world.admin, action="log_mood")
     assert set(by_action["username"]) == {"client_a", "client_b"}
-    recent = audit_log.list_audit_events(cur, world.admin, action="log_mood",
-                                         date_from=date.today() - timedelta(days=7))
+    recent = audit_log.list_audit_events(
+        cur, world.admin, action="log_mood", date_from=date.today() - timedelta(days=7)
+    )
     assert list(recent["username"]) == ["client_b"]
     old = audit_log.list_audit_events(cur, world.admin, date_to=date.today() - timedelta(days=39))
     assert list(old["action"]) == ["log_mood"]
@@ -97,8 +112,7 @@ def test_filters_by_user_client_action_and_date(cur, world):
 
 @pytest.mark.parametrize("hostile", ["' OR 1=1--", "%", "%_%", "client_a' --", "C-' OR 'x'='x"])
 def test_filter_text_is_data_not_sql(cur, world, hostile):
-    homework.log_homework(cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(),
-                          status="done")
+    homework.log_homework(cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(), status="done")
     for filters in ({"actor": hostile}, {"client_pseudonym": hostile}, {"action": hostile}):
         assert audit_log.list_audit_events(cur, world.admin, **filters).empty, filters
 
@@ -112,8 +126,7 @@ def test_bad_filters_are_refused(cur, world):
 
 
 def test_the_admin_page_filters_shows_pseudonyms_and_offers_no_edit(app, cur, world):
-    homework.log_homework(cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(),
-                          status="done")
+    homework.log_homework(cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(), status="done")
     homework.list_homework_logs(cur, world.therapist_a, client_id=world.client_a.user_id, since=date.today())
     logged_in(app, "admin")
     open_page(app, "pages/admin_audit.py")
@@ -135,8 +148,7 @@ def test_the_admin_page_filters_shows_pseudonyms_and_offers_no_edit(app, cur, wo
 
 
 def test_the_csv_download_holds_the_same_events(cur, world):
-    homework.log_homework(cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(),
-                          status="done")
+    homework.log_homework(cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(), status="done")
     events = audit_log.list_audit_events(cur, world.admin)
     rows = list(csv.DictReader(io.StringIO(csv_bytes(events).decode("utf-8-sig"))))
     assert [row["action"] for row in rows] == list(events["action"])
@@ -178,8 +190,15 @@ def test_the_log_holds_no_clinical_content_after_a_client_logs_everything(app, c
     assert "Risk flag acknowledged." in [message.value for message in app.success]
 
     actions = {action for (action,) in cur.execute("SELECT action FROM audit_log").fetchall()}
-    assert {"log_homework", "log_mood", "submit_questionnaire", "raise_risk_flag", "acknowledge_risk_flag",
-            "view_client_record", "view_homework_logs"} <= actions
+    assert {
+        "log_homework",
+        "log_mood",
+        "submit_questionnaire",
+        "raise_risk_flag",
+        "acknowledge_risk_flag",
+        "view_client_record",
+        "view_homework_logs",
+    } <= actions
     rows = cur.execute("SELECT * FROM audit_log").df()
     text = rows.astype(str).to_csv()
     for secret in (homework_note, mood_note, ack_note, "panic", "sister", "safety plan"):
@@ -192,7 +211,8 @@ def test_the_log_holds_no_clinical_content_after_a_client_logs_everything(app, c
     assert not [secret for secret in (homework_note, mood_note, ack_note, "Alice Client") if secret in viewer]
     # Sanity: the notes were stored where they belong.
     assert measures.list_risk_flags(cur, world.therapist_a, client_id=world.client_a.user_id)["note"].tolist() == [
-        ack_note]
+        ack_note
+    ]
 
 
 ORDINARY_PHQ9 = [1, 1, 1, 1, 1, 1, 1, 1, 0]
@@ -203,8 +223,9 @@ def one_risk_and_one_ordinary_questionnaire(cur, world):
     """client_a answers PHQ-9 item 9 above 0, client_b does not; each therapist then does the
     same reads, therapist_a acknowledges the flag and therapist_b tries to (refused)."""
     assert measures.submit_questionnaire(cur, world.client_a, instrument="PHQ-9", answers=RISK_PHQ9).risk_flag_raised
-    assert not measures.submit_questionnaire(cur, world.client_b, instrument="PHQ-9",
-                                             answers=ORDINARY_PHQ9).risk_flag_raised
+    assert not measures.submit_questionnaire(
+        cur, world.client_b, instrument="PHQ-9", answers=ORDINARY_PHQ9
+    ).risk_flag_raised
     flags = {}
     for therapist, client in ((world.therapist_a, world.client_a), (world.therapist_b, world.client_b)):
         measures.list_questionnaires(cur, therapist, client_id=client.user_id)
@@ -231,14 +252,19 @@ def test_the_admin_cannot_tell_a_risk_questionnaire_from_an_ordinary_one(cur, wo
     # Reading a client's flags (none or some) is part of opening every record, so it says nothing.
     for fact in ("raise_risk_flag", "acknowledge_risk_flag", ",risk_flag,", "risk_flag ", "item"):
         assert fact not in shown, fact
-    assert not [action for action in audit_log.list_audit_actions(cur, world.admin)
-                if "risk" in action and action != "view_risk_flags"]
+    assert not [
+        action
+        for action in audit_log.list_audit_actions(cur, world.admin)
+        if "risk" in action and action != "view_risk_flags"
+    ]
     for action in ("raise_risk_flag", "acknowledge_risk_flag"):
         assert audit_log.list_audit_events(cur, world.admin, action=action).empty
     # Both clients' own rows, and both therapists' rows, read alike: nothing says whose item 9 was above 0.
     assert own_rows(events, "client_a") == own_rows(events, "client_b") != []
-    therapist_rows = [[(row.action, row.outcome, row.record_kind) for row in events[
-        events["username"] == therapist].itertuples()] for therapist in ("therapist_a", "therapist_b")]
+    therapist_rows = [
+        [(row.action, row.outcome, row.record_kind) for row in events[events["username"] == therapist].itertuples()]
+        for therapist in ("therapist_a", "therapist_b")
+    ]
     assert sorted(therapist_rows[0]) == sorted(therapist_rows[1]) != []
 
 
@@ -249,16 +275,17 @@ def client_pseudonyms(cur):
 
 def test_no_row_or_filter_pairs_a_username_with_a_pseudonym(cur, world):
     one_risk_and_one_ordinary_questionnaire(cur, world)
-    homework.log_homework(cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(),
-                          status="done")
+    homework.log_homework(cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(), status="done")
     mood.log_mood(cur, world.client_a, log_date=date.today(), mood=6)
     with pytest.raises(AccessDenied):  # refused: someone else's assignment, audited with its id
-        homework.log_homework(cur, world.client_a, assignment_id=world.assignment_b, log_date=date.today(),
-                              status="done")
+        homework.log_homework(
+            cur, world.client_a, assignment_id=world.assignment_b, log_date=date.today(), status="done"
+        )
     homework.list_homework_logs(cur, world.therapist_a, client_id=world.client_a.user_id, since=date.today())
     newcomer = add_user(cur, "client_new", "New Client", "client")
-    caseload.link_client_to_therapist(cur, world.admin, client_id=newcomer.user_id,
-                                      therapist_id=world.therapist_a.user_id)
+    caseload.link_client_to_therapist(
+        cur, world.admin, client_id=newcomer.user_id, therapist_id=world.therapist_a.user_id
+    )
     pseudonyms = client_pseudonyms(cur)
     everyone = audit_log.list_audit_events(cur, world.admin)
     assert set(everyone["client"].dropna()) == {pseudonyms["client_a"], pseudonyms["client_b"]}

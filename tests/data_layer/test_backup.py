@@ -1,4 +1,5 @@
 """Backup to Parquet and restore into a new file: every row comes back exactly, nothing is overwritten by accident."""
+
 import json
 import subprocess
 import sys
@@ -37,20 +38,19 @@ def source(tmp_path_factory):
     cur = conn.cursor()
     me = client01(cur)
     first = mood.log_mood(cur, me, log_date=date.today(), mood=7, note="Ünïcode 🙂 and 'quotes'")
-    mood.update_mood_log(cur, me, mood_log_id=first, mood=6, anxiety=None,
-                         note="Ünïcode 🙂 and 'quotes', edited")
+    mood.update_mood_log(cur, me, mood_log_id=first, mood=6, anxiety=None, note="Ünïcode 🙂 and 'quotes', edited")
     last = mood.log_mood(cur, me, log_date=date.today(), mood=2)
     mood.delete_mood_log(cur, me, mood_log_id=last)  # the sequence is now past max(id)
     assignment = int(homework.list_active_assignments(cur, me, client_id=me.user_id)["assignment_id"].iloc[0])
-    homework.log_homework(cur, me, assignment_id=assignment, log_date=date.today(), status="partly",
-                          minutes=None, note="half of it")
+    homework.log_homework(
+        cur, me, assignment_id=assignment, log_date=date.today(), status="partly", minutes=None, note="half of it"
+    )
     conn.close()
     return path
 
 
 def client01(cur):
-    user_id, name = cur.execute(
-        "SELECT id, display_name FROM users WHERE username = 'client01'").fetchall()[0]
+    user_id, name = cur.execute("SELECT id, display_name FROM users WHERE username = 'client01'").fetchall()[0]
     return Principal(user_id=user_id, role="client", display_name=name)
 
 
@@ -58,18 +58,22 @@ def contents(path):
     """Every table's column types and rows (ordered by id, else by all columns), and the sequences."""
     conn = duckdb.connect(str(path), read_only=True)
     try:
-        tables = [name for (name,) in conn.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY 1").fetchall()]
+        tables = [
+            name
+            for (name,) in conn.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY 1"
+            ).fetchall()
+        ]
         found = {}
         for table in tables:
             columns = conn.execute(
-                "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
-                "ORDER BY column_index", [table]).fetchall()
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index",
+                [table],
+            ).fetchall()
             order = "id" if ("id", "BIGINT") in columns else "ALL"
             rows_sql = f'SELECT * FROM "{table}" ORDER BY {order}'  # a table of the catalogue, not a value
             found[table] = (columns, conn.execute(rows_sql).fetchall())
-        sequences = conn.execute(
-            "SELECT sequence_name, last_value FROM duckdb_sequences() ORDER BY 1").fetchall()
+        sequences = conn.execute("SELECT sequence_name, last_value FROM duckdb_sequences() ORDER BY 1").fetchall()
         return found, sequences
     finally:
         conn.close()
@@ -165,9 +169,16 @@ def test_backup_refuses_a_directory_that_holds_files(source, tmp_path):
 def hold_open(path):
     """A child process holding the database file open, as the running app does."""
     child = subprocess.Popen(
-        [sys.executable, "-c", "import sys, duckdb; c = duckdb.connect(sys.argv[1]); "
-                               "print('ready', flush=True); sys.stdin.read()", str(path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, duckdb; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); sys.stdin.read()",
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert child.stdout.readline().strip() == "ready"
     return child
 
@@ -230,8 +241,9 @@ def test_the_app_process_can_back_up_a_consistent_snapshot_while_it_writes(sourc
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "ops.backup", *map(str, args)],
-                          cwd=PROJECT, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "ops.backup", *map(str, args)], cwd=PROJECT, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.slow
@@ -278,15 +290,18 @@ def test_make_backup_asks_the_running_app_for_the_snapshot(tmp_path):
     app_connection = db.connect(source)  # as the app holds it: no other process may open the file
     backup_service.serve(app_connection, source)
     homework_logs = app_connection.execute("SELECT count(*) FROM homework_logs").fetchone()[0]
-    result = subprocess.run([sys.executable, "-m", "ops.backup", "backup", str(source),
-                             str(tmp_path / "snapshot")], capture_output=True, text=True, timeout=120,
-                            cwd=Path(__file__).resolve().parents[2])
+    result = subprocess.run(
+        [sys.executable, "-m", "ops.backup", "backup", str(source), str(tmp_path / "snapshot")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert result.returncode == 0, result.stderr
     assert f"{homework_logs} homework_logs" in result.stdout
     counts = backup.restore_database(tmp_path / "snapshot", tmp_path / "restored.duckdb")
     assert counts["homework_logs"] == homework_logs
-    audited = app_connection.execute(
-        "SELECT actor_role FROM audit_log WHERE action = 'back_up_database'").fetchall()
+    audited = app_connection.execute("SELECT actor_role FROM audit_log WHERE action = 'back_up_database'").fetchall()
     assert audited == [("system",)]
     backup_service.stop()
     assert not backup_service.socket_path(source).exists()
@@ -314,8 +329,11 @@ def escapes(tmp_path, monkeypatch):
 def nothing_written(tmp_path):
     """True when no backup landed anywhere: the backup directory holds only its symlink, the
     folder outside stays empty, and the project folder has no stray dump."""
-    return ([p.name for p in (tmp_path / "backups").iterdir()] == ["link"]
-            and not any((tmp_path / "elsewhere").iterdir()) and not (PROJECT / "dump").exists())
+    return (
+        [p.name for p in (tmp_path / "backups").iterdir()] == ["link"]
+        and not any((tmp_path / "elsewhere").iterdir())
+        and not (PROJECT / "dump").exists()
+    )
 
 
 @pytest.mark.parametrize("where", ["outside", "dot-dot", "symlink", "the directory itself", "relative"])
@@ -358,14 +376,22 @@ def test_the_backup_socket_and_the_command_line_refuse_targets_outside_the_backu
 
 def test_make_backup_writes_into_the_backup_directory_and_refuses_elsewhere(source, tmp_path):
     backups = tmp_path / "backups"
-    make = ["make", "--no-print-directory", "-o", ".venv/.installed", "backup",
-            f"HOMEWORK_DB={source}", f"HOMEWORK_BACKUP_DIR={backups}"]
+    make = [
+        "make",
+        "--no-print-directory",
+        "-o",
+        ".venv/.installed",
+        "backup",
+        f"HOMEWORK_DB={source}",
+        f"HOMEWORK_BACKUP_DIR={backups}",
+    ]
     done = subprocess.run(make, cwd=PROJECT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     [taken] = backups.iterdir()
     assert (taken / backup.MANIFEST).is_file()
 
-    refused = subprocess.run([*make, f"BACKUP_DIR={tmp_path / 'elsewhere'}"], cwd=PROJECT,
-                             capture_output=True, text=True, timeout=120)
+    refused = subprocess.run(
+        [*make, f"BACKUP_DIR={tmp_path / 'elsewhere'}"], cwd=PROJECT, capture_output=True, text=True, timeout=120
+    )
     assert refused.returncode != 0 and OUTSIDE in refused.stderr
     assert not (tmp_path / "elsewhere").exists()

@@ -1,4 +1,5 @@
 """The client's write path: what is stored, what is refused with which message, and nothing twice."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -25,20 +26,28 @@ def test_a_logged_attempt_is_stored_with_its_details(cur, world):
     logs = homework.list_homework_logs(cur, world.client_a, client_id=world.client_a.user_id, since=TODAY)
     row = logs.set_index("homework_log_id").loc[log_id]
     assert (row["status"], row["minutes"], row["helpfulness"], row["difficulty"], row["note"]) == (
-        "partly", 20, 4, 2, "Hard but ok")
+        "partly",
+        20,
+        4,
+        2,
+        "Hard but ok",
+    )
     assert bool(row["editable"])
 
 
-@pytest.mark.parametrize("field,changes,message", [
-    ("log_date", {"log_date": TODAY + timedelta(days=1)}, "in the future"),
-    ("log_date", {"log_date": TODAY - timedelta(days=8)}, "up to 7 days back"),
-    ("minutes", {"minutes": -1}, "from 0 to 600"),
-    ("minutes", {"minutes": 601}, "from 0 to 600"),
-    ("helpfulness", {"helpfulness": 6}, "from 1 to 5"),
-    ("difficulty", {"difficulty": 0}, "from 1 to 5"),
-    ("note", {"note": "x" * 2001}, "2,000 characters"),
-    ("status", {"status": None}, "Choose done"),
-])
+@pytest.mark.parametrize(
+    "field,changes,message",
+    [
+        ("log_date", {"log_date": TODAY + timedelta(days=1)}, "in the future"),
+        ("log_date", {"log_date": TODAY - timedelta(days=8)}, "up to 7 days back"),
+        ("minutes", {"minutes": -1}, "from 0 to 600"),
+        ("minutes", {"minutes": 601}, "from 0 to 600"),
+        ("helpfulness", {"helpfulness": 6}, "from 1 to 5"),
+        ("difficulty", {"difficulty": 0}, "from 1 to 5"),
+        ("note", {"note": "x" * 2001}, "2,000 characters"),
+        ("status", {"status": None}, "Choose done"),
+    ],
+)
 def test_bad_homework_input_names_the_field_and_stores_nothing(cur, world, field, changes, message):
     before = rows(cur, "homework_logs")
     with pytest.raises(InvalidInput) as raised:
@@ -59,8 +68,10 @@ def test_someone_elses_homework_is_refused_and_audited(cur, world):
     with pytest.raises(AccessDenied):
         log(cur, world, assignment_id=world.assignment_b)
     assert rows(cur, "homework_logs") == before
-    assert cur.execute("SELECT count(*) FROM audit_log WHERE action = 'log_homework' AND outcome = 'denied'"
-                       ).fetchone()[0] == 1
+    assert (
+        cur.execute("SELECT count(*) FROM audit_log WHERE action = 'log_homework' AND outcome = 'denied'").fetchone()[0]
+        == 1
+    )
 
 
 def test_a_double_click_stores_one_entry(cur, world):
@@ -73,14 +84,17 @@ def test_a_double_click_stores_one_entry(cur, world):
     assert rows(cur, "mood_logs") == 2
 
 
-@pytest.mark.parametrize("field,changes,message", [
-    ("mood", {"mood": 11}, "from 0 to 10"),
-    ("mood", {"mood": -1}, "from 0 to 10"),
-    ("mood", {"mood": None}, "Choose your mood"),
-    ("anxiety", {"anxiety": 11}, "from 0 to 10"),
-    ("log_date", {"log_date": TODAY + timedelta(days=1)}, "in the future"),
-    ("note", {"note": "y" * 2001}, "2,000 characters"),
-])
+@pytest.mark.parametrize(
+    "field,changes,message",
+    [
+        ("mood", {"mood": 11}, "from 0 to 10"),
+        ("mood", {"mood": -1}, "from 0 to 10"),
+        ("mood", {"mood": None}, "Choose your mood"),
+        ("anxiety", {"anxiety": 11}, "from 0 to 10"),
+        ("log_date", {"log_date": TODAY + timedelta(days=1)}, "in the future"),
+        ("note", {"note": "y" * 2001}, "2,000 characters"),
+    ],
+)
 def test_bad_mood_input_names_the_field_and_stores_nothing(cur, world, field, changes, message):
     before = rows(cur, "mood_logs")
     with pytest.raises(InvalidInput) as raised:
@@ -116,8 +130,9 @@ def test_phq9_item_9_above_zero_flags_the_treating_therapist(cur, world):
     answers = [1, 1, 1, 1, 1, 1, 1, 1, 1]
     result = measures.submit_questionnaire(cur, world.client_a, instrument="PHQ-9", answers=answers)
     assert (result.total, result.band, result.risk_flag_raised) == (9, "mild", True)
-    flags = cur.execute("SELECT client_id, therapist_id, item_9_answer FROM risk_flags WHERE client_id = ?",
-                        [world.client_a.user_id]).fetchall()
+    flags = cur.execute(
+        "SELECT client_id, therapist_id, item_9_answer FROM risk_flags WHERE client_id = ?", [world.client_a.user_id]
+    ).fetchall()
     assert flags == [(world.client_a.user_id, world.therapist_a.user_id, 1)]
 
 
@@ -142,11 +157,18 @@ def test_questionnaires_are_due_by_the_therapists_cadence(cur, world):
 
 
 def test_a_break_is_stored_and_a_bad_one_explained(cur, world):
-    paused.add_paused_period(cur, world.client_a, client_id=world.client_a.user_id, starts_on=TODAY,
-                             ends_on=TODAY + timedelta(days=6), reason="Holiday")
+    paused.add_paused_period(
+        cur,
+        world.client_a,
+        client_id=world.client_a.user_id,
+        starts_on=TODAY,
+        ends_on=TODAY + timedelta(days=6),
+        reason="Holiday",
+    )
     with pytest.raises(InvalidInput) as raised:
-        paused.add_paused_period(cur, world.client_a, client_id=world.client_a.user_id, starts_on=TODAY,
-                                 ends_on=TODAY - timedelta(days=1))
+        paused.add_paused_period(
+            cur, world.client_a, client_id=world.client_a.user_id, starts_on=TODAY, ends_on=TODAY - timedelta(days=1)
+        )
     assert "on or after the start" in raised.value.errors["ends_on"]
     periods = paused.list_paused_periods(cur, world.therapist_a, client_id=world.client_a.user_id)
     assert list(periods["reason"]) == ["Holiday"]

@@ -1,5 +1,6 @@
 """Cohort analyses: the demo's built-in effect is recovered through the data layer, pairing at
 scale follows the reference rule, supervisors get pseudonyms and small cells are hidden."""
+
 from datetime import date, timedelta
 
 import pandas as pd
@@ -79,15 +80,22 @@ days = st.integers(min_value=0, max_value=40)
 
 
 @settings(max_examples=150, deadline=None)
-@given(phq=st.lists(st.tuples(days, st.integers(0, 27)), max_size=8),
-       gad=st.lists(st.tuples(days, st.integers(0, 21)), max_size=8))
+@given(
+    phq=st.lists(st.tuples(days, st.integers(0, 27)), max_size=8),
+    gad=st.lists(st.tuples(days, st.integers(0, 21)), max_size=8),
+)
 def test_fast_pairing_equals_the_reference_rule(phq, gad):
     start = pd.Timestamp("2026-01-05")
 
     def frame(items, instrument):
-        return pd.DataFrame({"episode_id": 1, "instrument": instrument,
-                             "taken_on": [start + pd.Timedelta(days=d) for d, _ in items],
-                             "total": [total for _, total in items]})
+        return pd.DataFrame(
+            {
+                "episode_id": 1,
+                "instrument": instrument,
+                "taken_on": [start + pd.Timedelta(days=d) for d, _ in items],
+                "total": [total for _, total in items],
+            }
+        )
 
     both = pd.concat([frame(phq, "PHQ-9"), frame(gad, "GAD-7")], ignore_index=True)
     reference = pair_questionnaires(frame(phq, "PHQ-9"), frame(gad, "GAD-7"))
@@ -98,8 +106,11 @@ def test_fast_pairing_equals_the_reference_rule(phq, gad):
     if expected_pairs:
         row = fast.iloc[0]
         assert [row["phq9_first"], row["gad7_first"], row["phq9_last"], row["gad7_last"]] == [
-            reference["phq9"].iloc[0], reference["gad7"].iloc[0], reference["phq9"].iloc[-1],
-            reference["gad7"].iloc[-1]]
+            reference["phq9"].iloc[0],
+            reference["gad7"].iloc[0],
+            reference["phq9"].iloc[-1],
+            reference["gad7"].iloc[-1],
+        ]
 
 
 def test_a_therapist_with_four_clients_shows_only_suppressed_cells(cur, world, two_teams_under_one_supervisor):

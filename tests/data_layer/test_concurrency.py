@@ -1,5 +1,6 @@
 """Many sessions writing at once through one shared connection lose nothing, and a write
 conflict is retried a bounded number of times and then reported, never swallowed."""
+
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -37,12 +38,22 @@ def test_sixteen_sessions_writing_500_entries_each_lose_nothing(conn, cur):
             note = f"t{k}-e{i}"
             day = date.today() - timedelta(days=i % 7)
             if i % 2:
-                ids["mood"].append(mood.log_mood(my_cur, client, log_date=day, mood=i % 11, note=note,
-                                                 submission_id=f"mood-{k}-{i}"))
+                ids["mood"].append(
+                    mood.log_mood(my_cur, client, log_date=day, mood=i % 11, note=note, submission_id=f"mood-{k}-{i}")
+                )
             else:
-                ids["homework"].append(homework.log_homework(
-                    my_cur, client, assignment_id=assignment, log_date=day, status="done",
-                    minutes=i % 60, note=note, submission_id=f"homework-{k}-{i}"))
+                ids["homework"].append(
+                    homework.log_homework(
+                        my_cur,
+                        client,
+                        assignment_id=assignment,
+                        log_date=day,
+                        status="done",
+                        minutes=i % 60,
+                        note=note,
+                        submission_id=f"homework-{k}-{i}",
+                    )
+                )
         return ids
 
     started_at = time.perf_counter()
@@ -63,8 +74,9 @@ def test_sixteen_sessions_writing_500_entries_each_lose_nothing(conn, cur):
         assert len(returned) == len(set(returned)) == total // 2
         ids_sql, submissions_sql = f"SELECT id FROM {table}", f"SELECT count(DISTINCT submission_id) FROM {table}"
         assert set(returned) == {log_id for (log_id,) in cur.execute(ids_sql).fetchall()}
-        assert cur.execute("SELECT count(*), count(DISTINCT record_id) FROM audit_log "
-                           "WHERE action = ? AND outcome = 'ok'", [action]).fetchall() == [(total // 2, total // 2)]
+        assert cur.execute(
+            "SELECT count(*), count(DISTINCT record_id) FROM audit_log WHERE action = ? AND outcome = 'ok'", [action]
+        ).fetchall() == [(total // 2, total // 2)]
         assert cur.execute(submissions_sql).fetchall() == [(total // 2,)]
 
 

@@ -1,4 +1,5 @@
 """The demo clinic: deterministic, loads into a real database, and carries its built-in effect."""
+
 from datetime import date, datetime, timedelta
 
 import bcrypt
@@ -72,6 +73,7 @@ def scalar(cur, sql, params=()):
 
 # ---------------------------------------------------------------- determinism and shape
 
+
 def test_same_seed_and_day_give_the_same_clinic(frames):
     again = demo.build_clinic(today=TODAY, now=NOW)
     assert list(again) == list(demo.TABLES)
@@ -91,7 +93,9 @@ def test_frames_have_the_schema_columns_and_ids_from_one(frames):
         for table, frame in frames.items():
             schema = conn.execute(
                 "SELECT column_name, is_nullable = 'YES' OR column_default IS NOT NULL "
-                "FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()
+                "FROM information_schema.columns WHERE table_name = ?",
+                [table],
+            ).fetchall()
             assert set(frame.columns) <= {name for name, _ in schema}, table
             required = {name for name, optional in schema if not optional}
             assert required <= set(frame.columns), table
@@ -117,6 +121,7 @@ def test_clinic_scales_with_its_arguments():
 
 # ---------------------------------------------------------------- the loaded database
 
+
 def test_loaded_database_holds_every_frame(loaded):
     cur, frames, *_ = loaded
     for table, frame in frames.items():
@@ -128,7 +133,8 @@ def test_documented_logins_exist_with_their_roles_and_password(loaded):
     cur, *_ = loaded
     for role, username in demo.DEMO_LOGINS:
         found_role, password_hash, active = cur.execute(
-            "SELECT role, password_hash, active FROM users WHERE username = ?", [username]).fetchone()
+            "SELECT role, password_hash, active FROM users WHERE username = ?", [username]
+        ).fetchone()
         assert (found_role, active) == (role, True)
     assert bcrypt.checkpw(demo.DEMO_PASSWORD.encode(), password_hash.encode())
     assert scalar(cur, "SELECT count(DISTINCT password_hash) FROM users") == 1
@@ -180,18 +186,24 @@ def test_exactly_the_two_risk_clients_have_item_9_and_a_flag_for_their_therapist
         LEFT JOIN risk_flags f ON f.questionnaire_id = q.id
         WHERE q.item_9 > 0 ORDER BY u.username""").fetchall()
     assert [(name, item, own, answer) for name, item, _, own, answer in rows] == [
-        ("client02", 1, True, 1), ("client03", 2, True, 2)]
+        ("client02", 1, True, 1),
+        ("client03", 2, True, 2),
+    ]
     assert scalar(cur, "SELECT count(*) FROM risk_flags") == 2
     for username, _, taken_on, _, _ in rows:
-        (last_phq9,) = cur.execute("""
+        (last_phq9,) = cur.execute(
+            """
             SELECT max(taken_on) FROM questionnaires q JOIN users u ON u.id = q.client_id
-            WHERE u.username = ? AND instrument = 'PHQ-9'""", [username]).fetchone()
+            WHERE u.username = ? AND instrument = 'PHQ-9'""",
+            [username],
+        ).fetchone()
         assert taken_on == last_phq9 and (date.today() - taken_on).days < 7
     therapist1 = scalar(cur, "SELECT id FROM users WHERE username = 'therapist1'")
     assert {therapist for (therapist,) in cur.execute("SELECT therapist_id FROM risk_flags").fetchall()} == {therapist1}
 
 
 # ---------------------------------------------------------------- episodes that end
+
 
 def episode_table(frames):
     """The caseload rows with their day of discharge, reason and counts of what lies inside them."""
@@ -248,13 +260,26 @@ def dated_rows(frames):
     inside one episode of its client (an assignment from its start to its end or due date)."""
     assignments = frames["assignments"]
     spans = [
-        ("assignments", assignments["client_id"], assignments["starts_on"],
-         assignments["ends_on"].fillna(assignments["due_on"]).fillna(pd.Timestamp(TODAY))),
-        ("paused_periods", frames["paused_periods"]["client_id"], frames["paused_periods"]["starts_on"],
-         frames["paused_periods"]["ends_on"]),
+        (
+            "assignments",
+            assignments["client_id"],
+            assignments["starts_on"],
+            assignments["ends_on"].fillna(assignments["due_on"]).fillna(pd.Timestamp(TODAY)),
+        ),
+        (
+            "paused_periods",
+            frames["paused_periods"]["client_id"],
+            frames["paused_periods"]["starts_on"],
+            frames["paused_periods"]["ends_on"],
+        ),
     ]
-    for table, column in (("homework_logs", "log_date"), ("mood_logs", "log_date"), ("questionnaires", "taken_on"),
-                          ("therapy_sessions", "session_date"), ("risk_flags", "raised_at")):
+    for table, column in (
+        ("homework_logs", "log_date"),
+        ("mood_logs", "log_date"),
+        ("questionnaires", "taken_on"),
+        ("therapy_sessions", "session_date"),
+        ("risk_flags", "raised_at"),
+    ):
         day = frames[table][column].dt.normalize()
         spans.append((table, frames[table]["client_id"], day, day))
     for table, client, first, last in spans:
@@ -289,8 +314,11 @@ def test_some_clients_in_care_have_one_questionnaire_pair_so_far(frames):
 def test_some_once_off_homework_is_done_before_its_due_week(frames):
     once = frames["assignments"].query("schedule == 'once'")[["id", "starts_on", "due_on"]]
     logs = frames["homework_logs"].merge(once, left_on="assignment_id", right_on="id")
-    early = logs[(logs["status"] == "done") & logs["log_date"].between(logs["starts_on"], logs["due_on"])
-                 & (monday(logs["log_date"]) < monday(logs["due_on"]))]
+    early = logs[
+        (logs["status"] == "done")
+        & logs["log_date"].between(logs["starts_on"], logs["due_on"])
+        & (monday(logs["log_date"]) < monday(logs["due_on"]))
+    ]
     assert len(early) >= 3
 
 
@@ -300,8 +328,10 @@ def test_the_documented_logins_stay_in_care(frames):
     for username in ("client01", "client02", "client03"):
         rows = caseload[caseload["client_id"] == users_[username]]
         assert len(rows) == 1 and rows["ended_on"].isna().all(), username
-    assert caseload.loc[caseload["client_id"] == users_["client01"], "started_on"].iloc[0] \
+    assert (
+        caseload.loc[caseload["client_id"] == users_["client01"], "started_on"].iloc[0]
         == frames["mood_logs"]["log_date"].min()
+    )
     in_care = caseload[caseload["ended_on"].isna() & (caseload["therapist_id"] == users_["therapist1"])]
     assert len(in_care) >= 10
 
@@ -391,25 +421,33 @@ def test_nothing_is_dated_after_today(loaded):
     cur, *_ = loaded
     for table, columns in DATED_COLUMNS.items():
         for column in columns:
-            assert scalar(cur, f"SELECT count(*) FROM {table} WHERE CAST({column} AS DATE) > current_date") == 0, \
+            assert scalar(cur, f"SELECT count(*) FROM {table} WHERE CAST({column} AS DATE) > current_date") == 0, (
                 f"{table}.{column}"
+            )
 
 
 def test_homework_is_logged_only_on_open_days(loaded):
     cur, *_ = loaded
-    assert scalar(cur, """
+    assert (
+        scalar(
+            cur,
+            """
         SELECT count(*) FROM homework_logs h JOIN assignments a ON a.id = h.assignment_id
         WHERE h.client_id <> a.client_id OR h.log_date < a.starts_on
            OR h.log_date > coalesce(a.ends_on, a.due_on, current_date)
            OR EXISTS (SELECT 1 FROM paused_periods p WHERE p.client_id = h.client_id
-                      AND h.log_date BETWEEN p.starts_on AND p.ends_on)""") == 0
+                      AND h.log_date BETWEEN p.starts_on AND p.ends_on)""",
+        )
+        == 0
+    )
 
 
 def test_inserts_with_default_ids_follow_the_loaded_rows(loaded):
     cur, frames, *_ = loaded
     client = scalar(cur, "SELECT id FROM users WHERE username = 'client01'")
-    (new_id,) = cur.execute("INSERT INTO mood_logs (client_id, log_date, mood) VALUES (?, current_date, 5) "
-                            "RETURNING id", [client]).fetchone()
+    (new_id,) = cur.execute(
+        "INSERT INTO mood_logs (client_id, log_date, mood) VALUES (?, current_date, 5) RETURNING id", [client]
+    ).fetchone()
     assert new_id == len(frames["mood_logs"]) + 1
     cur.execute("""INSERT INTO users (username, display_name, role, password_hash)
                    VALUES ('new.client', 'New Client', 'client', 'x')""")
@@ -432,6 +470,7 @@ def test_command_line_creates_the_database_and_prints_the_logins(tmp_path, capsy
 
 # ---------------------------------------------------------------- the built-in effect
 
+
 def monday(dates):
     return dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")
 
@@ -440,26 +479,51 @@ def episode_compliance(frames, today):
     """Each client's compliance over the episode, as docs/clinical-rules.md defines it."""
     assignments, paused = frames["assignments"], frames["paused_periods"]
     weekly = assignments[assignments["schedule"] == "weekly"]
-    days = pd.concat([
-        pd.DataFrame({"assignment_id": a.id, "client_id": a.client_id, "times_per_week": a.times_per_week,
-                      "day": pd.date_range(a.starts_on, min(a.ends_on, pd.Timestamp(today))
-                                           if pd.notna(a.ends_on) else pd.Timestamp(today))})
-        for a in weekly.itertuples()])
+    days = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "assignment_id": a.id,
+                    "client_id": a.client_id,
+                    "times_per_week": a.times_per_week,
+                    "day": pd.date_range(
+                        a.starts_on, min(a.ends_on, pd.Timestamp(today)) if pd.notna(a.ends_on) else pd.Timestamp(today)
+                    ),
+                }
+            )
+            for a in weekly.itertuples()
+        ]
+    )
     for p in paused.itertuples():
         days = days[~((days["client_id"] == p.client_id) & days["day"].between(p.starts_on, p.ends_on))]
     days["week"] = monday(days["day"])
-    expected = (days.groupby(["assignment_id", "client_id", "week"])
-                .agg(open_days=("day", "size"), times_per_week=("times_per_week", "first")).reset_index())
+    expected = (
+        days.groupby(["assignment_id", "client_id", "week"])
+        .agg(open_days=("day", "size"), times_per_week=("times_per_week", "first"))
+        .reset_index()
+    )
     expected["expected"] = expected["times_per_week"] * expected["open_days"] / 7
     once = assignments[assignments["schedule"] == "once"]
-    expected = pd.concat([
-        expected[["assignment_id", "client_id", "week", "expected"]],
-        pd.DataFrame({"assignment_id": once["id"], "client_id": once["client_id"],
-                      "week": monday(once["due_on"]), "expected": 1.0}),
-    ])
+    expected = pd.concat(
+        [
+            expected[["assignment_id", "client_id", "week", "expected"]],
+            pd.DataFrame(
+                {
+                    "assignment_id": once["id"],
+                    "client_id": once["client_id"],
+                    "week": monday(once["due_on"]),
+                    "expected": 1.0,
+                }
+            ),
+        ]
+    )
     logs = frames["homework_logs"]
-    credit = (logs.assign(credit=logs["status"].astype(str).map(CREDIT), week=monday(logs["log_date"]))
-              .groupby(["assignment_id", "week"])["credit"].sum().reset_index())
+    credit = (
+        logs.assign(credit=logs["status"].astype(str).map(CREDIT), week=monday(logs["log_date"]))
+        .groupby(["assignment_id", "week"])["credit"]
+        .sum()
+        .reset_index()
+    )
     weeks = expected.merge(credit, on=["assignment_id", "week"], how="left").fillna({"credit": 0.0})
     weeks["capped"] = np.minimum(weeks["credit"], weeks["expected"])
     totals = weeks.groupby("client_id")[["capped", "expected"]].sum()
@@ -482,8 +546,13 @@ def test_more_homework_goes_with_more_improvement(frames):
 
 
 def test_most_clients_start_as_cases(frames):
-    first = (frames["questionnaires"].sort_values("taken_on")
-             .groupby(["client_id", "instrument"], observed=True)["total"].first().unstack())
+    first = (
+        frames["questionnaires"]
+        .sort_values("taken_on")
+        .groupby(["client_id", "instrument"], observed=True)["total"]
+        .first()
+        .unstack()
+    )
     cases = (first["PHQ-9"] >= 10) | (first["GAD-7"] >= 8)
     assert cases.mean() > 0.8
 
@@ -492,14 +561,20 @@ def test_one_homework_had_its_schedule_changed_and_its_past_weeks_kept_theirs(lo
     cur, _, _, _ = loaded
     [(assignment_id, client_id, therapist_id)] = cur.execute(
         """SELECT a.id, a.client_id, a.therapist_id FROM assignments a
-           WHERE (SELECT count(*) FROM assignment_schedules v WHERE v.assignment_id = a.id) > 1""").fetchall()
+           WHERE (SELECT count(*) FROM assignment_schedules v WHERE v.assignment_id = a.id) > 1"""
+    ).fetchall()
     (_, before), (change_from, after) = cur.execute(
         "SELECT valid_from, times_per_week FROM assignment_schedules WHERE assignment_id = ? ORDER BY valid_from",
-        [assignment_id]).fetchall()
+        [assignment_id],
+    ).fetchall()
     assert after == before + 2 and change_from.weekday() == 0 and change_from < date.today()
     assert cur.execute("SELECT times_per_week FROM assignments WHERE id = ?", [assignment_id]).fetchone() == (after,)
     # The complete week before the change expects the old number of times, the week from it the new.
     by_assignment = metrics.compliance_by_assignment(
-        cur, Principal(therapist_id, "therapist"), client_id=client_id,
-        window_start=change_from - timedelta(days=7), window_end=change_from + timedelta(days=6))
+        cur,
+        Principal(therapist_id, "therapist"),
+        client_id=client_id,
+        window_start=change_from - timedelta(days=7),
+        window_end=change_from + timedelta(days=6),
+    )
     assert by_assignment.set_index("assignment_id").loc[assignment_id, "expected"] == before + after

@@ -1,4 +1,5 @@
 """An entry the app has acknowledged survives the process being killed (SIGKILL) mid-write."""
+
 import os
 import random
 import signal
@@ -46,8 +47,12 @@ while True:
 def start_writer(path, client, assignment, run):
     return subprocess.Popen(
         [sys.executable, "-c", WRITER, str(path), str(client.user_id), str(assignment), run],
-        cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": str(PROJECT)})
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(PROJECT)},
+    )
 
 
 @pytest.mark.slow
@@ -90,10 +95,14 @@ def test_acknowledged_entries_survive_five_kills(tmp_path):
         conn = db.connect(path)
         try:
             cur = conn.cursor()
-            stored = {(table, log_id): note
-                      for table, entries_sql in (("homework_logs", "SELECT id, note FROM homework_logs"),
-                                                 ("mood_logs", "SELECT id, note FROM mood_logs"))
-                      for log_id, note in cur.execute(entries_sql).fetchall()}
+            stored = {
+                (table, log_id): note
+                for table, entries_sql in (
+                    ("homework_logs", "SELECT id, note FROM homework_logs"),
+                    ("mood_logs", "SELECT id, note FROM mood_logs"),
+                )
+                for log_id, note in cur.execute(entries_sql).fetchall()
+            }
             missing = {key: note for key, note in acknowledged.items() if stored.get(key) != note}
             assert not missing, f"round {run}: acknowledged but lost: {sorted(missing)[:5]}"
             # Each entry and its audit event were committed together or not at all.

@@ -1,6 +1,7 @@
 """Episodes of care that end (docs/clinical-rules.md, "Outcomes"): discharge with a reason and its
 bad input, what a discharge closes, re-referral, and the cohort choosing whole episodes by the
 day they ended."""
+
 from datetime import date, timedelta
 
 import pandas as pd
@@ -22,8 +23,9 @@ def ago(days):
 
 
 def episode_rows(cur, client):
-    return cur.execute("SELECT id, therapist_id, started_on, ended_on FROM caseload WHERE client_id = ? ORDER BY id",
-                       [client.user_id]).fetchall()
+    return cur.execute(
+        "SELECT id, therapist_id, started_on, ended_on FROM caseload WHERE client_id = ? ORDER BY id", [client.user_id]
+    ).fetchall()
 
 
 def written(cur):
@@ -40,101 +42,122 @@ def classified_for(cur, principal, window_start, window_end):
 
 # --- discharge -----------------------------------------------------------------------------
 
+
 def test_a_discharge_ends_the_episode_with_its_reason_and_the_client_leaves_the_caseload(cur, world):
-    episode_id = caseload.discharge_client(cur, world.therapist_a, client_id=world.client_a.user_id,
-                                           ended_on=ago(1), reason="completed")
+    episode_id = caseload.discharge_client(
+        cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ago(1), reason="completed"
+    )
     assert cur.execute("SELECT ended_on FROM caseload WHERE id = ?", [episode_id]).fetchone() == (ago(1),)
-    assert cur.execute("SELECT reason, discharged_by FROM discharges WHERE caseload_id = ?",
-                       [episode_id]).fetchone() == ("completed", world.therapist_a.user_id)
+    assert cur.execute(
+        "SELECT reason, discharged_by FROM discharges WHERE caseload_id = ?", [episode_id]
+    ).fetchone() == ("completed", world.therapist_a.user_id)
     assert caseload.list_caseload(cur, world.therapist_a).empty
     # Their homework with this therapist ends that day: nothing is expected of them afterwards.
     assert cur.execute("SELECT ends_on FROM assignments WHERE id = ?", [world.assignment_a]).fetchone() == (ago(1),)
     assert homework.list_active_assignments(cur, world.client_a, client_id=world.client_a.user_id).empty
-    assert cur.execute("SELECT count(*) FROM audit_log WHERE action = 'discharge_client' AND outcome = 'ok'"
-                       ).fetchone() == (1,)
+    assert cur.execute(
+        "SELECT count(*) FROM audit_log WHERE action = 'discharge_client' AND outcome = 'ok'"
+    ).fetchone() == (1,)
 
 
-@pytest.mark.parametrize("ended_on,reason,field,message", [
-    (None, "completed", "ended_on", "Choose the date"),
-    (TODAY + timedelta(days=1), "completed", "ended_on", "cannot be in the future"),
-    (TODAY - timedelta(days=31), "completed", "ended_on", "cannot be before that"),
-    (TODAY, None, "reason", "Choose why"),
-    (TODAY, "moved house", "reason", "Choose why"),
-])
-def test_bad_discharge_input_gets_a_message_by_the_field_and_writes_nothing(cur, world, ended_on, reason, field,
-                                                                            message):
+@pytest.mark.parametrize(
+    "ended_on,reason,field,message",
+    [
+        (None, "completed", "ended_on", "Choose the date"),
+        (TODAY + timedelta(days=1), "completed", "ended_on", "cannot be in the future"),
+        (TODAY - timedelta(days=31), "completed", "ended_on", "cannot be before that"),
+        (TODAY, None, "reason", "Choose why"),
+        (TODAY, "moved house", "reason", "Choose why"),
+    ],
+)
+def test_bad_discharge_input_gets_a_message_by_the_field_and_writes_nothing(
+    cur, world, ended_on, reason, field, message
+):
     before = written(cur)
     with pytest.raises(InvalidInput) as refused:
-        caseload.discharge_client(cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ended_on,
-                                  reason=reason)
+        caseload.discharge_client(
+            cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ended_on, reason=reason
+        )
     assert message in refused.value.errors[field]
     assert written(cur) == before
 
 
 def test_discharging_twice_says_when_it_ended_and_writes_nothing(cur, world):
-    caseload.discharge_client(cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ago(2),
-                              reason="dropped_out")
+    caseload.discharge_client(
+        cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ago(2), reason="dropped_out"
+    )
     before = written(cur)
     with pytest.raises(InvalidInput, match=f"already ended on {ago(2):%d %b %Y}"):
-        caseload.discharge_client(cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=TODAY,
-                                  reason="completed")
+        caseload.discharge_client(
+            cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=TODAY, reason="completed"
+        )
     with pytest.raises(InvalidInput, match="already ended"):
-        caseload.discharge_client(cur, world.admin, client_id=world.client_a.user_id, ended_on=TODAY,
-                                  reason="other")
+        caseload.discharge_client(cur, world.admin, client_id=world.client_a.user_id, ended_on=TODAY, reason="other")
     assert written(cur) == before
 
 
 def test_a_discharge_date_before_a_recorded_session_is_refused(cur, world):
-    sessions.record_session(cur, world.therapist_a, client_id=world.client_a.user_id, session_date=ago(3),
-                            attended=True)
+    sessions.record_session(
+        cur, world.therapist_a, client_id=world.client_a.user_id, session_date=ago(3), attended=True
+    )
     with pytest.raises(InvalidInput, match=f"session on {ago(3):%d %b %Y}"):
-        caseload.discharge_client(cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ago(5),
-                                  reason="completed")
-    caseload.discharge_client(cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ago(3),
-                              reason="completed")
+        caseload.discharge_client(
+            cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ago(5), reason="completed"
+        )
+    caseload.discharge_client(
+        cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ago(3), reason="completed"
+    )
 
 
 def test_another_therapists_client_cannot_be_discharged_but_an_admin_can_discharge_anyone(cur, world):
     with pytest.raises(AccessDenied):
-        caseload.discharge_client(cur, world.therapist_a, client_id=world.client_b.user_id, ended_on=TODAY,
-                                  reason="completed")
+        caseload.discharge_client(
+            cur, world.therapist_a, client_id=world.client_b.user_id, ended_on=TODAY, reason="completed"
+        )
     assert episode_rows(cur, world.client_b)[0][3] is None
     caseload.discharge_client(cur, world.admin, client_id=world.client_b.user_id, ended_on=TODAY, reason="referred_on")
     assert episode_rows(cur, world.client_b)[0][3] == TODAY
 
 
 def test_no_session_can_be_recorded_after_a_discharge(cur, world):
-    caseload.discharge_client(cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ago(1),
-                              reason="completed")
+    caseload.discharge_client(
+        cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ago(1), reason="completed"
+    )
     with pytest.raises(InvalidInput, match=f"ended on {ago(1):%d %b %Y}"):
-        sessions.record_session(cur, world.therapist_a, client_id=world.client_a.user_id, session_date=TODAY,
-                                attended=True)
+        sessions.record_session(
+            cur, world.therapist_a, client_id=world.client_a.user_id, session_date=TODAY, attended=True
+        )
     assert cur.execute("SELECT count(*) FROM therapy_sessions").fetchone() == (0,)
 
 
 def test_a_session_before_the_episode_began_is_refused(cur, world):
     with pytest.raises(InvalidInput, match="began on"):
-        sessions.record_session(cur, world.therapist_a, client_id=world.client_a.user_id, session_date=ago(40),
-                                attended=True)
+        sessions.record_session(
+            cur, world.therapist_a, client_id=world.client_a.user_id, session_date=ago(40), attended=True
+        )
 
 
 def test_a_discharged_client_cannot_log_homework_after_the_end(cur, world):
-    caseload.discharge_client(cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ago(2),
-                              reason="completed")
+    caseload.discharge_client(
+        cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ago(2), reason="completed"
+    )
     with pytest.raises(InvalidInput) as refused:
         homework.log_homework(cur, world.client_a, assignment_id=world.assignment_a, log_date=TODAY, status="done")
     assert f"ended on {ago(2):%d %b %Y}" in refused.value.errors["assignment_id"]
     # A late log of a day inside the episode is still theirs to make.
     homework.log_homework(cur, world.client_a, assignment_id=world.assignment_a, log_date=ago(3), status="done")
-    assert cur.execute("SELECT log_date FROM homework_logs WHERE client_id = ?",
-                       [world.client_a.user_id]).fetchall() == [(ago(3),)]
+    assert cur.execute(
+        "SELECT log_date FROM homework_logs WHERE client_id = ?", [world.client_a.user_id]
+    ).fetchall() == [(ago(3),)]
 
 
 def test_a_re_referral_starts_a_new_episode_and_the_old_one_stays_ended(cur, world):
-    first = caseload.discharge_client(cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ago(10),
-                                      reason="completed")
-    second = caseload.link_client_to_therapist(cur, world.admin, client_id=world.client_a.user_id,
-                                               therapist_id=world.therapist_a.user_id, started_on=ago(2))
+    first = caseload.discharge_client(
+        cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ago(10), reason="completed"
+    )
+    second = caseload.link_client_to_therapist(
+        cur, world.admin, client_id=world.client_a.user_id, therapist_id=world.therapist_a.user_id, started_on=ago(2)
+    )
     assert [row[0] for row in episode_rows(cur, world.client_a)] == [first, second]
     assert list(caseload.list_caseload(cur, world.therapist_a)["name"]) == ["Alice Client"]
     episodes = cohort.episode_summaries(cur, world.therapist_a, window_start=ago(30), window_end=TODAY)
@@ -143,13 +166,15 @@ def test_a_re_referral_starts_a_new_episode_and_the_old_one_stays_ended(cur, wor
 
 
 def test_moving_a_client_to_another_therapist_ends_the_first_therapists_homework(cur, world):
-    caseload.link_client_to_therapist(cur, world.admin, client_id=world.client_a.user_id,
-                                      therapist_id=world.therapist_b.user_id)
+    caseload.link_client_to_therapist(
+        cur, world.admin, client_id=world.client_a.user_id, therapist_id=world.therapist_b.user_id
+    )
     # The old link's last day is yesterday, and so is the last day of its homework.
     assert cur.execute("SELECT ends_on FROM assignments WHERE id = ?", [world.assignment_a]).fetchone() == (ago(1),)
 
 
 # --- the cohort chooses whole episodes ---------------------------------------------------------
+
 
 @pytest.fixture
 def long_episode(cur, world):
@@ -160,8 +185,9 @@ def long_episode(cur, world):
     add_pair(cur, world.client_a, ago(100), 8, 6)
     add_pair(cur, world.client_a, ago(20), 6, 5)
     add_attended_sessions(cur, world.client_a, world.therapist_a, 240, 200, 120, 30)
-    caseload.discharge_client(cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ago(10),
-                              reason="completed")
+    caseload.discharge_client(
+        cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ago(10), reason="completed"
+    )
 
 
 def test_the_date_range_chooses_episodes_by_their_end_and_never_clips_them(cur, world, long_episode):
@@ -175,7 +201,8 @@ def test_the_date_range_chooses_episodes_by_their_end_and_never_clips_them(cur, 
     assert classified_for(cur, world.supervisor_a, ago(400), ago(11)).query("ended").empty
     # The therapist keeps the ended episode in their own figures.
     assert classified_for(cur, world.therapist_a, ago(182), TODAY).query("ended")["outcome"].tolist() == [
-        "reliable improvement"]
+        "reliable improvement"
+    ]
 
 
 def test_rates_count_ended_episodes_only(cur, world, long_episode):
@@ -183,8 +210,10 @@ def test_rates_count_ended_episodes_only(cur, world, long_episode):
     add_pair(cur, world.client_b, ago(20), 18, 14)
     add_pair(cur, world.client_b, ago(2), 17, 14)
     add_attended_sessions(cur, world.client_b, world.therapist_b, 15, 8)
-    cur.execute("INSERT INTO supervision (therapist_id, supervisor_id, started_on) VALUES (?, ?, ?)",
-                [world.therapist_b.user_id, world.supervisor_a.user_id, ago(30)])
+    cur.execute(
+        "INSERT INTO supervision (therapist_id, supervisor_id, started_on) VALUES (?, ?, ?)",
+        [world.therapist_b.user_id, world.supervisor_a.user_id, ago(30)],
+    )
     classified = classified_for(cur, world.supervisor_a, ago(182), TODAY)
     rates = outcome_rates(classified)
     assert (rates["finished treatment"].numerator, rates["finished treatment"].denominator) == (1, 1)
@@ -205,18 +234,36 @@ def test_after_a_discharge_nothing_is_expected_even_under_an_earlier_schedule_ve
     # week, then the episode is ended 10 days back: no day after the end is expected under
     # either version, on the client's own page or the therapist's weekly chart.
     assignment_id = homework.create_assignment(
-        cur, world.therapist_a, client_id=world.client_a.user_id, title="Walk", category="exposure",
-        schedule="weekly", times_per_week=3, starts_on=ago(28))
+        cur,
+        world.therapist_a,
+        client_id=world.client_a.user_id,
+        title="Walk",
+        category="exposure",
+        schedule="weekly",
+        times_per_week=3,
+        starts_on=ago(28),
+    )
     cur.execute("UPDATE assignment_schedules SET valid_from = ? WHERE assignment_id = ?", [ago(28), assignment_id])
-    homework.update_assignment(cur, world.therapist_a, assignment_id=assignment_id, title="Walk",
-                               category="exposure", schedule="weekly", times_per_week=7, starts_on=ago(28))
+    homework.update_assignment(
+        cur,
+        world.therapist_a,
+        assignment_id=assignment_id,
+        title="Walk",
+        category="exposure",
+        schedule="weekly",
+        times_per_week=7,
+        starts_on=ago(28),
+    )
     cur.execute("UPDATE assignments SET ends_on = ? WHERE id = ?", [ago(29), world.assignment_a])  # only "Walk"
     cur.execute("DELETE FROM assignment_schedules WHERE assignment_id = ?", [world.assignment_a])
-    caseload.discharge_client(cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ago(10),
-                              reason="dropped_out")
-    weeks = metrics.weekly_compliance(cur, world.client_a, client_id=world.client_a.user_id,
-                                      window_start=ago(28), window_end=TODAY)
+    caseload.discharge_client(
+        cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ago(10), reason="dropped_out"
+    )
+    weeks = metrics.weekly_compliance(
+        cur, world.client_a, client_id=world.client_a.user_id, window_start=ago(28), window_end=TODAY
+    )
     # 3 a week from 28 days ago through the end 10 days ago: 19 days, all under the first version.
     assert weeks["expected"].sum() == pytest.approx(3 * 19 / 7)
-    assert cur.execute("SELECT count(*) FROM assignment_schedules WHERE assignment_id = ? AND ends_on = ?",
-                       [assignment_id, ago(10)]).fetchone() == (2,)
+    assert cur.execute(
+        "SELECT count(*) FROM assignment_schedules WHERE assignment_id = ? AND ends_on = ?", [assignment_id, ago(10)]
+    ).fetchone() == (2,)

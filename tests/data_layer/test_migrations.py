@@ -7,8 +7,14 @@ import pytest
 
 from data_layer.core import db
 
-EXPECTED = ["001_initial_schema", "002_pseudonym_secret", "003_unique_submissions", "004_login_sessions",
-            "005_discharges", "006_schedule_versions"]
+EXPECTED = [
+    "001_initial_schema",
+    "002_pseudonym_secret",
+    "003_unique_submissions",
+    "004_login_sessions",
+    "005_discharges",
+    "006_schedule_versions",
+]
 
 
 def test_fresh_database_gets_exactly_the_expected_migrations(tmp_path):

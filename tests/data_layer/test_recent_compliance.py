@@ -1,6 +1,7 @@
 """One "Compliance, last 4 weeks" (docs/clinical-rules.md): the 4 most recent complete ISO weeks,
 computed by one function (metrics.recent_compliance) that every page-facing entry point delegates to.
 Dates are relative to today, since the figure always is."""
+
 import math
 from datetime import date, timedelta
 from fractions import Fraction
@@ -23,8 +24,10 @@ def on(offset):
 
 
 def insert_log(cur, client, assignment_id, log_date, status="done"):
-    cur.execute("INSERT INTO homework_logs (assignment_id, client_id, log_date, status) VALUES (?, ?, ?, ?)",
-                [assignment_id, client.user_id, log_date, status])
+    cur.execute(
+        "INSERT INTO homework_logs (assignment_id, client_id, log_date, status) VALUES (?, ?, ?, ?)",
+        [assignment_id, client.user_id, log_date, status],
+    )
 
 
 def insert_assignment(cur, client, therapist, title, starts_on, *, times_per_week=None, due_on=None, ends_on=None):
@@ -32,8 +35,17 @@ def insert_assignment(cur, client, therapist, title, starts_on, *, times_per_wee
         """INSERT INTO assignments (client_id, therapist_id, title, category, schedule, times_per_week, due_on,
                                     starts_on, ends_on)
            VALUES (?, ?, ?, 'other', ?, ?, ?, ?, ?) RETURNING id""",
-        [client.user_id, therapist.user_id, title, "once" if due_on else "weekly", times_per_week, due_on,
-         starts_on, ends_on]).fetchone()
+        [
+            client.user_id,
+            therapist.user_id,
+            title,
+            "once" if due_on else "weekly",
+            times_per_week,
+            due_on,
+            starts_on,
+            ends_on,
+        ],
+    ).fetchone()
     return assignment_id
 
 
@@ -76,8 +88,7 @@ def test_every_entry_point_gives_the_hand_computed_4_weeks(cur, world):
     as_client = metrics.recent_compliance(cur, world.client_a, client_id=client_id).iloc[0]
 
     assert (as_therapist["expected_4w"], as_therapist["credit_4w"]) == (13.0, 4.5)
-    for value in (caseload.loc[client_id, "compliance_4w"], as_therapist["compliance_4w"],
-                  as_client["compliance_4w"]):
+    for value in (caseload.loc[client_id, "compliance_4w"], as_therapist["compliance_4w"], as_client["compliance_4w"]):
         assert value == pytest.approx(CLIENT_A_LAST_4_WEEKS)
 
 
@@ -95,14 +106,24 @@ CREDIT = {"done": Fraction(1), "partly": Fraction(1, 2), "not_done": Fraction(0)
 DAYS_SO_FAR = (TODAY - FIRST_MONDAY).days  # the last offset that is not in the future
 offsets = st.integers(min_value=-10, max_value=DAYS_SO_FAR)
 
-weekly_assignments = st.fixed_dictionaries({
-    "start": offsets, "times_per_week": st.integers(1, 14), "length": st.none() | st.integers(0, 30)})
+weekly_assignments = st.fixed_dictionaries(
+    {"start": offsets, "times_per_week": st.integers(1, 14), "length": st.none() | st.integers(0, 30)}
+)
 once_assignments = st.fixed_dictionaries({"start": offsets, "due_after": st.integers(0, 12)})
 logs = st.lists(st.tuples(st.integers(0, 5), offsets, st.sampled_from(list(CREDIT))), max_size=25)
 pauses = st.lists(st.tuples(offsets, st.integers(0, 9)), max_size=2)
-histories = st.lists(st.fixed_dictionaries({
-    "weekly": st.lists(weekly_assignments, max_size=3), "once": st.lists(once_assignments, max_size=3),
-    "logs": logs, "pauses": pauses}), min_size=2, max_size=2)
+histories = st.lists(
+    st.fixed_dictionaries(
+        {
+            "weekly": st.lists(weekly_assignments, max_size=3),
+            "once": st.lists(once_assignments, max_size=3),
+            "logs": logs,
+            "pauses": pauses,
+        }
+    ),
+    min_size=2,
+    max_size=2,
+)
 
 
 def expected_4_weeks(assignments, logged, paused):
@@ -120,8 +141,10 @@ def expected_4_weeks(assignments, logged, paused):
                 credit = sum((credit for day, credit in own_logs if day in week), Fraction(0))
             else:
                 expected = Fraction(int(assignment["due_on"] in week))
-                credit = sum((credit for day, credit in own_logs
-                              if assignment["starts_on"] <= day <= assignment["due_on"]), Fraction(0))
+                credit = sum(
+                    (credit for day, credit in own_logs if assignment["starts_on"] <= day <= assignment["due_on"]),
+                    Fraction(0),
+                )
             credit_sum += min(credit, expected)
             expected_sum += expected
     return credit_sum / expected_sum if expected_sum else math.nan
@@ -135,14 +158,27 @@ def write_history(cur, client, therapist, history):
     assignments = []
     for plan in history["weekly"]:
         ends_on = None if plan["length"] is None else on(plan["start"] + plan["length"])
-        assignments.append({"starts_on": on(plan["start"]), "ends_on": ends_on, "due_on": None,
-                            "times_per_week": plan["times_per_week"]})
+        assignments.append(
+            {
+                "starts_on": on(plan["start"]),
+                "ends_on": ends_on,
+                "due_on": None,
+                "times_per_week": plan["times_per_week"],
+            }
+        )
     for plan in history["once"]:
         assignments.append({"starts_on": on(plan["start"]), "due_on": on(plan["start"] + plan["due_after"])})
     for assignment in assignments:
-        assignment["id"] = insert_assignment(cur, client, therapist, "Task", assignment["starts_on"],
-                                             times_per_week=assignment.get("times_per_week"),
-                                             due_on=assignment["due_on"], ends_on=assignment.get("ends_on"))
+        assignment["id"] = insert_assignment(
+            cur,
+            client,
+            therapist,
+            "Task",
+            assignment["starts_on"],
+            times_per_week=assignment.get("times_per_week"),
+            due_on=assignment["due_on"],
+            ends_on=assignment.get("ends_on"),
+        )
     logged = []
     for index, offset, status in history["logs"]:
         if assignments:
@@ -151,8 +187,10 @@ def write_history(cur, client, therapist, history):
             logged.append((assignment_id, on(offset), CREDIT[status]))
     paused = set()
     for start, length in history["pauses"]:
-        cur.execute("INSERT INTO paused_periods (client_id, starts_on, ends_on, created_by) VALUES (?, ?, ?, ?)",
-                    [client.user_id, on(start), on(start + length), client.user_id])
+        cur.execute(
+            "INSERT INTO paused_periods (client_id, starts_on, ends_on, created_by) VALUES (?, ?, ?, ?)",
+            [client.user_id, on(start), on(start + length), client.user_id],
+        )
         paused |= {on(start + n) for n in range(length + 1)}
     return assignments, logged, paused
 
@@ -160,8 +198,10 @@ def write_history(cur, client, therapist, history):
 @pytest.fixture
 def two_clients(cur, world):
     second = add_user(cur, "client_d", "Dana Client", "client")
-    cur.execute("INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, ?)",
-                [second.user_id, world.therapist_a.user_id, on(-30)])
+    cur.execute(
+        "INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, ?)",
+        [second.user_id, world.therapist_a.user_id, on(-30)],
+    )
     return [world.client_a, second]
 
 
@@ -169,16 +209,21 @@ def two_clients(cur, world):
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(histories=histories)
 def test_every_page_facing_function_gives_the_same_4_weeks(cur, world, two_clients, histories):
-    by_hand = {client.user_id: expected_4_weeks(*write_history(cur, client, world.therapist_a, history))
-               for client, history in zip(two_clients, histories)}
+    by_hand = {
+        client.user_id: expected_4_weeks(*write_history(cur, client, world.therapist_a, history))
+        for client, history in zip(two_clients, histories)
+    }
 
     caseload = metrics.caseload_summary(cur, world.therapist_a).set_index("client_id")["compliance_4w"]
     whole_scope = metrics.recent_compliance(cur, world.therapist_a).set_index("client_id")["compliance_4w"]
     for client in two_clients:
         client_id = client.user_id
-        shown = [caseload[client_id], whole_scope[client_id],
-                 metrics.recent_compliance(cur, world.therapist_a, client_id=client_id)["compliance_4w"].iloc[0],
-                 metrics.recent_compliance(cur, client, client_id=client_id)["compliance_4w"].iloc[0]]
+        shown = [
+            caseload[client_id],
+            whole_scope[client_id],
+            metrics.recent_compliance(cur, world.therapist_a, client_id=client_id)["compliance_4w"].iloc[0],
+            metrics.recent_compliance(cur, client, client_id=client_id)["compliance_4w"].iloc[0],
+        ]
         if math.isnan(by_hand[client_id]):
             assert all(math.isnan(value) for value in shown)
         else:

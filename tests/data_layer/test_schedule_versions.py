@@ -3,6 +3,7 @@ from the day of the change, past weeks keep the schedule they had, so editing ne
 
 Dates are relative to today (a change is always made today). "Week 1-3" are the three complete ISO weeks
 before this one; k is the number of days of this week before today (0 on a Monday)."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -26,8 +27,10 @@ WEEK_1, WEEK_2, WEEK_3 = (MONDAY - timedelta(weeks=n) for n in (3, 2, 1))
 def client(cur, world):
     """A client of therapist_a with no homework yet."""
     client = add_user(cur, "client_v", "Vera Client", "client")
-    cur.execute("INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, ?)",
-                [client.user_id, world.therapist_a.user_id, WEEK_1 - timedelta(weeks=1)])
+    cur.execute(
+        "INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, ?)",
+        [client.user_id, world.therapist_a.user_id, WEEK_1 - timedelta(weeks=1)],
+    )
     return client
 
 
@@ -37,11 +40,13 @@ def new_homework(cur, world, client, *, set_on, **schedule):
     fields |= schedule
     if fields["schedule"] == "once" and fields["due_on"] < TODAY:
         # New homework cannot be due in the past: set it due today, then date it back with its version.
-        assignment_id = homework.create_assignment(cur, world.therapist_a, client_id=client.user_id,
-                                                   **(fields | {"due_on": TODAY}))
+        assignment_id = homework.create_assignment(
+            cur, world.therapist_a, client_id=client.user_id, **(fields | {"due_on": TODAY})
+        )
         cur.execute("UPDATE assignments SET due_on = ? WHERE id = ?", [fields["due_on"], assignment_id])
-        cur.execute("UPDATE assignment_schedules SET due_on = ? WHERE assignment_id = ?",
-                    [fields["due_on"], assignment_id])
+        cur.execute(
+            "UPDATE assignment_schedules SET due_on = ? WHERE assignment_id = ?", [fields["due_on"], assignment_id]
+        )
     else:
         assignment_id = homework.create_assignment(cur, world.therapist_a, client_id=client.user_id, **fields)
     date_back(cur, assignment_id, set_on)
@@ -50,32 +55,45 @@ def new_homework(cur, world, client, *, set_on, **schedule):
 
 def date_back(cur, assignment_id, set_on):
     """Make the assignment's latest schedule version (and, for its first, the assignment) date from `set_on`."""
-    cur.execute("""UPDATE assignment_schedules SET valid_from = ?
+    cur.execute(
+        """UPDATE assignment_schedules SET valid_from = ?
                    WHERE assignment_id = ? AND valid_from = (SELECT max(valid_from) FROM assignment_schedules
                                                              WHERE assignment_id = ?)""",
-                [set_on, assignment_id, assignment_id])
-    cur.execute("""UPDATE assignments SET created_at = ?
+        [set_on, assignment_id, assignment_id],
+    )
+    cur.execute(
+        """UPDATE assignments SET created_at = ?
                    WHERE id = ? AND (SELECT count(*) FROM assignment_schedules WHERE assignment_id = ?) = 1""",
-                [set_on, assignment_id, assignment_id])
+        [set_on, assignment_id, assignment_id],
+    )
 
 
 def change(cur, world, client, assignment_id, **changes):
     """update_assignment with the assignment's current values, some of them changed."""
-    row = homework.list_assignments(cur, world.therapist_a, client_id=client.user_id) \
-        .set_index("assignment_id").loc[assignment_id]
-    fields = {"title": row["title"], "category": row["category"], "instructions": row["instructions"],
-              "schedule": row["schedule"],
-              "times_per_week": None if row.isna()["times_per_week"] else int(row["times_per_week"]),
-              "due_on": None if row.isna()["due_on"] else row["due_on"].date(),
-              "starts_on": row["starts_on"].date(),
-              "ends_on": None if row.isna()["ends_on"] else row["ends_on"].date()}
+    row = (
+        homework.list_assignments(cur, world.therapist_a, client_id=client.user_id)
+        .set_index("assignment_id")
+        .loc[assignment_id]
+    )
+    fields = {
+        "title": row["title"],
+        "category": row["category"],
+        "instructions": row["instructions"],
+        "schedule": row["schedule"],
+        "times_per_week": None if row.isna()["times_per_week"] else int(row["times_per_week"]),
+        "due_on": None if row.isna()["due_on"] else row["due_on"].date(),
+        "starts_on": row["starts_on"].date(),
+        "ends_on": None if row.isna()["ends_on"] else row["ends_on"].date(),
+    }
     homework.update_assignment(cur, world.therapist_a, assignment_id=assignment_id, **(fields | changes))
 
 
 def log(cur, client, assignment_id, days, status="done"):
     for day in days:
-        cur.execute("INSERT INTO homework_logs (assignment_id, client_id, log_date, status) VALUES (?, ?, ?, ?)",
-                    [assignment_id, client.user_id, day, status])
+        cur.execute(
+            "INSERT INTO homework_logs (assignment_id, client_id, log_date, status) VALUES (?, ?, ?, ?)",
+            [assignment_id, client.user_id, day, status],
+        )
 
 
 def three_a_week_done(cur, client, assignment_id):
@@ -85,15 +103,18 @@ def three_a_week_done(cur, client, assignment_id):
 
 def weeks(cur, world, client, first=WEEK_1):
     """{week_start: (expected, credit)} of `client` from `first` to today."""
-    frame = metrics.weekly_compliance(cur, world.therapist_a, client_id=client.user_id,
-                                      window_start=first, window_end=TODAY)
+    frame = metrics.weekly_compliance(
+        cur, world.therapist_a, client_id=client.user_id, window_start=first, window_end=TODAY
+    )
     return {row.week_start.date(): (row.expected, row.credit) for row in frame.itertuples()}
 
 
 def versions(cur, assignment_id):
-    return cur.execute("""SELECT valid_from, schedule, times_per_week, due_on, starts_on, ends_on
+    return cur.execute(
+        """SELECT valid_from, schedule, times_per_week, due_on, starts_on, ends_on
                           FROM assignment_schedules WHERE assignment_id = ? ORDER BY valid_from""",
-                       [assignment_id]).fetchall()
+        [assignment_id],
+    ).fetchall()
 
 
 def test_raising_3_to_7_a_week_today_leaves_the_past_weeks_at_100_percent(cur, world, client):
@@ -114,8 +135,12 @@ def test_raising_3_to_7_a_week_today_leaves_the_past_weeks_at_100_percent(cur, w
     recent = metrics.recent_compliance(cur, world.therapist_a, client_id=client.user_id).iloc[0]
     assert (recent["expected_4w"], recent["credit_4w"], recent["compliance_4w"]) == (9.0, 9.0, 1.0)
     # The assignment itself now says 7 a week; its history keeps both versions.
-    assert homework.list_assignments(cur, world.therapist_a, client_id=client.user_id) \
-        .set_index("assignment_id").loc[task, "times_per_week"] == 7
+    assert (
+        homework.list_assignments(cur, world.therapist_a, client_id=client.user_id)
+        .set_index("assignment_id")
+        .loc[task, "times_per_week"]
+        == 7
+    )
     assert [(valid_from, times) for valid_from, _, times, *_ in versions(cur, task)] == [(WEEK_1, 3), (TODAY, 7)]
 
 
@@ -135,11 +160,14 @@ def test_a_change_on_a_paused_day_applies_after_the_pause(cur, world, client):
     task = new_homework(cur, world, client, set_on=WEEK_1, times_per_week=3)
     change(cur, world, client, task, times_per_week=7)
     date_back(cur, task, WEEK_2 + timedelta(days=2))  # changed on Wednesday of week 2, a paused day
-    cur.execute("INSERT INTO paused_periods (client_id, starts_on, ends_on, created_by) VALUES (?, ?, ?, ?)",
-                [client.user_id, WEEK_2 + timedelta(days=2), WEEK_2 + timedelta(days=3), client.user_id])
+    cur.execute(
+        "INSERT INTO paused_periods (client_id, starts_on, ends_on, created_by) VALUES (?, ?, ?, ?)",
+        [client.user_id, WEEK_2 + timedelta(days=2), WEEK_2 + timedelta(days=3), client.user_id],
+    )
     log(cur, client, task, [WEEK_2 + timedelta(days=d) for d in (0, 4, 5)])
-    frame = metrics.weekly_compliance(cur, world.therapist_a, client_id=client.user_id,
-                                      window_start=WEEK_2, window_end=WEEK_2 + timedelta(days=6)).iloc[0]
+    frame = metrics.weekly_compliance(
+        cur, world.therapist_a, client_id=client.user_id, window_start=WEEK_2, window_end=WEEK_2 + timedelta(days=6)
+    ).iloc[0]
     # Mon-Tue at 3 a week (12), Wed-Thu paused (0), Fri-Sun at 7 (42): 54/14 = 27/7 expected, 3 done = 42/54.
     assert (frame["expected"], frame["credit"], frame["paused_days"]) == (54 / 14, 3.0, 2)
     assert frame["compliance"] == pytest.approx(7 / 9)
@@ -161,9 +189,16 @@ def test_two_changes_on_one_day_make_one_version(cur, world, client):
 
 
 def test_homework_set_and_changed_the_same_day_is_one_version_from_its_start(cur, world, client):
-    task = homework.create_assignment(cur, world.therapist_a, client_id=client.user_id, title="Walk",
-                                      category="behavioural_activation", schedule="weekly", times_per_week=3,
-                                      starts_on=WEEK_3)
+    task = homework.create_assignment(
+        cur,
+        world.therapist_a,
+        client_id=client.user_id,
+        title="Walk",
+        category="behavioural_activation",
+        schedule="weekly",
+        times_per_week=3,
+        starts_on=WEEK_3,
+    )
     change(cur, world, client, task, times_per_week=7)  # a correction of what was just set
     assert versions(cur, task) == [(TODAY, "weekly", 7, None, WEEK_3, None)]
     assert weeks(cur, world, client)[WEEK_3] == (7.0, 0.0)
@@ -273,14 +308,17 @@ def test_once_off_homework_ended_before_its_due_date_expects_nothing(cur, world,
 def test_homework_written_without_a_version_gets_its_history_on_the_first_change(cur, world):
     client = world.client_a
     # world.assignment_a is inserted by hand (3 a week, created now): it has no version yet.
-    cur.execute("UPDATE assignments SET created_at = ?, starts_on = ? WHERE id = ?",
-                [WEEK_1, WEEK_1, world.assignment_a])
+    cur.execute(
+        "UPDATE assignments SET created_at = ?, starts_on = ? WHERE id = ?", [WEEK_1, WEEK_1, world.assignment_a]
+    )
     three_a_week_done(cur, client, world.assignment_a)
     assert versions(cur, world.assignment_a) == []
     assert weeks(cur, world, client)[WEEK_3] == (3.0, 3.0)  # read from its row meanwhile
     change(cur, world, client, world.assignment_a, times_per_week=7)
-    assert [(valid_from, times) for valid_from, _, times, *_ in versions(cur, world.assignment_a)] \
-        == [(WEEK_1, 3), (TODAY, 7)]
+    assert [(valid_from, times) for valid_from, _, times, *_ in versions(cur, world.assignment_a)] == [
+        (WEEK_1, 3),
+        (TODAY, 7),
+    ]
     by_week = weeks(cur, world, client)
     assert [by_week[week] for week in (WEEK_1, WEEK_2, WEEK_3)] == [(3.0, 3.0)] * 3
 
@@ -299,21 +337,34 @@ def test_the_migration_gives_every_existing_assignment_one_version_and_changes_n
     client, therapist = 10, 11
     conn.execute("""INSERT INTO users (id, username, display_name, role, password_hash) VALUES
                     (10, 'c', 'Client', 'client', 'x'), (11, 't', 'Therapist', 'therapist', 'x')""")
-    conn.execute("INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, ?)",
-                 [client, therapist, WEEK_1])
+    conn.execute(
+        "INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, ?)", [client, therapist, WEEK_1]
+    )
     rows = [  # created on, schedule, times_per_week, due_on, starts_on, ends_on
         (WEEK_1, "weekly", 3, None, WEEK_1, None),
         (WEEK_1, "weekly", 7, None, WEEK_1 + timedelta(days=3), WEEK_2 + timedelta(days=1)),
         (WEEK_2 + timedelta(days=2), "once", None, WEEK_3 + timedelta(days=1), WEEK_2, None),
     ]
-    ids = [conn.execute("""INSERT INTO assignments (client_id, therapist_id, title, category, created_at, schedule,
+    ids = [
+        conn.execute(
+            """INSERT INTO assignments (client_id, therapist_id, title, category, created_at, schedule,
                                                     times_per_week, due_on, starts_on, ends_on)
                            VALUES (?, ?, 'Task', 'other', ?, ?, ?, ?, ?, ?) RETURNING id""",
-                        [client, therapist, *row]).fetchone()[0] for row in rows]
-    for assignment_id, day in [(ids[0], WEEK_1), (ids[0], WEEK_2), (ids[0], WEEK_2 + timedelta(days=1)),
-                               (ids[1], WEEK_1 + timedelta(days=3)), (ids[2], WEEK_2 + timedelta(days=5))]:
-        conn.execute("INSERT INTO homework_logs (assignment_id, client_id, log_date, status) VALUES (?, ?, ?, 'done')",
-                     [assignment_id, client, day])
+            [client, therapist, *row],
+        ).fetchone()[0]
+        for row in rows
+    ]
+    for assignment_id, day in [
+        (ids[0], WEEK_1),
+        (ids[0], WEEK_2),
+        (ids[0], WEEK_2 + timedelta(days=1)),
+        (ids[1], WEEK_1 + timedelta(days=3)),
+        (ids[2], WEEK_2 + timedelta(days=5)),
+    ]:
+        conn.execute(
+            "INSERT INTO homework_logs (assignment_id, client_id, log_date, status) VALUES (?, ?, ?, 'done')",
+            [assignment_id, client, day],
+        )
     conn.close()
 
     monkeypatch.setattr(db, "MIGRATIONS", MIGRATIONS)
@@ -328,11 +379,16 @@ def test_the_migration_gives_every_existing_assignment_one_version_and_changes_n
         # the once-off due Tuesday (1) = 4, 1 done (on Saturday of week 2, early); this week: 3 a week
         # over its k days and today.
         therapist_principal = Principal(user_id=therapist, role="therapist", display_name="Therapist")
-        frame = metrics.weekly_compliance(conn.cursor(), therapist_principal, client_id=client,
-                                          window_start=WEEK_1, window_end=TODAY)
+        frame = metrics.weekly_compliance(
+            conn.cursor(), therapist_principal, client_id=client, window_start=WEEK_1, window_end=TODAY
+        )
         by_week = {row.week_start.date(): (row.expected, row.credit) for row in frame.itertuples()}
-        assert by_week == {WEEK_1: (7.0, 2.0), WEEK_2: (5.0, 2.0), WEEK_3: (4.0, 1.0),
-                           MONDAY: pytest.approx((3 * (K + 1) / 7, 0.0))}
+        assert by_week == {
+            WEEK_1: (7.0, 2.0),
+            WEEK_2: (5.0, 2.0),
+            WEEK_3: (4.0, 1.0),
+            MONDAY: pytest.approx((3 * (K + 1) / 7, 0.0)),
+        }
     finally:
         conn.close()
 
@@ -371,31 +427,53 @@ def week_of(day):
     return day - timedelta(days=day.weekday())
 
 
-version_plans = st.fixed_dictionaries({
-    "set": st.integers(-10, 45), "once": st.booleans(), "times_per_week": st.integers(1, 14),
-    "start": st.integers(-10, 45), "length": st.none() | st.integers(0, 30), "due_after": st.integers(0, 12)})
-assignment_plans = st.fixed_dictionaries({
-    "versions": st.lists(version_plans, min_size=1, max_size=3, unique_by=lambda plan: plan["set"]),
-    "stored": st.booleans()})
-log_plans = st.lists(st.tuples(st.integers(0, 1), st.integers(-10, 41), st.sampled_from(list(CREDIT14))),
-                     max_size=30)
+version_plans = st.fixed_dictionaries(
+    {
+        "set": st.integers(-10, 45),
+        "once": st.booleans(),
+        "times_per_week": st.integers(1, 14),
+        "start": st.integers(-10, 45),
+        "length": st.none() | st.integers(0, 30),
+        "due_after": st.integers(0, 12),
+    }
+)
+assignment_plans = st.fixed_dictionaries(
+    {
+        "versions": st.lists(version_plans, min_size=1, max_size=3, unique_by=lambda plan: plan["set"]),
+        "stored": st.booleans(),
+    }
+)
+log_plans = st.lists(st.tuples(st.integers(0, 1), st.integers(-10, 41), st.sampled_from(list(CREDIT14))), max_size=30)
 pause_plans = st.lists(st.tuples(st.integers(-5, 41), st.integers(0, 6)), max_size=2)
 
 
 def version_of(plan):
     starts_on = on_day(plan["start"])
     if plan["once"]:
-        return {"valid_from": on_day(plan["set"]), "schedule": "once", "times_per_week": None,
-                "due_on": starts_on + timedelta(days=plan["due_after"]), "starts_on": starts_on, "ends_on": None}
+        return {
+            "valid_from": on_day(plan["set"]),
+            "schedule": "once",
+            "times_per_week": None,
+            "due_on": starts_on + timedelta(days=plan["due_after"]),
+            "starts_on": starts_on,
+            "ends_on": None,
+        }
     ends_on = None if plan["length"] is None else starts_on + timedelta(days=plan["length"])
-    return {"valid_from": on_day(plan["set"]), "schedule": "weekly", "times_per_week": plan["times_per_week"],
-            "due_on": None, "starts_on": starts_on, "ends_on": ends_on}
+    return {
+        "valid_from": on_day(plan["set"]),
+        "schedule": "weekly",
+        "times_per_week": plan["times_per_week"],
+        "due_on": None,
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+    }
 
 
 def by_the_rule(assignments, logs, paused):
     """{week: (expected14, credit14, paused_days)} computed day by day from docs/clinical-rules.md."""
     weeks = {}
     for versions, own_logs in ((a, [log for log in logs if log[0] is a]) for a in assignments):
+
         def in_force(day, versions=versions):
             earlier = [v for v in versions if v["valid_from"] <= day]
             return earlier[-1] if earlier else versions[0]
@@ -410,8 +488,11 @@ def by_the_rule(assignments, logs, paused):
                 weekly_paused[week] = weekly_paused.get(week, 0) + (day in paused)
             day += timedelta(days=1)
         # Once-off due dates that count: the version is in force on its due date, not ended before it.
-        due = sorted(v["due_on"] for v in versions if v["schedule"] == "once" and in_force(v["due_on"]) is v
-                     and v["due_on"] <= (v["ends_on"] or v["due_on"]))
+        due = sorted(
+            v["due_on"]
+            for v in versions
+            if v["schedule"] == "once" and in_force(v["due_on"]) is v and v["due_on"] <= (v["ends_on"] or v["due_on"])
+        )
         for due_on in due:
             if week_of(WINDOW_FIRST) <= week_of(due_on) <= WINDOW_LAST:
                 once_expected[week_of(due_on)] = once_expected.get(week_of(due_on), 0) + 14
@@ -423,14 +504,18 @@ def by_the_rule(assignments, logs, paused):
                 if log_date >= WINDOW_FIRST:
                     weekly_credit[week_of(log_date)] = weekly_credit.get(week_of(log_date), 0) + CREDIT14[status]
             else:
-                met = [v["due_on"] for v in versions if v["schedule"] == "once" and v["due_on"] in due
-                       and v["starts_on"] <= log_date <= v["due_on"]]
+                met = [
+                    v["due_on"]
+                    for v in versions
+                    if v["schedule"] == "once" and v["due_on"] in due and v["starts_on"] <= log_date <= v["due_on"]
+                ]
                 if met:
                     once_credit[week_of(min(met))] = once_credit.get(week_of(min(met)), 0) + CREDIT14[status]
         for week in set(weekly_expected) | set(once_expected):
             expected = weekly_expected.get(week, 0) + once_expected.get(week, 0)
-            credit = (min(weekly_credit.get(week, 0), weekly_expected.get(week, 0))
-                      + min(once_credit.get(week, 0), once_expected.get(week, 0)))
+            credit = min(weekly_credit.get(week, 0), weekly_expected.get(week, 0)) + min(
+                once_credit.get(week, 0), once_expected.get(week, 0)
+            )
             before = weeks.get(week, (0, 0, 0))
             weeks[week] = (before[0] + expected, before[1] + credit, before[2] + weekly_paused.get(week, 0))
     return weeks
@@ -440,8 +525,10 @@ def by_the_rule(assignments, logs, paused):
 @given(plans=st.lists(assignment_plans, min_size=1, max_size=2), log_plan=log_plans, pause_plan=pause_plans)
 def test_any_history_of_versions_gives_the_rule_day_by_day(cur, world, client, plans, log_plan, pause_plan):
     cur.execute("DELETE FROM homework_logs WHERE client_id = ?", [client.user_id])
-    cur.execute("DELETE FROM assignment_schedules WHERE assignment_id IN "
-                "(SELECT id FROM assignments WHERE client_id = ?)", [client.user_id])
+    cur.execute(
+        "DELETE FROM assignment_schedules WHERE assignment_id IN (SELECT id FROM assignments WHERE client_id = ?)",
+        [client.user_id],
+    )
     cur.execute("DELETE FROM assignments WHERE client_id = ?", [client.user_id])
     cur.execute("DELETE FROM paused_periods WHERE client_id = ?", [client.user_id])
     assignments, ids = [], {}
@@ -452,15 +539,33 @@ def test_any_history_of_versions_gives_the_rule_day_by_day(cur, world, client, p
             """INSERT INTO assignments (client_id, therapist_id, title, category, schedule, times_per_week, due_on,
                                         starts_on, ends_on, created_at)
                VALUES (?, ?, 'Task', 'other', ?, ?, ?, ?, ?, ?) RETURNING id""",
-            [client.user_id, world.therapist_a.user_id, current["schedule"], current["times_per_week"],
-             current["due_on"], current["starts_on"], current["ends_on"], versions[0]["valid_from"]]).fetchone()
+            [
+                client.user_id,
+                world.therapist_a.user_id,
+                current["schedule"],
+                current["times_per_week"],
+                current["due_on"],
+                current["starts_on"],
+                current["ends_on"],
+                versions[0]["valid_from"],
+            ],
+        ).fetchone()
         if plan["stored"] or len(versions) > 1:
             for v in versions:
-                cur.execute("""INSERT INTO assignment_schedules (assignment_id, valid_from, schedule, times_per_week,
+                cur.execute(
+                    """INSERT INTO assignment_schedules (assignment_id, valid_from, schedule, times_per_week,
                                                                  due_on, starts_on, ends_on)
                                VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                            [assignment_id, v["valid_from"], v["schedule"], v["times_per_week"], v["due_on"],
-                             v["starts_on"], v["ends_on"]])
+                    [
+                        assignment_id,
+                        v["valid_from"],
+                        v["schedule"],
+                        v["times_per_week"],
+                        v["due_on"],
+                        v["starts_on"],
+                        v["ends_on"],
+                    ],
+                )
         assignments.append(versions)
         ids[id(versions)] = assignment_id
     logs = []
@@ -470,12 +575,17 @@ def test_any_history_of_versions_gives_the_rule_day_by_day(cur, world, client, p
         logs.append((versions, on_day(offset), status))
     paused = set()
     for start, length in pause_plan:
-        cur.execute("INSERT INTO paused_periods (client_id, starts_on, ends_on, created_by) VALUES (?, ?, ?, ?)",
-                    [client.user_id, on_day(start), on_day(start + length), client.user_id])
+        cur.execute(
+            "INSERT INTO paused_periods (client_id, starts_on, ends_on, created_by) VALUES (?, ?, ?, ?)",
+            [client.user_id, on_day(start), on_day(start + length), client.user_id],
+        )
         paused |= {on_day(start + n) for n in range(length + 1)}
 
-    frame = metrics.weekly_compliance(cur, world.therapist_a, client_id=client.user_id,
-                                      window_start=WINDOW_FIRST, window_end=WINDOW_LAST)
-    from_sql = {row.week_start.date(): (round(row.expected * 14), round(row.credit * 14), row.paused_days)
-                for row in frame.itertuples()}
+    frame = metrics.weekly_compliance(
+        cur, world.therapist_a, client_id=client.user_id, window_start=WINDOW_FIRST, window_end=WINDOW_LAST
+    )
+    from_sql = {
+        row.week_start.date(): (round(row.expected * 14), round(row.credit * 14), row.paused_days)
+        for row in frame.itertuples()
+    }
     assert from_sql == by_the_rule(assignments, logs, paused)

@@ -1,6 +1,7 @@
 """Configuration in one place (issue #13): data_layer/core/settings.py is the one module of the app
 that reads the environment, and README.md's configuration table lists exactly the variables
 it reads, with their defaults. A variable added without a row, or a row left behind, fails here."""
+
 import ast
 import re
 from pathlib import Path
@@ -63,14 +64,24 @@ def test_settings_reads_every_variable_through_its_registry():
 def environment_reads(file):
     """Return the lines of `file` that touch os.environ or os.getenv."""
     tree = ast.parse(file.read_text(), filename=str(file))
-    return [node.lineno for node in ast.walk(tree)
-            if isinstance(node, ast.Attribute) and node.attr in {"environ", "getenv"}
-            or isinstance(node, ast.ImportFrom) and node.module == "os"
-            and {alias.name for alias in node.names} & {"environ", "getenv"}]
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr in {"environ", "getenv"}
+        or isinstance(node, ast.ImportFrom)
+        and node.module == "os"
+        and {alias.name for alias in node.names} & {"environ", "getenv"}
+    ]
 
 
 def test_no_module_but_settings_reads_the_environment():
     files = [ROOT / "app.py"] + [file for folder in APP_CODE[1:] for file in sorted((ROOT / folder).rglob("*.py"))]
-    reads = {str(file.relative_to(ROOT)): lines for file in files if file != SETTINGS_FILE
-             for lines in [environment_reads(file)] if lines}
+    reads = {
+        str(file.relative_to(ROOT)): lines
+        for file in files
+        if file != SETTINGS_FILE
+        for lines in [environment_reads(file)]
+        if lines
+    }
     assert reads == {}

@@ -1,5 +1,6 @@
 """The therapist's workspace: caseload numbers on a hand-built clinic, assignments, sessions,
 risk follow-up, and the CSV export."""
+
 import io
 from datetime import date, timedelta
 
@@ -23,8 +24,10 @@ def ago(days):
 
 def new_client(cur, therapist, username, name):
     client = add_user(cur, username, name, "client")
-    cur.execute("INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, ?)",
-                [client.user_id, therapist.user_id, ago(40)])
+    cur.execute(
+        "INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, ?)",
+        [client.user_id, therapist.user_id, ago(40)],
+    )
     return client
 
 
@@ -32,7 +35,8 @@ def assignment(cur, client, therapist, starts_on, times_per_week=3):
     (assignment_id,) = cur.execute(
         """INSERT INTO assignments (client_id, therapist_id, title, category, schedule, times_per_week, starts_on)
            VALUES (?, ?, 'Walk', 'behavioural_activation', 'weekly', ?, ?) RETURNING id""",
-        [client.user_id, therapist.user_id, times_per_week, starts_on]).fetchone()
+        [client.user_id, therapist.user_id, times_per_week, starts_on],
+    ).fetchone()
     return assignment_id
 
 
@@ -48,7 +52,8 @@ def questionnaire(cur, client, instrument, taken_on, total, item_9=0):
     (questionnaire_id,) = cur.execute(
         """INSERT INTO questionnaires (client_id, instrument, taken_on, item_1, item_2, item_3, item_4, item_5,
                item_6, item_7, item_8, item_9, total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
-        [client.user_id, instrument, taken_on, *items, total]).fetchone()
+        [client.user_id, instrument, taken_on, *items, total],
+    ).fetchone()
     return questionnaire_id
 
 
@@ -60,11 +65,14 @@ def small_clinic(cur, world):
     first_monday, _ = last_complete_weeks(TODAY)
     walk = assignment(cur, steady, therapist, first_monday)
     for day in (0, 7, 8, 14, 21):  # five of the 12 expected over the 4 complete weeks (3 a week)
-        cur.execute("INSERT INTO homework_logs (assignment_id, client_id, log_date, status) VALUES (?, ?, ?, 'done')",
-                    [walk, steady.user_id, first_monday + timedelta(days=day)])
+        cur.execute(
+            "INSERT INTO homework_logs (assignment_id, client_id, log_date, status) VALUES (?, ?, ?, 'done')",
+            [walk, steady.user_id, first_monday + timedelta(days=day)],
+        )
     for days_ago, mood in ((1, 6), (3, 8), (29, 3), (33, 5)):
-        cur.execute("INSERT INTO mood_logs (client_id, log_date, mood) VALUES (?, ?, ?)",
-                    [steady.user_id, ago(days_ago), mood])
+        cur.execute(
+            "INSERT INTO mood_logs (client_id, log_date, mood) VALUES (?, ?, ?)", [steady.user_id, ago(days_ago), mood]
+        )
     questionnaire(cur, steady, "PHQ-9", ago(30), 15)
     questionnaire(cur, steady, "PHQ-9", ago(2), 8)
     questionnaire(cur, steady, "GAD-7", ago(30), 10)
@@ -73,8 +81,10 @@ def small_clinic(cur, world):
 
     at_risk = new_client(cur, therapist, "at_risk", "Risky Rae")
     flagged_questionnaire = questionnaire(cur, at_risk, "PHQ-9", ago(1), 12, item_9=2)
-    cur.execute("INSERT INTO risk_flags (client_id, therapist_id, questionnaire_id, item_9_answer) VALUES (?, ?, ?, 2)",
-                [at_risk.user_id, therapist.user_id, flagged_questionnaire])
+    cur.execute(
+        "INSERT INTO risk_flags (client_id, therapist_id, questionnaire_id, item_9_answer) VALUES (?, ?, ?, 2)",
+        [at_risk.user_id, therapist.user_id, flagged_questionnaire],
+    )
 
     quiet = new_client(cur, therapist, "quiet", "Quiet Quinn")
     assignment(cur, quiet, therapist, ago(20))
@@ -93,8 +103,10 @@ def small_clinic(cur, world):
 
 def attended_sessions(cur, client, therapist, count):
     for week in range(count):
-        cur.execute("INSERT INTO therapy_sessions (client_id, therapist_id, session_date, attended) "
-                    "VALUES (?, ?, ?, true)", [client.user_id, therapist.user_id, ago(7 * week + 1)])
+        cur.execute(
+            "INSERT INTO therapy_sessions (client_id, therapist_id, session_date, attended) VALUES (?, ?, ?, true)",
+            [client.user_id, therapist.user_id, ago(7 * week + 1)],
+        )
 
 
 def test_caseload_numbers_match_hand_computed_values(cur, world, small_clinic):
@@ -149,17 +161,29 @@ def test_another_therapist_sees_neither_the_clients_nor_their_flags(cur, world, 
         measures.list_risk_flags(cur, world.therapist_b, client_id=at_risk.user_id)
 
 
-@pytest.mark.parametrize("field,changes,message", [
-    ("title", {"title": "  "}, "Give the homework a title"),
-    ("times_per_week", {"times_per_week": 0}, "from 1 to 14"),
-    ("times_per_week", {"times_per_week": 15}, "from 1 to 14"),
-    ("ends_on", {"ends_on": TODAY - timedelta(days=1)}, "before the start"),
-    ("due_on", {"schedule": "once", "due_on": TODAY - timedelta(days=1)}, "in the past"),
-])
+@pytest.mark.parametrize(
+    "field,changes,message",
+    [
+        ("title", {"title": "  "}, "Give the homework a title"),
+        ("times_per_week", {"times_per_week": 0}, "from 1 to 14"),
+        ("times_per_week", {"times_per_week": 15}, "from 1 to 14"),
+        ("ends_on", {"ends_on": TODAY - timedelta(days=1)}, "before the start"),
+        ("due_on", {"schedule": "once", "due_on": TODAY - timedelta(days=1)}, "in the past"),
+    ],
+)
 def test_bad_assignments_are_explained_and_not_stored(cur, world, field, changes, message):
     before = cur.execute("SELECT count(*) FROM assignments").fetchone()
-    arguments = dict(client_id=world.client_a.user_id, title="Walk", category="behavioural_activation",
-                     schedule="weekly", times_per_week=3, starts_on=TODAY) | changes
+    arguments = (
+        dict(
+            client_id=world.client_a.user_id,
+            title="Walk",
+            category="behavioural_activation",
+            schedule="weekly",
+            times_per_week=3,
+            starts_on=TODAY,
+        )
+        | changes
+    )
     with pytest.raises(InvalidInput) as raised:
         homework.create_assignment(cur, world.therapist_a, **arguments)
     assert message in raised.value.errors[field]
@@ -168,22 +192,44 @@ def test_bad_assignments_are_explained_and_not_stored(cur, world, field, changes
 
 def test_assignment_lifecycle_and_sessions(cur, world):
     assignment_id = homework.create_assignment(
-        cur, world.therapist_a, client_id=world.client_a.user_id, title="Breathing", category="relaxation_mindfulness",
-        schedule="weekly", times_per_week=7, starts_on=TODAY, instructions="10 minutes")
-    homework.update_assignment(cur, world.therapist_a, assignment_id=assignment_id, title="Breathing practice",
-                               category="relaxation_mindfulness", schedule="weekly", times_per_week=5,
-                               starts_on=TODAY)
+        cur,
+        world.therapist_a,
+        client_id=world.client_a.user_id,
+        title="Breathing",
+        category="relaxation_mindfulness",
+        schedule="weekly",
+        times_per_week=7,
+        starts_on=TODAY,
+        instructions="10 minutes",
+    )
+    homework.update_assignment(
+        cur,
+        world.therapist_a,
+        assignment_id=assignment_id,
+        title="Breathing practice",
+        category="relaxation_mindfulness",
+        schedule="weekly",
+        times_per_week=5,
+        starts_on=TODAY,
+    )
     titles = set(homework.list_active_assignments(cur, world.client_a, client_id=world.client_a.user_id)["title"])
     assert "Breathing practice" in titles
     homework.end_assignment(cur, world.therapist_a, assignment_id=assignment_id)
-    ended = homework.list_assignments(cur, world.therapist_a, client_id=world.client_a.user_id).set_index("assignment_id")
+    ended = homework.list_assignments(cur, world.therapist_a, client_id=world.client_a.user_id).set_index(
+        "assignment_id"
+    )
     assert ended.loc[assignment_id, "ends_on"].date() == TODAY
     with pytest.raises(AccessDenied):
         homework.end_assignment(cur, world.therapist_b, assignment_id=assignment_id)
     sessions.record_session(cur, world.therapist_a, client_id=world.client_a.user_id, session_date=TODAY, attended=True)
     with pytest.raises(InvalidInput, match="future"):
-        sessions.record_session(cur, world.therapist_a, client_id=world.client_a.user_id,
-                                session_date=TODAY + timedelta(days=1), attended=True)
+        sessions.record_session(
+            cur,
+            world.therapist_a,
+            client_id=world.client_a.user_id,
+            session_date=TODAY + timedelta(days=1),
+            attended=True,
+        )
     assert list(sessions.list_sessions(cur, world.therapist_a, client_id=world.client_a.user_id)["attended"]) == [True]
 
 
@@ -191,11 +237,30 @@ def test_csv_export_has_every_record_once_with_readable_headers(cur, world, smal
     steady, _, _ = small_clinic
     frame = export.export_client_record(cur, world.therapist_a, client_id=steady.user_id)
     parsed = pd.read_csv(io.BytesIO(csv_bytes(frame)), encoding="utf-8-sig")
-    assert list(parsed.columns) == ["Record", "Date", "Homework", "Category", "Status", "Minutes",
-                                    "Helpfulness (1-5)", "Difficulty (1-5)", "Mood (0-10)", "Anxiety (0-10)",
-                                    "Questionnaire", "Total", "Item answers", "Attended", "Note"]
+    assert list(parsed.columns) == [
+        "Record",
+        "Date",
+        "Homework",
+        "Category",
+        "Status",
+        "Minutes",
+        "Helpfulness (1-5)",
+        "Difficulty (1-5)",
+        "Mood (0-10)",
+        "Anxiety (0-10)",
+        "Questionnaire",
+        "Total",
+        "Item answers",
+        "Attended",
+        "Note",
+    ]
     assert parsed["Record"].value_counts().to_dict() == {
-        "Homework log": 5, "Mood": 4, "Questionnaire": 4, "Homework assignment": 1, "Therapy session": 2}
+        "Homework log": 5,
+        "Mood": 4,
+        "Questionnaire": 4,
+        "Homework assignment": 1,
+        "Therapy session": 2,
+    }
     assert not any("_id" in column for column in parsed.columns)
     assert set(parsed.loc[parsed["Record"] == "Homework log", "Category"]) == {"Behavioural activation"}
 

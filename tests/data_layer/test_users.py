@@ -18,25 +18,30 @@ def audit_actions(cur):
 
 
 def test_admin_creates_an_account_that_can_log_in(cur, world):
-    user_id = users.create_user(cur, world.admin, username=" New.Client ", display_name="Nia New",
-                                role="client", password="a-long-password")
+    user_id = users.create_user(
+        cur, world.admin, username=" New.Client ", display_name="Nia New", role="client", password="a-long-password"
+    )
     result = users.verify_login(cur, LOGIN, username="new.client", password="a-long-password")
     assert result.user.id == user_id
     assert result.user.role == "client"
     assert "create_user" in audit_actions(cur)
 
 
-@pytest.mark.parametrize("field,changes,message", [
-    ("username", {"username": "client_a"}, "already taken"),
-    ("username", {"username": "x"}, "3 to 40 characters"),
-    ("display_name", {"display_name": "   "}, "Enter a name"),
-    ("password", {"password": "short"}, "at least 10"),
-    ("role", {"role": "superuser"}, "Choose one of"),
-])
+@pytest.mark.parametrize(
+    "field,changes,message",
+    [
+        ("username", {"username": "client_a"}, "already taken"),
+        ("username", {"username": "x"}, "3 to 40 characters"),
+        ("display_name", {"display_name": "   "}, "Enter a name"),
+        ("password", {"password": "short"}, "at least 10"),
+        ("role", {"role": "superuser"}, "Choose one of"),
+    ],
+)
 def test_bad_account_input_names_the_field_and_writes_nothing(cur, world, field, changes, message):
     before = count(cur, "SELECT count(*) FROM users")
-    arguments = dict(username="fresh.user", display_name="Fresh User", role="client",
-                     password="a-long-password") | changes
+    arguments = (
+        dict(username="fresh.user", display_name="Fresh User", role="client", password="a-long-password") | changes
+    )
     with pytest.raises(InvalidInput) as raised:
         users.create_user(cur, world.admin, **arguments)
     assert message in raised.value.errors[field]
@@ -87,31 +92,38 @@ def test_admin_cannot_deactivate_themself(cur, world):
 
 
 def test_linking_moves_a_client_to_the_new_therapist(cur, world):
-    caseload.link_client_to_therapist(cur, world.admin, client_id=world.client_b.user_id,
-                                      therapist_id=world.therapist_a.user_id)
+    caseload.link_client_to_therapist(
+        cur, world.admin, client_id=world.client_b.user_id, therapist_id=world.therapist_a.user_id
+    )
     names = set(caseload.list_caseload(cur, world.therapist_a)["name"])
     assert names == {"Alice Client", "Foreign Client Bee"}
     assert caseload.list_caseload(cur, world.therapist_b).empty
     with pytest.raises(InvalidInput, match="already in this therapist's caseload"):
-        caseload.link_client_to_therapist(cur, world.admin, client_id=world.client_b.user_id,
-                                          therapist_id=world.therapist_a.user_id)
+        caseload.link_client_to_therapist(
+            cur, world.admin, client_id=world.client_b.user_id, therapist_id=world.therapist_a.user_id
+        )
 
 
 def test_links_need_the_right_roles(cur, world):
     with pytest.raises(InvalidInput, match="active therapist"):
-        caseload.link_client_to_therapist(cur, world.admin, client_id=world.client_a.user_id,
-                                          therapist_id=world.supervisor_a.user_id)
+        caseload.link_client_to_therapist(
+            cur, world.admin, client_id=world.client_a.user_id, therapist_id=world.supervisor_a.user_id
+        )
     with pytest.raises(InvalidInput, match="active supervisor"):
-        caseload.link_therapist_to_supervisor(cur, world.admin, therapist_id=world.therapist_a.user_id,
-                                              supervisor_id=world.client_a.user_id)
+        caseload.link_therapist_to_supervisor(
+            cur, world.admin, therapist_id=world.therapist_a.user_id, supervisor_id=world.client_a.user_id
+        )
 
 
 def test_supervisor_sees_their_therapists_with_client_counts(cur, world):
-    caseload.link_therapist_to_supervisor(cur, world.admin, therapist_id=world.therapist_b.user_id,
-                                          supervisor_id=world.supervisor_a.user_id)
+    caseload.link_therapist_to_supervisor(
+        cur, world.admin, therapist_id=world.therapist_b.user_id, supervisor_id=world.supervisor_a.user_id
+    )
     therapists = caseload.list_supervised_therapists(cur, world.supervisor_a)
     assert dict(zip(therapists["therapist"], therapists["active_clients"])) == {
-        "Tom Therapist": 1, "Foreign Therapist Bee": 1}
+        "Tom Therapist": 1,
+        "Foreign Therapist Bee": 1,
+    }
     assert caseload.list_supervised_therapists(cur, world.supervisor_b).empty
 
 
@@ -125,8 +137,9 @@ def test_an_unknown_username_locks_like_an_account_and_is_not_stored_as_typed(cu
     results = [users.verify_login(cur, LOGIN, username="MyPassword123", password="x") for _ in range(5)]
     assert [result.locked_until is None for result in results] == [True] * 4 + [False]
     assert timedelta(minutes=14) < results[4].locked_until - datetime.now() <= timedelta(minutes=15)
-    details = [detail for (detail,) in cur.execute("SELECT detail FROM audit_log WHERE action = 'login_failed'")
-               .fetchall()]
+    details = [
+        detail for (detail,) in cur.execute("SELECT detail FROM audit_log WHERE action = 'login_failed'").fetchall()
+    ]
     assert len(details) == 5 and len(set(details)) == 1
     assert not any("mypassword123" in detail.lower() for detail in details)
 

@@ -5,6 +5,7 @@ Python's standard library, no Node.
 
 To move to another release: take its `dist.integrity` from https://registry.npmjs.org/axe-core/VERSION.
 """
+
 import base64
 import hashlib
 import io

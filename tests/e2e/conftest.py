@@ -1,4 +1,5 @@
 """A real Streamlit server on the demo clinic, driven by Debian's Chromium through Playwright."""
+
 import ctypes
 import os
 import signal
@@ -32,16 +33,21 @@ def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
-        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"],
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
     }
 
 
 @pytest.fixture(scope="session")
 def demo_database(tmp_path_factory):
     path = tmp_path_factory.mktemp("e2e") / "demo.duckdb"
-    subprocess.run([sys.executable, "-m", "ops.demo", str(path)], cwd=ROOT, check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, "-m", "ops.demo", str(path)], cwd=ROOT, check=True, capture_output=True)
     return path
 
 
@@ -57,9 +63,23 @@ def serve(database, **env):
     port = free_port()
     log = tempfile.TemporaryFile()
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_stop_with_parent,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=_stop_with_parent,
         env={**production_environment(), "HOMEWORK_DB": str(database), **env},
     )
     url = f"http://127.0.0.1:{port}"
@@ -150,7 +170,8 @@ def settle_after_login(page, timeout_s=15):
     logged_in = page.get_by_role("button", name="Log out")
     # Not just "quiet": on a busy machine the click's run may not have started yet.
     expect(logged_in.or_(page.locator("[data-testid=stForm] [data-testid=stAlert]"))).to_be_visible(
-        timeout=timeout_s * 1000)
+        timeout=timeout_s * 1000
+    )
     wait_until_idle(page)
     if not logged_in.count():
         return

@@ -5,6 +5,7 @@ may lie in the app's own content. A violation inside Streamlit's own markup, whi
 change, is set apart only when STREAMLIT_MARKUP names its rule and the part of Streamlit's page it
 lies in, with the Streamlit issue that tracks it (docs/accessibility.md lists them). Every chart
 has its text alternative: a summary sentence right under it."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -107,11 +108,15 @@ def findings():
 
 
 def assert_clean(found):
-    listed = "\n".join(f"{node['where']}: [{node['impact']}] {node['rule']} ({node['help']}) at {node['target']}\n"
-                       f"    {node['html']}\n    {node['why']}" for node in found["app"])
+    listed = "\n".join(
+        f"{node['where']}: [{node['impact']}] {node['rule']} ({node['help']}) at {node['target']}\n"
+        f"    {node['html']}\n    {node['why']}"
+        for node in found["app"]
+    )
     streamlit = sorted({(node["rule"], node["issue"]) for node in found["streamlit"]})
-    assert not found["app"], (f"violations in the app's own content:\n{listed}\n"
-                              f"(set apart as Streamlit's own markup: {streamlit})")
+    assert not found["app"], (
+        f"violations in the app's own content:\n{listed}\n(set apart as Streamlit's own markup: {streamlit})"
+    )
     assert not found["unsummarised"], f"charts without a summary sentence under them: {found['unsummarised']}"
 
 

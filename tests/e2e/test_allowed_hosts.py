@@ -1,6 +1,7 @@
 """The real server accepts the app's WebSocket only for the host names in server.allowedHosts
 (issue #10, defect 10): a handshake with a foreign Host and Origin pair, as a DNS-rebinding
 page would send, is refused; a deployment names its host with a setting."""
+
 import base64
 import os
 import socket
@@ -17,9 +18,11 @@ def handshake_status(url, host):
     """Open the app's WebSocket (/_stcore/stream) with Host and Origin `host`; return the HTTP status."""
     address = urlsplit(url)
     key = base64.b64encode(os.urandom(16)).decode()
-    request = (f"GET /_stcore/stream HTTP/1.1\r\nHost: {host}:{address.port}\r\n"
-               f"Origin: http://{host}:{address.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    request = (
+        f"GET /_stcore/stream HTTP/1.1\r\nHost: {host}:{address.port}\r\n"
+        f"Origin: http://{host}:{address.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
     with socket.create_connection((address.hostname, address.port), timeout=10) as connection:
         connection.sendall(request.encode())
         status_line = connection.makefile("rb").readline().decode()

@@ -2,6 +2,7 @@
 matters: sessions, the demo cookie key, the database connection, the backup socket and the
 server's threads all stay as they were (they live in module state, not in st.cache_resource).
 """
+
 import os
 import subprocess
 import sys
@@ -56,8 +57,12 @@ def send_clear_cache_anonymously(url):
     host = urlsplit(url).netloc
     message = BackMsg()
     message.clear_cache = True
-    with connect(f"ws://{host}/_stcore/stream", origin=url, subprotocols=["streamlit", xsrf] if xsrf else ["streamlit"],
-                 additional_headers={"Cookie": f"_streamlit_xsrf={xsrf}"} if xsrf else None) as websocket:
+    with connect(
+        f"ws://{host}/_stcore/stream",
+        origin=url,
+        subprotocols=["streamlit", xsrf] if xsrf else ["streamlit"],
+        additional_headers={"Cookie": f"_streamlit_xsrf={xsrf}"} if xsrf else None,
+    ) as websocket:
         websocket.send(message.SerializeToString())
         ping = BackMsg()
         ping.app_heartbeat = True  # answered after the clear-cache message: it has been handled

@@ -1,4 +1,5 @@
 """A demo client on a phone-sized screen logs homework and mood, submits a GAD-7, and sees progress."""
+
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import go_to, log_first_homework_done, log_in, submit_gad7, wait_until_idle

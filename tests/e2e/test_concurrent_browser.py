@@ -1,4 +1,5 @@
 """Two browser sessions of the same client save a mood check-in at the same moment: both are kept."""
+
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import log_in, wait_until_idle

@@ -1,5 +1,6 @@
 """HTML in a client's notes stays text in a real browser: on the client's entries page and on the
 therapist's client page nothing runs, and the notes read exactly as typed."""
+
 from datetime import date
 
 import pytest

@@ -1,5 +1,6 @@
 """The demo supervisor's cohort page renders every chart; the demo therapist's Insights scatter
 shows their own clients."""
+
 import re
 
 from playwright.sync_api import expect

@@ -1,4 +1,5 @@
 """Each demo role logs in through the real form, sees real data, logs out, and stays out."""
+
 import re
 
 import pytest

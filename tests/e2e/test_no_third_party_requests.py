@@ -1,5 +1,6 @@
 """No page makes the browser ask any host but the app's own (issue #12, item 9): the app promises
 not to phone home, so fonts, icons and favicons must all come from the app's server."""
+
 from urllib.parse import urlparse
 
 import pytest
@@ -24,6 +25,11 @@ def test_every_page_of_every_role_asks_only_the_app(browser, app_url, role):
     finally:
         context.close()
     app_host = urlparse(app_url).netloc
-    foreign = sorted({url for url in requested if urlparse(url).scheme in ("http", "https", "ws", "wss")
-                      and urlparse(url).netloc != app_host})
+    foreign = sorted(
+        {
+            url
+            for url in requested
+            if urlparse(url).scheme in ("http", "https", "ws", "wss") and urlparse(url).netloc != app_host
+        }
+    )
     assert not foreign, foreign

@@ -2,6 +2,7 @@
 the confirmation of a homework log, a mood check-in, a PHQ-9 and a GAD-7 is inside the viewport
 right after submit, and after PHQ-9 item 9 above 0 the crisis resources come first, on screen.
 Also the mood slider's scale words are visible text, not only on hover (item 8)."""
+
 from playwright.sync_api import expect
 
 from data_layer.core.settings import crisis_text

@@ -1,6 +1,7 @@
 """On a phone, the client's common tasks take few taps from the landing page (issue #12, item 2):
 a mood check-in at most 2, a homework "done" at most 3, a whole PHQ-9 at most 11 (one tap to the
 page, nine answers, submit). Every page is one tap away: links at the top, not behind the menu."""
+
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import PHONE, log_in, wait_until_idle

@@ -7,6 +7,7 @@ seconds of a new server goes through.
 These tests lock and deactivate demo accounts, so they run on their own demo databases and
 servers (module-scoped), never on the shared `app_url` of tests/e2e/conftest.py.
 """
+
 import base64
 import contextlib
 import json
@@ -49,8 +50,11 @@ def sessions_url(sessions_database):
 
 @pytest.fixture(scope="module")
 def idle_url(sessions_database):
-    yield from serve(sessions_database.with_name("idle.duckdb"), HOMEWORK_COOKIE_KEY=COOKIE_KEY,
-                     HOMEWORK_IDLE_MINUTES=str(IDLE / timedelta(minutes=1)))
+    yield from serve(
+        sessions_database.with_name("idle.duckdb"),
+        HOMEWORK_COOKIE_KEY=COOKIE_KEY,
+        HOMEWORK_IDLE_MINUTES=str(IDLE / timedelta(minutes=1)),
+    )
 
 
 class Browsers:
@@ -108,8 +112,9 @@ def assert_logged_out(page, home="Today"):
 
 
 def login_errors(page):
-    return [text for text in page.locator("[data-testid=stAlert]").all_inner_texts()
-            if not text.startswith("Demo clinic")]
+    return [
+        text for text in page.locator("[data-testid=stAlert]").all_inner_texts() if not text.startswith("Demo clinic")
+    ]
 
 
 def submit_login_form(page, url, username, password):
@@ -130,8 +135,7 @@ def sign_in(page, url, username, password="homework-demo"):
 def refused_login(page, url, username, password):
     """Submit the login form and return the error messages, without waiting for a quiet app."""
     submit_login_form(page, url, username, password)
-    expect(page.locator("[data-testid=stAlert]").filter(has_text=re.compile("incorrect|locked until"))
-           ).to_be_visible()
+    expect(page.locator("[data-testid=stAlert]").filter(has_text=re.compile("incorrect|locked until"))).to_be_visible()
     return login_errors(page)
 
 
@@ -245,16 +249,20 @@ def test_only_a_cookie_of_a_live_session_signed_with_the_key_logs_in(fresh, sess
 def _unsigned(claims):
     def part(value):
         return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
     return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
 
 
 def test_a_malformed_cookie_shows_the_login_form_not_an_error(fresh, sessions_url):
     future = time.time() + 3600
-    for token in (_unsigned({"username": "client06", "exp_date": future}),
-                  jwt.encode({"username": "client06", "exp_date": future}, COOKIE_KEY, algorithm="HS384"),
-                  jwt.encode({"username": "client06", "exp_date": future, "exp": int(time.time()) - 10},
-                             COOKIE_KEY, algorithm="HS256"),
-                  jwt.encode({"username": "client06"}, COOKIE_KEY, algorithm="HS256")):
+    for token in (
+        _unsigned({"username": "client06", "exp_date": future}),
+        jwt.encode({"username": "client06", "exp_date": future}, COOKIE_KEY, algorithm="HS384"),
+        jwt.encode(
+            {"username": "client06", "exp_date": future, "exp": int(time.time()) - 10}, COOKIE_KEY, algorithm="HS256"
+        ),
+        jwt.encode({"username": "client06"}, COOKIE_KEY, algorithm="HS256"),
+    ):
         assert_logged_out(open_with_cookie(fresh, sessions_url, token))
 
 

@@ -1,6 +1,7 @@
 """SIGTERM (systemctl stop, container stop) ends the real server cleanly within SHUTDOWN_SECONDS
 in every state, round after round (issue #10, defect 11). serve()'s teardown sends SIGTERM and
 fails the test when the server has to be killed; a clean exit also removes the backup socket."""
+
 import socket
 import subprocess
 import sys
@@ -46,8 +47,9 @@ def listening(url):
         return probe.connect_ex((address.hostname, address.port)) == 0
 
 
-@pytest.mark.parametrize("state", [just_started, logged_in_session_open, after_a_backup_over_the_socket],
-                         ids=lambda state: state.__name__)
+@pytest.mark.parametrize(
+    "state", [just_started, logged_in_session_open, after_a_backup_over_the_socket], ids=lambda state: state.__name__
+)
 def test_sigterm_ends_the_server_cleanly_in_every_state(page, database, tmp_path, state):
     for round_ in range(ROUNDS):
         backups = tmp_path / f"backups-{round_}"

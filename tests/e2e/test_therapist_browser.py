@@ -1,5 +1,6 @@
 """The demo therapist triages the caseload, opens a flagged client, sets homework from a
 template, and the client then sees it on their Today page."""
+
 from datetime import date
 
 from playwright.sync_api import expect

@@ -1,5 +1,6 @@
 """Every control a client uses on a phone is at least 44 x 44 px to the finger (issue #12, item 6):
 questionnaire answers, status and rating choices, steppers, dates, buttons and page links."""
+
 from tests.e2e.conftest import go_to, log_in, page_paths
 
 MINIMUM = 44

@@ -1,6 +1,7 @@
 """ui.cache: a dashboard read served from the cache leaves the same audit trail as one that was
 computed (the audit log is a compliance record), in the real pages through AppTest; refusals
 are never cached; what a cached read keys on."""
+
 import functools
 from datetime import date, timedelta
 
@@ -42,8 +43,11 @@ def audit_rows_of_one_run(app, cur):
     (last_id,) = cur.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()
     app.run()
     assert not app.exception
-    return cur.execute("""SELECT actor_id, actor_role, action, client_id, record_kind, record_id, outcome, detail
-                          FROM audit_log WHERE id > ? ORDER BY id""", [last_id]).fetchall()
+    return cur.execute(
+        """SELECT actor_id, actor_role, action, client_id, record_kind, record_id, outcome, detail
+                          FROM audit_log WHERE id > ? ORDER BY id""",
+        [last_id],
+    ).fetchall()
 
 
 @pytest.mark.parametrize("username, page, module, name", CACHED_PAGES)
@@ -65,15 +69,13 @@ def audit_rows(cur):
     return cur.execute("SELECT actor_id, action, outcome, detail FROM audit_log ORDER BY id").fetchall()
 
 
-def test_a_refused_therapist_filter_is_audited_on_every_call_and_no_view_with_it(cur, world, tmp_path,
-                                                                                 monkeypatch):
+def test_a_refused_therapist_filter_is_audited_on_every_call_and_no_view_with_it(cur, world, tmp_path, monkeypatch):
     monkeypatch.setenv("HOMEWORK_DB", str(tmp_path / "test.duckdb"))  # part of the cache key
     window = {"window_start": date.today() - timedelta(days=28), "window_end": date.today()}
     for _ in range(2):  # a refusal raises, so it is never cached: the second call checks again
         with pytest.raises(AccessDenied):
             cached(cohort.weekly_panel, cur, world.supervisor_a, therapist_id=world.therapist_b.user_id, **window)
-    denied = (world.supervisor_a.user_id, "cohort_therapist_filter", "denied",
-              f"therapist {world.therapist_b.user_id}")
+    denied = (world.supervisor_a.user_id, "cohort_therapist_filter", "denied", f"therapist {world.therapist_b.user_id}")
     assert audit_rows(cur) == [denied, denied]
 
 

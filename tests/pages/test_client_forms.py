@@ -2,6 +2,7 @@
 identical content can each be changed, an empty note reads as empty (never "nan"), and bad
 input gets the server's message next to the field with the text kept (no widget limit that
 swallows input silently)."""
+
 from datetime import date
 
 from data_layer import mood
@@ -9,8 +10,9 @@ from tests.conftest import logged_in, open_page
 
 
 def mood_entries(cur, client):
-    return cur.execute("SELECT id, mood, note FROM mood_logs WHERE client_id = ? ORDER BY id",
-                       [client.user_id]).fetchall()
+    return cur.execute(
+        "SELECT id, mood, note FROM mood_logs WHERE client_id = ? ORDER BY id", [client.user_id]
+    ).fetchall()
 
 
 def test_the_second_of_two_identical_entries_is_the_one_changed(app, cur, world):
@@ -34,8 +36,9 @@ def test_the_second_of_two_identical_entries_is_the_one_changed(app, cur, world)
 
 
 def homework_logs(cur):
-    return cur.execute("SELECT count(*) FROM homework_logs WHERE client_id = "
-                       "(SELECT id FROM users WHERE username = 'client_a')").fetchone()[0]
+    return cur.execute(
+        "SELECT count(*) FROM homework_logs WHERE client_id = (SELECT id FROM users WHERE username = 'client_a')"
+    ).fetchone()[0]
 
 
 def save(app, label):

@@ -1,5 +1,6 @@
 """The client's pages through AppTest: logging, questionnaires with the crisis text, entries,
 once-off homework done early, and their 4-week compliance."""
+
 from datetime import date, timedelta
 
 from data_layer import homework, measures, mood
@@ -14,8 +15,12 @@ from ui.navigation import PAGES
 
 # The links to the client's own pages at the top of each page (ui/navigation.page_links).
 PAGE_TITLES = {title for entries in PAGES["client"].values() for _, title, _ in entries}
-CLIENT_PAGES = ["pages/client_today.py", "pages/client_questionnaires.py", "pages/client_progress.py",
-                "pages/client_entries.py"]
+CLIENT_PAGES = [
+    "pages/client_today.py",
+    "pages/client_questionnaires.py",
+    "pages/client_progress.py",
+    "pages/client_entries.py",
+]
 
 
 def button(app, label):
@@ -50,8 +55,9 @@ def test_a_log_without_a_status_is_explained_and_nothing_is_saved(app, cur):
     button(app, "Save").click().run()
     assert "Choose done, partly done or not done." in [error.value for error in app.error]
     assert app.text_area[0].value == "keep this text"
-    assert cur.execute("SELECT count(*) FROM homework_logs WHERE client_id = "
-                       "(SELECT id FROM users WHERE username = 'client_a')").fetchone() == (0,)
+    assert cur.execute(
+        "SELECT count(*) FROM homework_logs WHERE client_id = (SELECT id FROM users WHERE username = 'client_a')"
+    ).fetchone() == (0,)
 
 
 def test_phq9_with_item_9_shows_crisis_resources_and_flags_the_therapist(app, cur, world):
@@ -65,9 +71,9 @@ def test_phq9_with_item_9_shows_crisis_resources_and_flags_the_therapist(app, cu
     assert not app.exception
     assert any("Samaritans" in error.value for error in app.error)
     assert any("Your PHQ-9 total is 1: minimal" in message.value for message in app.success)
-    assert cur.execute("SELECT client_id, therapist_id FROM risk_flags WHERE client_id = ?",
-                       [world.client_a.user_id]).fetchall() == [
-        (world.client_a.user_id, world.therapist_a.user_id)]
+    assert cur.execute(
+        "SELECT client_id, therapist_id FROM risk_flags WHERE client_id = ?", [world.client_a.user_id]
+    ).fetchall() == [(world.client_a.user_id, world.therapist_a.user_id)]
 
 
 def test_a_questionnaire_with_missing_answers_marks_them_and_keeps_the_others(app, cur):
@@ -84,8 +90,14 @@ def test_a_questionnaire_with_missing_answers_marks_them_and_keeps_the_others(ap
 
 
 def test_another_client_sees_none_of_these_entries(app, cur, world):
-    homework.log_homework(cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(),
-                          status="done", note="private note of A")
+    homework.log_homework(
+        cur,
+        world.client_a,
+        assignment_id=world.assignment_a,
+        log_date=date.today(),
+        status="done",
+        note="private note of A",
+    )
     logged_in(app, "client_b")
     open_page(app, "pages/client_entries.py")
     assert not app.exception
@@ -98,11 +110,13 @@ def test_another_client_sees_none_of_these_entries(app, cur, world):
 def test_today_says_when_questionnaires_are_due(app, cur, world):
     logged_in(app, "client_a")
     assert [link.label for link in app.get("page_link") if link.label not in PAGE_TITLES] == [
-        "PHQ-9 and GAD-7 are due: it takes a few minutes"]
+        "PHQ-9 and GAD-7 are due: it takes a few minutes"
+    ]
     measures.submit_questionnaire(cur, world.client_a, instrument="GAD-7", answers=[0] * 7)
     app.run()
     assert [link.label for link in app.get("page_link") if link.label not in PAGE_TITLES] == [
-        "PHQ-9 is due: it takes a few minutes"]
+        "PHQ-9 is due: it takes a few minutes"
+    ]
 
 
 def test_progress_shows_the_same_4_weeks_as_the_therapist_sees(app, cur, world):
@@ -116,8 +130,9 @@ def test_progress_shows_the_same_4_weeks_as_the_therapist_sees(app, cur, world):
 
 def test_a_once_off_done_last_week_is_done_this_week(app, cur, world):
     this_monday = date.today() - timedelta(days=date.today().weekday())
-    reading = insert_assignment(cur, world.client_a, world.therapist_a, "Read the leaflet",
-                                this_monday - timedelta(days=5), due_on=date.today())
+    reading = insert_assignment(
+        cur, world.client_a, world.therapist_a, "Read the leaflet", this_monday - timedelta(days=5), due_on=date.today()
+    )
     insert_log(cur, world.client_a, reading, this_monday - timedelta(days=3))  # last Friday
     logged_in(app, "client_a")
     assert not app.exception
@@ -162,8 +177,7 @@ def test_a_questionnaires_result_page_puts_the_crisis_resources_first(app):
 
 
 def test_an_edited_entry_is_confirmed_in_the_edit_forms_place(app, cur, world):
-    homework.log_homework(cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(),
-                          status="partly")
+    homework.log_homework(cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(), status="partly")
     logged_in(app, "client_a")
     open_page(app, "pages/client_entries.py")
     app.segmented_control[0].set_value("done")
@@ -180,5 +194,9 @@ def test_every_client_page_starts_with_one_tap_links_to_the_others(app):
     for page in CLIENT_PAGES:
         open_page(app, page)
         assert not app.exception
-        assert [link.label for link in app.get("page_link")][:4] == ["Today", "Questionnaires", "My progress",
-                                                                     "My entries"], page
+        assert [link.label for link in app.get("page_link")][:4] == [
+            "Today",
+            "Questionnaires",
+            "My progress",
+            "My entries",
+        ], page

@@ -1,5 +1,6 @@
 """Insights and Cohort pages through AppTest: on the demo clinic, on an almost empty one, and
 who may open them."""
+
 import re
 from datetime import date, timedelta
 
@@ -17,8 +18,15 @@ def test_supervisor_cohort_on_the_demo_shows_every_part(demo_app):
     assert not demo_app.exception
     assert [title.value for title in demo_app.title] == ["Cohort"]
     assert {metric.label for metric in demo_app.metric} >= {
-        "Active clients", "Engagement", "Median 4-week compliance", "Recovery", "Reliable improvement",
-        "Reliable deterioration", "Reliable recovery", "Finished treatment"}
+        "Active clients",
+        "Engagement",
+        "Median 4-week compliance",
+        "Recovery",
+        "Reliable improvement",
+        "Reliable deterioration",
+        "Reliable recovery",
+        "Finished treatment",
+    }
     per_therapist = demo_app.dataframe[0].value
     assert len(per_therapist) == 4
     shown_clients = " ".join(str(value) for frame in demo_app.dataframe for value in frame.value.to_numpy().ravel())
@@ -41,9 +49,15 @@ def test_therapist_insights_show_their_own_clients(demo_app):
     assert not demo_app.exception
     # 15 clients, some with one questionnaire pair so far (left out, said so): the points are
     # shown, the statistics wait for 20 (docs/clinical-rules.md).
-    counts = [re.search(r"(\d+) clients \((\d+) left out: \2 with fewer than two questionnaire pairs .*\): "
-                        r"statistics are shown from 20 clients", info.value) for info in demo_app.info]
-    (shown, left_out), = [(int(found[1]), int(found[2])) for found in counts if found]
+    counts = [
+        re.search(
+            r"(\d+) clients \((\d+) left out: \2 with fewer than two questionnaire pairs .*\): "
+            r"statistics are shown from 20 clients",
+            info.value,
+        )
+        for info in demo_app.info
+    ]
+    ((shown, left_out),) = [(int(found[1]), int(found[2])) for found in counts if found]
     assert shown + left_out == 15 and left_out >= 1
     assert len(demo_app.get("plotly_chart")) >= 1
 
@@ -66,12 +80,14 @@ def test_a_client_with_one_pair_is_left_out_of_the_analyses_and_reads_not_enough
     assert not app.exception
     # Alice has homework set and one pair: no change, so she is counted as left out, not as a 0.
     infos = " ".join(info.value for info in app.info)
-    assert ("0 clients (1 left out: 1 with fewer than two questionnaire pairs (change not defined: "
-            "not enough data))") in infos
+    assert (
+        "0 clients (1 left out: 1 with fewer than two questionnaire pairs (change not defined: not enough data))"
+    ) in infos
     assert not app.get("plotly_chart")
     open_page(app, "pages/therapist_client.py")
-    assert any(caption.value.startswith("Outcome so far: not enough data (1 questionnaire pairs")
-               for caption in app.caption)
+    assert any(
+        caption.value.startswith("Outcome so far: not enough data (1 questionnaire pairs") for caption in app.caption
+    )
 
 
 @pytest.mark.parametrize("username", ["client_a", "admin"])
@@ -124,11 +140,13 @@ def test_supervisor_category_filter_shows_statistics_without_per_client_points(d
     assert not demo_app.exception
     captions = " ".join(caption.value for caption in demo_app.caption)
     assert "Per-client points are not shown with a category filter" in captions or any(
-        "analyses are not shown" in info.value for info in demo_app.info)
+        "analyses are not shown" in info.value for info in demo_app.info
+    )
     assert not [chart for chart in demo_app.get("plotly_chart") if "Clients" in str(chart.proto.spec)]
 
 
 # ---------------------------------------------------------------- periods and the lagged n
+
 
 def previous_quarter_start(today):
     return quarter_start(quarter_start(today) - timedelta(days=1))
@@ -137,17 +155,21 @@ def previous_quarter_start(today):
 def end_alices_episode_last_quarter(cur, world):
     """client_a's episode: begun in the quarter before last, ended in the last one."""
     last_quarter = previous_quarter_start(date.today())
-    cur.execute("UPDATE caseload SET started_on = ?, ended_on = ? WHERE client_id = ?",
-                [last_quarter - timedelta(days=40), last_quarter + timedelta(days=5), world.client_a.user_id])
+    cur.execute(
+        "UPDATE caseload SET started_on = ?, ended_on = ? WHERE client_id = ?",
+        [last_quarter - timedelta(days=40), last_quarter + timedelta(days=5), world.client_a.user_id],
+    )
     return last_quarter
 
 
 def add_questionnaire(cur, client_id, instrument, total, taken_on):
     items = [min(3, max(0, total - 3 * k)) for k in range(8 if instrument == "PHQ-9" else 7)]
     items += [0] if instrument == "PHQ-9" else [None, None]
-    cur.execute("""INSERT INTO questionnaires (client_id, instrument, taken_on, item_1, item_2, item_3, item_4,
+    cur.execute(
+        """INSERT INTO questionnaires (client_id, instrument, taken_on, item_1, item_2, item_3, item_4,
                    item_5, item_6, item_7, item_8, item_9, total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [client_id, instrument, taken_on, *items, sum(items[:9 if instrument == "PHQ-9" else 7])])
+        [client_id, instrument, taken_on, *items, sum(items[: 9 if instrument == "PHQ-9" else 7])],
+    )
 
 
 @pytest.fixture
@@ -156,32 +178,42 @@ def weekly_clinic(cur, world):
     weekly PHQ-9 and GAD-7 each, enough for the lagged analysis over all 22 but not for one
     therapist's. 6 of Tom's and 5 of Cara's episodes finish today (the analyses need 5 or more
     finished episodes), the others are in progress; client_a's episode ended 200 days ago."""
-    cur.execute("UPDATE caseload SET started_on = current_date - 300, ended_on = current_date - 200 "
-                "WHERE client_id = ?", [world.client_a.user_id])
+    cur.execute(
+        "UPDATE caseload SET started_on = current_date - 300, ended_on = current_date - 200 WHERE client_id = ?",
+        [world.client_a.user_id],
+    )
     therapist_c = add_user(cur, "therapist_c", "Cara Therapist", "therapist")
-    cur.execute("INSERT INTO supervision (therapist_id, supervisor_id, started_on) VALUES (?, ?, ?)",
-                [therapist_c.user_id, world.supervisor_a.user_id, date.today() - timedelta(days=90)])
+    cur.execute(
+        "INSERT INTO supervision (therapist_id, supervisor_id, started_on) VALUES (?, ?, ?)",
+        [therapist_c.user_id, world.supervisor_a.user_id, date.today() - timedelta(days=90)],
+    )
     started = date.today() - timedelta(days=56 + date.today().weekday())  # a Monday: weeks are ISO weeks
     rng = np.random.default_rng(7)
     for n in range(22):
         therapist = world.therapist_a if n < 12 else therapist_c
         client = add_user(cur, f"w{n}", f"Weekly {n}", "client")
-        cur.execute("INSERT INTO caseload (client_id, therapist_id, started_on, ended_on) VALUES (?, ?, ?, ?)",
-                    [client.user_id, therapist.user_id, started, date.today() if n % 12 < 6 - n // 12 else None])
+        cur.execute(
+            "INSERT INTO caseload (client_id, therapist_id, started_on, ended_on) VALUES (?, ?, ?, ?)",
+            [client.user_id, therapist.user_id, started, date.today() if n % 12 < 6 - n // 12 else None],
+        )
         assignment = add_assignment(cur, client, therapist, "Thought record", started)
         phq, habit = rng.uniform(14, 20), rng.uniform(0.2, 0.9)
         for week in range(8):
             monday = started + timedelta(weeks=week)
             done = int(rng.binomial(3, habit))
             for day in range(done):
-                cur.execute("INSERT INTO homework_logs (assignment_id, client_id, log_date, status) "
-                            "VALUES (?, ?, ?, 'done')", [assignment, client.user_id, monday + timedelta(days=day)])
+                cur.execute(
+                    "INSERT INTO homework_logs (assignment_id, client_id, log_date, status) VALUES (?, ?, ?, 'done')",
+                    [assignment, client.user_id, monday + timedelta(days=day)],
+                )
             for instrument, total in (("PHQ-9", phq), ("GAD-7", phq * 0.7)):
                 add_questionnaire(cur, client.user_id, instrument, int(np.clip(round(total), 0, 21)), monday)
             phq += -0.4 - 1.5 * (done / 3 - 0.5) + rng.normal(0, 1.5)
         for week in (1, 5):
-            cur.execute("INSERT INTO therapy_sessions (client_id, therapist_id, session_date, attended) "
-                        "VALUES (?, ?, ?, true)", [client.user_id, therapist.user_id, started + timedelta(weeks=week)])
+            cur.execute(
+                "INSERT INTO therapy_sessions (client_id, therapist_id, session_date, attended) VALUES (?, ?, ?, true)",
+                [client.user_id, therapist.user_id, started + timedelta(weeks=week)],
+            )
     return therapist_c
 
 
@@ -201,7 +233,8 @@ def test_the_supervisor_chooses_a_quarter_not_free_dates(app, cur, world):
     box = period_box(app)
     quarters = [this_quarter, last_quarter, previous_quarter_start(last_quarter)]  # from Alice's start
     assert [option.split(" ")[0] for option in box.options] == [
-        f"{first:%b}–{(first + timedelta(days=62)):%b}" for first in quarters]
+        f"{first:%b}–{(first + timedelta(days=62)):%b}" for first in quarters
+    ]
     assert box.options[0].startswith(f"{this_quarter:%b}") and "in progress" in box.options[0]
     assert box.value.current and box.value.first_day == this_quarter  # the current quarter by default
     assert any("none are in progress" in info.value for info in app.info)  # Alice's episode ended before it
@@ -224,8 +257,11 @@ def test_the_supervisor_chooses_a_quarter_not_free_dates(app, cur, world):
 
 def lagged_text(app):
     """The lagged analysis' reading (the markdown after its toggle)."""
-    (reading,) = [markdown.value for markdown in app.markdown
-                  if "Nickell" in markdown.value or "Not enough data for the lagged analysis" in markdown.value]
+    (reading,) = [
+        markdown.value
+        for markdown in app.markdown
+        if "Nickell" in markdown.value or "Not enough data for the lagged analysis" in markdown.value
+    ]
     return reading
 
 

@@ -1,5 +1,6 @@
 """Episodes that end, through the pages: the therapist's discharge form and what the cohort says
 when nothing has ended yet."""
+
 from datetime import date, timedelta
 
 from data_layer import caseload
@@ -45,9 +46,11 @@ def test_the_cohort_says_no_episode_has_finished_yet_instead_of_a_rate(app):
 
 def test_the_therapist_sees_their_discharged_clients_in_their_insights(app, cur, world):
     cur.execute("UPDATE caseload SET ended_on = current_date - 1 WHERE client_id = ?", [world.client_a.user_id])
-    cur.execute("INSERT INTO discharges (caseload_id, reason, discharged_by) "
-                "SELECT id, 'dropped_out', ? FROM caseload WHERE client_id = ?",
-                [world.therapist_a.user_id, world.client_a.user_id])
+    cur.execute(
+        "INSERT INTO discharges (caseload_id, reason, discharged_by) "
+        "SELECT id, 'dropped_out', ? FROM caseload WHERE client_id = ?",
+        [world.therapist_a.user_id, world.client_a.user_id],
+    )
     logged_in(app, "therapist_a")
     open_page(app, "pages/therapist_insights.py")
     assert not app.exception
@@ -68,8 +71,7 @@ def test_the_admin_can_end_an_episode_and_is_told_what_is_missing(app, cur, worl
     assert not app.exception
     assert discharges(cur) == 1
     # Markdown-escaped on the page: "Foreign Client Bee (client_b)" as the admin reads it.
-    assert any("Foreign Client Bee" in message.value and "episode ended on" in message.value
-               for message in app.success)
+    assert any("Foreign Client Bee" in message.value and "episode ended on" in message.value for message in app.success)
     assert cur.execute("SELECT reason FROM discharges").fetchall() == [("referred_on",)]
 
 
@@ -87,8 +89,9 @@ def test_the_client_page_outcome_counts_only_this_episode(app, earlier_episode_e
 
 def test_a_discharged_client_is_told_their_care_ended_instead_of_waiting_for_homework(app, cur, world):
 
-    caseload.discharge_client(cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ago(3),
-                              reason="completed")
+    caseload.discharge_client(
+        cur, world.therapist_a, client_id=world.client_a.user_id, ended_on=ago(3), reason="completed"
+    )
     logged_in(app, "client_a")
     assert not app.exception
     texts = " ".join(info.value for info in app.info)
@@ -103,16 +106,19 @@ def test_the_cohort_counts_each_ended_episode_whole_from_its_first_pair(app, cur
 
     clients = [world.client_a] + [add_user(cur, f"long{n}", f"Long Course {n}", "client") for n in range(4)]
     for client in clients[1:]:
-        cur.execute("INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, ?)",
-                    [client.user_id, world.therapist_a.user_id, ago(250)])
+        cur.execute(
+            "INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, ?)",
+            [client.user_id, world.therapist_a.user_id, ago(250)],
+        )
     cur.execute("UPDATE caseload SET started_on = ? WHERE client_id = ?", [ago(250), world.client_a.user_id])
     for client in clients:
         add_pair(cur, client, ago(250), 20, 15)
         add_pair(cur, client, ago(100), 8, 6)
         add_pair(cur, client, ago(20), 6, 5)
         add_attended_sessions(cur, client, world.therapist_a, 240, 200, 120, 30)
-        caseload.discharge_client(cur, world.therapist_a, client_id=client.user_id, ended_on=date.today(),
-                                  reason="completed")
+        caseload.discharge_client(
+            cur, world.therapist_a, client_id=client.user_id, ended_on=date.today(), reason="completed"
+        )
     logged_in(app, "supervisor_a")
     assert not app.exception
     shown = {metric.label: metric.value for metric in app.metric}

@@ -1,6 +1,7 @@
 """What an anonymous visitor sees when the app cannot open its database: a plain message, never
 the file's path or the process holding it (issue #10, defect 8). The operator finds those in
 the server's log."""
+
 import logging
 import os
 import subprocess
@@ -19,9 +20,16 @@ def held_database(tmp_path):
     path = tmp_path / "secret-clinic-name.duckdb"
     db.connect(path).close()
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, duckdb; c = duckdb.connect(sys.argv[1]); "
-                               "print('ready', flush=True); sys.stdin.read()", str(path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, duckdb; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); sys.stdin.read()",
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline().strip() == "ready"
     yield path, holder
     holder.stdin.close()
@@ -39,8 +47,14 @@ def test_a_visitor_is_told_the_app_is_unavailable_without_path_or_process(held_d
     [shown] = [error.value for error in app.error]
     assert "in use by another process" in shown
     holder_executable = os.path.realpath(sys.executable)
-    for secret in (str(path.parent), path.name, str(holder.pid), "PID", holder_executable,
-                   os.path.basename(holder_executable)):
+    for secret in (
+        str(path.parent),
+        path.name,
+        str(holder.pid),
+        "PID",
+        holder_executable,
+        os.path.basename(holder_executable),
+    ):
         assert secret not in shown
     # The operator's log names the file and the holder.
     [logged] = [record.getMessage() for record in caplog.records if record.name == "data_layer.core.db"]

@@ -1,4 +1,5 @@
 """Each role's pages through Streamlit's AppTest (the whole app, see the `app` fixture)."""
+
 import pytest
 
 from tests.conftest import PASSWORD, logged_in, open_page
@@ -108,8 +109,9 @@ def test_therapist_opening_a_client_outside_the_caseload_is_refused_and_audited(
     open_page(app, "pages/therapist_client.py")
     assert "You do not have access to this (view_client_record)." in [error.value for error in app.error]
     assert "Foreign Client Bee" not in [title.value for title in app.title]
-    denied = cur.execute("SELECT count(*) FROM audit_log WHERE action = 'view_client_record' AND outcome = 'denied'"
-                         ).fetchone()
+    denied = cur.execute(
+        "SELECT count(*) FROM audit_log WHERE action = 'view_client_record' AND outcome = 'denied'"
+    ).fetchone()
     assert denied == (1,)
     app.run()  # the refused id is forgotten: the next run opens one of their own clients
     assert [title.value for title in app.title] == ["Alice Client"]
@@ -138,9 +140,12 @@ def test_admin_links_a_client_to_another_therapist(app, cur, world):
     therapist_box.set_value(world.therapist_a.user_id)
     next(button for button in app.button if button.label == "Link").click().run()
     assert not app.exception
-    message = (f"{escape_markdown('Foreign Client Bee (client_b)')} is now with "
-               f"{escape_markdown('Tom Therapist (therapist_a)')}.")
+    message = (
+        f"{escape_markdown('Foreign Client Bee (client_b)')} is now with "
+        f"{escape_markdown('Tom Therapist (therapist_a)')}."
+    )
     assert message in [m.value for m in app.success]
-    current = cur.execute("SELECT therapist_id FROM caseload WHERE client_id = ? AND ended_on IS NULL",
-                          [world.client_b.user_id]).fetchall()
+    current = cur.execute(
+        "SELECT therapist_id FROM caseload WHERE client_id = ? AND ended_on IS NULL", [world.client_b.user_id]
+    ).fetchall()
     assert current == [(world.therapist_a.user_id,)]

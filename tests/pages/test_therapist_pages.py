@@ -1,5 +1,6 @@
 """The therapist's pages through AppTest: set, change and end homework, record a session,
 acknowledge a risk flag, the same 4-week compliance on the caseload and the client page."""
+
 import json
 from datetime import date
 
@@ -45,21 +46,26 @@ def test_therapist_sets_changes_and_ends_homework(app, cur, world):
     assert "Breathing practice" in titles
 
     field(app.selectbox, "Homework").set_value(
-        int(cur.execute("SELECT id FROM assignments WHERE title = 'Breathing practice'").fetchone()[0])).run()
+        int(cur.execute("SELECT id FROM assignments WHERE title = 'Breathing practice'").fetchone()[0])
+    ).run()
     edit_titles = [widget for widget in app.text_input if widget.label == "Title"]
     edit_titles[-1].input("Breathing, slower")
     [widget for widget in app.button if widget.label == "Save changes"][-1].click().run()
     assert "The homework is changed." in [m.value for m in app.success]
     # The therapist is told that a change applies from today and leaves past weeks as they were.
-    assert any(caption.value.startswith("A change applies from today: past weeks keep the schedule they had")
-               for caption in app.caption)
+    assert any(
+        caption.value.startswith("A change applies from today: past weeks keep the schedule they had")
+        for caption in app.caption
+    )
     button(app, "End this homework today").click().run()
     assignment_id, ends_on = cur.execute(
-        "SELECT id, ends_on FROM assignments WHERE title = 'Breathing, slower'").fetchone()
+        "SELECT id, ends_on FROM assignments WHERE title = 'Breathing, slower'"
+    ).fetchone()
     assert ends_on == date.today()
     # Set, changed and ended on one day: one schedule version, the last one.
-    assert cur.execute("SELECT valid_from, ends_on FROM assignment_schedules WHERE assignment_id = ?",
-                       [assignment_id]).fetchall() == [(date.today(), date.today())]
+    assert cur.execute(
+        "SELECT valid_from, ends_on FROM assignment_schedules WHERE assignment_id = ?", [assignment_id]
+    ).fetchall() == [(date.today(), date.today())]
 
 
 def test_a_new_homework_without_a_title_keeps_the_form(app, cur):
@@ -77,8 +83,9 @@ def test_therapist_records_a_session(app, cur, world):
     open_client_a(app)
     button(app, "Record session").click().run()
     assert any("recorded" in message.value for message in app.success)
-    assert cur.execute("SELECT attended FROM therapy_sessions WHERE client_id = ?",
-                       [world.client_a.user_id]).fetchall() == [(True,)]
+    assert cur.execute(
+        "SELECT attended FROM therapy_sessions WHERE client_id = ?", [world.client_a.user_id]
+    ).fetchall() == [(True,)]
 
 
 def test_therapist_acknowledges_a_risk_flag(app, cur, world):
@@ -135,6 +142,5 @@ def test_the_caseload_puts_risk_first_in_the_error_colour_and_pins_the_client(ap
     assert [error.value for error in app.error] == ["1 client answered PHQ-9 item 9 above 0: follow up first."]
     table = app.dataframe[0].value
     # The columns that matter first: a 1280 px laptop shows them without scrolling.
-    assert list(table.columns[:6]) == ["Client", "Flags", "Outcome so far", "Homework, last 4 weeks", "PHQ-9",
-                                       "GAD-7"]
+    assert list(table.columns[:6]) == ["Client", "Flags", "Outcome so far", "Homework, last 4 weeks", "PHQ-9", "GAD-7"]
     assert json.loads(app.dataframe[0].proto.columns)["Client"]["pinned"] is True  # stays when the rest scrolls

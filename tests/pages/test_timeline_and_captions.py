@@ -2,6 +2,7 @@
 questionnaire subplot, 0% weeks visible and distinct from paused and from no-homework weeks,
 labels inside the figure, an empty timeline says so), the caseload's wording for a new
 therapist, the client's greeting, and a plain summary sentence under every chart."""
+
 import re
 from datetime import date, timedelta
 
@@ -22,19 +23,35 @@ def days_ago(days):
 
 def timeline_inputs(*, questionnaires=True, risk=True):
     monday = TODAY - pd.Timedelta(days=TODAY.weekday())
-    daily = pd.DataFrame({"log_date": [days_ago(n) for n in range(10)], "mood": [4.0] * 5 + [6.0] * 5,
-                          "mood_7day": [4.0] * 5 + [6.0] * 5})
-    weeks = pd.DataFrame({
-        "week_start": [monday - pd.Timedelta(weeks=n) for n in (3, 2, 1, 0)],
-        "compliance": [0.5, 0.0, float("nan"), float("nan")],
-        "status": ["ok", "ok", "paused", "no homework set"],
-    })
-    scores = pd.DataFrame({"instrument": ["PHQ-9", "GAD-7"] if questionnaires else [],
-                           "taken_on": [days_ago(3)] * 2 if questionnaires else [],
-                           "total": [12, 8] if questionnaires else []})
+    daily = pd.DataFrame(
+        {
+            "log_date": [days_ago(n) for n in range(10)],
+            "mood": [4.0] * 5 + [6.0] * 5,
+            "mood_7day": [4.0] * 5 + [6.0] * 5,
+        }
+    )
+    weeks = pd.DataFrame(
+        {
+            "week_start": [monday - pd.Timedelta(weeks=n) for n in (3, 2, 1, 0)],
+            "compliance": [0.5, 0.0, float("nan"), float("nan")],
+            "status": ["ok", "ok", "paused", "no homework set"],
+        }
+    )
+    scores = pd.DataFrame(
+        {
+            "instrument": ["PHQ-9", "GAD-7"] if questionnaires else [],
+            "taken_on": [days_ago(3)] * 2 if questionnaires else [],
+            "total": [12, 8] if questionnaires else [],
+        }
+    )
     sessions = pd.DataFrame({"session_date": [days_ago(7)], "attended": [True]})
-    flags = pd.DataFrame({"taken_on": [days_ago(0)] if risk else [], "item_9_answer": [1] if risk else [],
-                          "acknowledged_at": [None] if risk else []})
+    flags = pd.DataFrame(
+        {
+            "taken_on": [days_ago(0)] if risk else [],
+            "item_9_answer": [1] if risk else [],
+            "acknowledged_at": [None] if risk else [],
+        }
+    )
     return daily, weeks, scores, sessions, flags
 
 
@@ -58,7 +75,12 @@ def test_the_severity_bands_are_drawn_on_the_questionnaire_subplot(questionnaire
         assert shape.yref == y_axis.replace("axis", "")
         assert shape.xref in (x_axis.replace("axis", ""), x_axis.replace("axis", "") + " domain")
     assert sorted((shape.y0, shape.y1) for shape in bands) == [
-        (-0.5, 4.5), (4.5, 9.5), (9.5, 14.5), (14.5, 19.5), (19.5, 27.5)]
+        (-0.5, 4.5),
+        (4.5, 9.5),
+        (9.5, 14.5),
+        (14.5, 19.5),
+        (19.5, 27.5),
+    ]
 
 
 def test_a_week_at_0_percent_has_a_visible_stub_distinct_from_paused_and_no_homework_weeks():
@@ -99,13 +121,15 @@ def test_labels_stay_inside_the_figure():
 def test_an_empty_timeline_says_nothing_is_logged_instead_of_blank_numbered_axes():
     def empty(**columns):
         return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
+
     day, number = "datetime64[ns]", "float64"
     figure = timeline_figure(
         empty(log_date=day, mood=number, mood_7day=number),
         empty(week_start=day, compliance=number, status="object"),
         empty(instrument="object", taken_on=day, total=number),
         empty(session_date=day, attended="bool"),
-        empty(taken_on=day, item_9_answer=number, acknowledged_at=day))
+        empty(taken_on=day, item_9_answer=number, acknowledged_at=day),
+    )
     assert any(annotation.text == "Nothing logged yet" for annotation in figure.layout.annotations)
     assert all(axis.showticklabels is False for axis in figure.select_xaxes())
 
@@ -118,18 +142,34 @@ def test_the_timeline_summary_says_the_numbers():
 
 
 def scatter_points():
-    return pd.DataFrame({"client": ["P-1", "P-2", "P-3"], "compliance": [0.2, 0.5, 0.9],
-                         "change": [-1.0, -3.0, -6.0], "colour": [12, 14, 18]})
+    return pd.DataFrame(
+        {
+            "client": ["P-1", "P-2", "P-3"],
+            "compliance": [0.2, 0.5, 0.9],
+            "change": [-1.0, -3.0, -6.0],
+            "colour": [12, 14, 18],
+        }
+    )
 
 
 def test_a_supervisors_chart_summaries_print_no_number_of_clients():
-    association = Association(n=3, n_dropped=0, rho=-0.5, rho_ci=(-0.9, 0.2), slope=-7.0, intercept=0.5,
-                              status="exploratory", message="")
-    groups = pd.DataFrame({"quartile": [1, 2], "compliance_min": [0.1, 0.5], "compliance_max": [0.4, 0.9],
-                           "mean_change": [-1.5, -4.0], "n": [6, 7]})
+    association = Association(
+        n=3, n_dropped=0, rho=-0.5, rho_ci=(-0.9, 0.2), slope=-7.0, intercept=0.5, status="exploratory", message=""
+    )
+    groups = pd.DataFrame(
+        {
+            "quartile": [1, 2],
+            "compliance_min": [0.1, 0.5],
+            "compliance_max": [0.4, 0.9],
+            "mean_change": [-1.5, -4.0],
+            "n": [6, 7],
+        }
+    )
     for counts in (True, False):
-        texts = [association_summary(scatter_points(), association, "PHQ-9", counts=counts),
-                 dose_summary(groups, "PHQ-9", counts=counts)]
+        texts = [
+            association_summary(scatter_points(), association, "PHQ-9", counts=counts),
+            dose_summary(groups, "PHQ-9", counts=counts),
+        ]
         assert "from 20% to 90%" in texts[0] and "-6.0 to -1.0" in texts[0] and "-0.70 PHQ-9 points" in texts[0]
         assert "Q1 (10%–40%) -1.5" in texts[1] and "Q2 (50%–90%) -4.0" in texts[1]
         counted = "3 clients" in texts[0] and "n=6" in texts[1] and "n=7" in texts[1]
@@ -139,15 +179,19 @@ def test_a_supervisors_chart_summaries_print_no_number_of_clients():
 
 
 def test_the_lagged_summary_gives_both_coefficients():
-    estimate = LaggedEstimate(term="x", coefficient=-0.8, ci_low=-1.5, ci_high=-0.1, p=0.03, n_clients=25,
-                              n_observations=300, supported=True)
-    analysis = LaggedAnalysis(status="ok", n_eligible_clients=25, forward=estimate, reverse=None, converged=True,
-                              reading="")
-    assert lagged_summary(analysis) == ("Homework first: -0.80 PHQ-9 points next week (95% CI -1.50 to -0.10); "
-                                        "Improvement first: no estimate.")
+    estimate = LaggedEstimate(
+        term="x", coefficient=-0.8, ci_low=-1.5, ci_high=-0.1, p=0.03, n_clients=25, n_observations=300, supported=True
+    )
+    analysis = LaggedAnalysis(
+        status="ok", n_eligible_clients=25, forward=estimate, reverse=None, converged=True, reading=""
+    )
+    assert lagged_summary(analysis) == (
+        "Homework first: -0.80 PHQ-9 points next week (95% CI -1.50 to -0.10); Improvement first: no estimate."
+    )
 
 
 # The pages, through AppTest.
+
 
 def captions(app):
     return [caption.value for caption in app.caption]
@@ -155,8 +199,10 @@ def captions(app):
 
 def test_the_client_page_shows_a_new_clients_empty_timeline_as_a_message(app, cur, world):
     newcomer = add_user(cur, "newcomer", "Nina Newcomer", "client")
-    cur.execute("INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, current_date)",
-                [newcomer.user_id, world.therapist_a.user_id])
+    cur.execute(
+        "INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, current_date)",
+        [newcomer.user_id, world.therapist_a.user_id],
+    )
     logged_in(app, "therapist_a")
     app.session_state["open_client_id"] = newcomer.user_id
     open_page(app, "pages/therapist_client.py")
@@ -226,8 +272,7 @@ def test_every_insights_chart_has_a_summary_sentence(demo_app):
     assert {"insights_scatter", "insights_dose"} <= charts
     texts = captions(demo_app)
     assert any(re.match(r"Each dot is one client: .*\(\d+ clients\)", text) for text in texts)
-    assert any(text.startswith("Mean change in PHQ-9 per compliance quartile: Q1") and "(n=" in text
-               for text in texts)
+    assert any(text.startswith("Mean change in PHQ-9 per compliance quartile: Q1") and "(n=" in text for text in texts)
     assert any(text.startswith("Homework first: ") for text in texts) == ("insights_lagged_chart" in charts)
 
 
@@ -239,8 +284,11 @@ def test_the_supervisors_chart_summaries_print_no_count_of_clients(demo_app):
     demo_app.toggle[0].set_value(True).run()
     assert not demo_app.exception
     charts = len(demo_app.get("plotly_chart"))
-    summaries = [text for text in captions(demo_app)
-                 if text.startswith(("Each dot is one client", "Mean change in", "Homework first"))]
+    summaries = [
+        text
+        for text in captions(demo_app)
+        if text.startswith(("Each dot is one client", "Mean change in", "Homework first"))
+    ]
     assert len(summaries) == charts
     for text in summaries:
         assert not re.search(r"\d+ clients?\b|n=\d", text), text

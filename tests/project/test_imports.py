@@ -1,6 +1,7 @@
 """The project's own modules import one another without cycles and only down the layers of
 docs/architecture.md ("Layers"). Read from the source with ast: nothing is imported, and
 imports inside functions count too. (ui/cache.py's importlib.import_module is not seen.)"""
+
 import ast
 import graphlib
 from pathlib import Path
@@ -75,22 +76,33 @@ def test_each_layer_imports_only_the_layers_below_it(imports):
     wrong = []
     for module, names in imports.items():
         if top(module) in LAYERS:
-            allowed = LAYERS[:LAYERS.index(top(module)) + 1]
-            wrong += [f"{module} imports {name}" for name in sorted(names & imports.keys())
-                      if top(name) not in allowed]
+            allowed = LAYERS[: LAYERS.index(top(module)) + 1]
+            wrong += [f"{module} imports {name}" for name in sorted(names & imports.keys()) if top(name) not in allowed]
     assert not wrong, "\n".join(wrong)
 
 
 def test_no_layer_imports_what_the_design_rules_out(imports):
-    wrong = [f"{module} imports {name}" for module, names in imports.items() for name in sorted(names)
-             if top(name) in FORBIDDEN.get(top(module), ())]
+    wrong = [
+        f"{module} imports {name}"
+        for module, names in imports.items()
+        for name in sorted(names)
+        if top(name) in FORBIDDEN.get(top(module), ())
+    ]
     assert not wrong, "\n".join(wrong)
 
 
 def test_the_graph_sees_the_project():
     # Guards the three tests above against passing on an empty or misread graph.
     modules = module_files()
-    assert {"app", "ops.backup", "ops.backup.__main__", "clinical.outcomes", "ui.auth",
-            "pages.client_today", "bench.run"} <= modules.keys()
+    assert {
+        "app",
+        "ops.backup",
+        "ops.backup.__main__",
+        "clinical.outcomes",
+        "ui.auth",
+        "pages.client_today",
+        "bench.run",
+    } <= modules.keys()
     assert {"ops.backup_service", "data_layer.core.db"} <= imported_names(
-        "ops.backup.__main__", modules["ops.backup.__main__"])
+        "ops.backup.__main__", modules["ops.backup.__main__"]
+    )

@@ -1,5 +1,6 @@
 """Hostile text in every free-text field: stored and read back byte for byte, and shown as inert
 text (never HTML, never Markdown) on the pages, in the CSV export and in the printable summary."""
+
 import csv
 import io
 import re
@@ -29,8 +30,10 @@ PAYLOADS = {
     "duckdb-file": "read_text('/etc/passwd')",
     "long": LONG,
     # Right-to-left override and mark, zero-width joiner and space, emoji sequences, combining marks.
-    "unicode": ("\u202eevil\u202c \u200fשלום\u200f 👩\u200d👩\u200d👧 e\u0301 Z\u0334\u0321\u035da\u0337 "
-                "\u200b\u2066x\u2069 🏳\ufe0f\u200d🌈 \U0001d54f"),
+    "unicode": (
+        "\u202eevil\u202c \u200fשלום\u200f 👩\u200d👩\u200d👧 e\u0301 Z\u0334\u0321\u035da\u0337 "
+        "\u200b\u2066x\u2069 🏳\ufe0f\u200d🌈 \U0001d54f"
+    ),
 }
 assert len(LONG) == MAX_NOTE_LENGTH
 MARKDOWN_SPECIALS = set("\\`*_{}[]()<>#+-.!|~$:")
@@ -43,8 +46,9 @@ def limited(payload, limit):
 
 # Each free-text field: (limit, store(cur, world, text) -> key, read(cur, world, key) -> stored text).
 def _homework_note(cur, world, text):
-    return homework.log_homework(cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(),
-                                 status="done", note=text)
+    return homework.log_homework(
+        cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(), status="done", note=text
+    )
 
 
 def _read_homework_note(cur, world, log_id):
@@ -62,9 +66,17 @@ def _read_mood_note(cur, world, log_id):
 
 
 def _assignment(cur, world, title="Walk", instructions=""):
-    return homework.create_assignment(cur, world.therapist_a, client_id=world.client_a.user_id, title=title,
-                                      category="other", schedule="weekly", times_per_week=2,
-                                      starts_on=date.today(), instructions=instructions)
+    return homework.create_assignment(
+        cur,
+        world.therapist_a,
+        client_id=world.client_a.user_id,
+        title=title,
+        category="other",
+        schedule="weekly",
+        times_per_week=2,
+        starts_on=date.today(),
+        instructions=instructions,
+    )
 
 
 def _read_assignment(cur, world, assignment_id, column):
@@ -74,8 +86,9 @@ def _read_assignment(cur, world, assignment_id, column):
 
 def _display_name(cur, world, text):
     username = f"new{cur.execute('SELECT count(*) FROM users').fetchone()[0]}"
-    return users.create_user(cur, world.admin, username=username, display_name=text, role="client",
-                             password="a-long-enough-password")
+    return users.create_user(
+        cur, world.admin, username=username, display_name=text, role="client", password="a-long-enough-password"
+    )
 
 
 def _read_display_name(cur, world, user_id):
@@ -96,8 +109,14 @@ def _read_risk_note(cur, world, flag_id):
 
 
 def _break_reason(cur, world, text):
-    return paused.add_paused_period(cur, world.client_a, client_id=world.client_a.user_id, starts_on=date.today(),
-                                    ends_on=date.today() + timedelta(days=1), reason=text)
+    return paused.add_paused_period(
+        cur,
+        world.client_a,
+        client_id=world.client_a.user_id,
+        starts_on=date.today(),
+        ends_on=date.today() + timedelta(days=1),
+        reason=text,
+    )
 
 
 def _read_break_reason(cur, world, period_id):
@@ -108,10 +127,16 @@ def _read_break_reason(cur, world, period_id):
 FIELDS = {
     "homework log note": (MAX_NOTE_LENGTH, _homework_note, _read_homework_note),
     "mood note": (MAX_NOTE_LENGTH, _mood_note, _read_mood_note),
-    "assignment title": (MAX_TITLE_LENGTH, lambda cur, world, text: _assignment(cur, world, title=text),
-                         lambda cur, world, key: _read_assignment(cur, world, key, "title")),
-    "assignment instructions": (MAX_NOTE_LENGTH, lambda cur, world, text: _assignment(cur, world, instructions=text),
-                                lambda cur, world, key: _read_assignment(cur, world, key, "instructions")),
+    "assignment title": (
+        MAX_TITLE_LENGTH,
+        lambda cur, world, text: _assignment(cur, world, title=text),
+        lambda cur, world, key: _read_assignment(cur, world, key, "title"),
+    ),
+    "assignment instructions": (
+        MAX_NOTE_LENGTH,
+        lambda cur, world, text: _assignment(cur, world, instructions=text),
+        lambda cur, world, key: _read_assignment(cur, world, key, "instructions"),
+    ),
     "display name": (MAX_NAME_LENGTH, _display_name, _read_display_name),
     "risk acknowledgement note": (MAX_NOTE_LENGTH, _risk_note, _read_risk_note),
     "break reason": (MAX_NOTE_LENGTH, _break_reason, _read_break_reason),
@@ -128,8 +153,7 @@ def test_every_free_text_field_stores_hostile_text_byte_for_byte(cur, world, fie
         assert stored.encode("utf-8") == text.encode("utf-8"), (field, name)
     # Nothing ran: the tables are all there and no file was written.
     assert cur.execute("SELECT count(*) FROM users WHERE username = 'admin'").fetchone() == (1,)
-    assert cur.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'users'"
-                       ).fetchone() == (1,)
+    assert cur.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'users'").fetchone() == (1,)
     assert not Path("x").exists()
 
 
@@ -137,7 +161,7 @@ def test_every_free_text_field_stores_hostile_text_byte_for_byte(cur, world, fie
 def test_one_character_over_the_limit_is_refused_not_cut(cur, world, field):
     limit, store, _ = FIELDS[field]
     with pytest.raises(InvalidInput):
-        store(cur, world, LONG[:limit - 1] + "😀" + "x")
+        store(cur, world, LONG[: limit - 1] + "😀" + "x")
 
 
 # ---------------------------------------------------------------- the pages
@@ -166,8 +190,7 @@ def unescaped(body):
 
 
 def assert_no_element_allows_html(app):
-    markdowns = [node for root in (app.main, app.sidebar) for node in root
-                 if node.type in ("markdown", "caption")]
+    markdowns = [node for root in (app.main, app.sidebar) for node in root if node.type in ("markdown", "caption")]
     assert markdowns
     assert not [node.value for node in markdowns if node.proto.allow_html]
     # The only raw HTML is the app's own style sheets, never anything holding user text.
@@ -191,12 +214,18 @@ def hostile_client(cur, world):
     """client_a with every payload as a homework note, mood note and break reason, and as the
     instructions and title of an assignment; therapist_a has acknowledged flags with them."""
     for number, payload in enumerate(PAYLOADS.values()):
-        homework.log_homework(cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(),
-                              status="partly", note=payload)
+        homework.log_homework(
+            cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(), status="partly", note=payload
+        )
         mood.log_mood(cur, world.client_a, log_date=date.today(), mood=number, note=payload)
-        paused.add_paused_period(cur, world.client_a, client_id=world.client_a.user_id,
-                                 starts_on=date.today() + timedelta(days=number),
-                                 ends_on=date.today() + timedelta(days=number), reason=payload)
+        paused.add_paused_period(
+            cur,
+            world.client_a,
+            client_id=world.client_a.user_id,
+            starts_on=date.today() + timedelta(days=number),
+            ends_on=date.today() + timedelta(days=number),
+            reason=payload,
+        )
         _assignment(cur, world, title=limited(payload, MAX_TITLE_LENGTH), instructions=payload)
         _risk_note(cur, world, payload)
     return PAYLOADS
@@ -295,8 +324,9 @@ def test_the_admin_creates_accounts_with_hostile_names_through_the_form(app, cur
         assert not app.exception, name
         assert f"Created the client account hostile{number}." in [message.value for message in app.success], name
     stored = dict(cur.execute("SELECT username, display_name FROM users WHERE username LIKE 'hostile%'").fetchall())
-    assert stored == {f"hostile{number}": limited(payload, MAX_NAME_LENGTH)
-                      for number, payload in enumerate(PAYLOADS.values())}
+    assert stored == {
+        f"hostile{number}": limited(payload, MAX_NAME_LENGTH) for number, payload in enumerate(PAYLOADS.values())
+    }
     assert_no_element_allows_html(app)
     shown = set(app.dataframe[0].value["display_name"])
     assert set(stored.values()) <= shown  # in the accounts table, which renders no Markdown or HTML

@@ -1,4 +1,5 @@
 """Server-side login sessions: what ends them, and that an ended one stays ended."""
+
 from datetime import datetime, timedelta
 
 import pytest

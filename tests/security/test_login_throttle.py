@@ -1,5 +1,6 @@
 """Password spraying: failed logins on many usernames from one address, or across the clinic,
 are throttled before any password is checked, the right one included."""
+
 import pytest
 
 from data_layer.core import login_throttle

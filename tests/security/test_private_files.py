@@ -6,6 +6,7 @@ root) may open a file only through its group and other permission bits, so each 
 have none of them. This holds whichever user runs the tests, so no throwaway OS account is
 needed (and none could read pytest's 0700 temporary folders anyway, which would hide a leak).
 """
+
 import os
 import stat
 
@@ -50,6 +51,7 @@ def test_the_database_its_wal_backups_and_socket_are_owner_only(usual_umask, tmp
             written += [tmp_path / "backups" / folder, *(tmp_path / "backups" / folder).iterdir()]
         assert len(written) > 20
         assert {str(file.relative_to(tmp_path)): open_to_others(file) for file in written} == {
-            str(file.relative_to(tmp_path)): "------" for file in written}
+            str(file.relative_to(tmp_path)): "------" for file in written
+        }
     finally:
         conn.close()

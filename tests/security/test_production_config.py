@@ -1,5 +1,6 @@
 """Production settings: the Streamlit config, and the app refusing to start outside demo mode
 without a fit cookie key (docs/architecture.md, "Authentication" and "Hardening the server")."""
+
 import re
 import tomllib
 from datetime import timedelta
@@ -83,18 +84,26 @@ def login_fields(app):
     return [field.label for field in app.text_input]
 
 
-@pytest.mark.parametrize("environment,secrets,problem", [
-    (None, None, "No cookie key is configured."),
-    ("", None, "No cookie key is configured."),
-    ("k" * 31, None, "The cookie key is shorter than 32 characters."),
-    ("changeme", None, "The cookie key is a known placeholder."),
-    (" Some_Key ", None, "The cookie key is a known placeholder."),
-    (None, {"cookie_key": "replace-me-with-a-random-key-of-at-least-32-characters"},
-     "The cookie key is a known placeholder."),
-    (None, {"cookie_key": "secret"}, "The cookie key is a known placeholder."),
-], ids=["missing", "empty", "short", "placeholder", "placeholder-spaced", "example-file", "secrets-short"])
-def test_outside_demo_mode_the_app_refuses_to_start_without_a_fit_key(clinic, monkeypatch, environment, secrets,
-                                                                   problem):
+@pytest.mark.parametrize(
+    "environment,secrets,problem",
+    [
+        (None, None, "No cookie key is configured."),
+        ("", None, "No cookie key is configured."),
+        ("k" * 31, None, "The cookie key is shorter than 32 characters."),
+        ("changeme", None, "The cookie key is a known placeholder."),
+        (" Some_Key ", None, "The cookie key is a known placeholder."),
+        (
+            None,
+            {"cookie_key": "replace-me-with-a-random-key-of-at-least-32-characters"},
+            "The cookie key is a known placeholder.",
+        ),
+        (None, {"cookie_key": "secret"}, "The cookie key is a known placeholder."),
+    ],
+    ids=["missing", "empty", "short", "placeholder", "placeholder-spaced", "example-file", "secrets-short"],
+)
+def test_outside_demo_mode_the_app_refuses_to_start_without_a_fit_key(
+    clinic, monkeypatch, environment, secrets, problem
+):
     if environment is not None:
         monkeypatch.setenv("HOMEWORK_COOKIE_KEY", environment)
     app = production_app(secrets).run()

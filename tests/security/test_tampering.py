@@ -6,6 +6,7 @@ request, could leave another person's id there: every page of every role must th
 show only what the logged-in user may see, refuse the rest (audited), and other roles' pages
 must not open at all.
 """
+
 import re
 from datetime import date, timedelta
 
@@ -18,11 +19,18 @@ from data_layer.reports import cohort
 from tests.conftest import logged_in, open_page
 from ui.navigation import PAGES
 
-PAGES_OF = {role: [path for entries in sections.values() for path, _, _ in entries]
-            for role, sections in PAGES.items()}
+PAGES_OF = {role: [path for entries in sections.values() for path, _, _ in entries] for role, sections in PAGES.items()}
 # Everything of team b that team a must never see (see tests/conftest.py `world`).
-TEAM_B = ["Foreign Client Bee", "Foreign Therapist Bee", "Foreign Supervisor Bee", "Foreign homework Bee",
-          "Bee note", "Bee mood", "Bee holiday", "client_b"]
+TEAM_B = [
+    "Foreign Client Bee",
+    "Foreign Therapist Bee",
+    "Foreign Supervisor Bee",
+    "Foreign homework Bee",
+    "Bee note",
+    "Bee mood",
+    "Bee holiday",
+    "client_b",
+]
 
 
 def shown_text(app):
@@ -45,8 +53,9 @@ def leaked(app, secrets=TEAM_B):
 
 
 def denials(cur):
-    return cur.execute("SELECT actor_id, action, client_id, detail FROM audit_log WHERE outcome = 'denied' "
-                       "ORDER BY id").fetchall()
+    return cur.execute(
+        "SELECT actor_id, action, client_id, detail FROM audit_log WHERE outcome = 'denied' ORDER BY id"
+    ).fetchall()
 
 
 def errors(app):
@@ -75,14 +84,21 @@ def other_roles_pages_refuse(app, role):
 @pytest.fixture
 def client_a_records(cur, world):
     """Alice's own entries, and a submission token of Bee's to replay."""
-    homework.log_homework(cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(),
-                          status="done", note="Alice note")
+    homework.log_homework(
+        cur, world.client_a, assignment_id=world.assignment_a, log_date=date.today(), status="done", note="Alice note"
+    )
     mood_log = mood.log_mood(cur, world.client_a, log_date=date.today(), mood=7, note="Alice mood")
     # Too old to change: with editable entries in both tabs, AppTest cannot rerun after the entries
     # page (both "Change an entry" boxes' format_func close over one variable, `recent`).
     cur.execute("UPDATE mood_logs SET created_at = now() - INTERVAL 8 DAY WHERE id = ?", [mood_log])
-    paused.add_paused_period(cur, world.client_a, client_id=world.client_a.user_id, starts_on=date.today(),
-                             ends_on=date.today() + timedelta(days=2), reason="Alice holiday")
+    paused.add_paused_period(
+        cur,
+        world.client_a,
+        client_id=world.client_a.user_id,
+        starts_on=date.today(),
+        ends_on=date.today() + timedelta(days=2),
+        reason="Alice holiday",
+    )
     cur.execute("UPDATE mood_logs SET submission_id = 'bee-token' WHERE id = ?", [world.mood_log_b])
     cur.execute("UPDATE homework_logs SET submission_id = 'bee-token' WHERE id = ?", [world.homework_log_b])
 
@@ -102,8 +118,11 @@ def client_tampering(world):
 
 
 def test_a_client_with_tampered_ids_sees_only_their_own_records_on_every_page(app, cur, world, client_a_records):
-    tamper(app, client_tampering(world), query={"client_id": str(world.client_b.user_id),
-                                                "open_client_id": str(world.client_b.user_id)})
+    tamper(
+        app,
+        client_tampering(world),
+        query={"client_id": str(world.client_b.user_id), "open_client_id": str(world.client_b.user_id)},
+    )
     logged_in(app, "client_a")
     for page in PAGES_OF["client"]:
         open_page(app, page)
@@ -124,8 +143,9 @@ def test_a_replayed_submission_token_of_another_client_stores_a_new_entry_of_one
     next(button for button in app.button if button.label == "Save mood").click().run()
     assert not app.exception
     assert any("Mood saved: 8 out of 10" in message.value for message in app.success)
-    assert cur.execute("SELECT client_id, mood FROM mood_logs WHERE submission_id = 'bee-token' ORDER BY id"
-                       ).fetchall() == [(world.client_b.user_id, 4), (world.client_a.user_id, 8)]
+    assert cur.execute(
+        "SELECT client_id, mood FROM mood_logs WHERE submission_id = 'bee-token' ORDER BY id"
+    ).fetchall() == [(world.client_b.user_id, 4), (world.client_a.user_id, 8)]
 
 
 def test_tampered_delete_confirmations_delete_nothing_of_anyone_else(app, cur, world):
@@ -143,8 +163,11 @@ def test_tampered_delete_confirmations_delete_nothing_of_anyone_else(app, cur, w
 @pytest.mark.parametrize("whose", ["client_b", "therapist_b", "supervisor_a", "admin", "therapist_a", "missing"])
 def test_a_therapist_with_a_foreign_open_client_id_is_refused_audited_and_shown_nothing(app, cur, world, whose):
     target = 10**9 if whose == "missing" else getattr(world, whose).user_id
-    tamper(app, {"open_client_id": target, "cohort_therapist": world.therapist_b.user_id},
-           query={"client_id": str(world.client_b.user_id)})
+    tamper(
+        app,
+        {"open_client_id": target, "cohort_therapist": world.therapist_b.user_id},
+        query={"client_id": str(world.client_b.user_id)},
+    )
     logged_in(app, "therapist_a")
     before = len(denials(cur))
     open_page(app, "pages/therapist_client.py")
@@ -179,8 +202,13 @@ def test_a_client_moved_to_another_therapist_is_refused_on_the_next_run(app, cur
     open_page(app, "pages/therapist_client.py")
     assert [title.value for title in app.title] == ["Alice Client"]
     app.session_state["open_client_id"] = world.client_a.user_id
-    caseload.link_client_to_therapist(cur, world.admin, client_id=world.client_a.user_id,
-                                      therapist_id=world.therapist_b.user_id, started_on=date.today())
+    caseload.link_client_to_therapist(
+        cur,
+        world.admin,
+        client_id=world.client_a.user_id,
+        therapist_id=world.therapist_b.user_id,
+        started_on=date.today(),
+    )
     app.run()
     assert not app.exception
     assert "Alice Client" not in shown_text(app)
@@ -191,8 +219,15 @@ def test_a_client_moved_to_another_therapist_is_refused_on_the_next_run(app, cur
 
 
 def test_a_supervisor_with_another_supervisors_therapist_in_the_filter_sees_only_their_own(app, cur, world):
-    tamper(app, {"cohort_therapist": world.therapist_b.user_id, "open_client_id": world.client_b.user_id,
-                 "principal": world.therapist_b}, query={"therapist_id": str(world.therapist_b.user_id)})
+    tamper(
+        app,
+        {
+            "cohort_therapist": world.therapist_b.user_id,
+            "open_client_id": world.client_b.user_id,
+            "principal": world.therapist_b,
+        },
+        query={"therapist_id": str(world.therapist_b.user_id)},
+    )
     logged_in(app, "supervisor_a")
     assert not app.exception
     # Streamlit drops a widget value that is not among the options: all of their own therapists.
@@ -208,10 +243,16 @@ def test_a_supervisor_with_another_supervisors_therapist_in_the_filter_sees_only
 def test_the_filter_behind_the_widget_refuses_a_foreign_therapist_and_audits_it(cur, world):
     # The widget cannot carry a foreign id (above); the data layer refuses it all the same.
     with pytest.raises(AccessDenied):
-        cohort.episode_summaries(cur, world.supervisor_a, window_start=date.today() - timedelta(days=90),
-                                 window_end=date.today(), therapist_id=world.therapist_b.user_id)
-    assert denials(cur) == [(world.supervisor_a.user_id, "cohort_therapist_filter", None,
-                             f"therapist {world.therapist_b.user_id}")]
+        cohort.episode_summaries(
+            cur,
+            world.supervisor_a,
+            window_start=date.today() - timedelta(days=90),
+            window_end=date.today(),
+            therapist_id=world.therapist_b.user_id,
+        )
+    assert denials(cur) == [
+        (world.supervisor_a.user_id, "cohort_therapist_filter", None, f"therapist {world.therapist_b.user_id}")
+    ]
 
 
 def demo_client_names(path):
@@ -232,30 +273,54 @@ def test_the_supervisor_never_sees_a_client_name_on_the_demo_cohort(demo_path, d
     for page in PAGES_OF["supervisor"]:
         if page != "pages/supervisor_cohort.py":
             open_page(demo_app, page)
-        every_part = [shown_text(demo_app)] + [frame.value.to_csv() for frame in demo_app.dataframe] + [
-            f"{metric.label} {metric.value}" for metric in demo_app.metric] + [
-            markdown.value for markdown in demo_app.markdown]
+        every_part = (
+            [shown_text(demo_app)]
+            + [frame.value.to_csv() for frame in demo_app.dataframe]
+            + [f"{metric.label} {metric.value}" for metric in demo_app.metric]
+            + [markdown.value for markdown in demo_app.markdown]
+        )
         text = "\n".join(every_part)
         if page == "pages/supervisor_cohort.py" and demo_app.get("plotly_chart"):
             assert re.search(r"C-[0-9A-F]{8}", text)  # clients are there, as pseudonyms
         shown = [name for name, username in clients if name in text] + [
-            username for _, username in clients if username in text]
+            username for _, username in clients if username in text
+        ]
         assert not shown, page
 
 
 # ---------------------------------------------------------------- admin
 
-CLINICAL_WORDS = ["Bee note", "Bee mood", "Bee holiday", "Foreign homework Bee", "Thought record", "PHQ-9",
-                  "GAD-7"]
-CLINICAL_COLUMNS = {"note", "mood", "anxiety", "total", "score", "band", "status", "minutes", "helpfulness",
-                    "difficulty", "instrument", "reason", "title", "instructions", "compliance"}
+CLINICAL_WORDS = ["Bee note", "Bee mood", "Bee holiday", "Foreign homework Bee", "Thought record", "PHQ-9", "GAD-7"]
+CLINICAL_COLUMNS = {
+    "note",
+    "mood",
+    "anxiety",
+    "total",
+    "score",
+    "band",
+    "status",
+    "minutes",
+    "helpfulness",
+    "difficulty",
+    "instrument",
+    "reason",
+    "title",
+    "instructions",
+    "compliance",
+}
 
 
 def test_an_admin_sees_no_clinical_data_whatever_the_session_holds(app, cur, world):
     mood.log_mood(cur, world.client_b, log_date=date.today(), mood=3, anxiety=9, note="Bee second mood")
-    tamper(app, {"open_client_id": world.client_b.user_id, "principal": world.therapist_b,
-                 "cohort_therapist": world.therapist_b.user_id},
-           query={"client_id": str(world.client_b.user_id)})
+    tamper(
+        app,
+        {
+            "open_client_id": world.client_b.user_id,
+            "principal": world.therapist_b,
+            "cohort_therapist": world.therapist_b.user_id,
+        },
+        query={"client_id": str(world.client_b.user_id)},
+    )
     logged_in(app, "admin")
     for page in PAGES_OF["admin"]:
         open_page(app, page)
@@ -272,12 +337,19 @@ def test_every_refusal_in_these_scenarios_is_in_the_audit_log(app, cur, world):
     logged_in(app, "therapist_a")
     open_page(app, "pages/therapist_client.py")
     with pytest.raises(AccessDenied):
-        cohort.category_summary(cur, world.supervisor_a, window_start=date.today() - timedelta(days=90),
-                                window_end=date.today(), therapist_id=world.therapist_b.user_id)
+        cohort.category_summary(
+            cur,
+            world.supervisor_a,
+            window_start=date.today() - timedelta(days=90),
+            window_end=date.today(),
+            therapist_id=world.therapist_b.user_id,
+        )
     logged_in(app, "admin")
     open_page(app, "pages/admin_audit.py")
     table = app.dataframe[0].value
     refused = table[table["outcome"] == "denied"]
     assert set(zip(refused["username"], refused["action"])) == {
-        ("therapist_a", "view_client_record"), ("supervisor_a", "cohort_therapist_filter")}
+        ("therapist_a", "view_client_record"),
+        ("supervisor_a", "cohort_therapist_filter"),
+    }
     assert pd.notna(refused.loc[refused["action"] == "view_client_record", "client"]).all()
