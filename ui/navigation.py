@@ -1,4 +1,4 @@
-"""Which pages each role gets: one dict of sections, turned into st.navigation's pages."""
+"""Which pages each role gets: one list per role, turned into st.navigation's pages."""
 
 from pathlib import Path
 
@@ -10,43 +10,35 @@ TOUCH_CSS = f"<style>{(ROOT / 'ui' / 'touch.css').read_text()}</style>"
 # The style sheet of every page, the login page's too (caption contrast); no user text.
 APP_CSS = f"<style>{(ROOT / 'ui' / 'app.css').read_text()}</style>"
 
+# Each role's pages, in menu order, as one flat list: st.navigation draws sections inside its
+# menu's list in markup that screen readers cannot follow (docs/accessibility.md), and no role
+# has more than four pages.
 PAGES = {
-    "client": {
-        "My homework": [
-            ("pages/client_today.py", "Today", ":material/today:"),
-            ("pages/client_questionnaires.py", "Questionnaires", ":material/checklist:"),
-            ("pages/client_progress.py", "My progress", ":material/insights:"),
-            ("pages/client_entries.py", "My entries", ":material/history:"),
-        ],
-    },
-    "therapist": {
-        "Clients": [
-            ("pages/therapist_caseload.py", "Caseload", ":material/groups:"),
-            ("pages/therapist_client.py", "Client", ":material/person:"),
-        ],
-        "Insights": [("pages/therapist_insights.py", "Does homework work?", ":material/insights:")],
-    },
-    "supervisor": {
-        "Cohort": [
-            ("pages/supervisor_cohort.py", "Cohort", ":material/monitoring:"),
-            ("pages/supervisor_therapists.py", "Therapists", ":material/groups:"),
-        ],
-    },
-    "admin": {
-        "Administration": [
-            ("pages/admin_accounts.py", "Accounts", ":material/manage_accounts:"),
-            ("pages/admin_audit.py", "Audit log", ":material/policy:"),
-        ],
-    },
+    "client": [
+        ("pages/client_today.py", "Today", ":material/today:"),
+        ("pages/client_questionnaires.py", "Questionnaires", ":material/checklist:"),
+        ("pages/client_progress.py", "My progress", ":material/insights:"),
+        ("pages/client_entries.py", "My entries", ":material/history:"),
+    ],
+    "therapist": [
+        ("pages/therapist_caseload.py", "Caseload", ":material/groups:"),
+        ("pages/therapist_client.py", "Client", ":material/person:"),
+        ("pages/therapist_insights.py", "Does homework work?", ":material/insights:"),
+    ],
+    "supervisor": [
+        ("pages/supervisor_cohort.py", "Cohort", ":material/monitoring:"),
+        ("pages/supervisor_therapists.py", "Therapists", ":material/groups:"),
+    ],
+    "admin": [
+        ("pages/admin_accounts.py", "Accounts", ":material/manage_accounts:"),
+        ("pages/admin_audit.py", "Audit log", ":material/policy:"),
+    ],
 }
 
 
 def pages_for(role):
-    """Return {section: [st.Page, ...]} for `role`; a page outside it cannot be opened."""
-    return {
-        section: [st.Page(ROOT / path, title=title, icon=icon) for path, title, icon in entries]
-        for section, entries in PAGES[role].items()
-    }
+    """Return [st.Page, ...] for `role`, in menu order; a page outside it cannot be opened."""
+    return [st.Page(ROOT / path, title=title, icon=icon) for path, title, icon in PAGES[role]]
 
 
 def page_path(path):
@@ -72,9 +64,8 @@ def page_links(role, slot):
     if st.session_state.pop(_NOTHING_ABOVE, False):
         return
     with slot, st.container(horizontal=True, gap="small", key="page_links"):
-        for entries in PAGES[role].values():
-            for path, title, icon in entries:
-                st.page_link(page_path(path), label=title, icon=icon)
+        for path, title, icon in PAGES[role]:
+            st.page_link(page_path(path), label=title, icon=icon)
 
 
 _NOTHING_ABOVE = "nothing_above_this_run"

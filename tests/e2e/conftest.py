@@ -192,7 +192,7 @@ LOGINS = {"client": "client01", "therapist": "therapist1", "supervisor": "superv
 def page_paths(role):
     """The URL path of each of `role`'s pages, in menu order, for `go_to`: the first (the role's
     landing page) is the app's root, ""."""
-    paths = [Path(path).stem for entries in PAGES[role].values() for path, _title, _icon in entries]
+    paths = [Path(path).stem for path, _title, _icon in PAGES[role]]
     return ["", *paths[1:]]
 
 

@@ -14,7 +14,7 @@ from tests.data_layer.test_recent_compliance import (
 from ui.navigation import PAGES
 
 # The links to the client's own pages at the top of each page (ui/navigation.page_links).
-PAGE_TITLES = {title for entries in PAGES["client"].values() for _, title, _ in entries}
+PAGE_TITLES = {title for _, title, _ in PAGES["client"]}
 CLIENT_PAGES = [
     "pages/client_today.py",
     "pages/client_questionnaires.py",
