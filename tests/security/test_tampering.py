@@ -19,7 +19,7 @@ from data_layer.reports import cohort
 from tests.conftest import logged_in, open_page
 from ui.navigation import PAGES
 
-PAGES_OF = {role: [path for entries in sections.values() for path, _, _ in entries] for role, sections in PAGES.items()}
+PAGES_OF = {role: [path for path, _, _ in entries] for role, entries in PAGES.items()}
 # Everything of team b that team a must never see (see tests/conftest.py `world`).
 TEAM_B = [
     "Foreign Client Bee",
