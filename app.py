@@ -24,7 +24,7 @@ try:
         try:
             page.run()
         finally:
-            page_links(principal.role, links)
+            page_links(principal.role, links, page)
 except DatabaseLocked as error:
     st.error(str(error))
 except (AccessDenied, WriteConflict) as error:

@@ -1,5 +1,6 @@
 """Which pages each role gets: one list per role, turned into st.navigation's pages."""
 
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -52,13 +53,40 @@ def page_path(path):
 LINKED_ROLES = ("client",)
 
 
-def page_links(role, slot):
+# Runs in the browser after each page's run: on a phone-sized screen (Streamlit's own breakpoint,
+# 768 px) an open menu covers the page that was just chosen in it, so it is closed. PAGE (the
+# page's URL path, a code constant) makes the script new on each page, so it runs again.
+_CLOSE_MENU_SCRIPT = """<script>
+(() => {
+  const started = Date.now(), page = "PAGE";
+  const close = () => {
+    const app = document.querySelector("[data-testid=stApp]");
+    const sidebar = document.querySelector("[data-testid=stSidebar]");
+    if (app && sidebar && app.dataset.testScriptState === "notRunning") {
+      if (window.innerWidth < 768 && sidebar.dataset.collapsed === "false") {
+        sidebar.querySelector("[data-testid=stSidebarCollapseButton] button")?.click();
+      }
+    } else if (Date.now() - started < 5000) {
+      setTimeout(close, 100);
+    }
+  };
+  close();
+})();
+</script>"""
+
+
+def page_links(role, slot, page):
     """Fill `slot` (a container at the top of the page) with a row of large labelled links to each of
     `role`'s pages, wrapping on a narrow screen, so that any page is one tap away, and with the
-    style sheet that makes their controls 44 px to the finger (ui/touch.css). Nothing for roles
-    outside LINKED_ROLES; no links when this run's page asked for nothing above it (nothing_above)."""
+    style sheet that makes their controls 44 px to the finger (ui/touch.css); on a phone, close
+    the menu once `page` (the st.Page that ran) is shown. Nothing for roles outside LINKED_ROLES;
+    no links when this run's page asked for nothing above it (nothing_above)."""
     if role not in LINKED_ROLES:
         return
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", page.url_path):
+        raise ValueError(f"not a page path: {page.url_path!r}")
+    # At the end of the page, below everything it drew: it shows nothing.
+    st.html(_CLOSE_MENU_SCRIPT.replace("PAGE", page.url_path), unsafe_allow_javascript=True)
     with slot:
         st.html(TOUCH_CSS)  # a style sheet of the app's own, no user text
     if st.session_state.pop(_NOTHING_ABOVE, False):

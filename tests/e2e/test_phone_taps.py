@@ -58,3 +58,14 @@ def test_a_whole_phq9_takes_eleven_taps_from_the_landing_page(phone, app_url):
     tap(panel.get_by_role("button", name="Submit PHQ-9"))
     expect(phone.get_by_text("Your PHQ-9 total is 0")).to_be_visible()
     assert tap.count <= 11
+
+
+def test_the_menu_closes_after_a_choice_on_a_phone(phone, app_url):
+    landing(phone, app_url)
+    sidebar = phone.get_by_test_id("stSidebar")
+    phone.get_by_test_id("stExpandSidebarButton").click()
+    expect(sidebar).to_have_attribute("data-collapsed", "false")
+    sidebar.get_by_role("link", name="My progress").click()
+    wait_until_idle(phone)
+    expect(phone.get_by_role("heading", name="My progress", exact=True)).to_be_visible()
+    expect(sidebar).to_have_attribute("data-collapsed", "true")  # the page, not the menu, is in view
