@@ -75,6 +75,14 @@ _CLOSE_MENU_SCRIPT = """<script>
 </script>"""
 
 
+def close_menu_script(url_path):
+    """The script that closes the menu on a phone, for the page at `url_path` (a code constant,
+    checked: no user text ever goes into a script)."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", url_path):
+        raise ValueError(f"not a page path: {url_path!r}")
+    return _CLOSE_MENU_SCRIPT.replace("PAGE", url_path)
+
+
 def page_links(role, slot, page):
     """Fill `slot` (a container at the top of the page) with a row of large labelled links to each of
     `role`'s pages, wrapping on a narrow screen, so that any page is one tap away, and with the
@@ -83,10 +91,8 @@ def page_links(role, slot, page):
     no links when this run's page asked for nothing above it (nothing_above)."""
     if role not in LINKED_ROLES:
         return
-    if not re.fullmatch(r"[A-Za-z0-9_-]*", page.url_path):
-        raise ValueError(f"not a page path: {page.url_path!r}")
     # At the end of the page, below everything it drew: it shows nothing.
-    st.html(_CLOSE_MENU_SCRIPT.replace("PAGE", page.url_path), unsafe_allow_javascript=True)
+    st.html(close_menu_script(page.url_path), unsafe_allow_javascript=True)
     with slot:
         st.html(TOUCH_CSS)  # a style sheet of the app's own, no user text
     if st.session_state.pop(_NOTHING_ABOVE, False):

@@ -16,7 +16,7 @@ from data_layer.core.validation import MAX_NAME_LENGTH, MAX_NOTE_LENGTH, MAX_TIT
 from data_layer.reports import export
 from tests.conftest import logged_in, open_page
 from ui.exports import csv_bytes, session_summary_html
-from ui.navigation import APP_CSS, TOUCH_CSS
+from ui.navigation import APP_CSS, PAGES, TOUCH_CSS, close_menu_script
 
 # 20 characters a unit, so that cutting it at 200 or 2,000 ends it the same way (no trailing space,
 # which titles, names and acknowledgement notes trim on purpose).
@@ -193,8 +193,9 @@ def assert_no_element_allows_html(app):
     markdowns = [node for root in (app.main, app.sidebar) for node in root if node.type in ("markdown", "caption")]
     assert markdowns
     assert not [node.value for node in markdowns if node.proto.allow_html]
-    # The only raw HTML is the app's own style sheets, never anything holding user text.
-    assert all(node.proto.body in (APP_CSS, TOUCH_CSS) for node in app.get("html"))
+    # The only raw HTML is the app's own style sheets and menu script, never anything holding user text.
+    menu_scripts = {close_menu_script(path) for path in ["", *(Path(page).stem for page, _, _ in PAGES["client"])]}
+    assert all(node.proto.body in {APP_CSS, TOUCH_CSS, *menu_scripts} for node in app.get("html"))
     assert not app.get("iframe")
 
 
