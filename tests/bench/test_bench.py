@@ -7,6 +7,9 @@ from datetime import date, timedelta
 import pytest
 
 from bench import run, scale
+from bench.baseline import cohort_differences, page_cohort_numbers, pandas_cohort_numbers
+from bench.pages import PAGES, default_window
+from bench.writes import WRITER_THREADS, WRITES_PER_THREAD
 from data_layer import users
 from data_layer.core import db
 from data_layer.core.access import LOGIN
@@ -21,10 +24,10 @@ def test_harness_runs_end_to_end_at_size_s(tmp_path):
     assert at_s["cohort"]["identical"], at_s["cohort"]["differences"]
     # The default range covers the whole history: every episode (re-referrals are episodes of their own).
     assert at_s["cohort"]["episodes"] == at_s["build"]["rows"]["caseload"] > scale.SIZES["S"].clients
-    assert set(at_s["pages"]) == {page.key for page in run.PAGES}
+    assert set(at_s["pages"]) == {page.key for page in PAGES}
     writes = at_s["writes"]
     assert writes["lost"] == writes["failed"] == writes["duplicated"] == 0
-    assert writes["stored"] == writes["written"] == run.WRITER_THREADS * run.WRITES_PER_THREAD
+    assert writes["stored"] == writes["written"] == WRITER_THREADS * WRITES_PER_THREAD
 
 
 @pytest.fixture(scope="module")
@@ -53,10 +56,10 @@ def test_pandas_baseline_gives_the_page_numbers_exactly(clinic_s, days_back, day
     start = date.today() - timedelta(days=days_back)
     end = start + timedelta(days=days_long)
 
-    page = run.page_cohort_numbers(cur, supervisor, start, end)
-    baseline = run.pandas_cohort_numbers(cur, supervisor.user_id, start, end)
+    page = page_cohort_numbers(cur, supervisor, start, end)
+    baseline = pandas_cohort_numbers(cur, supervisor.user_id, start, end)
 
-    assert run.cohort_differences(page, baseline) == []
+    assert cohort_differences(page, baseline) == []
     episodes, rates = page
     # Not a vacuous match: the numbers compared are real ones.
     assert episodes["compliance"].notna().sum() > (50 if end >= date.today() else 5)
@@ -65,12 +68,12 @@ def test_pandas_baseline_gives_the_page_numbers_exactly(clinic_s, days_back, day
 
 def test_comparison_notices_one_different_compliance(clinic_s):
     cur = clinic_s.cursor()
-    start, end = run.default_window()
-    page_episodes, page_rates = run.page_cohort_numbers(cur, supervisor_of(cur), start, end)
+    start, end = default_window()
+    page_episodes, page_rates = page_cohort_numbers(cur, supervisor_of(cur), start, end)
     changed = page_episodes.copy()
     first = changed["compliance"].first_valid_index()
     changed.loc[first, "compliance"] = changed.loc[first, "compliance"] + 1e-12
 
-    differences = run.cohort_differences((page_episodes, page_rates), (changed, page_rates))
+    differences = cohort_differences((page_episodes, page_rates), (changed, page_rates))
 
     assert len(differences) == 1 and differences[0].startswith("compliance differs for 1 episodes")

@@ -1,0 +1,28 @@
+"""Peak memory (RSS) of the benchmark process: resettable per size on Linux, and over its whole life."""
+
+import re
+import resource
+from pathlib import Path
+
+
+def reset_peak_rss():
+    """Reset the kernel's peak-RSS mark of this process (Linux); return False where not allowed."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mb():
+    """Return this process's peak RSS in MB since start or the last reset_peak_rss()."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+    except (OSError, AttributeError):
+        return process_peak_rss_mb()
+
+
+def process_peak_rss_mb():
+    """Return the peak RSS in MB of this process over its whole life (getrusage)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
