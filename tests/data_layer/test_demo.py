@@ -16,6 +16,7 @@ from data_layer.core import db
 from data_layer.core.access import LOGIN, Principal
 from data_layer.reports import cohort, metrics
 from ops import demo
+from ops.demo.__main__ import main as demo_main
 
 # A fixed day and moment of the build (a Thursday morning), so that the tests do not
 # depend on when they run.
@@ -460,12 +461,12 @@ def test_an_existing_file_is_never_overwritten(loaded):
 
 
 def test_command_line_creates_the_database_and_prints_the_logins(tmp_path, capsys):
-    demo.main([str(tmp_path / "cli.duckdb"), "--seed", "3"])
+    demo_main([str(tmp_path / "cli.duckdb"), "--seed", "3"])
     printed = capsys.readouterr().out
     assert demo.DEMO_PASSWORD in printed
     assert all(username in printed for _, username in demo.DEMO_LOGINS)
     with pytest.raises(SystemExit):
-        demo.main([str(tmp_path / "cli.duckdb")])
+        demo_main([str(tmp_path / "cli.duckdb")])
 
 
 # ---------------------------------------------------------------- the built-in effect
