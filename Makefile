@@ -48,10 +48,12 @@ test: lint browser axe-core
 test-fast: install-test
 	$(PY) -m pytest -m "not browser and not slow" -q -n 2
 
-# ruff's lint rules and its formatter's check (pyproject.toml); `make test` runs it first.
+# ruff's lint rules and its formatter's check, then mypy's type check of data_layer/ and clinical/
+# (every function annotated; settings in pyproject.toml); `make test` runs it first.
 lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # The large-clinic benchmark (bench/run.py): builds S, M and L clinics in a temporary folder,
 # prints one table and writes bench-results/latest.json. Takes minutes; not part of `make test`.

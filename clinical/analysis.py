@@ -10,7 +10,9 @@ lagged analysis says only whether its n reaches 20: see lagged_models).
 """
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -72,13 +74,14 @@ class Association:
     slope_p: float | None = None
 
 
-def left_out(frame, reasons):
+def left_out(frame: pd.DataFrame, reasons: Mapping[str, str]) -> dict[str, int]:
     """Return {reason: number of rows} for the rows of `frame` that an analysis leaves out.
 
     `reasons` maps a column to why a row missing it is left out, e.g. {"change": "with
     fewer than two questionnaire pairs"}; a row missing several columns counts once,
     under the first. Reasons that leave out nobody are omitted.
     """
+    counts: dict[str, int]
     counts, counted = {}, pd.Series(False, index=frame.index)
     for column, reason in reasons.items():
         here = frame[column].isna() & ~counted
@@ -87,7 +90,9 @@ def left_out(frame, reasons):
     return {reason: count for reason, count in counts.items() if count}
 
 
-def compliance_change_association(frame, x="compliance", y="change", reasons=None):
+def compliance_change_association(
+    frame: pd.DataFrame, x: str = "compliance", y: str = "change", reasons: Mapping[str, str] | None = None
+) -> Association:
     """Return an Association of column `x` with column `y` (rows with a NaN are dropped and counted).
 
     `reasons` ({x or y: why}, see left_out) words the message's count of the rows
@@ -149,7 +154,7 @@ def compliance_change_association(frame, x="compliance", y="change", reasons=Non
     )
 
 
-def _left_out_text(frame, reasons):
+def _left_out_text(frame: pd.DataFrame, reasons: Mapping[str, str]) -> str:
     """E.g. " (3 left out: 2 with no homework set, 1 with one questionnaire pair)", or ""."""
     counts = left_out(frame, reasons)
     if not counts:
@@ -161,7 +166,7 @@ def _left_out_text(frame, reasons):
     )
 
 
-def spearman_ci(rho, n):
+def spearman_ci(rho: float, n: int) -> tuple[float, float]:
     """Return the 95% CI (low, high) of Spearman's rho: Fisher z with SE sqrt(1.06 / (n - 3))."""
     with np.errstate(divide="ignore"):  # rho = +-1 gives z = +-inf and the CI (+-1, +-1)
         z = np.arctanh(rho)
@@ -195,7 +200,7 @@ class DoseResponse:
     explanation: str | None
 
 
-def compliance_quartiles(compliance):
+def compliance_quartiles(compliance: pd.Series) -> pd.Series:
     """Return each client's compliance quartile (1-4) as an int Series with the same index.
 
     Rule: sort the clients by compliance; a client's quartile is
@@ -209,7 +214,13 @@ def compliance_quartiles(compliance):
     return 1 + (4 * lower) // len(compliance)
 
 
-def dose_response(frame, x="compliance", y="change", improved="reliable_improvement", recovered="recovery"):
+def dose_response(
+    frame: pd.DataFrame,
+    x: str = "compliance",
+    y: str = "change",
+    improved: str = "reliable_improvement",
+    recovered: str = "recovery",
+) -> DoseResponse:
     """Return a DoseResponse: the clients of `frame` in quartiles of column `x`.
 
     Rows with no `x` or `y` are dropped and counted. `improved` and `recovered`
@@ -245,7 +256,9 @@ def dose_response(frame, x="compliance", y="change", improved="reliable_improvem
     return DoseResponse(n, n_dropped, groups, explanation)
 
 
-def _quartile_row(quartile, members, x, y, improved, recovered):
+def _quartile_row(
+    quartile: int, members: pd.DataFrame, x: str, y: str, improved: str, recovered: str
+) -> dict[str, Any]:
     change = members[y].astype("float64")
     ci_low, ci_high = mean_ci(change)
     improved_n, improved_denominator = _flag_counts(members[improved])
@@ -267,7 +280,7 @@ def _quartile_row(quartile, members, x, y, improved, recovered):
     }
 
 
-def mean_ci(values):
+def mean_ci(values: pd.Series) -> tuple[float, float]:
     """Return the 95% t-interval (low, high) of the mean of `values` (scipy.stats.t).
 
     NaN for fewer than 2 values; (mean, mean) when all values are equal.
@@ -281,7 +294,7 @@ def mean_ci(values):
     return float(low), float(high)
 
 
-def _flag_counts(flag):
+def _flag_counts(flag: pd.Series) -> tuple[int, int]:
     """(number True, number not missing) of a flag column where NaN means 'not eligible'."""
     eligible = flag.dropna().astype(bool)
     return int(eligible.sum()), len(eligible)
@@ -307,7 +320,7 @@ NEGLIGIBLE_FORWARD = 0.1
 NEGLIGIBLE_REVERSE = 1.0
 
 
-def lagged_panel(panel):
+def lagged_panel(panel: pd.DataFrame) -> pd.DataFrame:
     """Return the weekly panel with the lagged and the within/between variables.
 
     `panel` has one row per client and week: `client_id`, `week` (int, from
@@ -335,7 +348,7 @@ def lagged_panel(panel):
     return frame.sort_values(["client_id", "week"]).reset_index(drop=True)
 
 
-def eligible_clients(panel):
+def eligible_clients(panel: pd.DataFrame) -> pd.Index:
     """Return the ids of clients with at least MIN_LAGGED_WEEKS weeks of both compliance and PHQ-9."""
     both = panel.dropna(subset=["compliance", "phq9"])
     weeks = both.groupby("client_id")["week"].nunique()
@@ -385,7 +398,7 @@ class LaggedAnalysis:
 COUNTS_WITHHELD = "exact numbers withheld to protect small groups"
 
 
-def lagged_models(panel, exact_counts=True):
+def lagged_models(panel: pd.DataFrame, exact_counts: bool = True) -> LaggedAnalysis:
     """Fit the forward and reverse mixed models (random intercept per client) and return a LaggedAnalysis.
 
     `panel` is a weekly panel as described in lagged_panel. Only clients with
@@ -430,7 +443,9 @@ def lagged_models(panel, exact_counts=True):
     )
 
 
-def _fit_mixed(name, model, lagged, details=True):
+def _fit_mixed(
+    name: str, model: tuple[str, tuple[str, ...], str], lagged: pd.DataFrame, details: bool = True
+) -> tuple[LaggedEstimate | None, list[str]]:
     """Fit one MixedLM on the rows where all its variables exist; return (LaggedEstimate or None, notes).
 
     `details` False leaves statsmodels' own messages out of the notes (they may quote array
@@ -469,7 +484,7 @@ def _fit_mixed(name, model, lagged, details=True):
     ), notes
 
 
-def _describe_warning(name, message, details=True):
+def _describe_warning(name: str, message: str, details: bool = True) -> str:
     # statsmodels warns about the boundary (and the Hessian) when the client variance is zero:
     # harmless for the coefficients we read, but worth saying in words.
     if "boundary" in message or "Hessian" in message:
@@ -480,7 +495,7 @@ def _describe_warning(name, message, details=True):
     return f"The {name} model reported: {message}" if details else f"The {name} model reported a fitting problem."
 
 
-def lagged_reading(forward, reverse, exact_counts=True):
+def lagged_reading(forward: LaggedEstimate | None, reverse: LaggedEstimate | None, exact_counts: bool = True) -> str:
     """Return the plain-language paragraph for two LaggedEstimates (either may be None).
 
     Each estimate reads as supported (CI wholly on the side of benefit), the
@@ -520,7 +535,7 @@ def lagged_reading(forward, reverse, exact_counts=True):
     return " ".join(parts)
 
 
-def _forward_sentence(estimate):
+def _forward_sentence(estimate: LaggedEstimate) -> str:
     # Per 10 percentage points of homework; negative = PHQ-9 fell (better).
     size, low, high = (v / 10 for v in (estimate.coefficient, estimate.ci_low, estimate.ci_high))
     interval = f"95% CI {low:+.2f} to {high:+.2f}"
@@ -551,7 +566,7 @@ def _forward_sentence(estimate):
     )
 
 
-def _reverse_sentence(estimate):
+def _reverse_sentence(estimate: LaggedEstimate) -> str:
     # Percentage points of next week's homework per PHQ-9 point BELOW (better than) the client's average.
     size = -100 * estimate.coefficient
     low, high = -100 * estimate.ci_high, -100 * estimate.ci_low
@@ -581,7 +596,7 @@ def _reverse_sentence(estimate):
     )
 
 
-def _verdict(homework_first, improvement_first):
+def _verdict(homework_first: bool, improvement_first: bool) -> str:
     if homework_first and improvement_first:
         return "Both directions are seen: more homework was followed by improvement, and improvement by more homework."
     if homework_first:

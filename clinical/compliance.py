@@ -1,12 +1,13 @@
 """Streaks that follow each assignment's own schedule, and the weeks of "Compliance, last 4 weeks"
 (docs/clinical-rules.md, "Homework and compliance")."""
 
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import date, timedelta
 
 RECENT_WEEKS = 4
 
 
-def last_complete_weeks(today, weeks=RECENT_WEEKS):
+def last_complete_weeks(today: date, weeks: int = RECENT_WEEKS) -> tuple[date, date]:
     """Return (first Monday, last Sunday) of the `weeks` most recent complete ISO weeks before `today`.
 
     The week holding `today` is still in progress, so it is never one of them.
@@ -15,7 +16,7 @@ def last_complete_weeks(today, weeks=RECENT_WEEKS):
     return this_monday - timedelta(weeks=weeks), this_monday - timedelta(days=1)
 
 
-def current_streak(weeks_met, current_week_open=True):
+def current_streak(weeks_met: Iterable[bool | None], current_week_open: bool = True) -> int:
     """Return how many scheduled weeks in a row ended with the homework met, up to now.
 
     `weeks_met` is oldest first: True (credit reached what was expected), False, or

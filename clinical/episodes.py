@@ -1,6 +1,8 @@
 """Outcomes for many episodes at once: pairing (the rule of outcomes.pair_questionnaires,
 computed with numpy per episode), first and last pair, and the classification."""
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -17,7 +19,9 @@ DISCHARGE_REASONS = {
 MOVED_ON = "Moved to another therapist"
 
 
-def _pairs_of_one_episode(phq_days, phq_totals, gad_days, gad_totals):
+def _pairs_of_one_episode(
+    phq_days: np.ndarray, phq_totals: np.ndarray, gad_days: np.ndarray, gad_totals: np.ndarray
+) -> list[tuple[Any, Any, Any]]:
     """Return [(day, phq9, gad7), ...] by date: closest-first greedy pairing within 7 days.
 
     Same rule as outcomes.pair_questionnaires: candidates by gap, then pair date, then
@@ -40,7 +44,7 @@ def _pairs_of_one_episode(phq_days, phq_totals, gad_days, gad_totals):
     return pairs
 
 
-def first_and_last_pairs(questionnaires):
+def first_and_last_pairs(questionnaires: pd.DataFrame) -> pd.DataFrame:
     """Return per episode: pairs, phq9_first, gad7_first, phq9_last, gad7_last.
 
     `questionnaires` has columns episode_id, instrument ("PHQ-9"/"GAD-7"), taken_on, total.
@@ -68,7 +72,7 @@ def first_and_last_pairs(questionnaires):
     return pd.DataFrame(rows, columns=columns)
 
 
-def classify_episodes(episodes, questionnaires):
+def classify_episodes(episodes: pd.DataFrame, questionnaires: pd.DataFrame) -> pd.DataFrame:
     """Return `episodes` (episode_id, attended_sessions, ended, ...) with pair scores, changes
     and the outcome classification of clinical.outcomes.classify_outcomes: the one path every
     page (caseload, client page, insights, cohort) takes to a client's outcome.

@@ -1,5 +1,7 @@
 """Homework categories and schedules (docs/clinical-rules.md, "Homework and compliance")."""
 
+from datetime import date
+
 CATEGORIES = {
     "thought_record": "Thought record",
     "behavioural_activation": "Behavioural activation",
@@ -14,7 +16,7 @@ CATEGORIES = {
 CREDIT = {"done": 1.0, "partly": 0.5, "not_done": 0.0}
 
 
-def describe_schedule(schedule, times_per_week=None, due_on=None):
+def describe_schedule(schedule: str, times_per_week: int | None = None, due_on: date | None = None) -> str:
     """Return a schedule in plain words, e.g. "3 times a week", "daily" or "once, by 4 Dec"."""
     if schedule == "once":
         return f"once, by {due_on:%a %d %b}"

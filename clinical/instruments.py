@@ -3,7 +3,9 @@
 Sources: Kroenke, Spitzer & Williams 2001 (PHQ-9); Spitzer et al. 2006 (GAD-7).
 """
 
+from collections.abc import Sequence
 from numbers import Integral
+from typing import Any
 
 ANSWERS = {0: "Not at all", 1: "Several days", 2: "More than half the days", 3: "Nearly every day"}
 ATTRIBUTION = "PHQ-9 and GAD-7 © Pfizer Inc., free to reproduce"
@@ -39,7 +41,7 @@ BANDS = {
 MAX_TOTAL = {"PHQ-9": 27, "GAD-7": 21}
 
 
-def score(instrument, answers):
+def score(instrument: str, answers: Sequence[Any]) -> int:
     """Return the total of a complete set of answers (each 0-3).
 
     Raises ValueError when an item is missing or out of range: no total is
@@ -54,7 +56,7 @@ def score(instrument, answers):
     return sum(answers)
 
 
-def band(instrument, total):
+def band(instrument: str, total: float) -> str:
     """Return the severity band of a total, e.g. band("PHQ-9", 10) == "moderate"."""
     _check_instrument(instrument)
     if isinstance(total, bool) or total != int(total) or not 0 <= total <= MAX_TOTAL[instrument]:
@@ -63,14 +65,15 @@ def band(instrument, total):
     for lowest, band_name in BANDS[instrument]:
         if total >= lowest:
             name = band_name
+    assert name is not None  # every total from 0 up has a band (the first starts at 0)
     return name
 
 
-def _check_instrument(instrument):
+def _check_instrument(instrument: str) -> None:
     if instrument not in ITEMS:
         raise ValueError(f"Unknown questionnaire {instrument!r}: use {' or '.join(ITEMS)}.")
 
 
-def raises_risk_flag(instrument, answers):
+def raises_risk_flag(instrument: str, answers: Sequence[int | None]) -> bool:
     """Return True when PHQ-9 item 9 is answered above 0 (whatever the total)."""
     return instrument == "PHQ-9" and answers[8] is not None and answers[8] > 0

@@ -12,6 +12,7 @@ from math import sqrt
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 PHQ9_CASENESS = 10
 GAD7_CASENESS = 8  # the outcome threshold; the GAD-7 SCREENING cut-off (10) is a different number
@@ -52,7 +53,7 @@ NATIONAL_REFERENCE = {
 PAIR_COLUMNS = ["paired_on", "phq9", "gad7"]
 
 
-def pair_questionnaires(phq, gad):
+def pair_questionnaires(phq: pd.DataFrame, gad: pd.DataFrame) -> pd.DataFrame:
     """Pair the PHQ-9s and GAD-7s of ONE episode.
 
     `phq` and `gad` have columns `taken_on` (a date) and `total`. Returns a
@@ -86,14 +87,14 @@ def pair_questionnaires(phq, gad):
     return pd.DataFrame([pair[1:] for pair in pairs], columns=PAIR_COLUMNS)
 
 
-def _by_date(questionnaires):
+def _by_date(questionnaires: pd.DataFrame) -> pd.DataFrame:
     """The questionnaires with a comparable `day` column, in date order (stable for equal dates)."""
     frame = questionnaires[["taken_on", "total"]].copy()
     frame["day"] = pd.to_datetime(frame["taken_on"]).dt.normalize()
     return frame.sort_values("day", kind="stable").reset_index(drop=True)
 
 
-def classify_outcomes(episodes):
+def classify_outcomes(episodes: pd.DataFrame) -> pd.DataFrame:
     """Classify each episode by the NHS Talking Therapies rules.
 
     `episodes` has one row per episode and columns `phq9_first`, `gad7_first`,
@@ -150,17 +151,17 @@ def classify_outcomes(episodes):
     return result
 
 
-def _scores(frame, column):
+def _scores(frame: pd.DataFrame, column: str) -> pd.Series:
     """A score column as float, with any kind of missing value as NaN."""
     return pd.to_numeric(frame[column], errors="raise").astype("float64")
 
 
-def _counts(frame, column):
+def _counts(frame: pd.DataFrame, column: str) -> pd.Series:
     """A count column as float, a missing count read as 0."""
     return _scores(frame, column).fillna(0)
 
 
-def _is_case(phq9, gad7):
+def _is_case(phq9: pd.Series, gad7: pd.Series) -> pd.Series:
     return (phq9 >= PHQ9_CASENESS) | (gad7 >= GAD7_CASENESS)
 
 
@@ -173,7 +174,7 @@ class Rate:
     rate: float | None
 
 
-def outcome_rates(classified):
+def outcome_rates(classified: pd.DataFrame) -> dict[str, Rate]:
     """Return the cohort's rates over its ENDED episodes, from the output of classify_outcomes.
 
     A dict, in display order, of measure name -> Rate: "finished treatment" and
@@ -191,7 +192,7 @@ def outcome_rates(classified):
     }
 
 
-def progress_so_far(classified):
+def progress_so_far(classified: pd.DataFrame) -> dict[str, Rate]:
     """Return the rates of the episodes IN PROGRESS that are measured (2+ sessions, 2+ pairs),
     from their first to their latest pair: "reliable improvement" and "reliable
     deterioration" (of those measured), "recovery" and "reliable recovery" (of those
@@ -199,7 +200,7 @@ def progress_so_far(classified):
     return _change_rates(classified, ~classified["ended"].astype(bool) & classified["measured"].astype(bool))
 
 
-def _change_rates(classified, denominator):
+def _change_rates(classified: pd.DataFrame, denominator: pd.Series) -> dict[str, Rate]:
     eligible_for_recovery = denominator & classified["case_at_start"].astype(bool)
     return {
         "reliable improvement": _rate(classified["reliable_improvement"], denominator),
@@ -209,13 +210,13 @@ def _change_rates(classified, denominator):
     }
 
 
-def _rate(flag, denominator_mask):
+def _rate(flag: pd.Series, denominator_mask: pd.Series) -> Rate:
     denominator = int(denominator_mask.sum())
     numerator = int((flag.astype(bool) & denominator_mask).sum())
     return Rate(numerator, denominator, numerator / denominator if denominator else None)
 
 
-def reliable_change_index(x1, x2, sd, r):
+def reliable_change_index(x1: ArrayLike, x2: ArrayLike, sd: float, r: float) -> float | np.ndarray:
     """Return the Jacobson & Truax RCI, (x2 - x1) / (sqrt(2) * sd * sqrt(1 - r)).
 
     `sd` is the baseline standard deviation and `r` the test-retest
@@ -224,7 +225,7 @@ def reliable_change_index(x1, x2, sd, r):
     return np.subtract(x2, x1, dtype=float) / _s_diff(sd, r)
 
 
-def reliable_change_threshold(sd, r):
+def reliable_change_threshold(sd: float, r: float) -> float:
     """Return the smallest reliable change in points, 1.96 * sqrt(2) * sd * sqrt(1 - r).
 
     E.g. sd 5.5 and r 0.85 give 5.9, which is why the PHQ-9 rule uses 6.
@@ -232,7 +233,7 @@ def reliable_change_threshold(sd, r):
     return RELIABLE_Z * _s_diff(sd, r)
 
 
-def _s_diff(sd, r):
+def _s_diff(sd: float, r: float) -> float:
     if sd <= 0 or not 0 <= r < 1:
         raise ValueError("The SD must be positive and the reliability between 0 and 1 (not 1).")
     return sqrt(2) * sd * sqrt(1 - r)

@@ -36,12 +36,17 @@ keep a free date range: they see their own clients by name, and no small-cell ru
 applies to them.
 """
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import pandas as pd
 
-from clinical.outcomes import outcome_rates, progress_so_far
+from clinical.outcomes import Rate, outcome_rates, progress_so_far
+
+# The episode ids behind each cell of a table: {row: {family: ids}}.
+Members = dict[Any, dict[str, frozenset[Any]]]
 
 SMALL_CELL = 5
 SUPPRESSED = "<5"
@@ -84,12 +89,12 @@ TILE_FAMILIES = ("episodes", "ended", "finished", "finished as a case", "active"
 ANALYSIS_FAMILIES = ("episodes", "finished", "finished as a case")
 
 
-def reveals_few(difference):
+def reveals_few(difference: float) -> bool:
     """True when a difference of two shown counts would single out 1 to 4 clients."""
     return 0 < difference < SMALL_CELL
 
 
-def hidden_cells(sizes, already=None):
+def hidden_cells(sizes: pd.Series, already: pd.Series | None = None) -> pd.Series:
     """Return which cells of one table column to hide, given the clients behind each cell.
 
     The one small-cell rule: a cell of fewer than 5 clients is hidden (and so is any cell
@@ -107,36 +112,37 @@ def hidden_cells(sizes, already=None):
         and not hidden.all()
         and (reveals_few(sizes[hidden].sum()) or (hidden.sum() == 1 and sizes[hidden].sum() > 0))
     ):
-        hidden[sizes[~hidden].idxmin()] = True
+        # pandas-stubs types idxmin() as any Hashable, which its Series.__setitem__ does not take.
+        hidden[sizes[~hidden].idxmin()] = True  # type: ignore[call-overload]
     return hidden
 
 
-def count_text(size, hidden):
+def count_text(size: int, hidden: bool) -> str:
     """A count as shown: the number, or "<5" when hidden."""
     return SUPPRESSED if hidden else str(size)
 
 
-def family_sizes(frame, families=tuple(_FAMILIES)):
+def family_sizes(frame: pd.DataFrame, families: Sequence[str] = tuple(_FAMILIES)) -> pd.Series:
     """Return the size of each family of the episodes in `frame` (a Series by family name)."""
     return pd.Series({family: int(_FAMILIES[family](frame).sum()) for family in families}, dtype=int)
 
 
-def family_members(frame, family):
+def family_members(frame: pd.DataFrame, family: str) -> frozenset[Any]:
     """The episode ids behind one family's count of the episodes in `frame`."""
     return frozenset(frame.loc[_FAMILIES[family](frame), "episode_id"])
 
 
-def _nested_and_near(first, second):
+def _nested_and_near(first: frozenset[Any], second: frozenset[Any]) -> bool:
     """Whether one of two groups of episodes holds the other and they differ by 1-4 clients."""
     return (first <= second or second <= first) and reveals_few(abs(len(first) - len(second)))
 
 
-def with_referral_month(episodes):
+def with_referral_month(episodes: pd.DataFrame) -> pd.DataFrame:
     """The episodes with the "month" the per-month table groups them by (YYYY-MM of referral)."""
     return episodes.assign(month=pd.to_datetime(episodes["referral_month"]).dt.strftime("%Y-%m"))
 
 
-def _members_by_row(grouped, by, families=tuple(_FAMILIES)):
+def _members_by_row(grouped: pd.DataFrame, by: str, families: Sequence[str] = tuple(_FAMILIES)) -> Members:
     return {
         key: {family: family_members(group, family) for family in families}
         for key, group in grouped.groupby(by, sort=True)
@@ -150,7 +156,9 @@ def _members_by_row(grouped, by, families=tuple(_FAMILIES)):
 _ALSO_HIDE = {"ended": "episodes", "active": "ended"}
 
 
-def _hidden_rows(members, reference, families=tuple(_FAMILIES)):
+def _hidden_rows(
+    members: Members, reference: Mapping[str, Sequence[frozenset[Any]]], families: Sequence[str] = tuple(_FAMILIES)
+) -> pd.DataFrame:
     """Return which cells of a table to hide (rows x families), given the episode ids behind
     each cell (`members`: {row: {family: ids}}) and the counts shown elsewhere that it must
     not be set against (`reference`: {family: [ids]}), for `families`.
@@ -167,13 +175,13 @@ def _hidden_rows(members, reference, families=tuple(_FAMILIES)):
     ).T.astype(int)
     hidden = sizes.apply(hidden_cells).astype(bool) if len(sizes) else sizes.astype(bool)
 
-    def exposed(key, family, shown):
+    def exposed(key: Any, family: str, shown: list[Any]) -> bool:
         cell = members[key][family]
         return any(_nested_and_near(cell, other) for other in reference[family]) or any(
             _nested_and_near(cell, members[other][family]) for other in shown if other != key
         )
 
-    def hide(family, already):
+    def hide(family: str, already: pd.Series) -> bool:
         changed = bool((already & ~hidden[family]).any())
         hidden[family] = hidden_cells(sizes[family], already | hidden[family])
         return changed
@@ -202,13 +210,13 @@ class TableCells:
     shown: dict
 
 
-def _shown(members, hidden):
+def _shown(members: Members, hidden: pd.DataFrame) -> dict[str, list[frozenset[Any]]]:
     return {
         family: [row[family] for key, row in members.items() if not hidden.loc[key, family]] for family in _FAMILIES
     }
 
 
-def table_cells(episodes, categories=None):
+def table_cells(episodes: pd.DataFrame, categories: Mapping[str, Any] | None = None) -> TableCells:
     """Return the TableCells of the per-therapist, per-month and per-category tables.
 
     The per-therapist table follows _hidden_rows against nothing but the total (as does the
@@ -235,7 +243,7 @@ def table_cells(episodes, categories=None):
     return TableCells(hidden, shown)
 
 
-def therapist_hidden(population, families):
+def therapist_hidden(population: pd.DataFrame, families: Sequence[str]) -> pd.DataFrame:
     """Return, per therapist (rows) and family (columns), whether that count of `population`
     is hidden in a per-therapist column of it: the per-therapist table's rule (table_cells),
     used for the therapist filter too."""
@@ -243,11 +251,11 @@ def therapist_hidden(population, families):
     return _hidden_rows(members, {family: [family_members(population, family)] for family in families}, families)
 
 
-def _percent(rate):
+def _percent(rate: Rate) -> str:
     return "no data" if rate.rate is None else f"{rate.rate:.0%}"
 
 
-def group_outcomes(classified, by, cells=None):
+def group_outcomes(classified: pd.DataFrame, by: str, cells: TableCells | None = None) -> pd.DataFrame:
     """Return the per-therapist (`by`="therapist") or per-month (`by`="month", of referral)
     table of classified episodes, small cells hidden as `cells` says (table_cells of the same
     episodes; worked out here when None).
@@ -281,7 +289,9 @@ def group_outcomes(classified, by, cells=None):
     return pd.DataFrame(rows)
 
 
-def category_outcomes(classified, categories, cells, names):
+def category_outcomes(
+    classified: pd.DataFrame, categories: pd.DataFrame, cells: TableCells, names: Mapping[str, str]
+) -> pd.DataFrame:
     """Return the by-homework-category table, small cells hidden as `cells` says (table_cells
     with the same `categories`).
 
@@ -292,6 +302,8 @@ def category_outcomes(classified, categories, cells, names):
     """
     hidden = cells.hidden["category"]
     rows = []
+    # A row's attributes are the frame's columns; pandas-stubs can only type them as any scalar.
+    row: Any
     for row in categories.itertuples():
         members = classified[classified["episode_id"].isin(row.episode_ids) & classified["finished"].astype(bool)]
         clients_hidden = hidden.loc[row.category, "episodes"]
@@ -313,12 +325,19 @@ def category_outcomes(classified, categories, cells, names):
     )
 
 
-def analysed(classified, change_column):
+def analysed(classified: pd.DataFrame, change_column: str) -> pd.DataFrame:
     """The episodes the compliance-versus-outcome analyses use: compliance and change known."""
     return classified.dropna(subset=["compliance", change_column])
 
 
-def _hidden_families(population, supersets, families, by_therapist=None, therapist=None, shown_cells=None):
+def _hidden_families(
+    population: pd.DataFrame,
+    supersets: Sequence[pd.DataFrame],
+    families: Sequence[str],
+    by_therapist: pd.DataFrame | None = None,
+    therapist: str | None = None,
+    shown_cells: Mapping[str, Sequence[frozenset[Any]]] | None = None,
+) -> set[str]:
     """Families of `population` to hide: fewer than 5, 1-4 away from the same count of a
     shown superset or of a shown table count that holds it or that it holds (`shown_cells`:
     TableCells.shown), or hidden for this therapist in `by_therapist` (therapist_hidden)."""
@@ -328,11 +347,13 @@ def _hidden_families(population, supersets, families, by_therapist=None, therapi
     for superset in supersets:
         difference = family_sizes(superset, families) - sizes
         hidden |= {family for family in families if reveals_few(difference[family])}
-    for family in set(families) & set(shown_cells or {}):
+    shown = shown_cells or {}
+    for family in set(families) & set(shown):
         members = family_members(population, family)
-        if any(_nested_and_near(members, cell) for cell in shown_cells[family]):
+        if any(_nested_and_near(members, cell) for cell in shown[family]):
             hidden.add(family)
     if therapist is not None:
+        assert by_therapist is not None, "a therapist's figures are checked against by_therapist"
         if therapist in by_therapist.index:
             hidden |= {family for family in families if by_therapist.loc[therapist, family]}
     return hidden
@@ -360,25 +381,25 @@ class CohortView:
     per_client: bool
 
 
-def _of(frame, therapist):
+def _of(frame: pd.DataFrame, therapist: str | None) -> pd.DataFrame:
     return frame if therapist is None else frame[frame["therapist"] == therapist]
 
 
-def _with_homework(recent):
+def _with_homework(recent: pd.DataFrame) -> pd.DataFrame:
     return recent[recent["active"].astype(bool) & recent["compliance"].notna()]
 
 
 def cohort_view(
-    episodes,
-    in_category,
-    recent,
-    recent_in_category,
+    episodes: pd.DataFrame,
+    in_category: pd.DataFrame,
+    recent: pd.DataFrame,
+    recent_in_category: pd.DataFrame,
     *,
-    therapist=None,
-    category=None,
-    change_column="phq9_change",
-    cells=None,
-):
+    therapist: str | None = None,
+    category: str | None = None,
+    change_column: str = "phq9_change",
+    cells: TableCells | None = None,
+) -> CohortView:
     """Decide what the supervisor sees for filters (`therapist`, `category`; None = all).
 
     `episodes`: classified episodes of all the supervisor's therapists, compliance over
@@ -450,7 +471,7 @@ def cohort_view(
     )
 
 
-def cohort_tiles(view, today):
+def cohort_tiles(view: CohortView, today: date) -> dict[str, tuple[str, str]]:
     """Return the headline figures of a CohortView as {name: (value text, detail text)}.
 
     Every count is hidden as the view says (`hidden_tiles`, `recent_hidden`).
@@ -459,7 +480,7 @@ def cohort_tiles(view, today):
     logged = pd.to_datetime(active["last_log"]) >= pd.Timestamp(today) - pd.Timedelta(days=6)
     tiles = {}
 
-    def tile(name, numerator, denominator, hidden, unit):
+    def tile(name: str, numerator: int, denominator: int, hidden: bool, unit: str) -> None:
         if hidden:
             tiles[name] = (SUPPRESSED, f"fewer than {SMALL_CELL} {unit}, or hidden to protect a small group")
         else:
@@ -488,7 +509,7 @@ def cohort_tiles(view, today):
     return tiles
 
 
-def progress_tiles(view):
+def progress_tiles(view: CohortView) -> dict[str, tuple[str, str]]:
     """Return the progress so far of the episodes in progress of a CohortView, apart from the
     rates: {name: (value text, detail text)}, hidden as the view says."""
     tiles = {}
@@ -511,12 +532,12 @@ def progress_tiles(view):
     return tiles
 
 
-def quarter_start(day):
+def quarter_start(day: date) -> date:
     """The first day of the calendar quarter that holds `day`."""
     return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
-def _next_quarter(first_day):
+def _next_quarter(first_day: date) -> date:
     return date(first_day.year + first_day.month // 10, (first_day.month + 2) % 12 + 1, 1)
 
 
@@ -532,16 +553,16 @@ class Period:
     current: bool
 
     @property
-    def label(self):
+    def label(self) -> str:
         months = f"{self.first_day:%b}–{self.last_day:%b %Y}"
         return f"{months} (so far), and the episodes in progress" if self.current else months
 
-    def chooses(self, ended_on):
+    def chooses(self, ended_on: date | None) -> bool:
         """Whether this period takes an episode that ended on `ended_on` (None: in progress)."""
         return self.current if ended_on is None else self.first_day <= ended_on <= self.last_day
 
 
-def reporting_periods(earliest_start, today):
+def reporting_periods(earliest_start: date | None, today: date) -> list[Period]:
     """Return the supervisor's period choices, newest (the current quarter, the default) first.
 
     Calendar quarters from the one holding `earliest_start` (the earliest episode start in

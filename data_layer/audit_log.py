@@ -17,8 +17,11 @@ fact and cannot pair a username with the pseudonym supervisors see:
 
 from datetime import date
 
+import duckdb
+import pandas as pd
+
 from data_layer.core import audit, validation
-from data_layer.core.access import allowed_roles, pseudonym_sql
+from data_layer.core.access import Principal, allowed_roles, pseudonym_sql
 
 MAX_EVENTS = 10_000
 
@@ -42,14 +45,14 @@ _SHOWN_EVENT = (
 _HIDDEN_PARAMETERS = {"hidden_actions": list(HIDDEN_ACTIONS), "hidden_kinds": list(HIDDEN_RECORD_KINDS)}
 
 
-def _normalised_pseudonym(text):
+def _normalised_pseudonym(text: str | None) -> str | None:
     text = (text or "").strip().upper()
     if not text:
         return None
     return text if text.startswith("C-") else f"C-{text}"
 
 
-def _check_filters(date_from, date_to, limit):
+def _check_filters(date_from: date | None, date_to: date | None, limit: int) -> None:
     errors = validation.errors_of(
         date_from=None if date_from is None or isinstance(date_from, date) else "Choose a date.",
         date_to=None if date_to is None or isinstance(date_to, date) else "Choose a date.",
@@ -62,8 +65,16 @@ def _check_filters(date_from, date_to, limit):
 
 @allowed_roles("admin")
 def list_audit_events(
-    cur, principal, *, actor=None, client_pseudonym=None, action=None, date_from=None, date_to=None, limit=1000
-):
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    *,
+    actor: str | None = None,
+    client_pseudonym: str | None = None,
+    action: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    limit: int = 1000,
+) -> pd.DataFrame:
     """Return audit events, newest first, as a DataFrame. Admin only (AccessDenied otherwise).
 
     Limited to what the admin may see (module docstring): no risk-flag events; the client
@@ -122,7 +133,7 @@ def list_audit_events(
 
 
 @allowed_roles("admin")
-def list_audit_actions(cur, principal):
+def list_audit_actions(cur: duckdb.DuckDBPyConnection, principal: Principal) -> list[str]:
     """Return the names of the actions that occur in the audit log, sorted. Admin only.
 
     Limited to the actions list_audit_events shows: risk-flag events are left out.

@@ -1,10 +1,15 @@
 """Who treats whom and who supervises whom: the links, and the lists built on them."""
 
 from datetime import date, timedelta
+from typing import Any
+
+import duckdb
+import pandas as pd
 
 from clinical.episodes import DISCHARGE_REASONS
 from data_layer.core import audit, db, validation
 from data_layer.core.access import (
+    Principal,
     allowed_roles,
     client_scope,
     current_link,
@@ -15,7 +20,9 @@ from data_layer.core.access import (
 )
 
 
-def _require_role(cur, principal, user_id, role, field, action):
+def _require_role(
+    cur: duckdb.DuckDBPyConnection, principal: Principal, user_id: int, role: str, field: str, action: str
+) -> None:
     row = cur.execute("SELECT role, active FROM users WHERE id = ?", [user_id]).fetchone()
     if row is None:
         deny(cur, principal, action, detail=f"no user {user_id}")
@@ -42,7 +49,15 @@ _LINKS = {
 }
 
 
-def _link(cur, principal, table, member_id, head_id, started_on, action):
+def _link(
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    table: str,
+    member_id: int,
+    head_id: int,
+    started_on: date | None,
+    action: str,
+) -> int:
     """Link a member (client or therapist) to a head (therapist or supervisor) from started_on,
     ending the member's current link of that kind the day before; return the new link's id."""
     member_column, member_role, head_column, head_role, repeated = _LINKS[table]
@@ -50,7 +65,7 @@ def _link(cur, principal, table, member_id, head_id, started_on, action):
     _require_role(cur, principal, member_id, member_role, member_column, action)
     _require_role(cur, principal, head_id, head_role, head_column, action)
 
-    def insert(cur):
+    def insert(cur: duckdb.DuckDBPyConnection) -> int:
         # Table and column names come from _LINKS above, never from user text.
         current = cur.execute(
             f"SELECT {head_column} FROM {table} l WHERE {member_column} = ? AND {current_link('l')}", [member_id]
@@ -64,10 +79,12 @@ def _link(cur, principal, table, member_id, head_id, started_on, action):
         )
         if table == "caseload" and current:
             _end_open_assignments(cur, member_id, current[0], started_on - timedelta(days=1))
-        (link_id,) = cur.execute(
-            f"INSERT INTO {table} ({member_column}, {head_column}, started_on) VALUES (?, ?, ?) RETURNING id",
-            [member_id, head_id, started_on],
-        ).fetchone()
+        (link_id,) = db.one_row(
+            cur.execute(
+                f"INSERT INTO {table} ({member_column}, {head_column}, started_on) VALUES (?, ?, ?) RETURNING id",
+                [member_id, head_id, started_on],
+            )
+        )
         audit.record_event(
             cur,
             principal,
@@ -82,7 +99,14 @@ def _link(cur, principal, table, member_id, head_id, started_on, action):
 
 
 @allowed_roles("admin")
-def link_client_to_therapist(cur, principal, *, client_id, therapist_id, started_on=None):
+def link_client_to_therapist(
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    *,
+    client_id: int,
+    therapist_id: int,
+    started_on: date | None = None,
+) -> int:
     """Start an episode of care: the client joins the therapist's caseload; return its id.
 
     Admin only. A client has one current therapist: a current link to another therapist
@@ -92,7 +116,14 @@ def link_client_to_therapist(cur, principal, *, client_id, therapist_id, started
 
 
 @allowed_roles("admin")
-def link_therapist_to_supervisor(cur, principal, *, therapist_id, supervisor_id, started_on=None):
+def link_therapist_to_supervisor(
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    *,
+    therapist_id: int,
+    supervisor_id: int,
+    started_on: date | None = None,
+) -> int:
     """Put a therapist under a supervisor (ending any current supervision); return the link id.
 
     Admin only. Raises InvalidInput when the accounts have the wrong roles.
@@ -101,7 +132,7 @@ def link_therapist_to_supervisor(cur, principal, *, therapist_id, supervisor_id,
 
 
 @allowed_roles("admin")
-def list_links(cur, principal):
+def list_links(cur: duckdb.DuckDBPyConnection, principal: Principal) -> pd.DataFrame:
     """Return the current links as a DataFrame: kind, person, linked_to, since.
 
     Admin only; names and dates, no clinical data.
@@ -120,7 +151,7 @@ def list_links(cur, principal):
 
 
 @allowed_roles("therapist")
-def list_caseload(cur, principal):
+def list_caseload(cur: duckdb.DuckDBPyConnection, principal: Principal) -> pd.DataFrame:
     """Return the therapist's current clients as a DataFrame, one row each.
 
     Limited to clients currently in the principal's caseload. Columns: client_id,
@@ -145,7 +176,7 @@ def list_caseload(cur, principal):
 
 
 @allowed_roles("supervisor")
-def list_supervised_therapists(cur, principal):
+def list_supervised_therapists(cur: duckdb.DuckDBPyConnection, principal: Principal) -> pd.DataFrame:
     """Return the therapists the supervisor currently supervises, with their client counts.
 
     Limited to the principal's supervision links; no client identities. Columns:
@@ -165,7 +196,7 @@ def list_supervised_therapists(cur, principal):
 
 
 @allowed_roles("therapist")
-def open_client(cur, principal, *, client_id):
+def open_client(cur: duckdb.DuckDBPyConnection, principal: Principal, *, client_id: int) -> dict[str, Any]:
     """Return the header of a client's record: name, episode_id (the current episode),
     in_care_since, questionnaire_every_days.
 
@@ -178,9 +209,9 @@ def open_client(cur, principal, *, client_id):
         FROM users u JOIN caseload c ON c.client_id = u.id AND c.therapist_id = $principal_id AND {current_link('c')}
         WHERE u.id = $client_id AND u.id IN ({client_scope(principal)})
     """
-    name, episode_id, in_care_since, every_days = cur.execute(
-        sql, scope_parameters(principal, client_id=client_id)
-    ).fetchone()
+    name, episode_id, in_care_since, every_days = db.one_row(
+        cur.execute(sql, scope_parameters(principal, client_id=client_id))
+    )
     return {
         "name": name,
         "episode_id": episode_id,
@@ -189,7 +220,9 @@ def open_client(cur, principal, *, client_id):
     }
 
 
-def _latest_episode(cur, principal, client_id, action):
+def _latest_episode(
+    cur: duckdb.DuckDBPyConnection, principal: Principal, client_id: int, action: str
+) -> tuple[Any, ...] | None:
     """Return (episode id, started_on, ended_on, therapist_id) of the client's latest episode
     that the principal may end: a therapist's own with this client, an admin's any. Denies
     (audited) a therapist who never treated the client; None for a client with no episode."""
@@ -205,16 +238,24 @@ def _latest_episode(cur, principal, client_id, action):
     return row
 
 
-def _check_discharge(cur, client_id, episode, ended_on, reason):
+def _check_discharge(
+    cur: duckdb.DuckDBPyConnection,
+    client_id: int,
+    episode: tuple[Any, ...] | None,
+    ended_on: date | None,
+    reason: str | None,
+) -> dict[str, str]:
     if episode is None:
         return {"client_id": "This client has no episode of care to end."}
     _, started_on, episode_end, therapist_id = episode
     if episode_end is not None and episode_end <= date.today():
         return {"ended_on": f"This episode already ended on {episode_end:%d %b %Y}."}
-    (last_session,) = cur.execute(
-        "SELECT max(session_date) FROM therapy_sessions WHERE client_id = ? AND therapist_id = ? AND session_date >= ?",
-        [client_id, therapist_id, started_on],
-    ).fetchone()
+    (last_session,) = db.one_row(
+        cur.execute(
+            "SELECT max(session_date) FROM therapy_sessions WHERE client_id = ? AND therapist_id = ? AND session_date >= ?",
+            [client_id, therapist_id, started_on],
+        )
+    )
     return validation.errors_of(
         ended_on="Choose the date the episode ended."
         if ended_on is None
@@ -232,7 +273,9 @@ def _check_discharge(cur, client_id, episode, ended_on, reason):
 
 
 @allowed_roles("therapist", "admin")
-def discharge_client(cur, principal, *, client_id, ended_on, reason):
+def discharge_client(
+    cur: duckdb.DuckDBPyConnection, principal: Principal, *, client_id: int, ended_on: date | None, reason: str | None
+) -> int:
     """End the client's episode of care on `ended_on` (its last day) for `reason`; return its id.
 
     Limited to a therapist's own client (AccessDenied for anyone else's), or any client for
@@ -243,9 +286,10 @@ def discharge_client(cur, principal, *, client_id, ended_on, reason):
     """
     episode = _latest_episode(cur, principal, client_id, "discharge_client")
     validation.raise_if_any(_check_discharge(cur, client_id, episode, ended_on, reason))
+    assert episode is not None and ended_on is not None  # _check_discharge refused either missing
     episode_id, _, _, therapist_id = episode
 
-    def update(cur):
+    def update(cur: duckdb.DuckDBPyConnection) -> int:
         # Checked again inside the transaction: two discharges racing end the episode once.
         ended = cur.execute(
             """UPDATE caseload SET ended_on = ? WHERE id = ? AND (ended_on IS NULL OR ended_on > current_date)
@@ -267,7 +311,7 @@ def discharge_client(cur, principal, *, client_id, ended_on, reason):
     return db.write(cur, update)
 
 
-def _end_open_assignments(cur, client_id, therapist_id, last_day):
+def _end_open_assignments(cur: duckdb.DuckDBPyConnection, client_id: int, therapist_id: int, last_day: date) -> None:
     """End the therapist's homework for the client that runs past `last_day` (an episode's end):
     nothing is expected of a client after their care with that therapist ended.
 
@@ -289,7 +333,7 @@ def _end_open_assignments(cur, client_id, therapist_id, last_day):
 
 
 @allowed_roles("client")
-def my_care(cur, principal):
+def my_care(cur: duckdb.DuckDBPyConnection, principal: Principal) -> dict[str, Any]:
     """Return the client's own care as {"therapist": name or None, "ended_on": date or None}:
     their current therapist, or, when they have none, the last day of their latest episode
     (None if they never had one). Limited to the principal themself."""
@@ -298,7 +342,9 @@ def my_care(cur, principal):
     row = cur.execute(current_sql, [principal.user_id]).fetchone()
     if row:
         return {"therapist": row[0], "ended_on": None}
-    (ended_on,) = cur.execute(
-        "SELECT max(ended_on) FROM caseload WHERE client_id = ? AND ended_on <= current_date", [principal.user_id]
-    ).fetchone()
+    (ended_on,) = db.one_row(
+        cur.execute(
+            "SELECT max(ended_on) FROM caseload WHERE client_id = ? AND ended_on <= current_date", [principal.user_id]
+        )
+    )
     return {"therapist": None, "ended_on": ended_on}

@@ -1,11 +1,16 @@
 """Homework assignments and the client's logs of them."""
 
 from datetime import date
+from typing import Any
+
+import duckdb
+import pandas as pd
 
 from clinical.homework import CATEGORIES, CREDIT
 from data_layer.core import audit, db, validation
 from data_layer.core.access import (
     EDIT_DAYS,
+    Principal,
     allowed_roles,
     client_scope,
     deny,
@@ -16,7 +21,7 @@ from data_layer.core.access import (
 
 
 @allowed_roles("client", "therapist")
-def list_active_assignments(cur, principal, *, client_id):
+def list_active_assignments(cur: duckdb.DuckDBPyConnection, principal: Principal, *, client_id: int) -> pd.DataFrame:
     """Return the client's assignments that are in force today, with this week's logs.
 
     Limited to a client in the principal's scope (the client themself, or their
@@ -46,7 +51,9 @@ def list_active_assignments(cur, principal, *, client_id):
     return cur.execute(sql, scope_parameters(principal, client_id=client_id)).df()
 
 
-def _require_own_assignment(cur, principal, assignment_id, action):
+def _require_own_assignment(
+    cur: duckdb.DuckDBPyConnection, principal: Principal, assignment_id: int, action: str
+) -> tuple[Any, ...]:
     """Return (starts_on, last_day, care_ended_on) of the principal's own assignment, or deny
     (audited). care_ended_on: the last day of the episode of care it was set in, once ended."""
     row = cur.execute(
@@ -63,7 +70,9 @@ def _require_own_assignment(cur, principal, assignment_id, action):
     return row
 
 
-def _check_attempt(status, minutes, helpfulness, difficulty, note):
+def _check_attempt(
+    status: str, minutes: object, helpfulness: object, difficulty: object, note: str | None
+) -> dict[str, str]:
     return validation.errors_of(
         status=None if status in CREDIT else "Choose done, partly done or not done.",
         minutes=validation.check_whole_number(minutes, 0, validation.MAX_MINUTES, "Minutes"),
@@ -75,18 +84,18 @@ def _check_attempt(status, minutes, helpfulness, difficulty, note):
 
 @allowed_roles("client")
 def log_homework(
-    cur,
-    principal,
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
     *,
-    assignment_id,
-    log_date,
-    status,
-    minutes=None,
-    helpfulness=None,
-    difficulty=None,
-    note=None,
-    submission_id=None,
-):
+    assignment_id: int,
+    log_date: date,
+    status: str,
+    minutes: int | None = None,
+    helpfulness: int | None = None,
+    difficulty: int | None = None,
+    note: str | None = None,
+    submission_id: str | None = None,
+) -> int:
     """Record the client's attempt at one of their own assignments; return the log's id.
 
     Limited to the principal's own assignments (AccessDenied otherwise). Raises
@@ -108,23 +117,25 @@ def log_homework(
         errors["assignment_id"] = "This homework is not active on that date."
     validation.raise_if_any(errors)
 
-    def insert(cur):
-        (log_id,) = cur.execute(
-            """INSERT INTO homework_logs (assignment_id, client_id, log_date, status, minutes,
+    def insert(cur: duckdb.DuckDBPyConnection) -> int:
+        (log_id,) = db.one_row(
+            cur.execute(
+                """INSERT INTO homework_logs (assignment_id, client_id, log_date, status, minutes,
                                           helpfulness, difficulty, note, submission_id)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
-            [
-                assignment_id,
-                principal.user_id,
-                log_date,
-                status,
-                minutes,
-                helpfulness,
-                difficulty,
-                note or None,
-                submission_id,
-            ],
-        ).fetchone()
+                [
+                    assignment_id,
+                    principal.user_id,
+                    log_date,
+                    status,
+                    minutes,
+                    helpfulness,
+                    difficulty,
+                    note or None,
+                    submission_id,
+                ],
+            )
+        )
         audit.record_event(
             cur, principal, "log_homework", client_id=principal.user_id, record_kind="homework_log", record_id=log_id
         )
@@ -134,7 +145,9 @@ def log_homework(
 
 
 @allowed_roles("client", "therapist")
-def list_homework_logs(cur, principal, *, client_id, since):
+def list_homework_logs(
+    cur: duckdb.DuckDBPyConnection, principal: Principal, *, client_id: int, since: date
+) -> pd.DataFrame:
     """Return the client's homework logs dated from `since`, newest first.
 
     Limited to a client in the principal's scope (AccessDenied otherwise). Columns:
@@ -157,8 +170,16 @@ def list_homework_logs(cur, principal, *, client_id, since):
 
 @allowed_roles("client")
 def update_homework_log(
-    cur, principal, *, homework_log_id, status, minutes=None, helpfulness=None, difficulty=None, note=None
-):
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    *,
+    homework_log_id: int,
+    status: str,
+    minutes: int | None = None,
+    helpfulness: int | None = None,
+    difficulty: int | None = None,
+    note: str | None = None,
+) -> None:
     """Change one of the client's own homework logs made in the last 7 days.
 
     Limited to the principal's own logs (AccessDenied otherwise); InvalidInput as for
@@ -167,7 +188,7 @@ def update_homework_log(
     require_own_recent_entry(cur, principal, "homework_logs", homework_log_id, "update_homework_log")
     validation.raise_if_any(_check_attempt(status, minutes, helpfulness, difficulty, note))
 
-    def update(cur):
+    def update(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute(
             """UPDATE homework_logs SET status = ?, minutes = ?, helpfulness = ?, difficulty = ?,
                                         note = ?, updated_at = now()
@@ -187,11 +208,11 @@ def update_homework_log(
 
 
 @allowed_roles("client")
-def delete_homework_log(cur, principal, *, homework_log_id):
+def delete_homework_log(cur: duckdb.DuckDBPyConnection, principal: Principal, *, homework_log_id: int) -> None:
     """Delete one of the client's own homework logs made in the last 7 days (audited)."""
     require_own_recent_entry(cur, principal, "homework_logs", homework_log_id, "delete_homework_log")
 
-    def delete(cur):
+    def delete(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute("DELETE FROM homework_logs WHERE id = ? AND client_id = ?", [homework_log_id, principal.user_id])
         audit.record_event(
             cur,
@@ -205,7 +226,17 @@ def delete_homework_log(cur, principal, *, homework_log_id):
     db.write(cur, delete)
 
 
-def _check_assignment(title, category, instructions, schedule, times_per_week, due_on, starts_on, ends_on, new):
+def _check_assignment(
+    title: str,
+    category: str,
+    instructions: str | None,
+    schedule: str,
+    times_per_week: object,
+    due_on: date | None,
+    starts_on: date | None,
+    ends_on: date | None,
+    new: bool,
+) -> dict[str, str]:
     today = date.today()
     errors = validation.errors_of(
         title=validation.check_title(title),
@@ -234,7 +265,9 @@ def _check_assignment(title, category, instructions, schedule, times_per_week, d
     return errors
 
 
-def _assignment_values(schedule, times_per_week, due_on):
+def _assignment_values(
+    schedule: str, times_per_week: int | None, due_on: date | None
+) -> tuple[int | None, date | None]:
     """A schedule keeps only its own fields (the schema requires it)."""
     return (times_per_week, None) if schedule == "weekly" else (None, due_on)
 
@@ -252,7 +285,9 @@ _CURRENT_VERSION_SQL = """
 """
 
 
-def _change_schedule(cur, assignment_id, change_sql, parameters):
+def _change_schedule(
+    cur: duckdb.DuckDBPyConnection, assignment_id: int, change_sql: str, parameters: list[Any]
+) -> None:
     """Run `change_sql` (an UPDATE of the assignment's row) and keep the schedule's history.
 
     docs/clinical-rules.md: a change of schedule applies from the day of the change and past
@@ -292,19 +327,19 @@ def _change_schedule(cur, assignment_id, change_sql, parameters):
 
 @allowed_roles("therapist")
 def create_assignment(
-    cur,
-    principal,
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
     *,
-    client_id,
-    title,
-    category,
-    schedule,
-    starts_on,
-    instructions="",
-    times_per_week=None,
-    due_on=None,
-    ends_on=None,
-):
+    client_id: int,
+    title: str,
+    category: str,
+    schedule: str,
+    starts_on: date,
+    instructions: str = "",
+    times_per_week: int | None = None,
+    due_on: date | None = None,
+    ends_on: date | None = None,
+) -> int:
     """Set new homework for a client in the therapist's current caseload; return its id.
 
     Limited to the principal's current clients (AccessDenied otherwise). Raises
@@ -317,24 +352,26 @@ def create_assignment(
     )
     times_per_week, due_on = _assignment_values(schedule, times_per_week, due_on)
 
-    def insert(cur):
-        (assignment_id,) = cur.execute(
-            """INSERT INTO assignments (client_id, therapist_id, title, category, instructions, schedule,
+    def insert(cur: duckdb.DuckDBPyConnection) -> int:
+        (assignment_id,) = db.one_row(
+            cur.execute(
+                """INSERT INTO assignments (client_id, therapist_id, title, category, instructions, schedule,
                                         times_per_week, due_on, starts_on, ends_on)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
-            [
-                client_id,
-                principal.user_id,
-                title.strip(),
-                category,
-                instructions or "",
-                schedule,
-                times_per_week,
-                due_on,
-                starts_on,
-                ends_on,
-            ],
-        ).fetchone()
+                [
+                    client_id,
+                    principal.user_id,
+                    title.strip(),
+                    category,
+                    instructions or "",
+                    schedule,
+                    times_per_week,
+                    due_on,
+                    starts_on,
+                    ends_on,
+                ],
+            )
+        )
         # Its first schedule version, set today (it also covers any days before, from its start).
         cur.execute(_CURRENT_VERSION_SQL, [assignment_id])
         audit.record_event(
@@ -345,7 +382,9 @@ def create_assignment(
     return db.write(cur, insert)
 
 
-def _require_caseload_assignment(cur, principal, assignment_id, action):
+def _require_caseload_assignment(
+    cur: duckdb.DuckDBPyConnection, principal: Principal, assignment_id: int, action: str
+) -> int:
     """Return the client id of an assignment of one of the therapist's current clients, or deny."""
     sql = f"SELECT client_id FROM assignments WHERE id = $assignment_id AND client_id IN ({client_scope(principal)})"
     row = cur.execute(sql, scope_parameters(principal, assignment_id=assignment_id)).fetchone()
@@ -356,19 +395,19 @@ def _require_caseload_assignment(cur, principal, assignment_id, action):
 
 @allowed_roles("therapist")
 def update_assignment(
-    cur,
-    principal,
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
     *,
-    assignment_id,
-    title,
-    category,
-    schedule,
-    starts_on,
-    instructions="",
-    times_per_week=None,
-    due_on=None,
-    ends_on=None,
-):
+    assignment_id: int,
+    title: str,
+    category: str,
+    schedule: str,
+    starts_on: date,
+    instructions: str = "",
+    times_per_week: int | None = None,
+    due_on: date | None = None,
+    ends_on: date | None = None,
+) -> None:
     """Change an assignment of a client in the therapist's current caseload.
 
     Limited to the principal's current clients (AccessDenied otherwise); InvalidInput
@@ -385,7 +424,7 @@ def update_assignment(
     )
     times_per_week, due_on = _assignment_values(schedule, times_per_week, due_on)
 
-    def update(cur):
+    def update(cur: duckdb.DuckDBPyConnection) -> None:
         _change_schedule(
             cur,
             assignment_id,
@@ -412,7 +451,7 @@ def update_assignment(
 
 
 @allowed_roles("therapist")
-def end_assignment(cur, principal, *, assignment_id):
+def end_assignment(cur: duckdb.DuckDBPyConnection, principal: Principal, *, assignment_id: int) -> None:
     """End an assignment early: today is its last day. Limited to the therapist's current clients.
 
     Like any change of schedule it applies from today: past days keep the version they had.
@@ -420,7 +459,7 @@ def end_assignment(cur, principal, *, assignment_id):
     """
     client_id = _require_caseload_assignment(cur, principal, assignment_id, "end_assignment")
 
-    def update(cur):
+    def update(cur: duckdb.DuckDBPyConnection) -> None:
         _change_schedule(
             cur,
             assignment_id,
@@ -437,7 +476,7 @@ def end_assignment(cur, principal, *, assignment_id):
 
 
 @allowed_roles("client", "therapist")
-def list_assignments(cur, principal, *, client_id):
+def list_assignments(cur: duckdb.DuckDBPyConnection, principal: Principal, *, client_id: int) -> pd.DataFrame:
     """Return all the client's assignments, current ones first, with mean helpfulness.
 
     Limited to a client in the principal's scope (AccessDenied otherwise). Columns:

@@ -37,7 +37,7 @@ class SessionUser:
     locked_until: datetime | None
 
     @property
-    def principal(self):
+    def principal(self) -> Principal:
         return Principal(user_id=self.id, role=self.role, display_name=self.display_name)
 
 
@@ -50,22 +50,24 @@ class SessionCheck:
     problem: str | None = None
 
 
-def _hash(token):
+def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _now():
+def _now() -> datetime:
     return datetime.now()
 
 
 @allowed_roles("login")
-def start_login_session(cur, principal, *, user_id, lifetime):
+def start_login_session(
+    cur: duckdb.DuckDBPyConnection, principal: Principal, *, user_id: int, lifetime: timedelta
+) -> str:
     """Start a session for `user_id` lasting at most `lifetime`; return its token (the secret the
     cookie carries). Login gate only, after the password was checked."""
     token = secrets.token_urlsafe(32)
     now = _now()
 
-    def insert(cur):
+    def insert(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute(
             """INSERT INTO login_sessions (token_hash, user_id, started_at, last_seen_at, expires_at)
                VALUES (?, ?, ?, ?, ?)""",
@@ -76,14 +78,14 @@ def start_login_session(cur, principal, *, user_id, lifetime):
     return token
 
 
-def _idle_words(limit):
+def _idle_words(limit: timedelta) -> str:
     minutes = limit / timedelta(minutes=1)
     if minutes >= 1:
         return f"{minutes:g} minute{'s' if minutes != 1 else ''}"
     return f"{limit.total_seconds():g} seconds"
 
 
-def _ended_problem(reason, user, idle_limit):
+def _ended_problem(reason: str | None, user: SessionUser, idle_limit: timedelta) -> str:
     if reason == "logout":
         return "You have logged out."
     if reason == "deactivated":
@@ -98,7 +100,9 @@ def _ended_problem(reason, user, idle_limit):
 
 
 @allowed_roles("login")
-def check_login_session(cur, principal, *, token, idle_limit):
+def check_login_session(
+    cur: duckdb.DuckDBPyConnection, principal: Principal, *, token: str, idle_limit: timedelta
+) -> SessionCheck:
     """Return a SessionCheck for the session of `token`: its user while the session is open, the
     account active and unlocked, its last run within `idle_limit` and its lifetime not over.
 
@@ -132,7 +136,7 @@ def check_login_session(cur, principal, *, token, idle_limit):
     return SessionCheck(user=user)
 
 
-def _touch(cur, token, now):
+def _touch(cur: duckdb.DuckDBPyConnection, token: str, now: datetime) -> None:
     # Not through db.write: a last-seen time is no data that dashboards show, so it must not
     # empty their caches. One statement commits on its own.
     try:
@@ -143,8 +147,8 @@ def _touch(cur, token, now):
         pass  # another run of this session touched or ended it at the same moment: either will do
 
 
-def _end(cur, token, reason):
-    def update(cur):
+def _end(cur: duckdb.DuckDBPyConnection, token: str, reason: str) -> None:
+    def update(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute(
             "UPDATE login_sessions SET ended_at = ?, end_reason = ? WHERE token_hash = ? AND ended_at IS NULL",
             [_now(), reason, _hash(token)],
@@ -154,10 +158,10 @@ def _end(cur, token, reason):
 
 
 @allowed_roles(*ROLES)
-def end_login_session(cur, principal, *, token):
+def end_login_session(cur: duckdb.DuckDBPyConnection, principal: Principal, *, token: str) -> None:
     """Log out: end the principal's own session of `token` (a token of anyone else's is ignored)."""
 
-    def update(cur):
+    def update(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute(
             "UPDATE login_sessions SET ended_at = ?, end_reason = 'logout' "
             "WHERE token_hash = ? AND user_id = ? AND ended_at IS NULL",
@@ -168,7 +172,7 @@ def end_login_session(cur, principal, *, token):
     db.write(cur, update)
 
 
-def end_sessions_of_user(cur, user_id, reason):
+def end_sessions_of_user(cur: duckdb.DuckDBPyConnection, user_id: int, reason: str) -> None:
     """End every open session of `user_id` for `reason` (password_reset, deactivated, locked).
 
     Plumbing for data_layer/users.py: call it inside the transaction that changes the account.

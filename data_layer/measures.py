@@ -9,12 +9,25 @@ risk needs the person, a pseudonym cannot be phoned. Each such read is audited p
 as a risk-flag event, which the admin's audit viewer hides like every risk-flag event.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
+
+import duckdb
+import pandas as pd
 
 from clinical import instruments
 from data_layer.core import audit, db, validation
-from data_layer.core.access import allowed_roles, client_scope, current_link, deny, require_client, scope_parameters
+from data_layer.core.access import (
+    Principal,
+    allowed_roles,
+    client_scope,
+    current_link,
+    deny,
+    require_client,
+    scope_parameters,
+)
 
 
 @dataclass(frozen=True)
@@ -28,7 +41,7 @@ class QuestionnaireResult:
     risk_flag_raised: bool
 
 
-def _check_answers(instrument, answers, difficulty):
+def _check_answers(instrument: str, answers: Sequence[int | None], difficulty: int | None) -> list[int | None]:
     if instrument not in instruments.ITEMS:
         raise validation.InvalidInput({"instrument": "Choose PHQ-9 or GAD-7."})
     expected = len(instruments.ITEMS[instrument])
@@ -47,7 +60,15 @@ def _check_answers(instrument, answers, difficulty):
 
 
 @allowed_roles("client")
-def submit_questionnaire(cur, principal, *, instrument, answers, difficulty=None, submission_id=None):
+def submit_questionnaire(
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    *,
+    instrument: str,
+    answers: Sequence[int | None],
+    difficulty: int | None = None,
+    submission_id: str | None = None,
+) -> QuestionnaireResult:
     """Store the client's own PHQ-9 or GAD-7, dated today; return a QuestionnaireResult.
 
     Limited to the principal themself. Every item must be answered 0-3 (InvalidInput
@@ -61,13 +82,15 @@ def submit_questionnaire(cur, principal, *, instrument, answers, difficulty=None
     risk = instruments.raises_risk_flag(instrument, answers)
     items = answers + [None] * (9 - len(answers))
 
-    def insert(cur):
-        (questionnaire_id,) = cur.execute(
-            """INSERT INTO questionnaires (client_id, instrument, taken_on, item_1, item_2, item_3,
+    def insert(cur: duckdb.DuckDBPyConnection) -> int:
+        (questionnaire_id,) = db.one_row(
+            cur.execute(
+                """INSERT INTO questionnaires (client_id, instrument, taken_on, item_1, item_2, item_3,
                    item_4, item_5, item_6, item_7, item_8, item_9, difficulty, total, submission_id)
                VALUES (?, ?, current_date, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
-            [principal.user_id, instrument, *items, difficulty, total, submission_id],
-        ).fetchone()
+                [principal.user_id, instrument, *items, difficulty, total, submission_id],
+            )
+        )
         audit.record_event(
             cur,
             principal,
@@ -77,13 +100,15 @@ def submit_questionnaire(cur, principal, *, instrument, answers, difficulty=None
             record_id=questionnaire_id,
         )
         if risk:
-            (flag_id,) = cur.execute(
-                f"""INSERT INTO risk_flags (client_id, therapist_id, questionnaire_id, item_9_answer)
+            (flag_id,) = db.one_row(
+                cur.execute(
+                    f"""INSERT INTO risk_flags (client_id, therapist_id, questionnaire_id, item_9_answer)
                     VALUES (?, (SELECT max(therapist_id) FROM caseload c
                                 WHERE c.client_id = ? AND {current_link('c')}), ?, ?)
                     RETURNING id""",
-                [principal.user_id, principal.user_id, questionnaire_id, items[8]],
-            ).fetchone()
+                    [principal.user_id, principal.user_id, questionnaire_id, items[8]],
+                )
+            )
             audit.record_event(
                 cur,
                 principal,
@@ -99,7 +124,7 @@ def submit_questionnaire(cur, principal, *, instrument, answers, difficulty=None
 
 
 @allowed_roles("client", "therapist")
-def list_questionnaires(cur, principal, *, client_id):
+def list_questionnaires(cur: duckdb.DuckDBPyConnection, principal: Principal, *, client_id: int) -> pd.DataFrame:
     """Return the client's questionnaires, newest first, with their severity band.
 
     Limited to a client in the principal's scope (AccessDenied otherwise). Columns:
@@ -119,7 +144,9 @@ def list_questionnaires(cur, principal, *, client_id):
 
 
 @allowed_roles("client", "therapist")
-def questionnaire_schedule(cur, principal, *, client_id):
+def questionnaire_schedule(
+    cur: duckdb.DuckDBPyConnection, principal: Principal, *, client_id: int
+) -> dict[str, dict[str, date | None]]:
     """Return, per instrument, when the client last took it and when it is next due.
 
     Limited to a client in the principal's scope (AccessDenied otherwise). Returns
@@ -144,7 +171,9 @@ def questionnaire_schedule(cur, principal, *, client_id):
 
 
 @allowed_roles("therapist")
-def set_questionnaire_cadence(cur, principal, *, client_id, every_days):
+def set_questionnaire_cadence(
+    cur: duckdb.DuckDBPyConnection, principal: Principal, *, client_id: int, every_days: int
+) -> None:
     """Set how often the client is asked for PHQ-9 and GAD-7 (days, 1-90; weekly is 7).
 
     Limited to the principal's current clients (AccessDenied otherwise).
@@ -157,7 +186,7 @@ def set_questionnaire_cadence(cur, principal, *, client_id, every_days):
         )
     )
 
-    def update(cur):
+    def update(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute(
             f"""UPDATE caseload c SET questionnaire_every_days = ?
                 WHERE c.client_id = ? AND c.therapist_id = ? AND {current_link('c')}""",
@@ -169,7 +198,7 @@ def set_questionnaire_cadence(cur, principal, *, client_id, every_days):
 
 
 @allowed_roles("therapist")
-def list_risk_flags(cur, principal, *, client_id):
+def list_risk_flags(cur: duckdb.DuckDBPyConnection, principal: Principal, *, client_id: int) -> pd.DataFrame:
     """Return the client's risk flags, newest first, with any acknowledgement.
 
     Limited to the principal's current clients (AccessDenied otherwise). Columns:
@@ -190,7 +219,7 @@ def list_risk_flags(cur, principal, *, client_id):
 
 
 @allowed_roles("therapist")
-def acknowledge_risk_flag(cur, principal, *, risk_flag_id, note):
+def acknowledge_risk_flag(cur: duckdb.DuckDBPyConnection, principal: Principal, *, risk_flag_id: int, note: str) -> int:
     """Record that the therapist has followed up a risk flag, with a short note (audited).
 
     Limited to flags of the principal's current clients (AccessDenied otherwise).
@@ -206,7 +235,7 @@ _UNASSIGNED_FLAG = f"NOT EXISTS (SELECT 1 FROM caseload c WHERE c.client_id = f.
 
 
 @allowed_roles("supervisor", "admin")
-def list_unassigned_risk_flags(cur, principal):
+def list_unassigned_risk_flags(cur: duckdb.DuckDBPyConnection, principal: Principal) -> pd.DataFrame:
     """Return the open risk flags of clients who have no current therapist, oldest first.
 
     Limited to unacknowledged flags whose client is in nobody's current caseload: the
@@ -239,7 +268,9 @@ def list_unassigned_risk_flags(cur, principal):
 
 
 @allowed_roles("supervisor", "admin")
-def acknowledge_unassigned_risk_flag(cur, principal, *, risk_flag_id, note):
+def acknowledge_unassigned_risk_flag(
+    cur: duckdb.DuckDBPyConnection, principal: Principal, *, risk_flag_id: int, note: str
+) -> int:
     """Record that a safety contact has followed up a risk flag, with a short note (audited).
 
     Limited to the flags of clients with no current therapist (AccessDenied otherwise:
@@ -251,7 +282,14 @@ def acknowledge_unassigned_risk_flag(cur, principal, *, risk_flag_id, note):
     return _acknowledge(cur, principal, row, risk_flag_id, note, "acknowledge_unassigned_risk_flag")
 
 
-def _acknowledge(cur, principal, row, risk_flag_id, note, action):
+def _acknowledge(
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    row: tuple[Any, ...] | None,
+    risk_flag_id: int,
+    note: str,
+    action: str,
+) -> int:
     """Acknowledge flag `risk_flag_id` with `note` as `action`; `row` is (client_id,) when the
     caller's scoped look-up found the flag, None when it did not (then AccessDenied)."""
     if row is None:
@@ -262,18 +300,20 @@ def _acknowledge(cur, principal, row, risk_flag_id, note, action):
         )
     )
 
-    def insert(cur):
-        done = cur.execute(
-            "SELECT count(*) FROM risk_acknowledgements WHERE risk_flag_id = ?", [risk_flag_id]
-        ).fetchone()[0]
+    def insert(cur: duckdb.DuckDBPyConnection) -> int:
+        done = db.one_row(
+            cur.execute("SELECT count(*) FROM risk_acknowledgements WHERE risk_flag_id = ?", [risk_flag_id])
+        )[0]
         if done:
             raise validation.InvalidInput({"risk_flag_id": "This flag has already been acknowledged."})
         # The column is named for the usual reader; a safety contact's id goes there too.
-        (ack_id,) = cur.execute(
-            """INSERT INTO risk_acknowledgements (risk_flag_id, therapist_id, note)
+        (ack_id,) = db.one_row(
+            cur.execute(
+                """INSERT INTO risk_acknowledgements (risk_flag_id, therapist_id, note)
                VALUES (?, ?, ?) RETURNING id""",
-            [risk_flag_id, principal.user_id, note.strip()],
-        ).fetchone()
+                [risk_flag_id, principal.user_id, note.strip()],
+            )
+        )
         audit.record_event(cur, principal, action, client_id=row[0], record_kind="risk_flag", record_id=risk_flag_id)
         return ack_id
 

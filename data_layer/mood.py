@@ -2,9 +2,13 @@
 
 from datetime import date
 
+import duckdb
+import pandas as pd
+
 from data_layer.core import audit, db, validation
 from data_layer.core.access import (
     EDIT_DAYS,
+    Principal,
     allowed_roles,
     client_scope,
     require_client,
@@ -13,7 +17,7 @@ from data_layer.core.access import (
 )
 
 
-def _check_mood(mood, anxiety, note):
+def _check_mood(mood: object, anxiety: object, note: str | None) -> dict[str, str]:
     return validation.errors_of(
         mood=("Choose your mood from 0 to 10." if mood is None else validation.check_whole_number(mood, 0, 10, "Mood")),
         anxiety=validation.check_whole_number(anxiety, 0, 10, "Anxiety"),
@@ -22,7 +26,16 @@ def _check_mood(mood, anxiety, note):
 
 
 @allowed_roles("client")
-def log_mood(cur, principal, *, log_date, mood, anxiety=None, note=None, submission_id=None):
+def log_mood(
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    *,
+    log_date: date,
+    mood: int,
+    anxiety: int | None = None,
+    note: str | None = None,
+    submission_id: str | None = None,
+) -> int:
     """Record the client's own mood for a day; return the log's id.
 
     Limited to the principal themself. Raises InvalidInput (nothing written) for a
@@ -33,12 +46,14 @@ def log_mood(cur, principal, *, log_date, mood, anxiety=None, note=None, submiss
     errors = validation.errors_of(log_date=validation.check_entry_date(log_date, date.today()))
     validation.raise_if_any(errors | _check_mood(mood, anxiety, note))
 
-    def insert(cur):
-        (log_id,) = cur.execute(
-            """INSERT INTO mood_logs (client_id, log_date, mood, anxiety, note, submission_id)
+    def insert(cur: duckdb.DuckDBPyConnection) -> int:
+        (log_id,) = db.one_row(
+            cur.execute(
+                """INSERT INTO mood_logs (client_id, log_date, mood, anxiety, note, submission_id)
                VALUES (?, ?, ?, ?, ?, ?) RETURNING id""",
-            [principal.user_id, log_date, mood, anxiety, note or None, submission_id],
-        ).fetchone()
+                [principal.user_id, log_date, mood, anxiety, note or None, submission_id],
+            )
+        )
         audit.record_event(
             cur, principal, "log_mood", client_id=principal.user_id, record_kind="mood_log", record_id=log_id
         )
@@ -48,7 +63,15 @@ def log_mood(cur, principal, *, log_date, mood, anxiety=None, note=None, submiss
 
 
 @allowed_roles("client")
-def update_mood_log(cur, principal, *, mood_log_id, mood, anxiety=None, note=None):
+def update_mood_log(
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    *,
+    mood_log_id: int,
+    mood: int,
+    anxiety: int | None = None,
+    note: str | None = None,
+) -> None:
     """Change one of the client's own mood logs made in the last 7 days.
 
     Limited to the principal's own logs (AccessDenied otherwise); InvalidInput as for log_mood.
@@ -56,7 +79,7 @@ def update_mood_log(cur, principal, *, mood_log_id, mood, anxiety=None, note=Non
     require_own_recent_entry(cur, principal, "mood_logs", mood_log_id, "update_mood_log")
     validation.raise_if_any(_check_mood(mood, anxiety, note))
 
-    def update(cur):
+    def update(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute(
             """UPDATE mood_logs SET mood = ?, anxiety = ?, note = ?, updated_at = now()
                        WHERE id = ? AND client_id = ?""",
@@ -75,11 +98,11 @@ def update_mood_log(cur, principal, *, mood_log_id, mood, anxiety=None, note=Non
 
 
 @allowed_roles("client")
-def delete_mood_log(cur, principal, *, mood_log_id):
+def delete_mood_log(cur: duckdb.DuckDBPyConnection, principal: Principal, *, mood_log_id: int) -> None:
     """Delete one of the client's own mood logs made in the last 7 days (audited)."""
     require_own_recent_entry(cur, principal, "mood_logs", mood_log_id, "delete_mood_log")
 
-    def delete(cur):
+    def delete(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute("DELETE FROM mood_logs WHERE id = ? AND client_id = ?", [mood_log_id, principal.user_id])
         audit.record_event(
             cur,
@@ -94,7 +117,9 @@ def delete_mood_log(cur, principal, *, mood_log_id):
 
 
 @allowed_roles("client", "therapist")
-def list_mood_logs(cur, principal, *, client_id, since):
+def list_mood_logs(
+    cur: duckdb.DuckDBPyConnection, principal: Principal, *, client_id: int, since: date
+) -> pd.DataFrame:
     """Return the client's mood logs dated from `since`, newest first.
 
     Limited to a client in the principal's scope (AccessDenied otherwise). Columns:
@@ -113,7 +138,7 @@ def list_mood_logs(cur, principal, *, client_id, since):
 
 
 @allowed_roles("client", "therapist")
-def daily_mood(cur, principal, *, client_id, since):
+def daily_mood(cur: duckdb.DuckDBPyConnection, principal: Principal, *, client_id: int, since: date) -> pd.DataFrame:
     """Return the client's mood per day from `since`, with the mean of the trailing 7 days.
 
     Limited to a client in the principal's scope (AccessDenied otherwise). Columns:

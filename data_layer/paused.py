@@ -2,15 +2,26 @@
 
 from datetime import date, timedelta
 
+import duckdb
+import pandas as pd
+
 from data_layer.core import audit, db, validation
-from data_layer.core.access import allowed_roles, client_scope, deny, require_client, scope_parameters
+from data_layer.core.access import Principal, allowed_roles, client_scope, deny, require_client, scope_parameters
 
 MAX_PAUSE_DAYS = 90
 PLAN_AHEAD_DAYS = 180
 
 
 @allowed_roles("client", "therapist")
-def add_paused_period(cur, principal, *, client_id, starts_on, ends_on, reason=""):
+def add_paused_period(
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    *,
+    client_id: int,
+    starts_on: date,
+    ends_on: date,
+    reason: str = "",
+) -> int:
     """Pause the client's homework from starts_on to ends_on (inclusive); return the period's id.
 
     Limited to a client in the principal's scope: a client pauses only their own,
@@ -38,12 +49,14 @@ def add_paused_period(cur, principal, *, client_id, starts_on, ends_on, reason="
     )
     validation.raise_if_any(errors)
 
-    def insert(cur):
-        (period_id,) = cur.execute(
-            """INSERT INTO paused_periods (client_id, starts_on, ends_on, reason, created_by)
+    def insert(cur: duckdb.DuckDBPyConnection) -> int:
+        (period_id,) = db.one_row(
+            cur.execute(
+                """INSERT INTO paused_periods (client_id, starts_on, ends_on, reason, created_by)
                VALUES (?, ?, ?, ?, ?) RETURNING id""",
-            [client_id, starts_on, ends_on, reason or "", principal.user_id],
-        ).fetchone()
+                [client_id, starts_on, ends_on, reason or "", principal.user_id],
+            )
+        )
         audit.record_event(
             cur, principal, "add_paused_period", client_id=client_id, record_kind="paused_period", record_id=period_id
         )
@@ -53,7 +66,7 @@ def add_paused_period(cur, principal, *, client_id, starts_on, ends_on, reason="
 
 
 @allowed_roles("client", "therapist")
-def list_paused_periods(cur, principal, *, client_id):
+def list_paused_periods(cur: duckdb.DuckDBPyConnection, principal: Principal, *, client_id: int) -> pd.DataFrame:
     """Return the client's paused periods, latest first.
 
     Limited to a client in the principal's scope (AccessDenied otherwise). Columns:
@@ -71,7 +84,7 @@ def list_paused_periods(cur, principal, *, client_id):
 
 
 @allowed_roles("client", "therapist")
-def delete_paused_period(cur, principal, *, paused_period_id):
+def delete_paused_period(cur: duckdb.DuckDBPyConnection, principal: Principal, *, paused_period_id: int) -> None:
     """Remove a paused period that has not ended yet (a cancelled holiday).
 
     Limited to periods of clients in the principal's scope (AccessDenied otherwise).
@@ -86,7 +99,7 @@ def delete_paused_period(cur, principal, *, paused_period_id):
     if ends_on < date.today():
         raise validation.InvalidInput({"paused_period_id": "A break that is over stays in the record."})
 
-    def delete(cur):
+    def delete(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute("DELETE FROM paused_periods WHERE id = ?", [paused_period_id])
         audit.record_event(
             cur,

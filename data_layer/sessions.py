@@ -2,12 +2,17 @@
 
 from datetime import date
 
+import duckdb
+import pandas as pd
+
 from data_layer.core import audit, db, validation
-from data_layer.core.access import allowed_roles, client_scope, require_client, scope_parameters
+from data_layer.core.access import Principal, allowed_roles, client_scope, require_client, scope_parameters
 
 
 @allowed_roles("therapist")
-def record_session(cur, principal, *, client_id, session_date, attended):
+def record_session(
+    cur: duckdb.DuckDBPyConnection, principal: Principal, *, client_id: int, session_date: date, attended: bool
+) -> int:
     """Record a therapy session with a client in the therapist's caseload; return its id.
 
     Limited to the principal's current clients (AccessDenied otherwise). Raises
@@ -29,6 +34,7 @@ def record_session(cur, principal, *, client_id, session_date, attended):
             }
         )
     require_client(cur, principal, client_id, "record_session")
+    assert episode is not None  # the client is in the therapist's caseload now: an episode began
     validation.raise_if_any(
         validation.errors_of(
             session_date=(
@@ -44,12 +50,14 @@ def record_session(cur, principal, *, client_id, session_date, attended):
         )
     )
 
-    def insert(cur):
-        (session_id,) = cur.execute(
-            """INSERT INTO therapy_sessions (client_id, therapist_id, session_date, attended)
+    def insert(cur: duckdb.DuckDBPyConnection) -> int:
+        (session_id,) = db.one_row(
+            cur.execute(
+                """INSERT INTO therapy_sessions (client_id, therapist_id, session_date, attended)
                VALUES (?, ?, ?, ?) RETURNING id""",
-            [client_id, principal.user_id, session_date, attended],
-        ).fetchone()
+                [client_id, principal.user_id, session_date, attended],
+            )
+        )
         audit.record_event(
             cur, principal, "record_session", client_id=client_id, record_kind="therapy_session", record_id=session_id
         )
@@ -59,7 +67,7 @@ def record_session(cur, principal, *, client_id, session_date, attended):
 
 
 @allowed_roles("client", "therapist")
-def list_sessions(cur, principal, *, client_id):
+def list_sessions(cur: duckdb.DuckDBPyConnection, principal: Principal, *, client_id: int) -> pd.DataFrame:
     """Return the client's therapy sessions, newest first.
 
     Limited to a client in the principal's scope (AccessDenied otherwise). Columns:

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 import bcrypt
 import duckdb
+import pandas as pd
 
 from data_layer.core import audit, db, validation
 from data_layer.core.access import ROLES, Principal, allowed_roles, deny
@@ -24,16 +25,16 @@ class LoginResult:
     locked_until: datetime | None = None
 
 
-def hash_password(password):
+def hash_password(password: str) -> str:
     """Return the bcrypt hash of `password` as text."""
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
 
 
-def _now():
+def _now() -> datetime:
     return datetime.now()
 
 
-def _session_user(cur, where_sql, value):
+def _session_user(cur: duckdb.DuckDBPyConnection, where_sql: str, value: str) -> SessionUser | None:
     row = cur.execute(
         "SELECT id, username, display_name, email, role, active, locked_until FROM users WHERE " + where_sql,
         [value],
@@ -42,7 +43,16 @@ def _session_user(cur, where_sql, value):
 
 
 @allowed_roles("admin")
-def create_user(cur, principal, *, username, display_name, role, password, email=None):
+def create_user(
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    password: str,
+    email: str | None = None,
+) -> int:
     """Create an account of any role with an initial password; return its id.
 
     Admin only. Raises InvalidInput (nothing written) for a bad or taken username,
@@ -53,7 +63,16 @@ def create_user(cur, principal, *, username, display_name, role, password, email
     )
 
 
-def _create_account(cur, principal, *, username, display_name, role, password, email=None):
+def _create_account(
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    password: str,
+    email: str | None = None,
+) -> int:
     username = (username or "").strip().lower()
     validation.raise_if_any(
         validation.errors_of(
@@ -65,15 +84,17 @@ def _create_account(cur, principal, *, username, display_name, role, password, e
     )
     password_hash = hash_password(password)
 
-    def insert(cur):
-        taken = cur.execute("SELECT count(*) FROM users WHERE username = ?", [username]).fetchone()[0]
+    def insert(cur: duckdb.DuckDBPyConnection) -> int:
+        taken = db.one_row(cur.execute("SELECT count(*) FROM users WHERE username = ?", [username]))[0]
         if taken:
             raise validation.InvalidInput({"username": "This username is already taken."})
-        (user_id,) = cur.execute(
-            """INSERT INTO users (username, display_name, email, role, password_hash)
+        (user_id,) = db.one_row(
+            cur.execute(
+                """INSERT INTO users (username, display_name, email, role, password_hash)
                VALUES (?, ?, ?, ?, ?) RETURNING id""",
-            [username, display_name.strip(), (email or "").strip() or None, role, password_hash],
-        ).fetchone()
+                [username, display_name.strip(), (email or "").strip() or None, role, password_hash],
+            )
+        )
         audit.record_event(cur, principal, "create_user", record_kind="user", record_id=user_id, detail=role)
         return user_id
 
@@ -84,20 +105,20 @@ def _create_account(cur, principal, *, username, display_name, role, password, e
         raise validation.InvalidInput({"username": "This username is already taken."}) from error
 
 
-def _require_account(cur, principal, user_id, action):
-    found = cur.execute("SELECT count(*) FROM users WHERE id = ?", [user_id]).fetchone()[0]
+def _require_account(cur: duckdb.DuckDBPyConnection, principal: Principal, user_id: int, action: str) -> None:
+    found = db.one_row(cur.execute("SELECT count(*) FROM users WHERE id = ?", [user_id]))[0]
     if not found:
         deny(cur, principal, action, detail=f"no user {user_id}")
 
 
 @allowed_roles("admin")
-def deactivate_user(cur, principal, *, user_id):
+def deactivate_user(cur: duckdb.DuckDBPyConnection, principal: Principal, *, user_id: int) -> None:
     """Deactivate an account and end all its sessions. Admin only; not their own account."""
     _require_account(cur, principal, user_id, "deactivate_user")
     if user_id == principal.user_id:
         raise validation.InvalidInput({"user_id": "You cannot deactivate your own account."})
 
-    def update(cur):
+    def update(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute("UPDATE users SET active = false WHERE id = ?", [user_id])
         end_sessions_of_user(cur, user_id, "deactivated")
         audit.record_event(cur, principal, "deactivate_user", record_kind="user", record_id=user_id)
@@ -106,12 +127,12 @@ def deactivate_user(cur, principal, *, user_id):
 
 
 @allowed_roles("admin")
-def reactivate_user(cur, principal, *, user_id):
+def reactivate_user(cur: duckdb.DuckDBPyConnection, principal: Principal, *, user_id: int) -> None:
     """Let a deactivated account log in again with its password. Admin only. Sessions ended by
     the deactivation stay ended."""
     _require_account(cur, principal, user_id, "reactivate_user")
 
-    def update(cur):
+    def update(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute("UPDATE users SET active = true WHERE id = ?", [user_id])
         audit.record_event(cur, principal, "reactivate_user", record_kind="user", record_id=user_id)
 
@@ -119,7 +140,7 @@ def reactivate_user(cur, principal, *, user_id):
 
 
 @allowed_roles("admin")
-def reset_password(cur, principal, *, user_id, new_password):
+def reset_password(cur: duckdb.DuckDBPyConnection, principal: Principal, *, user_id: int, new_password: str) -> None:
     """Set a new password, lift any lock and end all sessions of the account. Admin only.
 
     Raises InvalidInput for a password under 10 characters (nothing changed).
@@ -128,7 +149,7 @@ def reset_password(cur, principal, *, user_id, new_password):
     validation.raise_if_any(validation.errors_of(new_password=validation.check_password(new_password)))
     password_hash = hash_password(new_password)
 
-    def update(cur):
+    def update(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute(
             "UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE id = ?",
             [password_hash, user_id],
@@ -140,7 +161,7 @@ def reset_password(cur, principal, *, user_id, new_password):
 
 
 @allowed_roles("admin")
-def list_users(cur, principal):
+def list_users(cur: duckdb.DuckDBPyConnection, principal: Principal) -> pd.DataFrame:
     """Return every account (no password hashes) as a DataFrame, newest role groups first.
 
     Admin only. Columns: id, username, display_name, email, role, active, locked_until, created_at.
@@ -152,13 +173,13 @@ def list_users(cur, principal):
 
 
 @allowed_roles("login")
-def load_session_user(cur, principal, *, username):
+def load_session_user(cur: duckdb.DuckDBPyConnection, principal: Principal, *, username: str) -> SessionUser | None:
     """Return the SessionUser for `username`, or None. Login gate only."""
     return _session_user(cur, "username = ?", (username or "").strip().lower())
 
 
 @allowed_roles("login")
-def verify_login(cur, principal, *, username, password):
+def verify_login(cur: duckdb.DuckDBPyConnection, principal: Principal, *, username: str, password: str) -> LoginResult:
     """Check a username and password; count failures, lock after 5 for 15 minutes, audit all.
 
     Login gate only. Returns LoginResult: `user` on success; `locked_until` when the name is
@@ -170,13 +191,14 @@ def verify_login(cur, principal, *, username, password):
     """
     typed = (username or "").strip().lower()
     user = _session_user(cur, "username = ? AND active", typed)
+    counter: tuple[str, object]
     if user is None:
         digest = _name_digest(cur, typed)
         counter, actor, detail = ("unknown name", digest), principal, f"unknown username {digest}"
         password_hash = _DUMMY_HASH
     else:
         counter, actor, detail = ("account", user.id), user.principal, None
-        (password_hash,) = cur.execute("SELECT password_hash FROM users WHERE id = ?", [user.id]).fetchone()
+        (password_hash,) = db.one_row(cur.execute("SELECT password_hash FROM users WHERE id = ?", [user.id]))
     now = _now()
     locked_until = _locked_until(cur, counter)
     if locked_until and locked_until > now:
@@ -184,14 +206,14 @@ def verify_login(cur, principal, *, username, password):
         return LoginResult(user=None, locked_until=locked_until)
     if bcrypt.checkpw((password or "").encode()[:72], password_hash.encode()) and user is not None:
 
-        def record_success(cur):
+        def record_success(cur: duckdb.DuckDBPyConnection) -> None:
             cur.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", [user.id])
             audit.record_event(cur, actor, "login")
 
         db.write(cur, record_success)
         return LoginResult(user=user)
 
-    def record_failure(cur):
+    def record_failure(cur: duckdb.DuckDBPyConnection) -> datetime | None:
         audit.record_event(cur, actor, "login_failed", outcome="failed", detail=detail)
         locked_until = _count_failure(cur, counter, now)
         if locked_until:
@@ -203,11 +225,11 @@ def verify_login(cur, principal, *, username, password):
     return LoginResult(user=None, locked_until=db.write(cur, record_failure))
 
 
-def _name_digest(cur, typed):
+def _name_digest(cur: duckdb.DuckDBPyConnection, typed: str) -> str:
     # A keyed hash, not the text: people type passwords into the username box.
-    (digest,) = cur.execute(
-        "SELECT left(sha256((SELECT pseudonym_secret FROM clinic_settings) || ?), 16)", [typed]
-    ).fetchone()
+    (digest,) = db.one_row(
+        cur.execute("SELECT left(sha256((SELECT pseudonym_secret FROM clinic_settings) || ?), 16)", [typed])
+    )
     return digest
 
 
@@ -225,13 +247,13 @@ _COUNTER_SQL = {
 }
 
 
-def _locked_until(cur, counter):
+def _locked_until(cur: duckdb.DuckDBPyConnection, counter: tuple[str, object]) -> datetime | None:
     kind, key = counter
     row = cur.execute(_COUNTER_SQL[kind]["locked_until"], [key]).fetchone()
     return row[0] if row else None
 
 
-def _count_failure(cur, counter, now):
+def _count_failure(cur: duckdb.DuckDBPyConnection, counter: tuple[str, object], now: datetime) -> datetime | None:
     """Count one failure; at the fifth, lock for 15 minutes and return when the lock ends."""
     kind, key = counter
     sql = _COUNTER_SQL[kind]
@@ -239,7 +261,7 @@ def _count_failure(cur, counter, now):
         cur.execute("INSERT INTO unknown_login_names (name_digest) VALUES (?) ON CONFLICT DO NOTHING", [key])
     # No RETURNING: DuckDB refuses UPDATE ... RETURNING on a table that foreign keys reference.
     cur.execute(sql["count"], [key])
-    (failures,) = cur.execute(sql["failures"], [key]).fetchone()
+    (failures,) = db.one_row(cur.execute(sql["failures"], [key]))
     if failures < MAX_FAILED_LOGINS:
         return None
     locked_until = now + LOCK_DURATION
@@ -247,12 +269,12 @@ def _count_failure(cur, counter, now):
     return locked_until
 
 
-def create_first_admin(cur, *, username, display_name, password):
+def create_first_admin(cur: duckdb.DuckDBPyConnection, *, username: str, display_name: str, password: str) -> int:
     """Create the first admin of an empty clinic and return its id (infrastructure, no principal).
 
     Refuses (InvalidInput) once any admin exists: from then on admins create accounts.
     """
-    (admins,) = cur.execute("SELECT count(*) FROM users WHERE role = 'admin'").fetchone()
+    (admins,) = db.one_row(cur.execute("SELECT count(*) FROM users WHERE role = 'admin'"))
     if admins:
         raise validation.InvalidInput({"username": "This clinic already has an administrator."})
     bootstrap = Principal(user_id=None, role="admin", display_name="first-admin setup")

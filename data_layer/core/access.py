@@ -5,13 +5,19 @@ Every public data-layer function is wrapped by `allowed_roles(...)`, takes
 """
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, NoReturn, TypeVar, cast
 
-from data_layer.core import audit
+import duckdb
+
+from data_layer.core import audit, db
 from data_layer.core.validation import InvalidInput
 
 CLINICAL_ROLES = ("client", "therapist", "supervisor")
 ROLES = CLINICAL_ROLES + ("admin",)
+# A data-layer function, (cur, principal, **arguments) -> result: the decorator keeps its signature.
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -32,34 +38,42 @@ class AccessDenied(Exception):
     """The principal may not do this. Pages turn it into a friendly message."""
 
 
-def deny(cur, principal, action, *, client_id=None, detail=None):
+def deny(
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    action: str,
+    *,
+    client_id: int | None = None,
+    detail: str | None = None,
+) -> NoReturn:
     """Audit a refused call, then raise AccessDenied."""
     audit.record_event(cur, principal, action, client_id=client_id, outcome="denied", detail=detail)
     raise AccessDenied(f"You do not have access to this ({action}).")
 
 
-def allowed_roles(*roles):
+def allowed_roles(*roles: str) -> Callable[[F], F]:
     """Decorate a data-layer function so that only principals of `roles` may call it."""
 
-    def decorate(function):
+    def decorate(function: F) -> F:
         @functools.wraps(function)
-        def guarded(cur, principal, **kwargs):
+        def guarded(cur: duckdb.DuckDBPyConnection, principal: Principal, **kwargs: Any) -> Any:
             if principal.role not in roles:
                 deny(cur, principal, function.__name__, detail=f"role {principal.role}")
             return function(cur, principal, **kwargs)
 
-        guarded.allowed_roles = frozenset(roles)
-        return guarded
+        # Function attributes have no place in a function's type (PEP 484): the one ignore here.
+        guarded.allowed_roles = frozenset(roles)  # type: ignore[attr-defined]
+        return cast(F, guarded)
 
     return decorate
 
 
-def current_link(alias):
+def current_link(alias: str) -> str:
     """Return the SQL condition that the caseload or supervision row `alias` is in force today."""
     return f"{alias}.started_on <= current_date AND ({alias}.ended_on IS NULL OR {alias}.ended_on > current_date)"
 
 
-def client_scope(principal):
+def client_scope(principal: Principal) -> str:
     """Return SQL selecting the client ids whose records the principal may read.
 
     It takes the named parameter $principal_id (pass `scope_parameters(principal)`).
@@ -74,7 +88,7 @@ def client_scope(principal):
     return "SELECT CAST($principal_id AS BIGINT) AS client_id WHERE false"
 
 
-def therapist_scope(principal):
+def therapist_scope(principal: Principal) -> str:
     """Return SQL selecting the therapist ids a supervisor currently supervises ($principal_id).
 
     Any other role gets an empty scope.
@@ -87,7 +101,7 @@ def therapist_scope(principal):
 PSEUDONYM_DIGITS = 8
 
 
-def pseudonym_sql(client_id_column):
+def pseudonym_sql(client_id_column: str) -> str:
     """Return SQL for a client's stable pseudonym, e.g. 'C-4F2A91B0': a hash of the clinic's
     own secret and the client id, so it cannot be worked out from the username without the
     secret. Eight hex digits keep collisions rare even in a clinic of 10,000 clients."""
@@ -97,12 +111,12 @@ def pseudonym_sql(client_id_column):
     )
 
 
-def scope_parameters(principal, **values):
+def scope_parameters(principal: Principal, **values: Any) -> dict[str, Any]:
     """Return the named parameters for SQL built on the scopes above, plus `values`."""
     return {"principal_id": principal.user_id, **values}
 
 
-def require_client(cur, principal, client_id, action):
+def require_client(cur: duckdb.DuckDBPyConnection, principal: Principal, client_id: int, action: str) -> None:
     """Check in SQL that `client_id` is in the principal's client scope, and audit the access.
 
     Raises AccessDenied (audited) when it is not. Reads by anyone other than the
@@ -110,7 +124,7 @@ def require_client(cur, principal, client_id, action):
     """
     # The scope is one of the constant fragments above; values go in as parameters.
     sql = f"SELECT count(*) FROM ({client_scope(principal)}) scope WHERE scope.client_id = $client_id"
-    (found,) = cur.execute(sql, scope_parameters(principal, client_id=client_id)).fetchone()
+    (found,) = db.one_row(cur.execute(sql, scope_parameters(principal, client_id=client_id)))
     if not found:
         deny(cur, principal, action, client_id=client_id)
     if principal.user_id != client_id:
@@ -122,7 +136,9 @@ EDIT_DAYS = 7
 _CLIENT_ENTRY_TABLES = {"homework_logs", "mood_logs"}
 
 
-def require_own_recent_entry(cur, principal, table, entry_id, action):
+def require_own_recent_entry(
+    cur: duckdb.DuckDBPyConnection, principal: Principal, table: str, entry_id: int, action: str
+) -> None:
     """Check that entry `entry_id` of `table` is the principal's own and made in the last 7 days.
 
     Raises AccessDenied (audited) for someone else's or a missing entry, and

@@ -1,9 +1,31 @@
 """The audit log: who did what to which record, and when. Never clinical content."""
 
+from typing import Protocol
+
+import duckdb
+
+
+class Actor(Protocol):
+    """Who acts: an access.Principal (not imported here: access imports this module)."""
+
+    @property
+    def user_id(self) -> int | None: ...
+
+    @property
+    def role(self) -> str: ...
+
 
 def record_event(
-    cur, principal, action, *, client_id=None, record_kind=None, record_id=None, outcome="ok", detail=None
-):
+    cur: duckdb.DuckDBPyConnection,
+    principal: Actor,
+    action: str,
+    *,
+    client_id: int | None = None,
+    record_kind: str | None = None,
+    record_id: int | None = None,
+    outcome: str = "ok",
+    detail: str | None = None,
+) -> None:
     """Append one event done by `principal` (the actor is always the principal itself).
 
     `detail` is for non-clinical context only (a username typed at login, a role).

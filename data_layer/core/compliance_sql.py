@@ -7,7 +7,7 @@ of each part: still a whole number.
 """
 
 
-def assignment_weeks_sql(scope_sql):
+def assignment_weeks_sql(scope_sql: str) -> str:
     """Return SQL (CTEs, ending in `assignment_weeks`) of expected and capped credit per assignment-week.
 
     A building block for scoped queries, not a query itself: `scope_sql` selects the client ids to include; the

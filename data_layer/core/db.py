@@ -5,7 +5,9 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import duckdb
 
@@ -17,6 +19,14 @@ OWNER_ONLY_UMASK = 0o077
 _log = logging.getLogger(__name__)
 _version_lock = threading.Lock()
 _data_version = 0
+T = TypeVar("T")
+
+
+def one_row(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """Return the first row of a statement that always yields one (count(*), an aggregate,
+    INSERT ... RETURNING). Only the type differs from `result.fetchone()`: the row is not
+    checked, so a missing row fails in the caller as before (None)."""
+    return cast(tuple[Any, ...], result.fetchone())
 
 
 class DatabaseLocked(Exception):
@@ -27,7 +37,7 @@ class WriteConflict(Exception):
     """A write kept conflicting with concurrent writes and was given up; nothing was saved."""
 
 
-def connect(path):
+def connect(path: str | Path) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the database at `path`, migrated and locked down.
 
     Returns a duckdb connection. Hand each thread its own `conn.cursor()`.
@@ -58,7 +68,7 @@ def connect(path):
     return conn
 
 
-def restrict_new_files():
+def restrict_new_files() -> None:
     """Make every file this process creates from now on readable by its owner only.
 
     DuckDB creates the database's .wal (and spill files) with the process umask, not the
@@ -68,13 +78,13 @@ def restrict_new_files():
     os.umask(OWNER_ONLY_UMASK)
 
 
-def lock_down(conn):
+def lock_down(conn: duckdb.DuckDBPyConnection) -> None:
     """Switch off what the app never needs from SQL: files, URLs, extensions, Python variables.
 
     A second connect() to the same file in one process shares the first one's
     database, whose configuration is then already locked.
     """
-    (locked,) = conn.execute("SELECT current_setting('lock_configuration')").fetchone()
+    (locked,) = one_row(conn.execute("SELECT current_setting('lock_configuration')"))
     if locked:
         return
     conn.execute("SET enable_external_access = false")
@@ -84,7 +94,7 @@ def lock_down(conn):
     conn.execute("SET lock_configuration = true")
 
 
-def migrate(conn):
+def migrate(conn: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply the migrations not yet recorded in schema_migrations, each in one transaction.
 
     Returns the names applied by this call.
@@ -111,14 +121,14 @@ def migrate(conn):
     return applied
 
 
-def applied_migrations(conn):
+def applied_migrations(conn: duckdb.DuckDBPyConnection) -> list[str]:
     """Return the names of the applied migrations, in the order they were applied."""
     rows = conn.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()
     return [name for (name,) in rows]
 
 
 @contextlib.contextmanager
-def transaction(cur):
+def transaction(cur: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """Run the block in one transaction: all of it is saved, or none of it."""
     cur.execute("BEGIN TRANSACTION")
     try:
@@ -129,7 +139,7 @@ def transaction(cur):
     cur.execute("COMMIT")
 
 
-def data_version():
+def data_version() -> int:
     """Return a number that changes after every committed write through `write` in this process.
 
     Dashboard caches key on it, so they never serve data older than the last write
@@ -138,13 +148,13 @@ def data_version():
     return _data_version
 
 
-def _bump_data_version():
+def _bump_data_version() -> None:
     global _data_version
     with _version_lock:
         _data_version += 1
 
 
-def write(cur, work):
+def write(cur: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
     """Run `work(cur)` in a transaction, retrying a bounded number of times on write conflicts.
 
     Returns what `work` returns. Raises WriteConflict when every attempt conflicted.
@@ -169,7 +179,13 @@ def write(cur, work):
 _ONCE_TABLES = {"homework_logs", "mood_logs", "questionnaires"}
 
 
-def write_once(cur, table, client_id, submission_id, work):
+def write_once(
+    cur: duckdb.DuckDBPyConnection,
+    table: str,
+    client_id: int | None,
+    submission_id: str | None,
+    work: Callable[[duckdb.DuckDBPyConnection], int],
+) -> int:
     """Like `write`, for a client's new entry in `table`: returns the new entry's id, but a
     repeated `submission_id` (a double click, a resent form) writes nothing and returns the
     id of the entry it first made. A unique index settles two submissions racing each other.
@@ -179,7 +195,7 @@ def write_once(cur, table, client_id, submission_id, work):
     # `table` is one of the constants above, never user text.
     existing_sql = f"SELECT id FROM {table} WHERE client_id = ? AND submission_id = ?"
 
-    def insert_unless_seen(cur):
+    def insert_unless_seen(cur: duckdb.DuckDBPyConnection) -> int:
         if submission_id:
             existing = cur.execute(existing_sql, [client_id, submission_id]).fetchone()
             if existing:
@@ -195,3 +211,4 @@ def write_once(cur, table, client_id, submission_id, work):
             # The same submission is being stored by another request that has not committed
             # yet: wait for it, then return its entry.
             time.sleep(0.01 * 2**attempt)
+    raise AssertionError("unreachable: the last attempt returns or raises")

@@ -12,6 +12,7 @@ server mode keeps them in the database (DESIGN.md, "Beyond one machine").
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # A typo-prone person fails a few times; a sprayer fails many times. Ten failures from one
@@ -30,24 +31,24 @@ class _Bucket:
     tokens: float
     updated: float
 
-    def refill(self, now):
+    def refill(self, now: float) -> None:
         self.tokens = min(self.capacity, self.tokens + (now - self.updated) / self.seconds_per_token)
         self.updated = now
 
-    def seconds_until_a_token(self):
+    def seconds_until_a_token(self) -> float:
         return max(0.0, (1 - self.tokens) * self.seconds_per_token)
 
 
 class LoginThrottle:
     """Token buckets of failed logins, per address and clinic-wide. Thread-safe."""
 
-    def __init__(self, clock=time.monotonic):
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self._clinic = _Bucket(CLINIC_BURST, CLINIC_SECONDS_PER_TOKEN, CLINIC_BURST, clock())
-        self._addresses = {}
+        self._addresses: dict[str, _Bucket] = {}
 
-    def _buckets(self, address, now):
+    def _buckets(self, address: str, now: float) -> tuple[_Bucket, _Bucket]:
         bucket = self._addresses.get(address)
         if bucket is None:
             if len(self._addresses) >= MAX_ADDRESSES:
@@ -59,19 +60,19 @@ class LoginThrottle:
             each.refill(now)
         return bucket, self._clinic
 
-    def _forget_full_buckets(self, now):
+    def _forget_full_buckets(self, now: float) -> None:
         for address, bucket in list(self._addresses.items()):
             bucket.refill(now)
             if bucket.tokens >= bucket.capacity:
                 del self._addresses[address]
 
-    def wait_seconds(self, address):
+    def wait_seconds(self, address: str) -> float:
         """Return 0 when a login from `address` may be tried now, else the seconds to wait."""
         with self._lock:
             buckets = self._buckets(address, self._clock())
             return max(bucket.seconds_until_a_token() for bucket in buckets)
 
-    def record_failure(self, address):
+    def record_failure(self, address: str) -> None:
         """Take a token for a failed login from `address` (and from the clinic's bucket)."""
         with self._lock:
             for bucket in self._buckets(address, self._clock()):

@@ -8,7 +8,7 @@ table lists the same variables with the same defaults; tests/data_layer/test_set
 import os
 from datetime import timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeVar
 
 DEFAULT_CRISIS_TEXT = (
     "If you are thinking about harming yourself or feel you cannot keep yourself safe, "
@@ -17,14 +17,18 @@ DEFAULT_CRISIS_TEXT = (
     "Your therapist has been told about your answer."
 )
 
+# The type of a setting's default: str, or None for a setting with no value by default. A setting
+# with a text default always has a value (`value` returns str).
+Default = TypeVar("Default", bound=str | None)
 
-class Setting(NamedTuple):
+
+class Setting(NamedTuple, Generic[Default]):
     """One environment variable, and the value used when it is unset or empty (None: no value)."""
 
     name: str
-    default: str | None
+    default: Default
 
-    def value(self):
+    def value(self) -> str | Default:
         """Return the variable's value, or the default when it is unset or empty."""
         return os.environ.get(self.name) or self.default
 
@@ -44,7 +48,7 @@ def database_path() -> Path:
     return Path(DATABASE.value())
 
 
-def cookie_key():
+def cookie_key() -> str | None:
     """Return the key that signs login cookies, $HOMEWORK_COOKIE_KEY, or None when it is not set.
 
     ui/auth.py then falls back to `cookie_key` in .streamlit/secrets.toml.
@@ -52,12 +56,12 @@ def cookie_key():
     return COOKIE_KEY.value()
 
 
-def idle_limit():
+def idle_limit() -> timedelta:
     """Return how long a session may sit unused: $HOMEWORK_IDLE_MINUTES, default 30 minutes."""
     return timedelta(minutes=float(IDLE_MINUTES.value()))
 
 
-def login_sleep_seconds():
+def login_sleep_seconds() -> float:
     """Return the pause after each failed login: $HOMEWORK_LOGIN_SLEEP_SECONDS, default 0.7.
 
     It stays on in production and in the browser tests; AppTest tests set it to 0.
@@ -65,7 +69,7 @@ def login_sleep_seconds():
     return float(LOGIN_SLEEP_SECONDS.value())
 
 
-def crisis_text():
+def crisis_text() -> str:
     """Return the crisis resources shown at once when PHQ-9 item 9 is above 0.
 
     Set $HOMEWORK_CRISIS_TEXT to the clinic's own emergency numbers.
@@ -73,7 +77,7 @@ def crisis_text():
     return CRISIS_TEXT.value()
 
 
-def backup_directory():
+def backup_directory() -> Path:
     """Return the one directory backups may be written into: $HOMEWORK_BACKUP_DIR, or backups/.
 
     The admin's "Back up now", `make backup` and the backup socket all refuse targets outside it.
@@ -81,7 +85,7 @@ def backup_directory():
     return Path(BACKUP_DIRECTORY.value())
 
 
-def admin_password():
+def admin_password() -> str | None:
     """Return the first administrator's password for ops.new_clinic,
     $HOMEWORK_ADMIN_PASSWORD, or None (then the command asks at the prompt)."""
     return ADMIN_PASSWORD.value()

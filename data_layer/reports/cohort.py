@@ -6,9 +6,14 @@ A supervisor never receives a client's identity: clients come back as stable pse
 """
 
 from datetime import date
+from typing import Any
+
+import duckdb
+import pandas as pd
 
 from clinical.compliance import last_complete_weeks
-from data_layer.core.access import allowed_roles, deny, pseudonym_sql, scope_parameters, therapist_scope
+from data_layer.core import db
+from data_layer.core.access import Principal, allowed_roles, deny, pseudonym_sql, scope_parameters, therapist_scope
 from data_layer.core.compliance_sql import assignment_weeks_sql
 
 # Episodes are computed per (client, therapist). A therapist's scope is their own episodes,
@@ -22,35 +27,42 @@ _EPISODES = """
     WHERE c.therapist_id IN ({therapists}) AND c.started_on <= current_date"""
 
 
-def _cohort_clients_sql(principal):
+def _cohort_clients_sql(principal: Principal) -> str:
     """The client ids whose episodes the principal may aggregate."""
     return f"SELECT e.client_id FROM ({_episodes_sql(principal)}) e"
 
 
-def _episodes_sql(principal):
+def _episodes_sql(principal: Principal) -> str:
     therapists = "$principal_id" if principal.role == "therapist" else therapist_scope(principal)
     return _EPISODES.format(therapists=therapists)
 
 
-def _client_label_sql(principal):
+def _client_label_sql(principal: Principal) -> str:
     """Therapists see names; supervisors a pseudonym (access.pseudonym_sql)."""
     if principal.role == "therapist":
         return "u.display_name"
     return pseudonym_sql("e.client_id")
 
 
-def _check_therapist_filter(cur, principal, therapist_id):
+def _check_therapist_filter(cur: duckdb.DuckDBPyConnection, principal: Principal, therapist_id: int | None) -> None:
     if therapist_id is None:
         return
     sql = f"SELECT count(*) FROM ({therapist_scope(principal)}) t WHERE t.therapist_id = $therapist_id"
     if (
         principal.role != "supervisor"
-        or not cur.execute(sql, scope_parameters(principal, therapist_id=therapist_id)).fetchone()[0]
+        or not db.one_row(cur.execute(sql, scope_parameters(principal, therapist_id=therapist_id)))[0]
     ):
         deny(cur, principal, "cohort_therapist_filter", detail=f"therapist {therapist_id}")
 
 
-def _parameters(cur, principal, window_start, window_end, therapist_id, category):
+def _parameters(
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    window_start: date,
+    window_end: date,
+    therapist_id: int | None,
+    category: str | None,
+) -> dict[str, Any]:
     """Named parameters of the queries below. $ended_from/$ended_to choose the episodes;
     $window_start/$window_end bound the compliance arithmetic (compliance_sql) to the days
     of the chosen episodes, from the earliest start among them."""
@@ -58,11 +70,11 @@ def _parameters(cur, principal, window_start, window_end, therapist_id, category
         principal, ended_from=window_start, ended_to=window_end, therapist_filter=therapist_id
     )
     sql = f"{_chosen_episodes_sql(principal)} SELECT min(from_day) FROM scoped_episodes"
-    (first_day,) = cur.execute(sql, parameters).fetchone()
+    (first_day,) = db.one_row(cur.execute(sql, parameters))
     return parameters | {"category": category, "window_start": first_day or window_start, "window_end": date.today()}
 
 
-def _chosen_episodes_sql(principal):
+def _chosen_episodes_sql(principal: Principal) -> str:
     """CTEs `episodes` and `scoped_episodes`: the episodes in scope that the date range chooses
     (ended within it, or in progress when it reaches today), each with its whole span
     from_day..to_day (start to end, or to today while in progress): never clipped."""
@@ -80,7 +92,7 @@ def _chosen_episodes_sql(principal):
         )"""
 
 
-def _cohort_ctes(principal):
+def _cohort_ctes(principal: Principal) -> str:
     """CTEs shared by the queries below: the chosen episodes, their assignment-weeks."""
     return f"""{_chosen_episodes_sql(principal)},
         {assignment_weeks_sql(_cohort_clients_sql(principal))},
@@ -95,7 +107,15 @@ def _cohort_ctes(principal):
 
 
 @allowed_roles("therapist", "supervisor")
-def episode_summaries(cur, principal, *, window_start, window_end, therapist_id=None, category=None):
+def episode_summaries(
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    *,
+    window_start: date,
+    window_end: date,
+    therapist_id: int | None = None,
+    category: str | None = None,
+) -> pd.DataFrame:
     """Return one row per episode of care in scope that the date range chooses.
 
     The range chooses episodes by the day they ENDED (window_start..window_end) and
@@ -162,7 +182,14 @@ def episode_summaries(cur, principal, *, window_start, window_end, therapist_id=
 
 
 @allowed_roles("therapist", "supervisor")
-def episode_questionnaires(cur, principal, *, window_start, window_end, therapist_id=None):
+def episode_questionnaires(
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    *,
+    window_start: date,
+    window_end: date,
+    therapist_id: int | None = None,
+) -> pd.DataFrame:
     """Return the PHQ-9 and GAD-7 totals of the episodes the range chooses, each over the
     whole episode (the questionnaires dated from its start to its end, or to today).
 
@@ -180,7 +207,15 @@ def episode_questionnaires(cur, principal, *, window_start, window_end, therapis
 
 
 @allowed_roles("therapist", "supervisor")
-def weekly_panel(cur, principal, *, window_start, window_end, therapist_id=None, category=None):
+def weekly_panel(
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    *,
+    window_start: date,
+    window_end: date,
+    therapist_id: int | None = None,
+    category: str | None = None,
+) -> pd.DataFrame:
     """Return the weekly panel for the lagged analysis: one row per episode and ISO week.
 
     Same scope as episode_summaries. Columns: client_id (the episode id: no identities),
@@ -218,7 +253,14 @@ def weekly_panel(cur, principal, *, window_start, window_end, therapist_id=None,
 
 
 @allowed_roles("therapist", "supervisor")
-def category_summary(cur, principal, *, window_start, window_end, therapist_id=None):
+def category_summary(
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    *,
+    window_start: date,
+    window_end: date,
+    therapist_id: int | None = None,
+) -> pd.DataFrame:
     """Return, per homework category: clients, compliance and mean helpfulness over the episodes
     the range chooses (whole episodes).
 
@@ -248,7 +290,9 @@ def category_summary(cur, principal, *, window_start, window_end, therapist_id=N
 
 
 @allowed_roles("supervisor")
-def recent_episode_compliance(cur, principal, *, category=None):
+def recent_episode_compliance(
+    cur: duckdb.DuckDBPyConnection, principal: Principal, *, category: str | None = None
+) -> pd.DataFrame:
     """Return "Compliance, last 4 weeks" of each episode in progress of the supervisor's therapists.
 
     The 4 most recent complete ISO weeks (clinical.compliance.last_complete_weeks) and the
@@ -276,9 +320,9 @@ def recent_episode_compliance(cur, principal, *, category=None):
 
 
 @allowed_roles("supervisor")
-def earliest_episode_start(cur, principal):
+def earliest_episode_start(cur: duckdb.DuckDBPyConnection, principal: Principal) -> date | None:
     """Return the first day of the earliest episode of care of the therapists the supervisor
     supervises (None when they have none): where the supervisor's period choices begin
     (clinical.reporting.reporting_periods). A date only, no client."""
     sql = f"SELECT min(e.started_on) FROM ({_episodes_sql(principal)}) e"
-    return cur.execute(sql, scope_parameters(principal)).fetchone()[0]
+    return db.one_row(cur.execute(sql, scope_parameters(principal)))[0]

@@ -1,13 +1,16 @@
 """A client's whole record in one readable table, for the therapist's CSV export."""
 
+import duckdb
+import pandas as pd
+
 from clinical.homework import CATEGORIES
-from data_layer.core.access import allowed_roles, client_scope, require_client, scope_parameters
+from data_layer.core.access import Principal, allowed_roles, client_scope, require_client, scope_parameters
 
 STATUS_WORDS = "CASE h.status WHEN 'done' THEN 'done' WHEN 'partly' THEN 'partly done' ELSE 'not done' END"
 
 
 @allowed_roles("therapist")
-def export_client_record(cur, principal, *, client_id):
+def export_client_record(cur: duckdb.DuckDBPyConnection, principal: Principal, *, client_id: int) -> pd.DataFrame:
     """Return every homework assignment, homework log, mood log, questionnaire, session and
     break of the client as rows of one DataFrame with readable column names, oldest first.
 

@@ -3,15 +3,27 @@ computed in DuckDB."""
 
 from datetime import date
 
+import duckdb
+import pandas as pd
+
 from clinical.compliance import last_complete_weeks
 from clinical.episodes import classify_episodes
-from data_layer.core.access import allowed_roles, client_scope, current_link, require_client, scope_parameters
+from data_layer.core.access import (
+    Principal,
+    allowed_roles,
+    client_scope,
+    current_link,
+    require_client,
+    scope_parameters,
+)
 from data_layer.core.compliance_sql import assignment_weeks_sql
 from data_layer.reports import cohort
 
 
 @allowed_roles("client", "therapist")
-def weekly_compliance(cur, principal, *, client_id, window_start, window_end):
+def weekly_compliance(
+    cur: duckdb.DuckDBPyConnection, principal: Principal, *, client_id: int, window_start: date, window_end: date
+) -> pd.DataFrame:
     """Return the client's compliance per ISO week between the two dates, oldest first.
 
     Limited to a client in the principal's scope (AccessDenied otherwise). Columns:
@@ -42,7 +54,9 @@ def weekly_compliance(cur, principal, *, client_id, window_start, window_end):
 
 
 @allowed_roles("client", "therapist")
-def compliance_by_assignment(cur, principal, *, client_id, window_start, window_end):
+def compliance_by_assignment(
+    cur: duckdb.DuckDBPyConnection, principal: Principal, *, client_id: int, window_start: date, window_end: date
+) -> pd.DataFrame:
     """Return per assignment: compliance over the window and the weeks in which it was met.
 
     Limited to a client in the principal's scope (AccessDenied otherwise). Columns:
@@ -71,7 +85,9 @@ def compliance_by_assignment(cur, principal, *, client_id, window_start, window_
 
 
 @allowed_roles("client", "therapist")
-def recent_compliance(cur, principal, *, client_id=None):
+def recent_compliance(
+    cur: duckdb.DuckDBPyConnection, principal: Principal, *, client_id: int | None = None
+) -> pd.DataFrame:
     """Return "Compliance, last 4 weeks" per client: the one function every page shows it from.
 
     Over the 4 most recent complete ISO weeks (clinical.compliance.last_complete_weeks);
@@ -105,7 +121,7 @@ INACTIVE_AFTER_DAYS = 7
 
 
 @allowed_roles("therapist")
-def current_outcomes(cur, principal):
+def current_outcomes(cur: duckdb.DuckDBPyConnection, principal: Principal) -> pd.DataFrame:
     """Return the outcome so far of each episode in progress of the therapist's: the cohort's
     figures (cohort.episode_summaries, episode_questionnaires) through classify_episodes.
 
@@ -137,7 +153,7 @@ def current_outcomes(cur, principal):
 
 
 @allowed_roles("therapist")
-def caseload_summary(cur, principal):
+def caseload_summary(cur: duckdb.DuckDBPyConnection, principal: Principal) -> pd.DataFrame:
     """Return one row per client currently in the therapist's caseload, flagged clients first.
 
     Limited to the principal's current clients. Columns: client_id, episode_id, name,
