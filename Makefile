@@ -55,10 +55,13 @@ lint: install-test
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-# The large-clinic benchmark (bench/run.py): builds S, M and L clinics in a temporary folder,
-# prints one table and writes bench-results/latest.json. Takes minutes; not part of `make test`.
-bench: install
+# The large-clinic benchmark, in two parts that take minutes each; not part of `make test`.
+# bench/run.py: every page and query for one user at a time at sizes S, M and L (one table,
+# bench-results/latest.json). bench/concurrency.py: the real server under N concurrent sessions
+# per role over its websocket, at sizes S and L (bench-results/concurrency.json).
+bench: install-test
 	$(PY) -m bench.run
+	$(PY) -m bench.concurrency
 
 # Back up the database to Parquet + manifest (a running app writes the snapshot itself).
 # Backups go only into HOMEWORK_BACKUP_DIR (the app's setting); BACKUP_DIR must lie inside it.

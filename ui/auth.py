@@ -99,7 +99,7 @@ def _cookie_token(key):
 COOKIE_SET = "cookie_set"
 
 
-def _cookie_to_set(key, username, token):
+def signed_login_cookie(key, username, token):
     """The signed re-login cookie for `token` and when it expires (the session's own limit)."""
     expires_at = datetime.now() + COOKIE_LIFETIME
     value = jwt.encode(
@@ -224,7 +224,7 @@ def _try_login():
     token = login_sessions.start_login_session(cur, LOGIN, user_id=result.user.id, lifetime=COOKIE_LIFETIME)
     _enter(result.user, token)
     # The form shows only when the cookie key is fit (current_principal stops otherwise).
-    st.session_state["pending_cookie"] = _cookie_to_set(
+    st.session_state["pending_cookie"] = signed_login_cookie(
         _cookie_key(clinic.is_demo(cur, LOGIN)), result.user.username, token
     )
 

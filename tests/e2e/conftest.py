@@ -1,30 +1,19 @@
 """A real Streamlit server on the demo clinic, driven by Debian's Chromium through Playwright."""
 
-import ctypes
-import os
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from bench.server import ServerError, running_server
 from ui.auth import COOKIE_NAME
 from ui.navigation import PAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -51,86 +40,15 @@ def demo_database(tmp_path_factory):
     return path
 
 
-def production_environment():
-    """This process's environment without test-only settings: the server runs with the
-    production login throttle, whose timing once hid a cookie replay."""
-    return {name: value for name, value in os.environ.items() if name != "HOMEWORK_LOGIN_SLEEP_SECONDS"}
-
-
 def serve(database, **env):
-    """Start `streamlit run app.py` on `database` (extra environment `env`); yield its URL;
-    stop it afterwards. For module- or session-scoped fixtures."""
-    port = free_port()
-    log = tempfile.TemporaryFile()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        preexec_fn=_stop_with_parent,
-        env={**production_environment(), "HOMEWORK_DB": str(database), **env},
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail(f"streamlit did not start:\n{output(log)}")
-            time.sleep(0.3)
-    yield url
+    """Start `streamlit run app.py` on `database` (extra environment `env`, the production
+    login throttle); yield its URL; stop it afterwards. For module- or session-scoped
+    fixtures. A server that does not start, or ignores SIGTERM, fails the test."""
     try:
-        stop(server, log)
-    finally:
-        log.close()
-
-
-# A deployment's `systemctl stop` or container stop sends SIGTERM and waits about this long.
-SHUTDOWN_SECONDS = 10
-
-
-def stop(server, log):
-    """Send SIGTERM to `server` and wait for it to exit. A server still running after
-    SHUTDOWN_SECONDS is killed and the test fails: ignoring SIGTERM is a bug, never hidden."""
-    server.terminate()
-    try:
-        server.wait(timeout=SHUTDOWN_SECONDS)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-        pytest.fail(f"the server ignored SIGTERM for {SHUTDOWN_SECONDS} s and was killed:\n{output(log)}")
-
-
-def output(log):
-    """What the server has written to `log` so far."""
-    log.seek(0)
-    return log.read().decode(errors="replace")
-
-
-# Loaded here, not in the forked child: a child must not load libraries before exec.
-_LIBC = ctypes.CDLL(None, use_errno=True)
-_PR_SET_PDEATHSIG = 1
-
-
-def _stop_with_parent():
-    # Runs in the server's process before exec: Linux sends it SIGTERM when the test process
-    # dies (a crash, a kill, a timeout), so no server outlives the tests.
-    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        with running_server(database, **env) as server:
+            yield server.url
+    except ServerError as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="session")
