@@ -22,6 +22,7 @@ from ui.widgets import (
     show_field_errors,
     show_saved,
     text_or_empty,
+    with_error_slot,
 )
 
 principal = require_role("client")
@@ -43,16 +44,17 @@ homework_tab, mood_tab, breaks_tab = st.tabs(["Homework", "Mood", "Breaks"])
 def edit_homework_log(entry):
     name = f"edit_homework_{entry.homework_log_id}"
     with st.form(form_key(name)):
-        status = st.segmented_control(
-            "How did it go?", list(STATUS_LABELS), format_func=STATUS_LABELS.get, default=entry.status
+        status, status_error = with_error_slot(
+            st.segmented_control(
+                "How did it go?", list(STATUS_LABELS), format_func=STATUS_LABELS.get, default=entry.status
+            )
         )
-        status_error = st.empty()
-        minutes = st.number_input("Minutes spent", step=5, value=optional_int(entry.minutes))
-        minutes_error = st.empty()
+        minutes, minutes_error = with_error_slot(
+            st.number_input("Minutes spent", step=5, value=optional_int(entry.minutes))
+        )
         helpfulness = st.segmented_control("How helpful was it?", RATINGS, default=optional_int(entry.helpfulness))
         difficulty = st.segmented_control("How hard was it?", RATINGS, default=optional_int(entry.difficulty))
-        note = st.text_area("Note", value=text_or_empty(entry.note))
-        note_error = st.empty()
+        note, note_error = with_error_slot(st.text_area("Note", value=text_or_empty(entry.note)))
         general_error = st.empty()
         if st.form_submit_button("Save changes", type="primary"):
             try:
@@ -85,10 +87,10 @@ def edit_mood_log(entry):
         mood_value = st.select_slider(
             "Mood (0 = very low, 10 = very good)", options=list(range(11)), value=int(entry.mood)
         )
-        anxiety = st.number_input("Anxiety 0-10 (optional)", step=1, value=optional_int(entry.anxiety))
-        anxiety_error = st.empty()
-        note = st.text_area("Note", value=text_or_empty(entry.note))
-        note_error = st.empty()
+        anxiety, anxiety_error = with_error_slot(
+            st.number_input("Anxiety 0-10 (optional)", step=1, value=optional_int(entry.anxiety))
+        )
+        note, note_error = with_error_slot(st.text_area("Note", value=text_or_empty(entry.note)))
         general_error = st.empty()
         if st.form_submit_button("Save changes", type="primary"):
             try:

@@ -9,7 +9,7 @@ import streamlit as st
 
 from data_layer import measures
 from data_layer.core.validation import MAX_NOTE_LENGTH, InvalidInput
-from ui.widgets import escape_markdown, form_key, saved, show_field_errors
+from ui.widgets import escape_markdown, form_key, saved, show_field_errors, with_error_slot
 
 
 def unassigned_risk_flags(cur, principal):
@@ -36,12 +36,13 @@ def unassigned_risk_flags(cur, principal):
 def _acknowledge_form(cur, principal, risk_flag_id):
     name = f"ack_unassigned_{risk_flag_id}"
     with st.form(form_key(name)):
-        note = st.text_area(
-            "Follow-up note",
-            max_chars=MAX_NOTE_LENGTH,
-            placeholder="e.g. Phoned the client, safety plan reviewed, referred to a therapist",
+        note, note_error = with_error_slot(
+            st.text_area(
+                "Follow-up note",
+                max_chars=MAX_NOTE_LENGTH,
+                placeholder="e.g. Phoned the client, safety plan reviewed, referred to a therapist",
+            )
         )
-        note_error = st.empty()
         if st.form_submit_button("Acknowledge", type="primary"):
             try:
                 measures.acknowledge_unassigned_risk_flag(cur, principal, risk_flag_id=risk_flag_id, note=note)
