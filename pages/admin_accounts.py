@@ -11,7 +11,15 @@ from ops import maintenance
 from ui.auth import require_role
 from ui.db import cursor
 from ui.safety import unassigned_risk_flags
-from ui.widgets import discharge_fields, escape_markdown, form_key, saved, show_field_errors, show_flash
+from ui.widgets import (
+    discharge_fields,
+    escape_markdown,
+    form_key,
+    saved,
+    show_field_errors,
+    show_flash,
+    with_error_slot,
+)
 
 principal = require_role("admin")
 cur = cursor()
@@ -36,17 +44,17 @@ create_tab, caseload_tab, supervision_tab, maintain_tab = st.tabs(
 
 with create_tab:
     with st.form(form_key("create_user")):
-        display_name = st.text_input("Full name")
-        name_error = st.empty()
-        username = st.text_input("Username", help="Lower-case letters, digits, dots, dashes.")
-        username_error = st.empty()
-        role = st.selectbox("Role", ROLES)
-        role_error = st.empty()
-        email = st.text_input("Email (optional)")
-        password = st.text_input(
-            "Initial password", type="password", help="At least 10 characters. Give it to the person in private."
+        display_name, name_error = with_error_slot(st.text_input("Full name"))
+        username, username_error = with_error_slot(
+            st.text_input("Username", help="Lower-case letters, digits, dots, dashes.")
         )
-        password_error = st.empty()
+        role, role_error = with_error_slot(st.selectbox("Role", ROLES))
+        email = st.text_input("Email (optional)")
+        password, password_error = with_error_slot(
+            st.text_input(
+                "Initial password", type="password", help="At least 10 characters. Give it to the person in private."
+            )
+        )
         if st.form_submit_button("Create account", type="primary"):
             try:
                 users.create_user(
@@ -78,10 +86,8 @@ def link_form(name, member_label, members, head_label, heads, fields, link, mess
     `fields` names the two fields (member, head) as the data layer's errors name them.
     """
     with st.form(form_key(name)):
-        member = st.selectbox(member_label, list(members), format_func=members.get)
-        member_error = st.empty()
-        head = st.selectbox(head_label, list(heads), format_func=heads.get)
-        head_error = st.empty()
+        member, member_error = with_error_slot(st.selectbox(member_label, list(members), format_func=members.get))
+        head, head_error = with_error_slot(st.selectbox(head_label, list(heads), format_func=heads.get))
         if st.form_submit_button("Link", type="primary"):
             try:
                 link(member, head)
@@ -109,8 +115,7 @@ with caseload_tab:
     st.caption("Usually the therapist discharges. Here for when they cannot, e.g. they have left the clinic.")
     clients = account_choices("client")
     with st.form(form_key("discharge")):
-        client = st.selectbox("Client", list(clients), format_func=clients.get)
-        client_error = st.empty()
+        client, client_error = with_error_slot(st.selectbox("Client", list(clients), format_func=clients.get))
         ended_on, reason, placeholders = discharge_fields()
         if st.form_submit_button("Discharge"):
             try:
@@ -140,10 +145,8 @@ with maintain_tab:
         for row in accounts.itertuples()
     }
     with st.form(form_key("maintain")):
-        user_id = st.selectbox("Account", list(everyone), format_func=everyone.get)
-        account_error = st.empty()
-        new_password = st.text_input("New password (for a reset)", type="password")
-        password_error = st.empty()
+        user_id, account_error = with_error_slot(st.selectbox("Account", list(everyone), format_func=everyone.get))
+        new_password, password_error = with_error_slot(st.text_input("New password (for a reset)", type="password"))
         reset_column, deactivate_column, reactivate_column = st.columns(3)
         reset = reset_column.form_submit_button("Reset password")
         deactivate = deactivate_column.form_submit_button("Deactivate")

@@ -8,6 +8,7 @@ import streamlit as st
 from data_layer import homework, mood, paused
 from data_layer.core.validation import InvalidInput
 from ui.auth import require_role
+from ui.breaks import add_break_form
 from ui.db import cursor
 from ui.widgets import (
     confirm_delete,
@@ -21,6 +22,7 @@ from ui.widgets import (
     show_field_errors,
     show_saved,
     text_or_empty,
+    with_error_slot,
 )
 
 principal = require_role("client")
@@ -42,16 +44,17 @@ homework_tab, mood_tab, breaks_tab = st.tabs(["Homework", "Mood", "Breaks"])
 def edit_homework_log(entry):
     name = f"edit_homework_{entry.homework_log_id}"
     with st.form(form_key(name)):
-        status = st.segmented_control(
-            "How did it go?", list(STATUS_LABELS), format_func=STATUS_LABELS.get, default=entry.status
+        status, status_error = with_error_slot(
+            st.segmented_control(
+                "How did it go?", list(STATUS_LABELS), format_func=STATUS_LABELS.get, default=entry.status
+            )
         )
-        status_error = st.empty()
-        minutes = st.number_input("Minutes spent", step=5, value=optional_int(entry.minutes))
-        minutes_error = st.empty()
+        minutes, minutes_error = with_error_slot(
+            st.number_input("Minutes spent", step=5, value=optional_int(entry.minutes))
+        )
         helpfulness = st.segmented_control("How helpful was it?", RATINGS, default=optional_int(entry.helpfulness))
         difficulty = st.segmented_control("How hard was it?", RATINGS, default=optional_int(entry.difficulty))
-        note = st.text_area("Note", value=text_or_empty(entry.note))
-        note_error = st.empty()
+        note, note_error = with_error_slot(st.text_area("Note", value=text_or_empty(entry.note)))
         general_error = st.empty()
         if st.form_submit_button("Save changes", type="primary"):
             try:
@@ -84,10 +87,10 @@ def edit_mood_log(entry):
         mood_value = st.select_slider(
             "Mood (0 = very low, 10 = very good)", options=list(range(11)), value=int(entry.mood)
         )
-        anxiety = st.number_input("Anxiety 0-10 (optional)", step=1, value=optional_int(entry.anxiety))
-        anxiety_error = st.empty()
-        note = st.text_area("Note", value=text_or_empty(entry.note))
-        note_error = st.empty()
+        anxiety, anxiety_error = with_error_slot(
+            st.number_input("Anxiety 0-10 (optional)", step=1, value=optional_int(entry.anxiety))
+        )
+        note, note_error = with_error_slot(st.text_area("Note", value=text_or_empty(entry.note)))
         general_error = st.empty()
         if st.form_submit_button("Save changes", type="primary"):
             try:
@@ -154,33 +157,11 @@ with mood_tab:
             saved_here("mood", "The mood check-in is deleted.")
 
 
-def add_break_form():
-    with st.form(form_key("add_break")):
-        first, last = st.columns(2)
-        starts_on = first.date_input("From", value=date.today(), format="DD/MM/YYYY")
-        start_error = first.empty()
-        ends_on = last.date_input("Until (inclusive)", value=date.today() + timedelta(days=6), format="DD/MM/YYYY")
-        end_error = last.empty()
-        reason = st.text_input("Reason (optional)", max_chars=200, placeholder="Holiday, illness, ...")
-        reason_error = st.empty()
-        if st.form_submit_button("Add break", type="primary"):
-            try:
-                paused.add_paused_period(
-                    cur, principal, client_id=principal.user_id, starts_on=starts_on, ends_on=ends_on, reason=reason
-                )
-            except InvalidInput as error:
-                show_field_errors(
-                    error.errors, {"starts_on": start_error, "ends_on": end_error, "reason": reason_error}
-                )
-            else:
-                saved_here("breaks", f"Break saved: {starts_on:%d %b} to {ends_on:%d %b}.", form_name="add_break")
-
-
 with breaks_tab:
     st.caption("On holiday or ill? Days in a break don't count against you.")
     # The breaks' confirmations stand in the form's place, at the top of this short tab.
     if not show_saved("breaks", "Add another break"):
-        add_break_form()
+        add_break_form(cur, principal, client_id=principal.user_id)
     breaks = paused.list_paused_periods(cur, principal, client_id=principal.user_id)
     for period in breaks.itertuples():
         with st.container(border=True):

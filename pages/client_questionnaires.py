@@ -11,7 +11,7 @@ from data_layer.core.validation import InvalidInput
 from ui.auth import require_role
 from ui.db import cursor
 from ui.navigation import nothing_above
-from ui.widgets import day_label, form_key, reset_form, show_field_errors, submission_token
+from ui.widgets import day_label, form_key, reset_form, show_field_errors, submission_token, with_error_slot
 
 principal = require_role("client")
 cur = cursor()
@@ -51,18 +51,21 @@ def questionnaire_form(instrument):
         st.markdown(f"**{INTRO}**")
         answers, errors = [], {}
         for number, item in enumerate(ITEMS[instrument], start=1):
-            answers.append(st.radio(f"{number}. {item}", list(ANSWERS), format_func=ANSWERS.get, index=None))
-            errors[f"item_{number}"] = st.empty()
+            answer, errors[f"item_{number}"] = with_error_slot(
+                st.radio(f"{number}. {item}", list(ANSWERS), format_func=ANSWERS.get, index=None)
+            )
+            answers.append(answer)
         difficulty = None
         if instrument == "PHQ-9":
-            difficulty = st.radio(
-                "If you checked off any problems, how difficult have these problems made it for you to do "
-                "your work, take care of things at home, or get along with other people? (optional)",
-                list(DIFFICULTY),
-                format_func=DIFFICULTY.get,
-                index=None,
+            difficulty, errors["difficulty"] = with_error_slot(
+                st.radio(
+                    "If you checked off any problems, how difficult have these problems made it for you to do "
+                    "your work, take care of things at home, or get along with other people? (optional)",
+                    list(DIFFICULTY),
+                    format_func=DIFFICULTY.get,
+                    index=None,
+                )
             )
-            errors["difficulty"] = st.empty()
         st.caption(ATTRIBUTION)
         general = st.empty()
         if st.form_submit_button(f"Submit {instrument}", type="primary", width="stretch"):

@@ -19,6 +19,7 @@ from ui.widgets import (
     show_field_errors,
     show_saved,
     submission_token,
+    with_error_slot,
 )
 
 principal = require_role("client")
@@ -48,19 +49,19 @@ def log_attempt_form(assignment):
     """The quick log for one assignment: status, date, and optional details."""
     name = f"log_{assignment.assignment_id}"
     with st.form(form_key(name)):
-        status = st.segmented_control("How did it go?", list(STATUS_LABELS), format_func=STATUS_LABELS.get)
-        status_error = st.empty()
-        log_date = entry_date_input("Day")
-        date_error = st.empty()
+        status, status_error = with_error_slot(
+            st.segmented_control("How did it go?", list(STATUS_LABELS), format_func=STATUS_LABELS.get)
+        )
+        log_date, date_error = with_error_slot(entry_date_input("Day"))
         with st.expander("Add details (optional)"):
-            minutes = st.number_input("Minutes spent", value=None, step=5)
-            minutes_error = st.empty()
-            helpfulness = st.segmented_control("How helpful was it? (1 = not at all, 5 = very)", RATINGS)
-            helpfulness_error = st.empty()
-            difficulty = st.segmented_control("How hard was it? (1 = easy, 5 = very hard)", RATINGS)
-            difficulty_error = st.empty()
-            note = st.text_area("Note", placeholder="What happened, what you noticed")
-            note_error = st.empty()
+            minutes, minutes_error = with_error_slot(st.number_input("Minutes spent", value=None, step=5))
+            helpfulness, helpfulness_error = with_error_slot(
+                st.segmented_control("How helpful was it? (1 = not at all, 5 = very)", RATINGS)
+            )
+            difficulty, difficulty_error = with_error_slot(
+                st.segmented_control("How hard was it? (1 = easy, 5 = very hard)", RATINGS)
+            )
+            note, note_error = with_error_slot(st.text_area("Note", placeholder="What happened, what you noticed"))
         general_error = st.empty()
         if st.form_submit_button("Save", type="primary", width="stretch"):
             try:
@@ -144,12 +145,11 @@ def mood_form():
         st.caption("0 very low", width="content")
         st.caption("10 very good", width="content")
     mood_error = st.empty()
-    anxiety = st.number_input("Anxiety, 0 (none) to 10 (extreme), optional", value=None, step=1)
-    anxiety_error = st.empty()
-    mood_date = entry_date_input("Day", key="mood_day")
-    mood_date_error = st.empty()
-    mood_note = st.text_area("Note (optional)")
-    mood_note_error = st.empty()
+    anxiety, anxiety_error = with_error_slot(
+        st.number_input("Anxiety, 0 (none) to 10 (extreme), optional", value=None, step=1)
+    )
+    mood_date, mood_date_error = with_error_slot(entry_date_input("Day", key="mood_day"))
+    mood_note, mood_note_error = with_error_slot(st.text_area("Note (optional)"))
     if st.form_submit_button("Save mood", type="primary", width="stretch"):
         try:
             mood.log_mood(

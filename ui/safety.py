@@ -5,11 +5,13 @@ is never left without a reader. Only here do they see a client's name and contac
 acting on a risk needs the person (data_layer.measures explains the choice).
 """
 
+from functools import partial
+
 import streamlit as st
 
 from data_layer import measures
 from data_layer.core.validation import MAX_NOTE_LENGTH, InvalidInput
-from ui.widgets import escape_markdown, form_key, saved, show_field_errors
+from ui.widgets import escape_markdown, form_key, saved, show_field_errors, with_error_slot
 
 
 def unassigned_risk_flags(cur, principal):
@@ -30,21 +32,26 @@ def unassigned_risk_flags(cur, principal):
                 f"**{escape_markdown(flag.client)}** ({escape_markdown(flag.username)}; {contact}): "
                 f"PHQ-9 item 9 answered {flag.item_9_answer} on {flag.taken_on:%a %d %b %Y}"
             )
-            _acknowledge_form(cur, principal, flag.risk_flag_id)
+            acknowledge_form(
+                f"ack_unassigned_{flag.risk_flag_id}",
+                "e.g. Phoned the client, safety plan reviewed, referred to a therapist",
+                partial(measures.acknowledge_unassigned_risk_flag, cur, principal, risk_flag_id=flag.risk_flag_id),
+            )
 
 
-def _acknowledge_form(cur, principal, risk_flag_id):
-    name = f"ack_unassigned_{risk_flag_id}"
+def acknowledge_form(name, placeholder, acknowledge):
+    """A risk flag's form: a follow-up note (`placeholder` suggests one); `acknowledge(note=...)` saves it.
+
+    The note's message shows under it; after a save the message "Risk flag acknowledged." stands
+    at the top of the page. A therapist's client page and the safety contacts' section share it.
+    """
     with st.form(form_key(name)):
-        note = st.text_area(
-            "Follow-up note",
-            max_chars=MAX_NOTE_LENGTH,
-            placeholder="e.g. Phoned the client, safety plan reviewed, referred to a therapist",
+        note, note_error = with_error_slot(
+            st.text_area("Follow-up note", max_chars=MAX_NOTE_LENGTH, placeholder=placeholder)
         )
-        note_error = st.empty()
         if st.form_submit_button("Acknowledge", type="primary"):
             try:
-                measures.acknowledge_unassigned_risk_flag(cur, principal, risk_flag_id=risk_flag_id, note=note)
+                acknowledge(note=note)
             except InvalidInput as error:
                 show_field_errors(error.errors, {"note": note_error, "risk_flag_id": note_error})
             else:

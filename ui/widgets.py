@@ -34,6 +34,15 @@ def show_field_errors(errors, placeholders):
         (target.error if target is not None else st.error)(message)
 
 
+def with_error_slot(value, place=st):
+    """Return (value, slot): a field's value and an empty slot drawn under it in `place`.
+
+    Draw the field in the call: `title, title_error = with_error_slot(st.text_input("Title"))`;
+    the slot then takes the field's message (show_field_errors) right under it.
+    """
+    return value, place.empty()
+
+
 def flash(message):
     """Keep a success message (Markdown: escape any user text in it) for the next run."""
     st.session_state["flash"] = message
@@ -208,14 +217,21 @@ def discharge_fields():
     Returns (ended_on, reason, placeholders): placeholders by field for show_field_errors.
     """
     left, right = st.columns(2)
-    ended_on = left.date_input(
-        "Last day of the episode", value=date.today(), max_value=date.today(), format="DD/MM/YYYY"
+    ended_on, ended_error = with_error_slot(
+        left.date_input("Last day of the episode", value=date.today(), max_value=date.today(), format="DD/MM/YYYY"),
+        left,
     )
-    ended_error = left.empty()
-    reason = right.selectbox(
-        "Reason", list(DISCHARGE_REASONS), index=None, format_func=DISCHARGE_REASONS.get, placeholder="Choose a reason"
+    reason, reason_error = with_error_slot(
+        right.selectbox(
+            "Reason",
+            list(DISCHARGE_REASONS),
+            index=None,
+            format_func=DISCHARGE_REASONS.get,
+            placeholder="Choose a reason",
+        ),
+        right,
     )
-    return ended_on, reason, {"ended_on": ended_error, "reason": right.empty()}
+    return ended_on, reason, {"ended_on": ended_error, "reason": reason_error}
 
 
 def entry_choices(entries, label):

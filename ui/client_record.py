@@ -1,0 +1,141 @@
+"""The therapist's client page, above its tabs: the choice of client, their record read once, and
+the overview (key numbers, outcome so far, open risk flags, timeline) that the tabs build on."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from data_layer import caseload, homework, measures, mood, sessions
+from data_layer.core.access import AccessDenied
+from data_layer.reports import metrics
+from ui.cache import cached
+from ui.charts import PLOTLY_CONFIG, timeline_figure, timeline_is_empty, timeline_summary
+from ui.widgets import recent_compliance_metric
+
+NOTES_WEEKS = 4
+NOTES_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class ClientRecord:
+    """One client's record in their current episode, as the page's header and tabs show it."""
+
+    client_id: int
+    header: dict  # caseload.open_client: name, in_care_since, episode_id, questionnaire_every_days, ...
+    daily: pd.DataFrame  # mood.daily_mood since the episode started
+    weeks: pd.DataFrame  # metrics.weekly_compliance of the episode
+    scores: pd.DataFrame  # measures.list_questionnaires, latest first
+    sessions: pd.DataFrame  # sessions.list_sessions
+    flags: pd.DataFrame  # measures.list_risk_flags
+    outcome: pd.Series  # this episode's row of metrics.current_outcomes
+    recent: pd.Series  # metrics.recent_compliance: the last 4 complete weeks
+    notes: pd.DataFrame  # the latest homework logs with a note, of the last 4 weeks
+
+    @property
+    def name(self):
+        return self.header["name"]
+
+    @property
+    def episode_start(self):
+        return self.header["in_care_since"]
+
+    @property
+    def latest(self):
+        """{instrument: its latest questionnaire row}."""
+        return {name: group.iloc[0] for name, group in self.scores.groupby("instrument")}
+
+    @property
+    def open_flags(self):
+        return self.flags[self.flags["acknowledged_at"].isna()]
+
+
+def choose_client(cur, principal):
+    """Draw the choice of client from the caseload; return the client's `caseload.open_client` header.
+
+    The page opens the client chosen last (on the caseload page or here). With an empty caseload
+    it says so and stops.
+    """
+    clients = caseload.list_caseload(cur, principal)
+    if clients.empty:
+        st.title("Client")
+        st.info("No clients are in your caseload yet.")
+        st.stop()
+    names = dict(zip(clients["client_id"].astype(int), clients["name"]))
+    client_id = st.session_state.get("open_client_id", next(iter(names)))
+    try:
+        header = caseload.open_client(cur, principal, client_id=client_id)
+    except AccessDenied:
+        st.session_state.pop("open_client_id", None)  # so the next visit opens a client of theirs
+        raise
+    picked = st.selectbox(
+        "Client", list(names), format_func=names.get, index=list(names).index(client_id) if client_id in names else 0
+    )
+    if picked != client_id:
+        st.session_state["open_client_id"] = picked
+        st.rerun()
+    return client_id, header
+
+
+def read_client_record(cur, principal, client_id, header):
+    """Read what the page shows of the client, once for the header and all the tabs."""
+    today = date.today()
+    start = header["in_care_since"]
+    outcomes = cached(metrics.current_outcomes, cur, principal)
+    logs = homework.list_homework_logs(cur, principal, client_id=client_id, since=today - timedelta(weeks=NOTES_WEEKS))
+    return ClientRecord(
+        client_id=client_id,
+        header=header,
+        daily=mood.daily_mood(cur, principal, client_id=client_id, since=start),
+        weeks=metrics.weekly_compliance(cur, principal, client_id=client_id, window_start=start, window_end=today),
+        scores=measures.list_questionnaires(cur, principal, client_id=client_id),
+        sessions=sessions.list_sessions(cur, principal, client_id=client_id),
+        flags=measures.list_risk_flags(cur, principal, client_id=client_id),
+        outcome=outcomes[outcomes["episode_id"] == header["episode_id"]].iloc[0],
+        recent=metrics.recent_compliance(cur, principal, client_id=client_id).iloc[0],
+        notes=logs[logs["note"].notna() & (logs["note"] != "")].head(NOTES_SHOWN),
+    )
+
+
+def show_overview(record):
+    """Draw the key numbers, the outcome so far, an alert for open risk flags and the timeline.
+
+    Returns the timeline's figure (the printable summary holds it too).
+    """
+    first, second, third = st.columns(3)
+    recent_compliance_metric(first, record.recent)
+    latest = record.latest
+    for column, instrument in ((second, "PHQ-9"), (third, "GAD-7")):
+        row = latest.get(instrument)
+        column.metric(f"Latest {instrument}", "none" if row is None else f"{row['total']} ({row['band']})")
+    st.caption(outcome_so_far(record.outcome))
+    if len(record.open_flags):
+        st.error(
+            f"{len(record.open_flags)} risk flag(s) to follow up: PHQ-9 item 9 answered above 0. See the Risk tab."
+        )
+    timeline = (record.daily, record.weeks, record.scores, record.sessions, record.flags)
+    figure = timeline_figure(*timeline)
+    if timeline_is_empty(*timeline):
+        st.info(
+            "Nothing logged yet in this episode: the timeline of mood, homework and questionnaires "
+            "appears here once the client logs something or homework is set."
+        )
+    else:
+        st.plotly_chart(figure, config=PLOTLY_CONFIG, key="timeline")
+        st.caption(timeline_summary(*timeline))
+    return figure
+
+
+def outcome_so_far(outcome):
+    """One sentence on the episode's outcome so far, from its row of metrics.current_outcomes."""
+    if outcome["reliable_change"] == "not enough data":
+        return (
+            f"Outcome so far: not enough data ({outcome['pairs']} questionnaire pairs, "
+            f"{outcome['attended_sessions']} sessions attended; 2 of each are needed)."
+        )
+    if not outcome["case_at_start"]:
+        recovery = "not a case at the start, so recovery does not apply"
+    else:
+        recovery = "recovered" if outcome["recovery"] else "not recovered"
+    return f"Outcome so far (first to last questionnaire pair): {outcome['reliable_change']}; {recovery}."
