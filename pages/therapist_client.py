@@ -33,4 +33,4 @@ with sessions_tab:
 with risk_tab:
     show_risk_flags(cur, principal, record)
 with export_tab:
-    show_export(cur, principal, record, timeline)
+    show_export(principal, record, timeline)

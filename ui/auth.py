@@ -18,7 +18,7 @@ import streamlit as st
 import streamlit_authenticator as stauth
 
 from data_layer import clinic, login_sessions, users
-from data_layer.core import login_throttle, settings
+from data_layer.core import access, login_throttle, settings
 from data_layer.core.access import LOGIN
 from ui.db import cursor
 from ui.widgets import escape_markdown
@@ -264,6 +264,7 @@ def current_principal():
     # The cookie components live in this one container at the top, drawn or not: the page
     # below then keeps its place from run to run, and no element shows twice during a rerun.
     cookie_area = st.container()
+    access.begin_page_run()
     cur = cursor()
     demo = clinic.is_demo(cur, LOGIN)
     key = _cookie_key(demo)

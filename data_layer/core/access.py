@@ -6,6 +6,7 @@ Every public data-layer function is wrapped by `allowed_roles(...)`, takes
 
 import functools
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar, cast
 
@@ -116,12 +117,30 @@ def scope_parameters(principal: Principal, **values: Any) -> dict[str, Any]:
     return {"principal_id": principal.user_id, **values}
 
 
+# The clients whose records this page run has already been allowed to read (and whose view is
+# audited), by principal: set by begin_page_run; None outside a page run (scripts, tests of the
+# data layer, a download made in Streamlit's own thread), where every call checks and audits.
+_viewed_this_run: ContextVar[set[tuple[int | None, int]] | None] = ContextVar("viewed_this_run", default=None)
+
+
+def begin_page_run() -> None:
+    """Start a page run in this context: from now on, reading one client's records is checked
+    in SQL and audited once per run (the first read's action), not once per query. Writes are
+    checked and audited every time. The login gate calls this at the top of every run."""
+    _viewed_this_run.set(set())
+
+
 def require_client(cur: duckdb.DuckDBPyConnection, principal: Principal, client_id: int, action: str) -> None:
     """Check in SQL that `client_id` is in the principal's client scope, and audit the access.
 
     Raises AccessDenied (audited) when it is not. Reads by anyone other than the
-    client themself are audited as `action`.
+    client themself are audited as `action`; within a page run (begin_page_run) a read
+    ("view_..." action) of a client already read in that run is neither checked nor audited again.
     """
+    viewed = _viewed_this_run.get()
+    remember = viewed if viewed is not None and action.startswith("view_") else None
+    if remember is not None and (principal.user_id, client_id) in remember:
+        return
     # The scope is one of the constant fragments above; values go in as parameters.
     sql = f"SELECT count(*) FROM ({client_scope(principal)}) scope WHERE scope.client_id = $client_id"
     (found,) = db.one_row(cur.execute(sql, scope_parameters(principal, client_id=client_id)))
@@ -129,6 +148,8 @@ def require_client(cur: duckdb.DuckDBPyConnection, principal: Principal, client_
         deny(cur, principal, action, client_id=client_id)
     if principal.user_id != client_id:
         audit.record_event(cur, principal, action, client_id=client_id)
+    if remember is not None:
+        remember.add((principal.user_id, client_id))
 
 
 # Entries a client may still change: made within this many days.

@@ -197,7 +197,6 @@ def test_the_log_holds_no_clinical_content_after_a_client_logs_everything(app, c
         "raise_risk_flag",
         "acknowledge_risk_flag",
         "view_client_record",
-        "view_homework_logs",
     } <= actions
     rows = cur.execute("SELECT * FROM audit_log").df()
     text = rows.astype(str).to_csv()

@@ -99,6 +99,21 @@ def test_therapist_acknowledges_a_risk_flag(app, cur, world):
     assert cur.execute("SELECT note FROM risk_acknowledgements").fetchall() == [("Phoned, safe, plan reviewed",)]
 
 
+def test_each_run_of_the_client_page_audits_one_view_of_the_client(app, cur, world):
+    def views():
+        return cur.execute(
+            "SELECT count(*) FROM audit_log WHERE action LIKE 'view%' AND client_id = ?", [world.client_a.user_id]
+        ).fetchone()[0]
+
+    open_client_a(app)
+    before = views()
+    app.run()
+    app.run()
+    # One row per run says the therapist viewed the record, not one per query the page made.
+    assert views() - before == 2
+    assert not app.exception
+
+
 def test_another_therapist_cannot_see_that_client(app, world):
     logged_in(app, "therapist_b")
     open_page(app, "pages/therapist_client.py")
