@@ -49,6 +49,7 @@ def supervisor_of(cur):
 WINDOWS = [(182, 182), (90, 30), (400, 400)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("days_back", "days_long"), WINDOWS)
 def test_pandas_baseline_gives_the_page_numbers_exactly(clinic_s, days_back, days_long):
     cur = clinic_s.cursor()

@@ -22,6 +22,9 @@ from clinical.analysis import (
 )
 from clinical.outcomes import classify_outcomes
 
+# Statistical models fitted on simulated clinics (about 10 s in all): `make test` runs them.
+pytestmark = pytest.mark.slow
+
 
 def clients(n, seed=7):
     """A fixed cohort: more homework goes with a larger fall in PHQ-9, plus noise."""

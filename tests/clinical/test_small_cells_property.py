@@ -344,6 +344,7 @@ def supervised(tmp_path_factory):
         max_size=30,
     )
 )
+@pytest.mark.slow
 def test_the_data_layer_takes_each_ended_episode_in_exactly_one_period(supervised, rows):
     cur, supervisor, therapists, clients = supervised
     today = date.today()

@@ -166,6 +166,7 @@ def mood_client():
     conn.close()
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(note=text_inputs | long_text(1995, 2005))
 @example(note="🙂" * 2000)
@@ -291,6 +292,7 @@ def spoiled(instrument):
     return wrong_length | one_bad
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.sampled_from(sorted(instruments.ITEMS)).flatmap(lambda name: st.tuples(st.just(name), spoiled(name))))
 def test_an_incomplete_or_spoiled_questionnaire_is_refused(questionnaire):

@@ -159,6 +159,7 @@ def button(app, label):
     return next(widget for widget in app.button if widget.label == label)
 
 
+@pytest.mark.slow
 def test_the_log_holds_no_clinical_content_after_a_client_logs_everything(app, cur, world):
     homework_note = "Felt the panic rise at the bus stop, stayed 10 minutes"
     mood_note = "Argued with my sister, could not sleep"

@@ -131,6 +131,7 @@ def test_the_restored_database_is_migrated_locked_down_and_hands_out_new_ids(sou
         conn.close()
 
 
+@pytest.mark.slow
 def test_restore_never_overwrites_an_existing_file_by_accident(source, tmp_path):
     backup.backup_database(source, tmp_path / "backup")
     target = tmp_path / "existing.duckdb"
@@ -183,6 +184,7 @@ def hold_open(path):
     return child
 
 
+@pytest.mark.slow
 def test_a_file_held_by_the_running_app_is_neither_backed_up_nor_overwritten(source, tmp_path):
     held = tmp_path / "held.duckdb"
     backup.backup_database(source, tmp_path / "backup")
@@ -201,6 +203,7 @@ def test_a_file_held_by_the_running_app_is_neither_backed_up_nor_overwritten(sou
     assert not (tmp_path / "second").exists()
 
 
+@pytest.mark.slow
 def test_the_app_process_can_back_up_a_consistent_snapshot_while_it_writes(source, tmp_path):
     """Inside the app (locked-down connection) backup_connection works; each backup is one
     snapshot: every mood log it holds has its audit event, and no audit event lacks its log."""
@@ -271,6 +274,7 @@ def test_command_line_backs_up_and_restores(source, tmp_path):
     assert refused.returncode != 0 and "not an empty directory" in refused.stderr
 
 
+@pytest.mark.slow
 def test_the_admin_backs_up_while_the_app_runs_and_it_restores(tmp_path, monkeypatch):
     source = tmp_path / "live.duckdb"
     demo.create_demo_database(source)
@@ -284,6 +288,7 @@ def test_the_admin_backs_up_while_the_app_runs_and_it_restores(tmp_path, monkeyp
     live.close()
 
 
+@pytest.mark.slow
 def test_make_backup_asks_the_running_app_for_the_snapshot(tmp_path):
     source = tmp_path / "app.duckdb"
     demo.create_demo_database(source)
@@ -374,6 +379,7 @@ def test_the_backup_socket_and_the_command_line_refuse_targets_outside_the_backu
         app_connection.close()
 
 
+@pytest.mark.slow
 def test_make_backup_writes_into_the_backup_directory_and_refuses_elsewhere(source, tmp_path):
     backups = tmp_path / "backups"
     make = [

@@ -65,6 +65,7 @@ def test_a_supervisor_cannot_filter_on_a_therapist_they_do_not_supervise(cur, wo
         cohort.episode_summaries(cur, world.supervisor_a, therapist_id=world.therapist_b.user_id, **WINDOW)
 
 
+@pytest.mark.slow
 def test_classified_cohort_matches_the_reference_pairing(demo):
     supervisor = principal_of(demo, "supervisor")
     questionnaires = cohort.episode_questionnaires(demo, supervisor, **WINDOW)
@@ -84,6 +85,7 @@ days = st.integers(min_value=0, max_value=40)
     phq=st.lists(st.tuples(days, st.integers(0, 27)), max_size=8),
     gad=st.lists(st.tuples(days, st.integers(0, 21)), max_size=8),
 )
+@pytest.mark.slow
 def test_fast_pairing_equals_the_reference_rule(phq, gad):
     start = pd.Timestamp("2026-01-05")
 

@@ -60,6 +60,7 @@ def test_sql_cannot_read_files(conn):
         conn.execute("SET enable_external_access = true")
 
 
+@pytest.mark.slow
 def test_an_empty_production_clinic_starts_with_one_admin(tmp_path):
     path = tmp_path / "clinic.duckdb"
     command = [sys.executable, "-m", "ops.new_clinic", str(path), "boss", "Ada Admin"]

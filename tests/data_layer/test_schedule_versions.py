@@ -521,6 +521,7 @@ def by_the_rule(assignments, logs, paused):
     return weeks
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(plans=st.lists(assignment_plans, min_size=1, max_size=2), log_plan=log_plans, pause_plan=pause_plans)
 def test_any_history_of_versions_gives_the_rule_day_by_day(cur, world, client, plans, log_plan, pause_plan):

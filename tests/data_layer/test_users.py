@@ -55,6 +55,7 @@ def test_wrong_password_and_unknown_user_look_the_same_and_are_audited(cur, worl
     assert count(cur, "SELECT count(*) FROM audit_log WHERE action = 'login_failed'") == 2
 
 
+@pytest.mark.slow
 def test_five_failures_lock_the_account_for_fifteen_minutes_even_with_the_right_password(cur, world):
     for _ in range(4):
         assert users.verify_login(cur, LOGIN, username="client_a", password="wrong").locked_until is None
@@ -69,6 +70,7 @@ def test_the_lock_ends_by_itself(cur, world):
     assert users.verify_login(cur, LOGIN, username="client_a", password=PASSWORD).user is not None
 
 
+@pytest.mark.slow
 def test_reset_password_lifts_the_lock(cur, world):
     for _ in range(5):
         users.verify_login(cur, LOGIN, username="client_a", password="wrong")
@@ -133,6 +135,7 @@ def test_first_admin_only_once(cur):
         users.create_first_admin(cur, username="boss2", display_name="Boss 2", password="a-long-password")
 
 
+@pytest.mark.slow
 def test_an_unknown_username_locks_like_an_account_and_is_not_stored_as_typed(cur, world):
     results = [users.verify_login(cur, LOGIN, username="MyPassword123", password="x") for _ in range(5)]
     assert [result.locked_until is None for result in results] == [True] * 4 + [False]
@@ -144,6 +147,7 @@ def test_an_unknown_username_locks_like_an_account_and_is_not_stored_as_typed(cu
     assert not any("mypassword123" in detail.lower() for detail in details)
 
 
+@pytest.mark.slow
 def test_a_locked_unknown_name_keeps_its_lock_time_like_an_account(cur, world, monkeypatch):
     """The lock message must not tell which names exist: later tries move neither lock on."""
     clock = [datetime(2026, 11, 30, 9, 0)]

@@ -4,6 +4,8 @@ confirms a save where that page confirms (the client: in the form's place; the t
 
 from datetime import date, timedelta
 
+import pytest
+
 from tests.conftest import logged_in, open_page
 
 
@@ -45,6 +47,7 @@ def test_a_client_adds_a_break_and_reads_the_confirmation_in_the_forms_place(app
     assert field(app.text_input, "Reason (optional)").value == ""
 
 
+@pytest.mark.slow
 def test_a_therapist_gets_the_message_under_the_field_then_adds_the_break(app, cur, world):
     logged_in(app, "therapist_a")
     open_page(app, "pages/therapist_client.py")

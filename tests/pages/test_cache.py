@@ -50,6 +50,7 @@ def audit_rows_of_one_run(app, cur):
     ).fetchall()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("username, page, module, name", CACHED_PAGES)
 def test_a_cache_hit_writes_the_same_audit_rows_as_a_miss(app, cur, monkeypatch, username, page, module, name):
     computations = count_computations(monkeypatch, module, name)

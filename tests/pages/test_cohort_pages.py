@@ -13,6 +13,7 @@ from data_layer.core.access import Principal
 from tests.conftest import add_assignment, add_user, logged_in, open_page
 
 
+@pytest.mark.slow
 def test_supervisor_cohort_on_the_demo_shows_every_part(demo_app):
     logged_in(demo_app, "supervisor")
     assert not demo_app.exception
@@ -43,6 +44,7 @@ def test_supervisor_cohort_on_the_demo_shows_every_part(demo_app):
     assert len(demo_app.get("plotly_chart")) == 3  # scatter, dose-response, lagged
 
 
+@pytest.mark.slow
 def test_therapist_insights_show_their_own_clients(demo_app):
     logged_in(demo_app, "therapist1")
     open_page(demo_app, "pages/therapist_insights.py")
@@ -62,6 +64,7 @@ def test_therapist_insights_show_their_own_clients(demo_app):
     assert len(demo_app.get("plotly_chart")) >= 1
 
 
+@pytest.mark.slow
 def test_an_almost_empty_clinic_explains_what_is_missing(app):
     logged_in(app, "supervisor_a")
     assert not app.exception
@@ -72,6 +75,7 @@ def test_an_almost_empty_clinic_explains_what_is_missing(app):
     assert not app.exception
 
 
+@pytest.mark.slow
 def test_a_client_with_one_pair_is_left_out_of_the_analyses_and_reads_not_enough_data(app, cur, world):
     measures.submit_questionnaire(cur, world.client_a, instrument="PHQ-9", answers=[2] * 8 + [0])
     measures.submit_questionnaire(cur, world.client_a, instrument="GAD-7", answers=[2] * 7)
@@ -108,6 +112,7 @@ def test_supervisor_page_shows_only_their_therapists_and_hides_small_cells(app, 
     assert per_therapist.loc["Cara Therapist", "Clients"] == "<5"
 
 
+@pytest.mark.slow
 def test_supervisor_cannot_single_out_a_small_group_with_the_filters(app, two_teams_under_one_supervisor):
     logged_in(app, "supervisor_a")
     assert any(metric.label == "Finished treatment" for metric in app.metric)
@@ -134,6 +139,7 @@ def test_supervisor_sees_no_per_client_points_for_a_group_under_5(app, cur, worl
     assert any("fewer than 5 clients" in info.value for info in app.info)
 
 
+@pytest.mark.slow
 def test_supervisor_category_filter_shows_statistics_without_per_client_points(demo_app):
     logged_in(demo_app, "supervisor")
     next(box for box in demo_app.selectbox if box.label == "Homework category").select_index(1).run()
@@ -221,6 +227,7 @@ def period_box(app):
     return next(box for box in app.selectbox if box.label.startswith("Period"))
 
 
+@pytest.mark.slow
 def test_the_supervisor_chooses_a_quarter_not_free_dates(app, cur, world):
     last_quarter = end_alices_episode_last_quarter(cur, world)
     this_quarter = quarter_start(date.today())
@@ -265,6 +272,7 @@ def lagged_text(app):
     return reading
 
 
+@pytest.mark.slow
 def test_the_supervisor_never_sees_an_exact_lagged_n(app, weekly_clinic):
     logged_in(app, "supervisor_a")
     assert not app.exception

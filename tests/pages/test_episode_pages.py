@@ -3,6 +3,8 @@ when nothing has ended yet."""
 
 from datetime import date, timedelta
 
+import pytest
+
 from data_layer import caseload
 from tests.conftest import add_attended_sessions, add_pair, add_user, logged_in, open_page
 from tests.data_layer.test_episodes import ago
@@ -13,6 +15,7 @@ def discharges(cur):
     return cur.execute("SELECT count(*) FROM discharges").fetchone()[0]
 
 
+@pytest.mark.slow
 def test_a_discharge_without_a_reason_is_refused_by_the_field_and_keeps_the_date(app, cur):
     open_client_a(app)
     last_day = date.today() - timedelta(days=2)
@@ -24,6 +27,7 @@ def test_a_discharge_without_a_reason_is_refused_by_the_field_and_keeps_the_date
     assert discharges(cur) == 0
 
 
+@pytest.mark.slow
 def test_a_discharge_takes_the_therapist_to_the_caseload_with_a_confirmation(app, cur, world):
     open_client_a(app)
     field(app.selectbox, "Reason").set_value("completed")
@@ -80,6 +84,7 @@ def discharge_client_field(app):
     return [widget for widget in app.selectbox if widget.label == "Client"][-1]
 
 
+@pytest.mark.slow
 def test_the_client_page_outcome_counts_only_this_episode(app, earlier_episode_elsewhere):
     open_client_a(app)
     assert not app.exception
@@ -99,6 +104,7 @@ def test_a_discharged_client_is_told_their_care_ended_instead_of_waiting_for_hom
     assert "Your therapist will set some with you" not in texts
 
 
+@pytest.mark.slow
 def test_the_cohort_counts_each_ended_episode_whole_from_its_first_pair(app, cur, world):
     # Issue #11, case 2: five episodes began 250 days ago with pairs (20, 15), (8, 6) and (6, 5)
     # and 4 attended sessions, and ended today. A range that clipped them would judge them from

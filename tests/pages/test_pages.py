@@ -63,6 +63,7 @@ def submit_login(app, username, password):
     return app.run()
 
 
+@pytest.mark.slow
 def test_login_form_logs_in_and_wrong_password_says_so(app):
     app.run()
     assert not app.exception
@@ -75,6 +76,7 @@ def test_login_form_logs_in_and_wrong_password_says_so(app):
     assert not [field for field in app.text_input if field.label == "Password"]
 
 
+@pytest.mark.slow
 def test_locked_account_says_until_when(app):
     app.run()
     for _ in range(5):

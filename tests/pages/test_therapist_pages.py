@@ -28,6 +28,7 @@ def open_client_a(app):
     return open_page(app, "pages/therapist_client.py")
 
 
+@pytest.mark.slow
 def test_the_client_page_tells_the_story(app):
     open_client_a(app)
     assert not app.exception
@@ -35,6 +36,7 @@ def test_the_client_page_tells_the_story(app):
     assert len(app.get("plotly_chart")) == 1
 
 
+@pytest.mark.slow
 def test_therapist_sets_changes_and_ends_homework(app, cur, world):
     open_client_a(app)
     field(app.selectbox, "Start from a template").set_value("Breathing practice").run()
@@ -68,6 +70,7 @@ def test_therapist_sets_changes_and_ends_homework(app, cur, world):
     ).fetchall() == [(date.today(), date.today())]
 
 
+@pytest.mark.slow
 def test_a_new_homework_without_a_title_keeps_the_form(app, cur):
     open_client_a(app)
     title = field(app.text_input, "Title")
@@ -79,6 +82,7 @@ def test_a_new_homework_without_a_title_keeps_the_form(app, cur):
     assert cur.execute("SELECT count(*) FROM assignments WHERE instructions = 'Keep me'").fetchone() == (0,)
 
 
+@pytest.mark.slow
 def test_therapist_records_a_session(app, cur, world):
     open_client_a(app)
     button(app, "Record session").click().run()
@@ -88,6 +92,7 @@ def test_therapist_records_a_session(app, cur, world):
     ).fetchall() == [(True,)]
 
 
+@pytest.mark.slow
 def test_therapist_acknowledges_a_risk_flag(app, cur, world):
     measures.submit_questionnaire(cur, world.client_a, instrument="PHQ-9", answers=[0] * 8 + [1])
     open_client_a(app)
@@ -99,6 +104,7 @@ def test_therapist_acknowledges_a_risk_flag(app, cur, world):
     assert cur.execute("SELECT note FROM risk_acknowledgements").fetchall() == [("Phoned, safe, plan reviewed",)]
 
 
+@pytest.mark.slow
 def test_each_run_of_the_client_page_audits_one_view_of_the_client(app, cur, world):
     def views():
         return cur.execute(
@@ -129,6 +135,7 @@ def test_the_cached_caseload_never_serves_data_older_than_the_last_write(app, cu
     assert any(widget.label.startswith("Alice Client: RISK") for widget in app.button)
 
 
+@pytest.mark.slow
 def test_needs_attention_opens_the_client(app, world):
     logged_in(app, "therapist_a")
     next(widget for widget in app.button if widget.label.startswith("Alice Client:")).click().run()
@@ -136,6 +143,7 @@ def test_needs_attention_opens_the_client(app, world):
     assert [title.value for title in app.title] == ["Alice Client"]
 
 
+@pytest.mark.slow
 def test_caseload_and_client_page_show_the_same_4_weeks(app, cur, world):
     give_client_a_a_recent_history(cur, world)
     logged_in(app, "therapist_a")

@@ -263,6 +263,7 @@ def test_every_chart_on_the_progress_page_has_a_summary_sentence(app, cur, world
     assert any(text.startswith("GAD-7: 2 questionnaires, from 11") and "to 6 (mild)" in text for text in texts)
 
 
+@pytest.mark.slow
 def test_every_insights_chart_has_a_summary_sentence(demo_app):
     logged_in(demo_app, "therapist1")
     open_page(demo_app, "pages/therapist_insights.py")
@@ -276,6 +277,7 @@ def test_every_insights_chart_has_a_summary_sentence(demo_app):
     assert any(text.startswith("Homework first: ") for text in texts) == ("insights_lagged_chart" in charts)
 
 
+@pytest.mark.slow
 def test_the_supervisors_chart_summaries_print_no_count_of_clients(demo_app):
     logged_in(demo_app, "supervisor")
     if not demo_app.toggle:  # the current quarter's analyses may be withheld, with the reason said

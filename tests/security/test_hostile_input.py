@@ -143,6 +143,7 @@ FIELDS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("field", FIELDS)
 def test_every_free_text_field_stores_hostile_text_byte_for_byte(cur, world, field):
     limit, store, read = FIELDS[field]
@@ -243,6 +244,7 @@ def test_the_clients_entries_show_hostile_text_as_typed(app, hostile_client):
     assert list(hostile_client.values())[-1] in [area.value for area in app.text_area], "the edit form"
 
 
+@pytest.mark.slow
 def test_the_clients_other_pages_show_hostile_instructions_and_titles_inertly(app, hostile_client):
     logged_in(app, "client_a")
     assert not app.exception
@@ -255,6 +257,7 @@ def test_the_clients_other_pages_show_hostile_instructions_and_titles_inertly(ap
     assert_no_element_allows_html(app)
 
 
+@pytest.mark.slow
 def test_the_therapists_client_page_shows_hostile_text_inertly(app, hostile_client):
     logged_in(app, "therapist_a")
     open_page(app, "pages/therapist_client.py")
@@ -268,6 +271,7 @@ def test_the_therapists_client_page_shows_hostile_text_inertly(app, hostile_clie
         assert limited(payload, MAX_TITLE_LENGTH) in set(app.dataframe[0].value["Homework"])
 
 
+@pytest.mark.slow
 def test_the_csv_export_holds_hostile_text_unchanged_and_formula_safe(cur, world, hostile_client):
     formulas = ["=HYPERLINK(\"http://example.invalid\",\"x\")", "+1+1", "-2+3", "@SUM(A1)"]
     for formula in formulas:
@@ -314,6 +318,7 @@ def test_the_printable_summary_escapes_every_piece_of_user_text(payload):
         assert payload not in summary(payload)
 
 
+@pytest.mark.slow
 def test_the_admin_creates_accounts_with_hostile_names_through_the_form(app, cur, world):
     logged_in(app, "admin")
     for number, (name, payload) in enumerate(PAYLOADS.items()):
@@ -338,6 +343,7 @@ def test_the_admin_creates_accounts_with_hostile_names_through_the_form(app, cur
 TRACKER = "![t](https://tracker.example/pixel.png)"
 
 
+@pytest.mark.slow
 def test_names_and_titles_are_never_live_markdown(app, cur, world):
     cur.execute("UPDATE users SET display_name = ? WHERE id = ?", [f"Alice {TRACKER}", world.client_a.user_id])
     cur.execute("UPDATE assignments SET title = ? WHERE id = ?", [f"Walk {TRACKER}", world.assignment_a])

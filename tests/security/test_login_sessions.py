@@ -79,6 +79,7 @@ def test_a_deactivation_ends_sessions_for_good_even_after_reactivation(cur, worl
     assert users.verify_login(cur, LOGIN, username="client_a", password=PASSWORD).user is not None
 
 
+@pytest.mark.slow
 def test_a_lock_out_ends_sessions_opened_before_it(cur, world, clock):
     token = start(cur, world)
     for _ in range(5):

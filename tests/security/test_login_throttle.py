@@ -59,6 +59,7 @@ def test_making_room_for_new_addresses_forgets_no_failure(clock, monkeypatch):
     assert throttle.wait_seconds("sprayer") > 0
 
 
+@pytest.mark.slow
 def test_forty_usernames_then_the_right_password_from_one_browser_are_refused(app, clock, monkeypatch):
     monkeypatch.setattr(login_throttle, "THROTTLE", LoginThrottle(clock))
     app.run()

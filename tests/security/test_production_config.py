@@ -101,6 +101,7 @@ def login_fields(app):
     ],
     ids=["missing", "empty", "short", "placeholder", "placeholder-spaced", "example-file", "secrets-short"],
 )
+@pytest.mark.slow
 def test_outside_demo_mode_the_app_refuses_to_start_without_a_fit_key(
     clinic, monkeypatch, environment, secrets, problem
 ):

@@ -160,6 +160,7 @@ def test_tampered_delete_confirmations_delete_nothing_of_anyone_else(app, cur, w
 # ---------------------------------------------------------------- therapist
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("whose", ["client_b", "therapist_b", "supervisor_a", "admin", "therapist_a", "missing"])
 def test_a_therapist_with_a_foreign_open_client_id_is_refused_audited_and_shown_nothing(app, cur, world, whose):
     target = 10**9 if whose == "missing" else getattr(world, whose).user_id
@@ -262,6 +263,7 @@ def demo_client_names(path):
         return conn.execute("SELECT display_name, username FROM users WHERE role = 'client'").fetchall()
 
 
+@pytest.mark.slow
 def test_the_supervisor_never_sees_a_client_name_on_the_demo_cohort(demo_path, demo_app):
     clients = demo_client_names(demo_path)
     assert len(clients) == 60

@@ -116,6 +116,7 @@ def acknowledge_on_page(app, note):
 @pytest.mark.parametrize(
     "username, page", [("supervisor_b", "pages/supervisor_therapists.py"), ("admin", "pages/admin_accounts.py")]
 )
+@pytest.mark.slow
 def test_safety_contacts_see_the_flag_on_their_page_until_they_acknowledge_it(app, cur, orphan, username, page):
     measures.submit_questionnaire(cur, orphan, instrument="PHQ-9", answers=RISK_PHQ9)
     logged_in(app, username)
