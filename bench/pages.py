@@ -59,7 +59,7 @@ def therapist_caseload_queries(cur, principal):
 
 def therapist_client_queries(cur, principal):
     """The data-layer calls of pages/therapist_client.py, for the client it opens first."""
-    clients = caseload.list_caseload(cur, principal)
+    clients = metrics.caseload_summary(cur, principal).sort_values("name")
     client_id = int(clients["client_id"].iloc[0])
     header = caseload.open_client(cur, principal, client_id=client_id)
     started, today = header["in_care_since"], date.today()

@@ -150,31 +150,6 @@ def list_links(cur: duckdb.DuckDBPyConnection, principal: Principal) -> pd.DataF
     ).df()
 
 
-@allowed_roles("therapist")
-def list_caseload(cur: duckdb.DuckDBPyConnection, principal: Principal) -> pd.DataFrame:
-    """Return the therapist's current clients as a DataFrame, one row each.
-
-    Limited to clients currently in the principal's caseload. Columns: client_id,
-    name, in_care_since, active_assignments, last_homework_log, last_mood_log.
-    """
-    sql = f"""
-        WITH scope AS ({client_scope(principal)})
-        SELECT u.id AS client_id, u.display_name AS name, l.started_on AS in_care_since,
-               (SELECT count(*) FROM assignments a
-                 WHERE a.client_id = u.id AND a.starts_on <= current_date
-                   AND coalesce(a.ends_on, a.due_on, DATE '9999-12-31') >= current_date) AS active_assignments,
-               (SELECT max(h.log_date) FROM homework_logs h WHERE h.client_id = u.id) AS last_homework_log,
-               (SELECT max(m.log_date) FROM mood_logs m WHERE m.client_id = u.id) AS last_mood_log
-        FROM users u
-        JOIN caseload l ON l.client_id = u.id AND l.therapist_id = $principal_id AND {current_link('l')}
-        WHERE u.id IN (SELECT client_id FROM scope)
-        ORDER BY u.display_name
-    """
-    frame = cur.execute(sql, scope_parameters(principal)).df()
-    audit.record_event(cur, principal, "view_caseload", detail=f"{len(frame)} clients")
-    return frame
-
-
 @allowed_roles("supervisor")
 def list_supervised_therapists(cur: duckdb.DuckDBPyConnection, principal: Principal) -> pd.DataFrame:
     """Return the therapists the supervisor currently supervises, with their client counts.

@@ -51,7 +51,7 @@ def test_a_discharge_ends_the_episode_with_its_reason_and_the_client_leaves_the_
     assert cur.execute(
         "SELECT reason, discharged_by FROM discharges WHERE caseload_id = ?", [episode_id]
     ).fetchone() == ("completed", world.therapist_a.user_id)
-    assert caseload.list_caseload(cur, world.therapist_a).empty
+    assert metrics.caseload_summary(cur, world.therapist_a).empty
     # Their homework with this therapist ends that day: nothing is expected of them afterwards.
     assert cur.execute("SELECT ends_on FROM assignments WHERE id = ?", [world.assignment_a]).fetchone() == (ago(1),)
     assert homework.list_active_assignments(cur, world.client_a, client_id=world.client_a.user_id).empty
@@ -159,7 +159,7 @@ def test_a_re_referral_starts_a_new_episode_and_the_old_one_stays_ended(cur, wor
         cur, world.admin, client_id=world.client_a.user_id, therapist_id=world.therapist_a.user_id, started_on=ago(2)
     )
     assert [row[0] for row in episode_rows(cur, world.client_a)] == [first, second]
-    assert list(caseload.list_caseload(cur, world.therapist_a)["name"]) == ["Alice Client"]
+    assert list(metrics.caseload_summary(cur, world.therapist_a)["name"]) == ["Alice Client"]
     episodes = cohort.episode_summaries(cur, world.therapist_a, window_start=ago(30), window_end=TODAY)
     assert episodes.set_index("episode_id")["ended"].to_dict() == {first: True, second: False}
     assert episodes.set_index("episode_id")["end_reason"].fillna("").to_dict() == {first: "completed", second: ""}

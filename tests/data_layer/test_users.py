@@ -5,6 +5,7 @@ import pytest
 from data_layer import caseload, users
 from data_layer.core.access import LOGIN
 from data_layer.core.validation import InvalidInput
+from data_layer.reports import metrics
 from tests.conftest import PASSWORD
 from ui.auth import cookie_key_problem
 
@@ -97,9 +98,9 @@ def test_linking_moves_a_client_to_the_new_therapist(cur, world):
     caseload.link_client_to_therapist(
         cur, world.admin, client_id=world.client_b.user_id, therapist_id=world.therapist_a.user_id
     )
-    names = set(caseload.list_caseload(cur, world.therapist_a)["name"])
+    names = set(metrics.caseload_summary(cur, world.therapist_a)["name"])
     assert names == {"Alice Client", "Foreign Client Bee"}
-    assert caseload.list_caseload(cur, world.therapist_b).empty
+    assert metrics.caseload_summary(cur, world.therapist_b).empty
     with pytest.raises(InvalidInput, match="already in this therapist's caseload"):
         caseload.link_client_to_therapist(
             cur, world.admin, client_id=world.client_b.user_id, therapist_id=world.therapist_a.user_id
