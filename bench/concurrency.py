@@ -348,12 +348,10 @@ def measure_clinic(path, *, pages, levels, thinks, duration, progress=print):
 
 
 def format_row(row):
-    def ms(value):
-        return "-" if value is None else f"{value:,.0f}"
-
+    """Return one level's results as a line of progress."""
     return (
         f"{row['page']:<7} N={row['sessions']:<3} think {row['think_s']:.0f} s: {row['runs_per_s']:6.1f} runs/s, "
-        f"p50 {ms(row['p50_ms'])} / p95 {ms(row['p95_ms'])} / p99 {ms(row['p99_ms'])} ms, "
+        f"p50 {_ms(row['p50_ms'])} / p95 {_ms(row['p95_ms'])} / p99 {_ms(row['p99_ms'])} ms, "
         f"{row['errors']} errors, CPU {row['cpu_percent']:.0f}%, RSS {row['rss_mb']:.0f} MB"
     )
 
@@ -382,6 +380,44 @@ def evaluate(rows):
     return verdicts
 
 
+def format_table(results):
+    """Return the benchmark's table: per size, page, think time and N, the throughput, latency
+    percentiles, errors and the server's CPU and memory, with p50 as a multiple of the
+    single-session p50 of the same run; then each page's targets, met or not."""
+    lines = [
+        "size page    think  N    runs/s    p50    p95    p99 (ms)  x single  errors  CPU %  RSS MB",
+    ]
+    for size, result in results.items():
+        single = {row["page"]: row["p50_ms"] for row in result["rows"] if row["sessions"] == 1 and not row["think_s"]}
+        for row in result["rows"]:
+            ratio = row["p50_ms"] / single[row["page"]] if row["p50_ms"] and single.get(row["page"]) else None
+            lines.append(
+                f"{size:<4} {row['page']:<7} {row['think_s']:>3.0f} s {row['sessions']:>3} {row['runs_per_s']:9.1f} "
+                f"{_ms(row['p50_ms']):>6} {_ms(row['p95_ms']):>6} {_ms(row['p99_ms']):>6}      "
+                f"{'-' if ratio is None else f'{ratio:.1f}':>8} {row['errors']:>7} {row['cpu_percent']:>6.0f} "
+                f"{row['rss_mb']:>7.0f}"
+            )
+    for size, result in results.items():
+        for page, verdict in result["targets"].items():
+            target = TARGETS[page]
+            lines.append(
+                f"{size} {page}: single session p50 {_ms(verdict['single_p50_ms'])} ms (target <= {target.single_ms:g}: "
+                f"{_met(verdict['single_met'])}); saturation {verdict['saturation_runs_per_s'] or 0:.1f} runs/s "
+                f"(target >= {target.saturation_runs_per_s:g}: {_met(verdict['saturation_met'])}); "
+                f"{target.realistic_sessions} sessions with think time: p95 {_ms(verdict['realistic_p95_ms'])} ms "
+                f"(target < {1000 * REALISTIC_P95_SECONDS:g}, 0 errors: {_met(verdict['realistic_met'])})"
+            )
+    return "\n".join(lines)
+
+
+def _ms(value):
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def _met(met):
+    return "met" if met else "NOT met"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.concurrency", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", default=["S", "L"], choices=list(SIZES))
@@ -389,7 +425,11 @@ def main(argv=None):
     parser.add_argument("--levels", nargs="+", type=int, default=list(LEVELS))
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of load per level")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
+    parser.add_argument("--report", type=Path, help="print the table of an earlier run's JSON and stop")
     args = parser.parse_args(argv)
+    if args.report:
+        print(format_table(json.loads(args.report.read_text())))
+        return
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench-concurrency-") as folder:
         for size in args.sizes:
@@ -400,9 +440,9 @@ def main(argv=None):
                 path, pages=args.pages, levels=args.levels, thinks=THINK_SECONDS, duration=args.duration
             )
             results[size] = {"rows": rows, "targets": evaluate(rows)}
-            print(json.dumps(results[size]["targets"], indent=2), flush=True)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2))
+    print(format_table(results))
 
 
 if __name__ == "__main__":

@@ -17,8 +17,11 @@ outcome depends only on the principal, the arguments, the database's contents an
 So a hit is served only where the same checks passed on the same data the same day; a
 refused call raises, and an exception is never cached.
 
-A client's record is not read through here: those reads audit each client inside the
-function (`access.require_client`), which a hit would skip.
+A client's record (a call with `client_id`) is checked and audited here, hit or miss, by
+`access.require_client` as "view_client_record": in SQL and once per page run for that
+client (docs/architecture.md, "Access model"), so a client moved to another therapist is
+refused on the next run even when the result is cached. Such a read writes no row of its
+own: the run's one view row of the client says what was viewed.
 """
 
 from datetime import date
@@ -38,10 +41,11 @@ def _cached_call(key, principal, database, data_version, today, arguments, _func
 def cached(function, cur, principal, **arguments):
     """Return `function(cur, principal, **arguments)`, from the cache when nothing was written
     since, and audit the read (module docstring: the same on a hit and a miss)."""
-    if "client_id" in arguments:
-        raise ValueError(f"{function.__name__}: a client's record is read uncached (audited per client)")
     if principal.role not in function.allowed_roles:
         access.deny(cur, principal, function.__name__, detail=f"role {principal.role}")
+    client_id = arguments.get("client_id")
+    if client_id is not None:
+        access.require_client(cur, principal, client_id, "view_client_record")
     result = _cached_call(
         f"{function.__module__}.{function.__qualname__}",
         principal,
@@ -52,6 +56,7 @@ def cached(function, cur, principal, **arguments):
         _function=function,
         _cur=cur,
     )
-    # After the read, so that a call refused inside the function leaves its denied row only.
-    audit.record_event(cur, principal, function.__name__)
+    if client_id is None:
+        # After the read, so that a call refused inside the function leaves its denied row only.
+        audit.record_event(cur, principal, function.__name__)
     return result

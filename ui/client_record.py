@@ -84,17 +84,22 @@ def read_client_record(cur, principal, client_id, header):
     today = date.today()
     start = header["in_care_since"]
     outcomes = cached(metrics.current_outcomes, cur, principal)
-    logs = homework.list_homework_logs(cur, principal, client_id=client_id, since=today - timedelta(weeks=NOTES_WEEKS))
+    # Cached by principal, client and data version: a rerun with nothing written reads nothing again.
+    logs = cached(
+        homework.list_homework_logs, cur, principal, client_id=client_id, since=today - timedelta(weeks=NOTES_WEEKS)
+    )
     return ClientRecord(
         client_id=client_id,
         header=header,
-        daily=mood.daily_mood(cur, principal, client_id=client_id, since=start),
-        weeks=metrics.weekly_compliance(cur, principal, client_id=client_id, window_start=start, window_end=today),
-        scores=measures.list_questionnaires(cur, principal, client_id=client_id),
-        sessions=sessions.list_sessions(cur, principal, client_id=client_id),
-        flags=measures.list_risk_flags(cur, principal, client_id=client_id),
+        daily=cached(mood.daily_mood, cur, principal, client_id=client_id, since=start),
+        weeks=cached(
+            metrics.weekly_compliance, cur, principal, client_id=client_id, window_start=start, window_end=today
+        ),
+        scores=cached(measures.list_questionnaires, cur, principal, client_id=client_id),
+        sessions=cached(sessions.list_sessions, cur, principal, client_id=client_id),
+        flags=cached(measures.list_risk_flags, cur, principal, client_id=client_id),
         outcome=outcomes[outcomes["episode_id"] == header["episode_id"]].iloc[0],
-        recent=metrics.recent_compliance(cur, principal, client_id=client_id).iloc[0],
+        recent=cached(metrics.recent_compliance, cur, principal, client_id=client_id).iloc[0],
         notes=logs[logs["note"].notna() & (logs["note"] != "")].head(NOTES_SHOWN),
     )
 

@@ -2,24 +2,28 @@
 computed (the audit log is a compliance record), in the real pages through AppTest; refusals
 are never cached; what a cached read keys on."""
 
+import contextvars
 import functools
 from datetime import date, timedelta
 
 import pytest
 
-from data_layer.core import db
+from data_layer import caseload, mood
+from data_layer.core import access, db
 from data_layer.core.access import AccessDenied
 from data_layer.reports import cohort, metrics
 from tests.conftest import logged_in, open_page
 from ui import cache
 from ui.cache import cached
 
-# (user, page, a data-layer function that page reads through ui.cache.cached)
+# (user, page, a data-layer function that page reads through ui.cache.cached, the audit row
+# that read leaves: its own name, or the run's one view of the client for a client's record)
 CACHED_PAGES = [
-    ("therapist_a", "pages/therapist_caseload.py", metrics, "caseload_summary"),
-    ("therapist_a", "pages/therapist_client.py", metrics, "current_outcomes"),
-    ("therapist_a", "pages/therapist_insights.py", cohort, "weekly_panel"),
-    ("supervisor_a", "pages/supervisor_cohort.py", cohort, "earliest_episode_start"),
+    ("therapist_a", "pages/therapist_caseload.py", metrics, "caseload_summary", "caseload_summary"),
+    ("therapist_a", "pages/therapist_client.py", metrics, "current_outcomes", "current_outcomes"),
+    ("therapist_a", "pages/therapist_client.py", mood, "daily_mood", "view_client_record"),
+    ("therapist_a", "pages/therapist_insights.py", cohort, "weekly_panel", "weekly_panel"),
+    ("supervisor_a", "pages/supervisor_cohort.py", cohort, "earliest_episode_start", "earliest_episode_start"),
 ]
 
 
@@ -51,8 +55,10 @@ def audit_rows_of_one_run(app, cur):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("username, page, module, name", CACHED_PAGES)
-def test_a_cache_hit_writes_the_same_audit_rows_as_a_miss(app, cur, monkeypatch, username, page, module, name):
+@pytest.mark.parametrize("username, page, module, name, audited_as", CACHED_PAGES)
+def test_a_cache_hit_writes_the_same_audit_rows_as_a_miss(
+    app, cur, monkeypatch, username, page, module, name, audited_as
+):
     computations = count_computations(monkeypatch, module, name)
     logged_in(app, username)
     open_page(app, page)
@@ -63,7 +69,7 @@ def test_a_cache_hit_writes_the_same_audit_rows_as_a_miss(app, cur, monkeypatch,
     hit = audit_rows_of_one_run(app, cur)
     assert after_miss > before_miss and len(computations) == after_miss  # a miss, then a hit
     assert hit == miss
-    assert any(row[2] == name for row in hit)  # the cached read itself is audited, on both
+    assert any(row[2] == audited_as for row in hit)  # the cached read itself is audited, on both
 
 
 def audit_rows(cur):
@@ -80,10 +86,31 @@ def test_a_refused_therapist_filter_is_audited_on_every_call_and_no_view_with_it
     assert audit_rows(cur) == [denied, denied]
 
 
-def test_a_client_record_is_not_read_through_the_cache(cur, world):
-    with pytest.raises(ValueError, match="read uncached"):
-        cached(metrics.recent_compliance, cur, world.therapist_a, client_id=world.client_a.user_id)
-    assert audit_rows(cur) == []
+def test_a_cached_client_read_is_checked_and_audited_once_per_page_run_hit_or_miss(cur, world, tmp_path, monkeypatch):
+    # Page runs begin here, in a context of this test's own: nothing leaks into the next test.
+    contextvars.Context().run(reads_of_client_a_in_page_runs, cur, world, tmp_path, monkeypatch)
+
+
+def reads_of_client_a_in_page_runs(cur, world, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOMEWORK_DB", str(tmp_path / "test.duckdb"))  # part of the cache key
+    computations = count_computations(monkeypatch, metrics, "recent_compliance")
+    client_a = world.client_a.user_id
+    view = (world.therapist_a.user_id, "view_client_record", "ok", None)
+    for _ in range(2):  # two page runs: a miss, then a hit
+        access.begin_page_run()
+        for _ in range(2):
+            cached(metrics.recent_compliance, cur, world.therapist_a, client_id=client_a)
+    assert len(computations) == 1
+    assert audit_rows(cur) == [view, view]
+
+    access.begin_page_run()
+    with pytest.raises(AccessDenied):  # another therapist's call is refused, not served from the cache
+        cached(metrics.recent_compliance, cur, world.therapist_b, client_id=client_a)
+    caseload.link_client_to_therapist(cur, world.admin, client_id=client_a, therapist_id=world.therapist_b.user_id)
+    access.begin_page_run()
+    with pytest.raises(AccessDenied):  # moved to another therapist: refused on the next run
+        cached(metrics.recent_compliance, cur, world.therapist_a, client_id=client_a)
+    assert len(computations) == 1
 
 
 def test_a_cached_read_is_computed_again_the_next_day(cur, world, tmp_path, monkeypatch):
