@@ -70,6 +70,8 @@ TARGETS = {
 LEVELS = (1, 5, 10, 20, 40)
 THINK_SECONDS = (0.0, 2.0)
 REALISTIC_P95_SECONDS = 1.0
+MAX_MEMORY_GROWTH_PERCENT = 10
+MAX_MB_PER_IDLE_SESSION = 2
 
 
 @dataclass
@@ -347,6 +349,59 @@ def measure_clinic(path, *, pages, levels, thinks, duration, progress=print):
     return rows
 
 
+async def long_run_memory(url, cookies, runs, pid):
+    """Run the three target pages in turn, one session each (cookies: {page: cookie}), `runs`
+    page runs in all; return the server's RSS after the first tenth (warm) and at the end, and
+    the growth in percent, with the errors seen."""
+    sampler = ProcessSampler(pid)
+    sessions = {page: await open_session(url, cookie, TARGETS[page]) for page, cookie in cookies.items()}
+    errors, warm_rss = 0, None
+    for number in range(runs):
+        page = list(sessions)[number % len(sessions)]
+        run = await sessions[page].run(TARGETS[page].title, TARGETS[page].marker)
+        errors += run.error is not None
+        if number + 1 == max(1, runs // 10):
+            warm_rss = sampler.rss_mb()
+    end_rss = sampler.rss_mb()
+    await asyncio.gather(*(session.close() for session in sessions.values()))
+    return {
+        "runs": runs,
+        "errors": errors,
+        "warm_rss_mb": warm_rss,
+        "end_rss_mb": end_rss,
+        "growth_percent": 100 * (end_rss - warm_rss) / warm_rss,
+    }
+
+
+async def idle_session_memory(url, cookies, pid):
+    """Open one client session per cookie on Today, run it once and leave it idle; return the
+    server's RSS before and after and the retained MB per idle session."""
+    sampler = ProcessSampler(pid)
+    before = sampler.rss_mb()
+    sessions = [await open_session(url, cookie, TARGETS["today"]) for cookie in cookies]
+    await asyncio.sleep(2)
+    after = sampler.rss_mb()
+    await asyncio.gather(*(session.close() for session in sessions))
+    return {
+        "sessions": len(sessions),
+        "rss_before_mb": before,
+        "rss_after_mb": after,
+        "mb_per_idle_session": (after - before) / len(sessions),
+    }
+
+
+def measure_memory(path, *, runs, idle_sessions):
+    """Start the real server on the clinic at `path`; return its memory over `runs` page runs
+    (long_run_memory) and per idle session (idle_session_memory, `idle_sessions` clients)."""
+    key = secrets.token_urlsafe(48)
+    cookies = {page: login_cookies(path, usernames(path, target.role, 1), key)[0] for page, target in TARGETS.items()}
+    idle = login_cookies(path, usernames(path, "client", idle_sessions), key)
+    with running_server(path, HOMEWORK_COOKIE_KEY=key) as server:
+        long_run = asyncio.run(long_run_memory(server.url, cookies, runs, server.process.pid))
+        per_session = asyncio.run(idle_session_memory(server.url, idle, server.process.pid))
+    return {"long_run": long_run, "idle": per_session}
+
+
 def format_row(row):
     """Return one level's results as a line of progress."""
     return (
@@ -407,6 +462,18 @@ def format_table(results):
                 f"{target.realistic_sessions} sessions with think time: p95 {_ms(verdict['realistic_p95_ms'])} ms "
                 f"(target < {1000 * REALISTIC_P95_SECONDS:g}, 0 errors: {_met(verdict['realistic_met'])})"
             )
+    for size, result in results.items():
+        if "memory" not in result:
+            continue
+        long_run, idle = result["memory"]["long_run"], result["memory"]["idle"]
+        lines.append(
+            f"{size} memory: {long_run['warm_rss_mb']:.0f} MB after the first tenth of {long_run['runs']:,} page runs, "
+            f"{long_run['end_rss_mb']:.0f} MB at the end ({long_run['growth_percent']:+.1f}%, target within "
+            f"{MAX_MEMORY_GROWTH_PERCENT}%: {_met(abs(long_run['growth_percent']) <= MAX_MEMORY_GROWTH_PERCENT)}; "
+            f"{long_run['errors']} errors); {idle['mb_per_idle_session']:.2f} MB per idle session over "
+            f"{idle['sessions']} (target < {MAX_MB_PER_IDLE_SESSION}: "
+            f"{_met(idle['mb_per_idle_session'] < MAX_MB_PER_IDLE_SESSION)})"
+        )
     return "\n".join(lines)
 
 
@@ -425,6 +492,8 @@ def main(argv=None):
     parser.add_argument("--levels", nargs="+", type=int, default=list(LEVELS))
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of load per level")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
+    parser.add_argument("--memory-runs", type=int, default=10_000, help="page runs of the memory check (0: none)")
+    parser.add_argument("--idle-sessions", type=int, default=40)
     parser.add_argument("--report", type=Path, help="print the table of an earlier run's JSON and stop")
     args = parser.parse_args(argv)
     if args.report:
@@ -440,6 +509,8 @@ def main(argv=None):
                 path, pages=args.pages, levels=args.levels, thinks=THINK_SECONDS, duration=args.duration
             )
             results[size] = {"rows": rows, "targets": evaluate(rows)}
+            if args.memory_runs:
+                results[size]["memory"] = measure_memory(path, runs=args.memory_runs, idle_sessions=args.idle_sessions)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2))
     print(format_table(results))

@@ -7,6 +7,7 @@ the totals, from another filter choice or from another period (clinical/reportin
 rule)."""
 
 from datetime import date
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -20,7 +21,6 @@ from clinical.reporting import (
     group_outcomes,
     progress_tiles,
     reporting_periods,
-    table_cells,
 )
 from data_layer import caseload
 from data_layer.reports import cohort
@@ -28,7 +28,7 @@ from ui.auth import require_role
 from ui.cache import cached
 from ui.db import cursor
 from ui.exports import csv_bytes
-from ui.insights import MEASURES, analyses, filters, load_classified_episodes
+from ui.insights import MEASURES, analyses, cohort_cells, filters, load_classified_episodes
 
 # Figures about the episodes in progress: shown with the current quarter only.
 IN_PROGRESS_TILES = ("Active clients", "Engagement", "Median 4-week compliance")
@@ -71,7 +71,7 @@ recent = recent_episodes(None)
 therapist_name = dict(zip(therapists["therapist_id"], therapists["therapist"])).get(therapist_id)
 categories = cached(cohort.category_summary, cur, principal, window_start=window_start, window_end=window_end)
 # One decision for the three tables and the filtered views: what each shows, and what it hides.
-cells = table_cells(episodes, dict(zip(categories["category"], categories["episode_ids"])))
+cells = cohort_cells(episodes, dict(zip(categories["category"], categories["episode_ids"])))
 view = cohort_view(
     episodes,
     in_category,
@@ -87,7 +87,8 @@ view = cohort_view(
 def table_with_download(title, table, file_name):
     st.header(title, anchor=False)
     st.dataframe(table, hide_index=True)
-    st.download_button("Download this table (CSV)", csv_bytes(table), file_name=file_name, key=file_name)
+    # Made when clicked, not on every run (a callable: Streamlit calls it on the download).
+    st.download_button("Download this table (CSV)", partial(csv_bytes, table), file_name=file_name, key=file_name)
 
 
 st.header("Headline figures", anchor=False)
@@ -131,7 +132,7 @@ else:
         [(name, value, detail) for name, (value, detail) in (tiles | progress).items()],
         columns=["Measure", "Value", "Based on"],
     )
-    st.download_button("Download the headline figures (CSV)", csv_bytes(tile_table), file_name="headline.csv")
+    st.download_button("Download the headline figures (CSV)", partial(csv_bytes, tile_table), file_name="headline.csv")
 
 st.caption(
     "The tables below cover all your therapists and every homework category in the period; the "

@@ -104,6 +104,11 @@ def read_client_record(cur, principal, client_id, header):
     )
 
 
+# Keyed by the data themselves (the same data give the same figure): building it in Plotly
+# was about a third of the Client page's run.
+_timeline_figure = st.cache_data(show_spinner=False, max_entries=256)(timeline_figure)
+
+
 def show_overview(record):
     """Draw the key numbers, the outcome so far, an alert for open risk flags and the timeline.
 
@@ -121,7 +126,7 @@ def show_overview(record):
             f"{len(record.open_flags)} risk flag(s) to follow up: PHQ-9 item 9 answered above 0. See the Risk tab."
         )
     timeline = (record.daily, record.weeks, record.scores, record.sessions, record.flags)
-    figure = timeline_figure(*timeline)
+    figure = _timeline_figure(*timeline)
     if timeline_is_empty(*timeline):
         st.info(
             "Nothing logged yet in this episode: the timeline of mood, homework and questionnaires "

@@ -1,6 +1,7 @@
 """The compliance-versus-outcome analyses, shown the same way to therapists and supervisors."""
 
 from datetime import date, timedelta
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -8,7 +9,7 @@ import streamlit as st
 from clinical.analysis import CAVEATS, compliance_change_association, dose_response, lagged_models
 from clinical.episodes import classify_episodes
 from clinical.homework import CATEGORIES
-from clinical.reporting import SUPPRESSED, hidden_cells
+from clinical.reporting import SUPPRESSED, hidden_cells, table_cells
 from data_layer.reports import cohort
 from ui.cache import cached
 from ui.charts import (
@@ -105,6 +106,14 @@ def load_classified_episodes(cur, principal, window_start, window_end, therapist
 def _classified(episodes, questionnaires):
     # Keyed by the data themselves, like _lagged below.
     return classify_episodes(episodes, questionnaires)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cohort_cells(episodes, categories):
+    """Return clinical.reporting.table_cells(episodes, categories), cached by the data themselves
+    (the same episodes and categories give the same cells, whoever asks): in pandas, it was the
+    largest cost of a cohort page run at size L."""
+    return table_cells(episodes, categories)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -223,7 +232,7 @@ def analyses(classified, panel, measure, key, suppress, per_client=True):
         table = _suppressed_quartiles(result.groups, suppress)
         st.dataframe(table, hide_index=True)
         st.download_button(
-            "Download this table (CSV)", csv_bytes(table), file_name="dose-response.csv", key=f"{key}_dose_csv"
+            "Download this table (CSV)", partial(csv_bytes, table), file_name="dose-response.csv", key=f"{key}_dose_csv"
         )
 
     st.header("Which comes first: homework or improvement?", anchor=False)
