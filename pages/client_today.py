@@ -8,6 +8,7 @@ from clinical.homework import CATEGORIES, describe_schedule
 from data_layer import caseload, homework, measures, mood
 from data_layer.core.validation import InvalidInput
 from ui.auth import require_role
+from ui.cache import cached
 from ui.db import cursor
 from ui.navigation import page_path
 from ui.widgets import (
@@ -34,7 +35,7 @@ greeting_name = principal.display_name.strip()
 st.caption(f"Hello {escape_markdown(greeting_name)}{'' if greeting_name.endswith('.') else '.'} Small steps count.")
 due = [
     name
-    for name, when in measures.questionnaire_schedule(cur, principal, client_id=principal.user_id).items()
+    for name, when in cached(measures.questionnaire_schedule, cur, principal, client_id=principal.user_id).items()
     if when["next_due"] <= date.today()
 ]
 if due:
@@ -99,7 +100,8 @@ def log_attempt_form(assignment):
 
 
 st.header("Homework", anchor=False)
-assignments = homework.list_active_assignments(cur, principal, client_id=principal.user_id)
+# Cached by client, day and data version, like every read of this page that a rerun repeats.
+assignments = cached(homework.list_active_assignments, cur, principal, client_id=principal.user_id)
 if assignments.empty:
     care = caseload.my_care(cur, principal)
     if care["therapist"] is None and care["ended_on"] is not None:

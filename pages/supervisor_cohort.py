@@ -25,7 +25,7 @@ from clinical.reporting import (
 from data_layer import caseload
 from data_layer.reports import cohort
 from ui.auth import require_role
-from ui.cache import cached
+from ui.cache import cached, derived
 from ui.db import cursor
 from ui.exports import csv_bytes
 from ui.insights import MEASURES, analyses, cohort_cells, filters, load_classified_episodes
@@ -71,16 +71,35 @@ recent = recent_episodes(None)
 therapist_name = dict(zip(therapists["therapist_id"], therapists["therapist"])).get(therapist_id)
 categories = cached(cohort.category_summary, cur, principal, window_start=window_start, window_end=window_end)
 # One decision for the three tables and the filtered views: what each shows, and what it hides.
-cells = cohort_cells(episodes, dict(zip(categories["category"], categories["episode_ids"])))
-view = cohort_view(
-    episodes,
-    in_category,
-    recent,
-    recent_episodes(category) if category else recent,
-    therapist=therapist_name,
-    category=category,
-    change_column=MEASURES[measure][0],
-    cells=cells,
+period = (window_start, window_end)
+cells = cohort_cells(principal, period, episodes, dict(zip(categories["category"], categories["episode_ids"])))
+recent_in_category = recent_episodes(category) if category else recent
+# Worked out once per choice and kept until the data change (ui.cache.derived).
+choices = (*period, therapist_id, category)
+view = derived(
+    "cohort_view",
+    principal,
+    (*choices, measure),
+    lambda: cohort_view(
+        episodes,
+        in_category,
+        recent,
+        recent_in_category,
+        therapist=therapist_name,
+        category=category,
+        change_column=MEASURES[measure][0],
+        cells=cells,
+    ),
+)
+per_therapist, by_month, by_category = derived(
+    "cohort_tables",
+    principal,
+    period,
+    lambda: (
+        group_outcomes(episodes, "therapist", cells).rename(columns={"therapist": "Therapist"}),
+        group_outcomes(episodes, "month", cells).rename(columns={"month": "Month of referral"}),
+        category_outcomes(episodes, categories, cells, CATEGORIES),
+    ),
 )
 
 
@@ -138,19 +157,9 @@ st.caption(
     "The tables below cover all your therapists and every homework category in the period; the "
     "therapist and category filters narrow the headline figures and the analyses."
 )
-table_with_download(
-    "Per therapist",
-    group_outcomes(episodes, "therapist", cells).rename(columns={"therapist": "Therapist"}),
-    "per-therapist.csv",
-)
-table_with_download(
-    "Trends by month of referral",
-    group_outcomes(episodes, "month", cells).rename(columns={"month": "Month of referral"}),
-    "by-month.csv",
-)
-table_with_download(
-    "By homework category", category_outcomes(episodes, categories, cells, CATEGORIES), "by-category.csv"
-)
+table_with_download("Per therapist", per_therapist, "per-therapist.csv")
+table_with_download("Trends by month of referral", by_month, "by-month.csv")
+table_with_download("By homework category", by_category, "by-category.csv")
 
 if view.refusal:
     st.stop()
@@ -170,4 +179,4 @@ panel = cached(
     therapist_id=therapist_id,
     category=category,
 )
-analyses(view.points, panel, measure, "cohort", suppress=True, per_client=view.per_client)
+analyses(principal, choices, view.points, panel, measure, "cohort", suppress=True, per_client=view.per_client)

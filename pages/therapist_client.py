@@ -19,7 +19,7 @@ client_id, header = choose_client(cur, principal)
 st.title(escape_markdown(header["name"]))
 show_flash()
 record = read_client_record(cur, principal, client_id, header)
-timeline = show_overview(record)
+timeline = show_overview(principal, record)
 
 homework_tab, scores_tab, sessions_tab, risk_tab, export_tab = st.tabs(
     ["Homework", "Questionnaires", "Sessions & breaks", "Risk", "Export"]

@@ -25,7 +25,7 @@ if classified.empty:
     st.info("None of your episodes of care ended in this date range, and none are in progress in it.")
     st.stop()
 panel = cached(cohort.weekly_panel, cur, principal, window_start=window_start, window_end=window_end)
-analyses(classified, panel, measure, "insights", suppress=False)
+analyses(principal, (window_start, window_end), classified, panel, measure, "insights", suppress=False)
 
 st.header("Compliance and helpfulness by homework category", anchor=False)
 categories = cached(cohort.category_summary, cur, principal, window_start=window_start, window_end=window_end)

@@ -20,6 +20,7 @@ import streamlit_authenticator as stauth
 from data_layer import clinic, login_sessions, users
 from data_layer.core import access, login_throttle, settings
 from data_layer.core.access import LOGIN
+from ui import cache
 from ui.db import cursor
 from ui.widgets import escape_markdown
 
@@ -265,6 +266,7 @@ def current_principal():
     # below then keeps its place from run to run, and no element shows twice during a rerun.
     cookie_area = st.container()
     access.begin_page_run()
+    cache.begin_page_run()
     cur = cursor()
     demo = clinic.is_demo(cur, LOGIN)
     key = _cookie_key(demo)

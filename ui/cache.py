@@ -8,7 +8,8 @@ arguments; the function object goes along unhashed and is called on a miss only.
 What every call does, hit or miss, so that both leave the same audit trail:
 - the role check of the function's `allowed_roles` (a refusal is audited and raised);
 - one audit row named after the function (e.g. "caseload_summary"), once the result is
-  in hand. It is the only row: a function read through here writes none itself.
+  in hand, and once per page run (`access.record_view`): what was viewed, not each query.
+  It is the only row: a function read through here writes none itself.
 
 What a miss alone does: the checks inside the function (cohort's therapist filter: a
 supervisor's own therapists only) and the scope in its SQL. A hit may skip them: their
@@ -24,11 +25,23 @@ refused on the next run even when the result is cached. Such a read writes no ro
 own: the run's one view row of the client says what was viewed.
 """
 
+from contextvars import ContextVar
 from datetime import date
 
 import streamlit as st
 
-from data_layer.core import access, audit, db, settings
+from data_layer.core import access, db, settings
+
+# The oldest data version this page run's reads through `cached` were made at (None: no read
+# yet, or outside a page run). `derived` keeps its results under it, never under a newer one:
+# a write landing between a read and the work on it would otherwise store a result worked out
+# from the older data under the newer version, and serve it until the next write.
+_oldest_version_read: ContextVar[int | None] = ContextVar("oldest_version_read", default=None)
+
+
+def begin_page_run():
+    """Start a page run in this context (the login gate calls this at the top of every run)."""
+    _oldest_version_read.set(None)
 
 
 @st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
@@ -46,11 +59,14 @@ def cached(function, cur, principal, **arguments):
     client_id = arguments.get("client_id")
     if client_id is not None:
         access.require_client(cur, principal, client_id, "view_client_record")
+    version = db.data_version()
+    oldest = _oldest_version_read.get()
+    _oldest_version_read.set(version if oldest is None else min(oldest, version))
     result = _cached_call(
         f"{function.__module__}.{function.__qualname__}",
         principal,
         str(settings.database_path()),
-        db.data_version(),
+        version,
         date.today(),
         tuple(sorted(arguments.items())),
         _function=function,
@@ -58,5 +74,32 @@ def cached(function, cur, principal, **arguments):
     )
     if client_id is None:
         # After the read, so that a call refused inside the function leaves its denied row only.
-        audit.record_event(cur, principal, function.__name__)
+        access.record_view(cur, principal, function.__name__)
     return result
+
+
+@st.cache_resource(show_spinner=False, max_entries=256, ttl=3600)
+def _derived_result(name, principal, database, data_version, today, choices, _compute):
+    """Return `_compute()`; `name` and `choices` stand for it in the key (it is not hashed)."""
+    return _compute()
+
+
+def derived(name, principal, choices, compute):
+    """Return `compute()`, kept by `name`, the principal, the data version, today and `choices`.
+
+    For a pure function of data this page run read through `cached` (so determined by the same
+    principal, data version and day) and of the page's `choices` (a hashable: every choice the
+    data were read with or the result depends on). Nothing is hashed by content and nothing is
+    copied: a hit costs almost nothing, even for a Plotly figure, and the caller must never
+    change what it gets. No audit row: the reads through `cached` wrote theirs.
+    """
+    version = _oldest_version_read.get()
+    return _derived_result(
+        name,
+        principal,
+        str(settings.database_path()),
+        db.data_version() if version is None else version,
+        date.today(),
+        choices,
+        _compute=compute,
+    )

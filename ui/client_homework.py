@@ -10,14 +10,20 @@ from clinical.homework import CATEGORIES, TEMPLATES, describe_schedule
 from data_layer import homework
 from data_layer.core.validation import MAX_NOTE_LENGTH, MAX_TITLE_LENGTH, InvalidInput
 from data_layer.reports import metrics
+from ui.cache import cached
 from ui.widgets import form_key, plain_text, saved, show_field_errors, with_error_slot
 
 
 def show_homework(cur, principal, record):
     """The Homework tab of `record` (ui.client_record.ClientRecord)."""
-    assignments = homework.list_assignments(cur, principal, client_id=record.client_id)
-    per_assignment = metrics.compliance_by_assignment(
-        cur, principal, client_id=record.client_id, window_start=record.episode_start, window_end=date.today()
+    assignments = cached(homework.list_assignments, cur, principal, client_id=record.client_id)
+    per_assignment = cached(
+        metrics.compliance_by_assignment,
+        cur,
+        principal,
+        client_id=record.client_id,
+        window_start=record.episode_start,
+        window_end=date.today(),
     )
     if assignments.empty:
         st.info("No homework set yet.")

@@ -10,7 +10,7 @@ import streamlit as st
 from data_layer import caseload, homework, measures, mood, sessions
 from data_layer.core.access import AccessDenied
 from data_layer.reports import metrics
-from ui.cache import cached
+from ui.cache import cached, derived
 from ui.charts import PLOTLY_CONFIG, timeline_figure, timeline_is_empty, timeline_summary
 from ui.widgets import recent_compliance_metric
 
@@ -66,7 +66,7 @@ def choose_client(cur, principal):
     names = dict(zip(clients["client_id"].astype(int), clients["name"]))
     client_id = st.session_state.get("open_client_id", next(iter(names)))
     try:
-        header = caseload.open_client(cur, principal, client_id=client_id)
+        header = cached(caseload.open_client, cur, principal, client_id=client_id)
     except AccessDenied:
         st.session_state.pop("open_client_id", None)  # so the next visit opens a client of theirs
         raise
@@ -104,12 +104,7 @@ def read_client_record(cur, principal, client_id, header):
     )
 
 
-# Keyed by the data themselves (the same data give the same figure): building it in Plotly
-# was about a third of the Client page's run.
-_timeline_figure = st.cache_data(show_spinner=False, max_entries=256)(timeline_figure)
-
-
-def show_overview(record):
+def show_overview(principal, record):
     """Draw the key numbers, the outcome so far, an alert for open risk flags and the timeline.
 
     Returns the timeline's figure (the printable summary holds it too).
@@ -126,7 +121,8 @@ def show_overview(record):
             f"{len(record.open_flags)} risk flag(s) to follow up: PHQ-9 item 9 answered above 0. See the Risk tab."
         )
     timeline = (record.daily, record.weeks, record.scores, record.sessions, record.flags)
-    figure = _timeline_figure(*timeline)
+    # Building the figure in Plotly was about a third of the page's run: kept until data change.
+    figure = derived("timeline_figure", principal, record.client_id, lambda: timeline_figure(*timeline))
     if timeline_is_empty(*timeline):
         st.info(
             "Nothing logged yet in this episode: the timeline of mood, homework and questionnaires "
@@ -134,7 +130,7 @@ def show_overview(record):
         )
     else:
         st.plotly_chart(figure, config=PLOTLY_CONFIG, key="timeline")
-        st.caption(timeline_summary(*timeline))
+        st.caption(derived("timeline_summary", principal, record.client_id, lambda: timeline_summary(*timeline)))
     return figure
 
 

@@ -9,6 +9,7 @@ from clinical.episodes import DISCHARGE_REASONS
 from data_layer import caseload, measures, paused, sessions
 from data_layer.core.validation import InvalidInput
 from ui.breaks import add_break_form
+from ui.cache import cached
 from ui.navigation import page_path
 from ui.widgets import discharge_fields, escape_markdown, flash, form_key, saved, show_field_errors, with_error_slot
 
@@ -22,7 +23,7 @@ def show_sessions_and_breaks(cur, principal, record):
     _cadence(cur, principal, record)
     st.header("Breaks", anchor=False)
     add_break_form(cur, principal, client_id=record.client_id)
-    for period in paused.list_paused_periods(cur, principal, client_id=record.client_id).itertuples():
+    for period in cached(paused.list_paused_periods, cur, principal, client_id=record.client_id).itertuples():
         st.text(f"{period.starts_on:%d %b} to {period.ends_on:%d %b} · {period.reason} (set by {period.set_by})")
     st.header("End this episode of care", anchor=False)
     st.caption(

@@ -1,5 +1,6 @@
 """The compliance-versus-outcome analyses, shown the same way to therapists and supervisors."""
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 
@@ -11,7 +12,7 @@ from clinical.episodes import classify_episodes
 from clinical.homework import CATEGORIES
 from clinical.reporting import SUPPRESSED, hidden_cells, table_cells
 from data_layer.reports import cohort
-from ui.cache import cached
+from ui.cache import cached, derived
 from ui.charts import (
     PLOTLY_CONFIG,
     association_figure,
@@ -79,7 +80,8 @@ def filters(key, therapists=None, periods=None):
 
 
 def load_classified_episodes(cur, principal, window_start, window_end, therapist_id=None, category=None):
-    """Episodes in scope with compliance, pair scores, changes and outcome classes."""
+    """Episodes in scope with compliance, pair scores, changes and outcome classes. Shared
+    between page runs until the data change (ui.cache.derived): never change it."""
     episodes = cached(
         cohort.episode_summaries,
         cur,
@@ -97,23 +99,25 @@ def load_classified_episodes(cur, principal, window_start, window_end, therapist
         window_end=window_end,
         therapist_id=therapist_id,
     )
-    classified = _classified(episodes, questionnaires)
+    return derived(
+        "classified_episodes",
+        principal,
+        (window_start, window_end, therapist_id, category),
+        lambda: _classified(episodes, questionnaires),
+    )
+
+
+def _classified(episodes, questionnaires):
+    classified = classify_episodes(episodes, questionnaires)
     classified["mood_change"] = classified["mood_last_week"] - classified["mood_first_week"]
     return classified
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _classified(episodes, questionnaires):
-    # Keyed by the data themselves, like _lagged below.
-    return classify_episodes(episodes, questionnaires)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def cohort_cells(episodes, categories):
-    """Return clinical.reporting.table_cells(episodes, categories), cached by the data themselves
-    (the same episodes and categories give the same cells, whoever asks): in pandas, it was the
+def cohort_cells(principal, choices, episodes, categories):
+    """Return clinical.reporting.table_cells(episodes, categories), kept until the data change
+    (ui.cache.derived; `choices`: what the episodes were read with): in pandas, it was the
     largest cost of a cohort page run at size L."""
-    return table_cells(episodes, categories)
+    return derived("cohort_cells", principal, choices, lambda: table_cells(episodes, categories))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -157,14 +161,22 @@ def _suppressed_quartiles(groups, suppress):
     return table
 
 
-def analyses(classified, panel, measure, key, suppress, per_client=True):
-    """Scatter, dose-response and the lagged analysis, with n, thresholds and caveats.
+@dataclass(frozen=True)
+class Analyses:
+    """What `analyses` shows above the lagged analysis, worked out (see `work_out_analyses`)."""
 
-    `suppress` (supervisors) hides small quartiles and withholds the lagged analysis'
-    exact numbers of clients (clinical.analysis.lagged_models); `per_client` False leaves
-    out the per-client points and keeps the statistics (a supervisor's category filter).
-    """
-    change_column, label, direction, no_change = MEASURES[measure]
+    association: object  # clinical.analysis.compliance_change_association's result
+    scatter: object  # the per-client figure, or None when not shown
+    scatter_summary: str | None
+    dose: object  # clinical.analysis.dose_response's result
+    dose_figure: object  # None when no quartile is shown
+    dose_summary: str | None
+    dose_table: pd.DataFrame | None
+
+
+def work_out_analyses(classified, measure, suppress, per_client):
+    """Return the Analyses of `classified` for `measure` (see `analyses` for the flags)."""
+    change_column, label, _, no_change = MEASURES[measure]
     points = pd.DataFrame(
         {
             "client": classified["client"],
@@ -175,10 +187,44 @@ def analyses(classified, panel, measure, key, suppress, per_client=True):
             "recovery": classified["recovery"].where(classified["finished"] & classified["case_at_start"]),
         }
     )
-    st.header("Does more homework go with more improvement?", anchor=False)
     association = compliance_change_association(
         points, x="compliance", y="change", reasons={"compliance": "with no homework set", "change": no_change}
     )
+    scatter = scatter_summary = None
+    if association.n and per_client:
+        shown_points = points.dropna(subset=["compliance", "change"])
+        scatter = association_figure(shown_points, association, label, "PHQ-9 at start")
+        # Supervisors: no number of clients in the text alternative (the rules for counts are
+        # clinical/reporting.py's; the caption adds none).
+        scatter_summary = association_summary(shown_points, association, label, counts=not suppress)
+    dose = dose_response(points, x="compliance", y="change")
+    dose_figure = dose_text = table = None
+    if dose.groups is not None:
+        shown = dose.groups[~hidden_cells(dose.groups["n"])] if suppress else dose.groups
+        if len(shown):
+            dose_figure = dose_response_figure(shown, label)
+            dose_text = dose_summary(shown, label, counts=not suppress)
+        table = _suppressed_quartiles(dose.groups, suppress)
+    return Analyses(association, scatter, scatter_summary, dose, dose_figure, dose_text, table)
+
+
+def analyses(principal, choices, classified, panel, measure, key, suppress, per_client=True):
+    """Scatter, dose-response and the lagged analysis, with n, thresholds and caveats.
+
+    `suppress` (supervisors) hides small quartiles and withholds the lagged analysis'
+    exact numbers of clients (clinical.analysis.lagged_models); `per_client` False leaves
+    out the per-client points and keeps the statistics (a supervisor's category filter).
+    `choices`: what `classified` was read with (the figures are kept until the data change).
+    """
+    _, label, direction, _ = MEASURES[measure]
+    worked = derived(
+        f"{key}_analyses",
+        principal,
+        (choices, measure, suppress, per_client),
+        lambda: work_out_analyses(classified, measure, suppress, per_client),
+    )
+    association = worked.association
+    st.header("Does more homework go with more improvement?", anchor=False)
     st.caption(
         f"{label} change from the first to the last questionnaire pair ({direction})"
         if measure != "Mood"
@@ -190,15 +236,8 @@ def analyses(classified, panel, measure, key, suppress, per_client=True):
         )
     else:
         if per_client:
-            shown_points = points.dropna(subset=["compliance", "change"])
-            st.plotly_chart(
-                association_figure(shown_points, association, label, "PHQ-9 at start"),
-                config=PLOTLY_CONFIG,
-                key=f"{key}_scatter",
-            )
-            # Supervisors: no number of clients in the text alternative (the rules for counts are
-            # clinical/reporting.py's; the caption adds none).
-            st.caption(association_summary(shown_points, association, label, counts=not suppress))
+            st.plotly_chart(worked.scatter, config=PLOTLY_CONFIG, key=f"{key}_scatter")
+            st.caption(worked.scatter_summary)
         else:
             st.caption(
                 "Per-client points are not shown with a category filter: clients with homework of "
@@ -219,20 +258,20 @@ def analyses(classified, panel, measure, key, suppress, per_client=True):
             )
 
     st.header("Dose and response", anchor=False)
-    result = dose_response(points, x="compliance", y="change")
-    if result.groups is None:
-        st.info(result.explanation)
+    if worked.dose.groups is None:
+        st.info(worked.dose.explanation)
     else:
-        if result.explanation:
-            st.caption(result.explanation)
-        shown = result.groups[~hidden_cells(result.groups["n"])] if suppress else result.groups
-        if len(shown):
-            st.plotly_chart(dose_response_figure(shown, label), config=PLOTLY_CONFIG, key=f"{key}_dose")
-            st.caption(dose_summary(shown, label, counts=not suppress))
-        table = _suppressed_quartiles(result.groups, suppress)
-        st.dataframe(table, hide_index=True)
+        if worked.dose.explanation:
+            st.caption(worked.dose.explanation)
+        if worked.dose_figure is not None:
+            st.plotly_chart(worked.dose_figure, config=PLOTLY_CONFIG, key=f"{key}_dose")
+            st.caption(worked.dose_summary)
+        st.dataframe(worked.dose_table, hide_index=True)
         st.download_button(
-            "Download this table (CSV)", partial(csv_bytes, table), file_name="dose-response.csv", key=f"{key}_dose_csv"
+            "Download this table (CSV)",
+            partial(csv_bytes, worked.dose_table),
+            file_name="dose-response.csv",
+            key=f"{key}_dose_csv",
         )
 
     st.header("Which comes first: homework or improvement?", anchor=False)

@@ -117,10 +117,11 @@ def scope_parameters(principal: Principal, **values: Any) -> dict[str, Any]:
     return {"principal_id": principal.user_id, **values}
 
 
-# The clients whose records this page run has already been allowed to read (and whose view is
-# audited), by principal: set by begin_page_run; None outside a page run (scripts, tests of the
-# data layer, a download made in Streamlit's own thread), where every call checks and audits.
-_viewed_this_run: ContextVar[set[tuple[int | None, int]] | None] = ContextVar("viewed_this_run", default=None)
+# What this page run has already read and audited, by principal: the clients whose records it
+# was allowed to read (client id), and the dashboards it viewed (action name). Set by
+# begin_page_run; None outside a page run (scripts, tests of the data layer, a download made in
+# Streamlit's own thread), where every call checks and audits.
+_viewed_this_run: ContextVar[set[tuple[int | None, int | str]] | None] = ContextVar("viewed_this_run", default=None)
 
 
 def begin_page_run() -> None:
@@ -150,6 +151,17 @@ def require_client(cur: duckdb.DuckDBPyConnection, principal: Principal, client_
         audit.record_event(cur, principal, action, client_id=client_id)
     if remember is not None:
         remember.add((principal.user_id, client_id))
+
+
+def record_view(cur: duckdb.DuckDBPyConnection, principal: Principal, action: str) -> None:
+    """Audit that the principal viewed `action` (a dashboard's read, of no one client's record):
+    once per page run (begin_page_run), every time outside one."""
+    viewed = _viewed_this_run.get()
+    if viewed is not None:
+        if (principal.user_id, action) in viewed:
+            return
+        viewed.add((principal.user_id, action))
+    audit.record_event(cur, principal, action)
 
 
 # Entries a client may still change: made within this many days.

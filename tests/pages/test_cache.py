@@ -130,3 +130,51 @@ def test_a_cached_read_is_computed_again_the_next_day(cur, world, tmp_path, monk
     monkeypatch.setattr(cache, "date", Tomorrow)
     cached(metrics.caseload_summary, cur, world.therapist_a)
     assert len(computations) == 2
+
+
+def test_a_dashboard_read_is_audited_once_per_page_run(cur, world, tmp_path, monkeypatch):
+    contextvars.Context().run(caseload_reads_in_page_runs, cur, world, tmp_path, monkeypatch)
+
+
+def caseload_reads_in_page_runs(cur, world, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOMEWORK_DB", str(tmp_path / "test.duckdb"))  # part of the cache key
+    viewed = (world.therapist_a.user_id, "caseload_summary", "ok", None)
+    for _ in range(2):  # two page runs, each reading the caseload twice (a miss, then hits)
+        access.begin_page_run()
+        cache.begin_page_run()
+        cached(metrics.caseload_summary, cur, world.therapist_a)
+        cached(metrics.caseload_summary, cur, world.therapist_a)
+    assert audit_rows(cur) == [viewed, viewed]
+
+
+def test_derived_work_is_done_again_after_a_write_and_never_kept_under_a_newer_version(
+    cur, world, tmp_path, monkeypatch
+):
+    contextvars.Context().run(derived_work_in_page_runs, cur, world, tmp_path, monkeypatch)
+
+
+def derived_work_in_page_runs(cur, world, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOMEWORK_DB", str(tmp_path / "test.duckdb"))  # part of the cache key
+    therapist = world.therapist_a
+
+    def page_run(meanwhile=None):
+        """One run: read the caseload, let `meanwhile` write (another session), count the clients."""
+        cache.begin_page_run()
+        summary = cached(metrics.caseload_summary, cur, therapist)
+        if meanwhile:
+            meanwhile()
+        return cache.derived("clients", therapist, (), lambda: len(summary))
+
+    clients = page_run()
+    assert page_run() == clients
+    client_id = world.client_a.user_id
+    caseload.discharge_client(cur, therapist, client_id=client_id, ended_on=date.today(), reason="completed")
+    assert page_run() == clients - 1  # a write: worked out again from the new data
+
+    def referred_again():
+        caseload.link_client_to_therapist(cur, world.admin, client_id=client_id, therapist_id=therapist.user_id)
+
+    # A write lands between this run's read and its work: the run shows what it read, and the
+    # result is kept under the older version, so the next run works it out again.
+    assert page_run(meanwhile=referred_again) == clients - 1
+    assert page_run() == clients
