@@ -4,7 +4,7 @@ import streamlit as st
 
 from data_layer.core.access import AccessDenied
 from data_layer.core.db import DatabaseLocked, WriteConflict
-from ui.auth import current_principal, logged_out
+from ui.auth import current_principal, end_page_run, logged_out
 from ui.navigation import APP_CSS, FAVICON, page_links, pages_for
 
 # The app's own favicon, served by the app: a page's Material icon would otherwise become the
@@ -29,3 +29,6 @@ except DatabaseLocked as error:
     st.error(str(error))
 except (AccessDenied, WriteConflict) as error:
     st.error(str(error))
+finally:
+    # However the run ends (a page's end, st.stop, a rerun, an error): its reads' audit rows.
+    end_page_run()

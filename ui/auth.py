@@ -293,6 +293,12 @@ def current_principal():
     return check.user.principal
 
 
+def end_page_run():
+    """End the page run that current_principal began: write its reads' audit rows
+    (data_layer.core.access.end_page_run)."""
+    access.end_page_run(cursor)
+
+
 def _sidebar_says_logout(cur, authenticator, principal, demo):
     """Render the sidebar (name, demo notice, logout button); return True on logout."""
     with st.sidebar:

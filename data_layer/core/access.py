@@ -7,7 +7,7 @@ Every public data-layer function is wrapped by `allowed_roles(...)`, takes
 import functools
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypeVar, cast
 
 import duckdb
@@ -117,18 +117,43 @@ def scope_parameters(principal: Principal, **values: Any) -> dict[str, Any]:
     return {"principal_id": principal.user_id, **values}
 
 
-# What this page run has already read and audited, by principal: the clients whose records it
-# was allowed to read (client id), and the dashboards it viewed (action name). Set by
-# begin_page_run; None outside a page run (scripts, tests of the data layer, a download made in
-# Streamlit's own thread), where every call checks and audits.
-_viewed_this_run: ContextVar[set[tuple[int | None, int | str]] | None] = ContextVar("viewed_this_run", default=None)
+@dataclass
+class _PageRun:
+    """What one page run has read: the clients whose records it was allowed to read (client id)
+    and the dashboards it viewed (action name), by principal; and their audit rows, not yet
+    written (end_page_run writes them all in one transaction)."""
+
+    viewed: set[tuple[int | None, int | str]] = field(default_factory=set)
+    to_audit: list[tuple[Principal, str, int | None]] = field(default_factory=list)
+
+
+# Set by begin_page_run; None outside a page run (scripts, tests of the data layer, a download
+# made in Streamlit's own thread), where every call checks and audits at once.
+_this_run: ContextVar[_PageRun | None] = ContextVar("this_run", default=None)
 
 
 def begin_page_run() -> None:
     """Start a page run in this context: from now on, reading one client's records is checked
-    in SQL and audited once per run (the first read's action), not once per query. Writes are
-    checked and audited every time. The login gate calls this at the top of every run."""
-    _viewed_this_run.set(set())
+    in SQL once per run (the first read's action), and each client or dashboard read is
+    audited once per run, with one commit at its end (end_page_run), not once per query.
+    Writes, and refusals, are checked and audited every time, at once. The login gate calls
+    this at the top of every run."""
+    _this_run.set(_PageRun())
+
+
+def end_page_run(cursor: Callable[[], duckdb.DuckDBPyConnection]) -> None:
+    """Write the audit rows of this page run's reads, in one transaction (one commit: each
+    commit costs a page run about 3 ms), and end the run. `cursor` is called only when there
+    is something to write (a run that could not open the database has not). The app calls
+    this when every page run ends, however it ends (a finished page, st.stop, a rerun, an error)."""
+    run = _this_run.get()
+    _this_run.set(None)
+    if run is None or not run.to_audit:
+        return
+    cur = cursor()
+    with db.transaction(cur):
+        for principal, action, client_id in run.to_audit:
+            audit.record_event(cur, principal, action, client_id=client_id)
 
 
 def require_client(cur: duckdb.DuckDBPyConnection, principal: Principal, client_id: int, action: str) -> None:
@@ -136,32 +161,36 @@ def require_client(cur: duckdb.DuckDBPyConnection, principal: Principal, client_
 
     Raises AccessDenied (audited) when it is not. Reads by anyone other than the
     client themself are audited as `action`; within a page run (begin_page_run) a read
-    ("view_..." action) of a client already read in that run is neither checked nor audited again.
+    ("view_..." action) of a client already read in that run is neither checked nor audited
+    again, and its one audit row is written when the run ends.
     """
-    viewed = _viewed_this_run.get()
-    remember = viewed if viewed is not None and action.startswith("view_") else None
-    if remember is not None and (principal.user_id, client_id) in remember:
+    run = _this_run.get()
+    remember = run if run is not None and action.startswith("view_") else None
+    if remember is not None and (principal.user_id, client_id) in remember.viewed:
         return
     # The scope is one of the constant fragments above; values go in as parameters.
     sql = f"SELECT count(*) FROM ({client_scope(principal)}) scope WHERE scope.client_id = $client_id"
     (found,) = db.one_row(cur.execute(sql, scope_parameters(principal, client_id=client_id)))
     if not found:
         deny(cur, principal, action, client_id=client_id)
+    if remember is None:
+        if principal.user_id != client_id:
+            audit.record_event(cur, principal, action, client_id=client_id)
+        return
+    remember.viewed.add((principal.user_id, client_id))
     if principal.user_id != client_id:
-        audit.record_event(cur, principal, action, client_id=client_id)
-    if remember is not None:
-        remember.add((principal.user_id, client_id))
+        remember.to_audit.append((principal, action, client_id))
 
 
 def record_view(cur: duckdb.DuckDBPyConnection, principal: Principal, action: str) -> None:
     """Audit that the principal viewed `action` (a dashboard's read, of no one client's record):
-    once per page run (begin_page_run), every time outside one."""
-    viewed = _viewed_this_run.get()
-    if viewed is not None:
-        if (principal.user_id, action) in viewed:
-            return
-        viewed.add((principal.user_id, action))
-    audit.record_event(cur, principal, action)
+    once per page run (begin_page_run), written when the run ends; at once outside a run."""
+    run = _this_run.get()
+    if run is None:
+        audit.record_event(cur, principal, action)
+    elif (principal.user_id, action) not in run.viewed:
+        run.viewed.add((principal.user_id, action))
+        run.to_audit.append((principal, action, None))
 
 
 # Entries a client may still change: made within this many days.

@@ -100,6 +100,7 @@ def reads_of_client_a_in_page_runs(cur, world, tmp_path, monkeypatch):
         access.begin_page_run()
         for _ in range(2):
             cached(metrics.recent_compliance, cur, world.therapist_a, client_id=client_a)
+        access.end_page_run(lambda: cur)
     assert len(computations) == 1
     assert audit_rows(cur) == [view, view]
 
@@ -139,11 +140,13 @@ def test_a_dashboard_read_is_audited_once_per_page_run(cur, world, tmp_path, mon
 def caseload_reads_in_page_runs(cur, world, tmp_path, monkeypatch):
     monkeypatch.setenv("HOMEWORK_DB", str(tmp_path / "test.duckdb"))  # part of the cache key
     viewed = (world.therapist_a.user_id, "caseload_summary", "ok", None)
-    for _ in range(2):  # two page runs, each reading the caseload twice (a miss, then hits)
+    for run_number in (1, 2):  # two page runs, each reading the caseload twice (a miss, then hits)
         access.begin_page_run()
         cache.begin_page_run()
         cached(metrics.caseload_summary, cur, world.therapist_a)
         cached(metrics.caseload_summary, cur, world.therapist_a)
+        assert audit_rows(cur) == [viewed] * (run_number - 1)  # written when the run ends
+        access.end_page_run(lambda: cur)
     assert audit_rows(cur) == [viewed, viewed]
 
 
