@@ -124,7 +124,7 @@ class _PageRun:
     written (end_page_run writes them all in one transaction)."""
 
     viewed: set[tuple[int | None, int | str]] = field(default_factory=set)
-    to_audit: list[tuple[Principal, str, int | None]] = field(default_factory=list)
+    to_audit: dict[Principal, list[tuple[str, int | None]]] = field(default_factory=dict)
 
 
 # Set by begin_page_run; None outside a page run (scripts, tests of the data layer, a download
@@ -142,7 +142,7 @@ def begin_page_run() -> None:
 
 
 def end_page_run(cursor: Callable[[], duckdb.DuckDBPyConnection]) -> None:
-    """Write the audit rows of this page run's reads, in one transaction (one commit: each
+    """Write the audit rows of this page run's reads, in one statement (one commit: each
     commit costs a page run about 3 ms), and end the run. `cursor` is called only when there
     is something to write (a run that could not open the database has not). The app calls
     this when every page run ends, however it ends (a finished page, st.stop, a rerun, an error)."""
@@ -151,9 +151,8 @@ def end_page_run(cursor: Callable[[], duckdb.DuckDBPyConnection]) -> None:
     if run is None or not run.to_audit:
         return
     cur = cursor()
-    with db.transaction(cur):
-        for principal, action, client_id in run.to_audit:
-            audit.record_event(cur, principal, action, client_id=client_id)
+    for principal, views in run.to_audit.items():  # one principal in a page run
+        audit.record_views(cur, principal, views)
 
 
 def require_client(cur: duckdb.DuckDBPyConnection, principal: Principal, client_id: int, action: str) -> None:
@@ -179,7 +178,7 @@ def require_client(cur: duckdb.DuckDBPyConnection, principal: Principal, client_
         return
     remember.viewed.add((principal.user_id, client_id))
     if principal.user_id != client_id:
-        remember.to_audit.append((principal, action, client_id))
+        remember.to_audit.setdefault(principal, []).append((action, client_id))
 
 
 def record_view(cur: duckdb.DuckDBPyConnection, principal: Principal, action: str) -> None:
@@ -190,7 +189,7 @@ def record_view(cur: duckdb.DuckDBPyConnection, principal: Principal, action: st
         audit.record_event(cur, principal, action)
     elif (principal.user_id, action) not in run.viewed:
         run.viewed.add((principal.user_id, action))
-        run.to_audit.append((principal, action, None))
+        run.to_audit.setdefault(principal, []).append((action, None))
 
 
 # Entries a client may still change: made within this many days.

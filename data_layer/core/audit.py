@@ -1,5 +1,6 @@
 """The audit log: who did what to which record, and when. Never clinical content."""
 
+from collections.abc import Sequence
 from typing import Protocol
 
 import duckdb
@@ -38,4 +39,21 @@ def record_event(
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [principal.user_id, principal.role, action, client_id, record_kind, record_id, outcome, detail],
+    )
+
+
+def record_views(cur: duckdb.DuckDBPyConnection, principal: Actor, views: Sequence[tuple[str, int | None]]) -> None:
+    """Append one "ok" event per (action, client_id) of `views`, all done by `principal`, in one
+    statement: one commit for a page run's reads (each commit costs about 3 ms)."""
+    cur.execute(
+        """
+        INSERT INTO audit_log (actor_id, actor_role, action, client_id, outcome)
+        SELECT $actor_id, $actor_role, unnest($actions::VARCHAR[]), unnest($client_ids::BIGINT[]), 'ok'
+        """,
+        {
+            "actor_id": principal.user_id,
+            "actor_role": principal.role,
+            "actions": [action for action, _ in views],
+            "client_ids": [client_id for _, client_id in views],
+        },
     )
