@@ -373,29 +373,36 @@ async def long_run_memory(url, cookies, runs, pid):
     }
 
 
-async def idle_session_memory(url, cookies, pid):
-    """Open one client session per cookie on Today, run it once and leave it idle; return the
-    server's RSS before and after and the retained MB per idle session."""
+async def idle_session_memory(url, cookies, pid, settle_seconds=5):
+    """Open one client session per cookie on Today, run it once and leave it idle: the first
+    half as a warm-up (what a first run allocates once, such as caches and modules, and
+    garbage of earlier runs then freed, would otherwise count), then the second half. Return
+    the server's RSS before and after the second half, each after `settle_seconds`, and the
+    retained MB per idle session of it."""
     sampler = ProcessSampler(pid)
+    half = len(cookies) // 2
+    warm = [await open_session(url, cookie, TARGETS["today"]) for cookie in cookies[:half]]
+    await asyncio.sleep(settle_seconds)
     before = sampler.rss_mb()
-    sessions = [await open_session(url, cookie, TARGETS["today"]) for cookie in cookies]
-    await asyncio.sleep(2)
+    measured = [await open_session(url, cookie, TARGETS["today"]) for cookie in cookies[half:]]
+    await asyncio.sleep(settle_seconds)
     after = sampler.rss_mb()
-    await asyncio.gather(*(session.close() for session in sessions))
+    await asyncio.gather(*(session.close() for session in warm + measured))
     return {
-        "sessions": len(sessions),
+        "sessions": len(measured),
         "rss_before_mb": before,
         "rss_after_mb": after,
-        "mb_per_idle_session": (after - before) / len(sessions),
+        "mb_per_idle_session": (after - before) / len(measured),
     }
 
 
 def measure_memory(path, *, runs, idle_sessions):
     """Start the real server on the clinic at `path`; return its memory over `runs` page runs
-    (long_run_memory) and per idle session (idle_session_memory, `idle_sessions` clients)."""
+    (long_run_memory) and per idle session (idle_session_memory: `idle_sessions` clients after
+    as many to warm up)."""
     key = secrets.token_urlsafe(48)
     cookies = {page: login_cookies(path, usernames(path, target.role, 1), key)[0] for page, target in TARGETS.items()}
-    idle = login_cookies(path, usernames(path, "client", idle_sessions), key)
+    idle = login_cookies(path, usernames(path, "client", 2 * idle_sessions), key)
     with running_server(path, HOMEWORK_COOKIE_KEY=key) as server:
         long_run = asyncio.run(long_run_memory(server.url, cookies, runs, server.process.pid))
         per_session = asyncio.run(idle_session_memory(server.url, idle, server.process.pid))

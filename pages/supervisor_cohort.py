@@ -37,7 +37,7 @@ principal = require_role("supervisor")
 cur = cursor()
 
 st.title("Cohort")
-therapists = caseload.list_supervised_therapists(cur, principal)
+therapists = cached(caseload.list_supervised_therapists, cur, principal)
 if therapists.empty:
     st.info("You supervise no therapists yet. An administrator links therapists to you.")
     st.stop()

@@ -18,7 +18,7 @@ import streamlit as st
 import streamlit_authenticator as stauth
 
 from data_layer import clinic, login_sessions, users
-from data_layer.core import access, login_throttle, settings
+from data_layer.core import access, db, login_throttle, settings
 from data_layer.core.access import LOGIN
 from ui import cache
 from ui.db import cursor
@@ -268,7 +268,7 @@ def current_principal():
     access.begin_page_run()
     cache.begin_page_run()
     cur = cursor()
-    demo = clinic.is_demo(cur, LOGIN)
+    demo = _is_demo(str(settings.database_path()), db.data_version(), cur)
     key = _cookie_key(demo)
     token = _session_token(key)
     if not token:
@@ -291,6 +291,12 @@ def current_principal():
         _forget_session("You have logged out.", token)
         return None
     return check.user.principal
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _is_demo(database, data_version, _cur):
+    # Asked on every run of every page: kept until the data change.
+    return clinic.is_demo(_cur, LOGIN)
 
 
 def end_page_run():

@@ -3,6 +3,7 @@ the overview (key numbers, outcome so far, open risk flags, timeline) that the t
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 
 import pandas as pd
 import streamlit as st
@@ -41,7 +42,7 @@ class ClientRecord:
     def episode_start(self):
         return self.header["in_care_since"]
 
-    @property
+    @cached_property  # the overview and the export both ask
     def latest(self):
         """{instrument: its latest questionnaire row}."""
         return {name: group.iloc[0] for name, group in self.scores.groupby("instrument")}
