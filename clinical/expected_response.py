@@ -1,0 +1,330 @@
+"""Expected treatment response and the "not on track" rule (issue #17; docs/clinical-rules.md,
+"Expected treatment response and not on track").
+
+For PHQ-9 and GAD-7, the expected score at each week of an episode given the intake score, with
+a one-sided upper bound (Lutz's "failure boundary"), from a linear mixed model fitted on the
+clinic's own ENDED episodes:
+
+    total ~ intake + log(week + 1) + intake:log(week + 1),  random intercept and slope on
+    log(week + 1) per episode.
+
+Until the clinic has MIN_ENDED_EPISODES ended episodes (or when a fit fails) the BUILT_IN curves
+are used, and the curve says so in its `note`. `not_on_track` judges one episode's latest score
+against the band; `disengagement` reads the client's homework; `off_track_and_disengaging`
+joins the two.
+"""
+
+import warnings
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import statsmodels.formula.api as smf
+from numpy.typing import ArrayLike
+from scipy import stats
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+from clinical.compliance import RECENT_WEEKS
+from clinical.outcomes import GAD7_CASENESS, PHQ9_CASENESS
+
+Instrument = Literal["PHQ-9", "GAD-7"]
+Source = Literal["clinic", "built-in"]
+Status = Literal["no judgement yet", "on track", "not on track"]
+
+# Long format of the scores the curves are fitted on: one row per questionnaire of an ENDED
+# episode. `week` is whole weeks since the episode started (the intake is week 0); `intake` is the
+# episode's week-0 total of that instrument, repeated on every row.
+SCORE_COLUMNS = ("episode_id", "instrument", "week", "total", "intake")
+
+MAX_TOTAL: dict[Instrument, int] = {"PHQ-9": 27, "GAD-7": 21}
+CASENESS: dict[Instrument, int] = {"PHQ-9": PHQ9_CASENESS, "GAD-7": GAD7_CASENESS}
+
+# One-sided 90th percentile for a new client: the upper bound is the failure boundary, so about
+# one client in ten who follows the clinic's usual course lies above it at any one week.
+BAND_PERCENTILE = 0.90
+BAND_Z = float(stats.norm.ppf(BAND_PERCENTILE))
+
+# Smallest number of ended episodes (of 20-400 tried) for which a fit's upper bound at week 6
+# (intakes 12, 16 and 20) was within 1 point of the truth in at least 90% of simulated fits, in
+# every simulation run (docs/clinical-rules.md).
+MIN_ENDED_EPISODES = 300
+
+FIRST_JUDGED_WEEK = 3  # earlier scores move too much from week to week to be judged
+MAX_GAP_WEEKS = 4  # a longer gap before the latest score breaks the expected course
+NO_LOG_DAYS = 7  # no homework logged for this long, while homework is set, is disengaging
+EARLIER_WEEKS_NEEDED = 2  # the client's own earlier level needs this many weeks of homework
+
+
+@dataclass(frozen=True)
+class ExpectedResponse:
+    """One instrument's expected course: the mixed model's fixed effects (per point of intake
+    and per unit of log(week + 1)), its variance components and where they came from."""
+
+    instrument: Instrument
+    intercept: float
+    intake: float
+    log_week: float
+    intake_log_week: float
+    var_intercept: float  # between-episode variance of the random intercept
+    var_slope: float  # between-episode variance of the random slope on log(week + 1)
+    cov_intercept_slope: float
+    var_residual: float
+    n_episodes: int  # the episodes the numbers were fitted on (simulated ones for a built-in curve)
+    source: Source
+    note: str = ""  # where the numbers came from and, after a fall-back, why
+
+    def band(self, intake: float, weeks: ArrayLike) -> pd.DataFrame:
+        """Return a DataFrame[week, expected, lower, upper]; see expected_band."""
+        return expected_band(self, intake, weeks)
+
+
+def expected_band(curve: ExpectedResponse, intake: float, weeks: ArrayLike) -> pd.DataFrame:
+    """Return a DataFrame with columns week, expected, lower and upper for a NEW client.
+
+    `expected` is the fixed-effect mean; `lower`/`upper` are it -/+ BAND_Z * the standard
+    deviation of a new client's score at that week (random effects plus residual), so `upper` is
+    the one-sided BAND_PERCENTILE bound. At week 0 all three are the intake. All three are
+    clipped to the instrument's range.
+    """
+    week = np.asarray(weeks, dtype=float)
+    x = np.log(week + 1)
+    expected = curve.intercept + curve.intake * intake + (curve.log_week + curve.intake_log_week * intake) * x
+    variance = curve.var_intercept + 2 * curve.cov_intercept_slope * x + curve.var_slope * x**2 + curve.var_residual
+    # Week 0 is the intake itself, known without error: the model is fitted on later weeks only.
+    expected = np.where(week == 0, intake, expected)
+    spread = np.where(week == 0, 0.0, BAND_Z * np.sqrt(np.maximum(variance, 0.0)))
+    top = MAX_TOTAL[curve.instrument]
+    return pd.DataFrame(
+        {
+            "week": week.astype(int),
+            "expected": np.clip(expected, 0, top),
+            "lower": np.clip(expected - spread, 0, top),
+            "upper": np.clip(expected + spread, 0, top),
+        }
+    )
+
+
+# Fitted once by fit_expected_response on 3,000 episodes simulated from the demo generator's
+# symptom model (ops/demo: latent weekly score drifting at RECOVERY_RATE to a natural endpoint,
+# homework push, latent and measurement noise; weekly questionnaires to week 12):
+# demo_episodes(np.random.default_rng(17), 3000) in tests/clinical/test_expected_response.py,
+# whose test_built_in_curves_come_from_the_demo_model refits 300 of them and checks they agree.
+_BUILT_IN_NOTE = "Built-in curve: fitted on episodes simulated from the demo generator's symptom model."
+BUILT_IN: dict[Instrument, ExpectedResponse] = {
+    "PHQ-9": ExpectedResponse(
+        instrument="PHQ-9",
+        intercept=0.888,
+        intake=1.051,
+        log_week=-1.078,
+        intake_log_week=-0.132,
+        var_intercept=3.527,
+        var_slope=6.259,
+        cov_intercept_slope=-3.693,
+        var_residual=1.057,
+        n_episodes=3000,
+        source="built-in",
+        note=_BUILT_IN_NOTE,
+    ),
+    "GAD-7": ExpectedResponse(
+        instrument="GAD-7",
+        intercept=0.707,
+        intake=1.030,
+        log_week=-0.761,
+        intake_log_week=-0.116,
+        var_intercept=2.433,
+        var_slope=2.276,
+        cov_intercept_slope=-1.652,
+        var_residual=0.975,
+        n_episodes=3000,
+        source="built-in",
+        note=_BUILT_IN_NOTE,
+    ),
+}
+
+
+def fit_expected_response(
+    scores: pd.DataFrame, instrument: Instrument, min_episodes: int = MIN_ENDED_EPISODES
+) -> ExpectedResponse:
+    """Return the instrument's ExpectedResponse fitted on `scores` (SCORE_COLUMNS, ended episodes
+    only), or the BUILT_IN curve with a `note` saying why when there are fewer than
+    `min_episodes` episodes or the fit fails (an error, a ConvergenceWarning, a singular or
+    non-positive random-effects covariance, a non-finite estimate).
+
+    The intake row (week 0) is the predictor, not an outcome, so only later weeks are fitted.
+    """
+    rows = scores[(scores["instrument"] == instrument) & (scores["week"] > 0)].dropna(subset=["total", "intake"])
+    n_episodes = int(rows["episode_id"].nunique())
+    if n_episodes < min_episodes:
+        return _fallback(
+            instrument,
+            f"The clinic has {n_episodes} ended episodes with a {instrument} after the intake; "
+            f"its own curve needs at least {min_episodes}, so the built-in curve is used.",
+        )
+    data = pd.DataFrame(
+        {
+            "total": rows["total"].astype(float),
+            "intake": rows["intake"].astype(float),
+            "log_week": np.log(rows["week"].astype(float) + 1),
+            "episode_id": rows["episode_id"],
+        }
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = smf.mixedlm(
+                "total ~ intake * log_week", data, groups=data["episode_id"], re_formula="~log_week"
+            ).fit(reml=True, method=["lbfgs"])
+        except Exception as error:  # any numerical failure must fall back, never crash a page
+            return _fallback(instrument, f"The clinic's {instrument} curve could not be fitted ({error}).")
+    if any(issubclass(w.category, ConvergenceWarning) for w in caught) or not result.converged:
+        return _fallback(instrument, f"The clinic's {instrument} curve did not converge.")
+    params = result.fe_params
+    cov_re = np.asarray(result.cov_re, dtype=float)
+    estimates = [*params.to_numpy(), *cov_re.ravel(), float(result.scale)]
+    if not np.isfinite(estimates).all() or np.linalg.eigvalsh(cov_re).min() <= 1e-8:
+        return _fallback(
+            instrument,
+            f"The clinic's {instrument} curve found no usable differences between clients "
+            "(a singular random-effects covariance).",
+        )
+    return ExpectedResponse(
+        instrument=instrument,
+        intercept=float(params["Intercept"]),
+        intake=float(params["intake"]),
+        log_week=float(params["log_week"]),
+        intake_log_week=float(params["intake:log_week"]),
+        var_intercept=float(cov_re[0, 0]),
+        var_slope=float(cov_re[1, 1]),
+        cov_intercept_slope=float(cov_re[0, 1]),
+        var_residual=float(result.scale),
+        n_episodes=n_episodes,
+        source="clinic",
+        note=f"Fitted on the clinic's {n_episodes} ended episodes.",
+    )
+
+
+def _fallback(instrument: Instrument, reason: str) -> ExpectedResponse:
+    built_in = BUILT_IN[instrument]
+    return replace(built_in, note=f"{reason} {built_in.note}")
+
+
+@dataclass(frozen=True)
+class TrackResult:
+    """A judgement of one episode's latest score: status, the reason in words and, when judged,
+    the score, its week and the band's expected score and upper bound at that week."""
+
+    status: Status
+    reason: str
+    week: int | None = None
+    score: float | None = None
+    expected: float | None = None
+    upper: float | None = None
+
+
+def not_on_track(scores: pd.DataFrame, intake: float, curve: ExpectedResponse) -> TrackResult:
+    """Return the TrackResult of one episode's `scores` (columns week, total; one instrument,
+    the curve's) for an episode with this `intake` score.
+
+    Only the LATEST score is judged, from week FIRST_JUDGED_WEEK on: "not on track" when it lies
+    above the band's upper bound at its week. "no judgement yet", with the reason, when the
+    intake is below caseness, there is nothing after the intake, the latest score is before
+    week FIRST_JUDGED_WEEK, or it came more than MAX_GAP_WEEKS after the score before it.
+    """
+    name = curve.instrument
+    ordered = scores.dropna(subset=["total"]).sort_values("week")
+    later = ordered[ordered["week"] > 0]
+    if intake < CASENESS[name]:
+        return TrackResult(
+            "no judgement yet",
+            f"The intake {name} of {intake:g} is below caseness ({CASENESS[name]}): "
+            "there is no expected recovery to judge against.",
+        )
+    if later.empty:
+        return TrackResult("no judgement yet", f"Only the intake {name} so far.")
+    week, score = int(later["week"].iloc[-1]), float(later["total"].iloc[-1])
+    if week < FIRST_JUDGED_WEEK:
+        return TrackResult(
+            "no judgement yet",
+            f"The latest {name} is at week {week}; scores are judged from week {FIRST_JUDGED_WEEK}, "
+            "because early scores move a lot from week to week.",
+            week,
+            score,
+        )
+    previous = int(ordered["week"].iloc[-2]) if len(ordered) > 1 else 0
+    if week - previous > MAX_GAP_WEEKS:
+        return TrackResult(
+            "no judgement yet",
+            f"The latest {name} (week {week}) came {week - previous} weeks after the one before: "
+            f"after a gap of more than {MAX_GAP_WEEKS} weeks the episode has not followed the "
+            "usual weekly course, so its expected score does not apply. Judge the next score.",
+            week,
+            score,
+        )
+    band = expected_band(curve, intake, [week]).iloc[0]
+    expected, upper = float(band["expected"]), float(band["upper"])
+    words = (
+        f"{name} {score:g} at week {week} is {{}} the expected {expected:.0f} "
+        f"(upper bound {upper:.1f}) for an intake of {intake:g}"
+    )
+    if score > upper:
+        return TrackResult("not on track", words.format("above"), week, score, expected, upper)
+    return TrackResult("on track", words.format("within"), week, score, expected, upper)
+
+
+@dataclass(frozen=True)
+class Disengagement:
+    """Whether the client's homework is falling off, with the reason in words."""
+
+    disengaging: bool
+    reason: str
+
+
+def disengagement(compliance: pd.DataFrame, last_log_on: date | None, today: date, homework_set: bool) -> Disengagement:
+    """Return the client's Disengagement from their weekly homework compliance.
+
+    `compliance` has columns week_start (the Monday of an ISO week of the episode) and
+    compliance (0-1, NaN when no homework was set). Disengaging: the RECENT_WEEKS most recent
+    complete weeks all have homework and all lie below the client's own earlier level (mean of
+    the episode's earlier complete weeks with homework, at least EARLIER_WEEKS_NEEDED of them);
+    or, while homework is set, nothing logged for NO_LOG_DAYS days or more (`last_log_on` None:
+    never logged).
+    """
+    if homework_set:
+        if last_log_on is None:
+            return Disengagement(True, "homework is set and the client has never logged any")
+        idle = (today - last_log_on).days
+        if idle >= NO_LOG_DAYS:
+            return Disengagement(True, f"homework is set and nothing has been logged for {idle} days")
+    this_monday = today - timedelta(days=today.weekday())
+    weeks = compliance.assign(week_start=pd.to_datetime(compliance["week_start"]).dt.date).sort_values("week_start")
+    complete = weeks[weeks["week_start"] < this_monday]
+    recent, earlier = complete.tail(RECENT_WEEKS), complete.iloc[:-RECENT_WEEKS]["compliance"].dropna()
+    if len(recent) < RECENT_WEEKS or recent["compliance"].isna().any():
+        return Disengagement(False, f"fewer than {RECENT_WEEKS} recent complete weeks with homework")
+    if len(earlier) < EARLIER_WEEKS_NEEDED:
+        return Disengagement(False, f"fewer than {EARLIER_WEEKS_NEEDED} earlier weeks with homework to compare with")
+    level = float(earlier.mean())
+    if (recent["compliance"] < level).all():
+        return Disengagement(
+            True,
+            f"homework compliance has fallen: last {RECENT_WEEKS} weeks below the client's earlier {level:.0%}",
+        )
+    return Disengagement(False, f"homework compliance has held up against the client's earlier {level:.0%}")
+
+
+@dataclass(frozen=True)
+class OffTrackAlert:
+    """Not on track AND disengaging, with the reason in words."""
+
+    alert: bool
+    reason: str
+
+
+def off_track_and_disengaging(track: TrackResult, engagement: Disengagement) -> OffTrackAlert:
+    """Return an OffTrackAlert: raised when the episode is "not on track" and the client is
+    disengaging; the reason joins both in words."""
+    if track.status != "not on track":
+        return OffTrackAlert(False, track.reason)
+    return OffTrackAlert(engagement.disengaging, f"{track.reason}; {engagement.reason}.")
