@@ -121,7 +121,7 @@ def scope_parameters(principal: Principal, **values: Any) -> dict[str, Any]:
 class _PageRun:
     """What one page run has read: the clients whose records it was allowed to read (client id)
     and the dashboards it viewed (action name), by principal; and their audit rows, not yet
-    written (end_page_run writes them all in one transaction)."""
+    written (end_page_run writes them all in one statement)."""
 
     viewed: set[tuple[int | None, int | str]] = field(default_factory=set)
     to_audit: dict[Principal, list[tuple[str, int | None]]] = field(default_factory=dict)
