@@ -15,6 +15,7 @@ from clinical.compliance import last_complete_weeks
 from data_layer.core import db
 from data_layer.core.access import Principal, allowed_roles, deny, pseudonym_sql, scope_parameters, therapist_scope
 from data_layer.core.compliance_sql import assignment_weeks_sql
+from data_layer.core.scores_sql import episode_scores_sql
 
 # Episodes are computed per (client, therapist). A therapist's scope is their own episodes,
 # in progress or ended (a discharged client stays part of their own figures); a supervisor's
@@ -207,6 +208,31 @@ def episode_questionnaires(
 
 
 @allowed_roles("therapist", "supervisor")
+def episode_scores(
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    *,
+    window_start: date,
+    window_end: date,
+    therapist_id: int | None = None,
+) -> pd.DataFrame:
+    """Return the PHQ-9 and GAD-7 totals of the episodes the range chooses by week of the
+    episode, as clinical.expected_response judges them (its SCORE_COLUMNS).
+
+    Same scope as episode_summaries (no identities: episode ids only). Columns: episode_id,
+    instrument, week (whole weeks since the episode began: its first 7 days are week 0),
+    total, intake (core.scores_sql.episode_scores_sql: its first total of that instrument when
+    taken in week 0, else NULL), oldest first.
+    """
+    _check_therapist_filter(cur, principal, therapist_id)
+    sql = f"{_chosen_episodes_sql(principal)} {episode_scores_sql('scoped_episodes')}"
+    parameters = scope_parameters(
+        principal, ended_from=window_start, ended_to=window_end, therapist_filter=therapist_id
+    )
+    return cur.execute(sql, parameters).df()
+
+
+@allowed_roles("therapist", "supervisor")
 def weekly_panel(
     cur: duckdb.DuckDBPyConnection,
     principal: Principal,
@@ -219,7 +245,7 @@ def weekly_panel(
     """Return the weekly panel for the lagged analysis: one row per episode and ISO week.
 
     Same scope as episode_summaries. Columns: client_id (the episode id: no identities),
-    week (0 = the episode's first week), compliance (NaN when nothing
+    week (0 = the episode's first week), week_start (its Monday), compliance (NaN when nothing
     was expected), phq9 (the mean PHQ-9 of that week; NaN when none was taken).
     """
     _check_therapist_filter(cur, principal, therapist_id)
@@ -243,7 +269,7 @@ def weekly_panel(
                 AND q.taken_on BETWEEN e.from_day AND e.to_day
             GROUP BY ALL
         )
-        SELECT w.episode_id AS client_id, w.week, c.compliance, p.phq9
+        SELECT w.episode_id AS client_id, w.week, w.week_start, c.compliance, p.phq9
         FROM weeks w
         LEFT JOIN compliance c USING (episode_id, week_start)
         LEFT JOIN phq p USING (episode_id, week_start)
@@ -317,6 +343,23 @@ def recent_episode_compliance(
     return cur.execute(
         sql, scope_parameters(principal, category=category, window_start=window_start, window_end=window_end)
     ).df()
+
+
+@allowed_roles("therapist", "supervisor")
+def current_episodes(cur: duckdb.DuckDBPyConnection, principal: Principal) -> pd.DataFrame:
+    """Return the episodes in progress in scope and whose they are: episode_id, therapist_id,
+    therapist (name).
+
+    Limited to the therapist's own episodes, or those of the therapists a supervisor
+    supervises now; no client identities.
+    """
+    sql = f"""
+        SELECT e.episode_id, e.therapist_id, t.display_name AS therapist
+        FROM ({_episodes_sql(principal)}) e JOIN users t ON t.id = e.therapist_id
+        WHERE NOT e.ended
+        ORDER BY e.episode_id
+    """
+    return cur.execute(sql, scope_parameters(principal)).df()
 
 
 @allowed_roles("supervisor")
