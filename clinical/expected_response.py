@@ -17,6 +17,7 @@ joins the two.
 import warnings
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
@@ -89,6 +90,15 @@ def expected_band(curve: ExpectedResponse, intake: float, weeks: ArrayLike) -> p
     clipped to the instrument's range.
     """
     week = np.asarray(weeks, dtype=float)
+    expected, lower, upper = _band_values(curve, np.full(week.shape, intake, dtype=float), week)
+    return pd.DataFrame({"week": week.astype(int), "expected": expected, "lower": lower, "upper": upper})
+
+
+def _band_values(
+    curve: ExpectedResponse, intake: np.ndarray, week: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the band's (expected, lower, upper) arrays, element by element for the intakes and
+    weeks given (arrays of one shape): the one computation behind expected_band and judge_episodes."""
     x = np.log(week + 1)
     expected = curve.intercept + curve.intake * intake + (curve.log_week + curve.intake_log_week * intake) * x
     variance = curve.var_intercept + 2 * curve.cov_intercept_slope * x + curve.var_slope * x**2 + curve.var_residual
@@ -96,14 +106,7 @@ def expected_band(curve: ExpectedResponse, intake: float, weeks: ArrayLike) -> p
     expected = np.where(week == 0, intake, expected)
     spread = np.where(week == 0, 0.0, BAND_Z * np.sqrt(np.maximum(variance, 0.0)))
     top = MAX_TOTAL[curve.instrument]
-    return pd.DataFrame(
-        {
-            "week": week.astype(int),
-            "expected": np.clip(expected, 0, top),
-            "lower": np.clip(expected - spread, 0, top),
-            "upper": np.clip(expected + spread, 0, top),
-        }
-    )
+    return np.clip(expected, 0, top), np.clip(expected - spread, 0, top), np.clip(expected + spread, 0, top)
 
 
 # Fitted once by fit_expected_response on 3,000 episodes simulated from the demo generator's
@@ -236,41 +239,149 @@ def not_on_track(scores: pd.DataFrame, intake: float, curve: ExpectedResponse) -
     ordered = scores.dropna(subset=["total"]).sort_values("week")
     later = ordered[ordered["week"] > 0]
     if intake < CASENESS[name]:
-        return TrackResult(
-            "no judgement yet",
-            f"The intake {name} of {intake:g} is below caseness ({CASENESS[name]}): "
-            "there is no expected recovery to judge against.",
-        )
+        return TrackResult("no judgement yet", _below_caseness(name, intake))
     if later.empty:
-        return TrackResult("no judgement yet", f"Only the intake {name} so far.")
+        return TrackResult("no judgement yet", _only_intake(name))
     week, score = int(later["week"].iloc[-1]), float(later["total"].iloc[-1])
     if week < FIRST_JUDGED_WEEK:
-        return TrackResult(
-            "no judgement yet",
-            f"The latest {name} is at week {week}; scores are judged from week {FIRST_JUDGED_WEEK}, "
-            "because early scores move a lot from week to week.",
-            week,
-            score,
-        )
+        return TrackResult("no judgement yet", _too_early(name, week), week, score)
     previous = int(ordered["week"].iloc[-2]) if len(ordered) > 1 else 0
     if week - previous > MAX_GAP_WEEKS:
-        return TrackResult(
-            "no judgement yet",
-            f"The latest {name} (week {week}) came {week - previous} weeks after the one before: "
-            f"after a gap of more than {MAX_GAP_WEEKS} weeks the episode has not followed the "
-            "usual weekly course, so its expected score does not apply. Judge the next score.",
-            week,
-            score,
-        )
+        return TrackResult("no judgement yet", _after_gap(name, week, previous), week, score)
     band = expected_band(curve, intake, [week]).iloc[0]
     expected, upper = float(band["expected"]), float(band["upper"])
-    words = (
-        f"{name} {score:g} at week {week} is {{}} the expected {expected:.0f} "
+    status: Status = "not on track" if score > upper else "on track"
+    return TrackResult(status, _judged(name, score, week, expected, upper, intake), week, score, expected, upper)
+
+
+# The reasons in words, shared by not_on_track and judge_episodes so that both say the same.
+
+
+def _no_intake(name: str) -> str:
+    return f"No intake {name} in the episode's first week."
+
+
+def _below_caseness(name: Instrument, intake: float) -> str:
+    return (
+        f"The intake {name} of {intake:g} is below caseness ({CASENESS[name]}): "
+        "there is no expected recovery to judge against."
+    )
+
+
+def _only_intake(name: str) -> str:
+    return f"Only the intake {name} so far."
+
+
+def _too_early(name: str, week: int) -> str:
+    return (
+        f"The latest {name} is at week {week}; scores are judged from week {FIRST_JUDGED_WEEK}, "
+        "because early scores move a lot from week to week."
+    )
+
+
+def _after_gap(name: str, week: int, previous: int) -> str:
+    return (
+        f"The latest {name} (week {week}) came {week - previous} weeks after the one before: "
+        f"after a gap of more than {MAX_GAP_WEEKS} weeks the episode has not followed the "
+        "usual weekly course, so its expected score does not apply. Judge the next score."
+    )
+
+
+def _judged(name: str, score: float, week: int, expected: float, upper: float, intake: float) -> str:
+    where = "above" if score > upper else "within"
+    return (
+        f"{name} {score:g} at week {week} is {where} the expected {expected:.0f} "
         f"(upper bound {upper:.1f}) for an intake of {intake:g}"
     )
-    if score > upper:
-        return TrackResult("not on track", words.format("above"), week, score, expected, upper)
-    return TrackResult("on track", words.format("within"), week, score, expected, upper)
+
+
+# judge_episodes' per-instrument columns: phq9_status, phq9_reason, gad7_status, gad7_reason.
+INSTRUMENT_COLUMNS: dict[Instrument, str] = {"PHQ-9": "phq9", "GAD-7": "gad7"}
+
+
+def judge_episodes(
+    scores: pd.DataFrame, curves: Mapping[Instrument, ExpectedResponse], up_to_week: int | None = None
+) -> pd.DataFrame:
+    """Return one row per episode_id in `scores` (SCORE_COLUMNS; `intake` NaN when the episode has
+    no week-0 score of that instrument), sorted by episode_id, with columns episode_id, status,
+    reason, phq9_status, phq9_reason, gad7_status and gad7_reason.
+
+    Each instrument is judged exactly as not_on_track judges it, against `curves[instrument]`
+    (both PHQ-9 and GAD-7 are needed), using only the rows with week <= `up_to_week` when given:
+    the flag as it would have been raised at that week. An episode without an intake of an
+    instrument gets "no judgement yet" for it, "No intake {name} in the episode's first week."
+
+    The episode's status: "not on track" when ANY instrument is not on track (Delgadillo et al.
+    2018 flagged a case off track on the PHQ-9 or the GAD-7), else "on track" when at least one
+    instrument was judged on track, else "no judgement yet". Its reason joins, with "; ", the
+    reasons of the instruments that decided it: the off-track ones, the on-track ones, or (no
+    judgement yet) every instrument's.
+
+    Vectorised over episodes (tests/clinical check it against not_on_track episode by episode).
+    Within an instrument an episode is expected to have at most one score per week.
+    """
+    episode_ids = pd.Index(scores["episode_id"].unique()).sort_values()
+    result = pd.DataFrame({"episode_id": episode_ids})
+    for name, prefix in INSTRUMENT_COLUMNS.items():
+        status, reason = _judge_instrument(scores, episode_ids, curves[name], up_to_week)
+        result[f"{prefix}_status"], result[f"{prefix}_reason"] = status, reason
+    per_status = [result[f"{prefix}_status"].to_numpy() for prefix in INSTRUMENT_COLUMNS.values()]
+    per_reason = [result[f"{prefix}_reason"].to_numpy() for prefix in INSTRUMENT_COLUMNS.values()]
+    statuses, reasons = [], []
+    for episode_statuses, episode_reasons in zip(zip(*per_status, strict=True), zip(*per_reason, strict=True), strict=True):
+        status = next(
+            (s for s in ("not on track", "on track") if s in episode_statuses),
+            "no judgement yet",
+        )
+        deciding = [r for s, r in zip(episode_statuses, episode_reasons, strict=True) if s == status]
+        statuses.append(status)
+        reasons.append("; ".join(r.rstrip(".") for r in deciding) + ".")
+    result.insert(1, "status", statuses)
+    result.insert(2, "reason", reasons)
+    return result[["episode_id", "status", "reason", "phq9_status", "phq9_reason", "gad7_status", "gad7_reason"]]
+
+
+def _judge_instrument(
+    scores: pd.DataFrame, episode_ids: pd.Index, curve: ExpectedResponse, up_to_week: int | None
+) -> tuple[list[str], list[str]]:
+    """Return the (statuses, reasons) of one instrument for `episode_ids`, in their order: the
+    rules of not_on_track, array by array."""
+    name = curve.instrument
+    rows = scores[scores["instrument"] == name]
+    intake = rows.groupby("episode_id")["intake"].first().reindex(episode_ids).to_numpy(dtype=float)
+    kept = rows.dropna(subset=["total"])
+    if up_to_week is not None:
+        kept = kept[kept["week"] <= up_to_week]
+    kept = kept.sort_values(["episode_id", "week"], kind="mergesort")
+    from_end = kept.groupby("episode_id", sort=False).cumcount(ascending=False).to_numpy()
+    last = kept[from_end == 0].set_index("episode_id").reindex(episode_ids)
+    before_last = kept[from_end == 1].set_index("episode_id")["week"].reindex(episode_ids)
+    raw_week = last["week"].to_numpy(dtype=float)
+    score = last["total"].to_numpy(dtype=float)
+    week = np.trunc(raw_week)  # int() as not_on_track does
+    previous = np.trunc(before_last.to_numpy(dtype=float))
+    previous = np.where(np.isnan(previous), 0.0, previous)
+    with np.errstate(invalid="ignore"):
+        expected, _, upper = _band_values(curve, intake, week)
+    statuses, reasons = [], []
+    for i in range(len(episode_ids)):
+        status, reason = "no judgement yet", ""
+        if np.isnan(intake[i]):
+            reason = _no_intake(name)
+        elif intake[i] < CASENESS[name]:
+            reason = _below_caseness(name, float(intake[i]))
+        elif np.isnan(raw_week[i]) or raw_week[i] <= 0:
+            reason = _only_intake(name)
+        elif week[i] < FIRST_JUDGED_WEEK:
+            reason = _too_early(name, int(week[i]))
+        elif week[i] - previous[i] > MAX_GAP_WEEKS:
+            reason = _after_gap(name, int(week[i]), int(previous[i]))
+        else:
+            status = "not on track" if score[i] > upper[i] else "on track"
+            reason = _judged(name, float(score[i]), int(week[i]), float(expected[i]), float(upper[i]), float(intake[i]))
+        statuses.append(status)
+        reasons.append(reason)
+    return statuses, reasons
 
 
 @dataclass(frozen=True)
