@@ -15,9 +15,9 @@ joins the two.
 """
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
@@ -25,10 +25,11 @@ import pandas as pd
 import statsmodels.formula.api as smf
 from numpy.typing import ArrayLike
 from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from clinical.compliance import RECENT_WEEKS
-from clinical.outcomes import GAD7_CASENESS, PHQ9_CASENESS
+from clinical.outcomes import ENDED_WITHOUT_FINISHING, GAD7_CASENESS, PHQ9_CASENESS
 
 Instrument = Literal["PHQ-9", "GAD-7"]
 Source = Literal["clinic", "built-in"]
@@ -322,20 +323,17 @@ def judge_episodes(
     """
     episode_ids = pd.Index(scores["episode_id"].unique()).sort_values()
     result = pd.DataFrame({"episode_id": episode_ids})
-    for name, prefix in INSTRUMENT_COLUMNS.items():
-        status, reason = _judge_instrument(scores, episode_ids, curves[name], up_to_week)
-        result[f"{prefix}_status"], result[f"{prefix}_reason"] = status, reason
-    per_status = [result[f"{prefix}_status"].to_numpy() for prefix in INSTRUMENT_COLUMNS.values()]
-    per_reason = [result[f"{prefix}_reason"].to_numpy() for prefix in INSTRUMENT_COLUMNS.values()]
-    statuses, reasons = [], []
-    for episode_statuses, episode_reasons in zip(zip(*per_status, strict=True), zip(*per_reason, strict=True), strict=True):
-        status = next(
-            (s for s in ("not on track", "on track") if s in episode_statuses),
-            "no judgement yet",
-        )
-        deciding = [r for s, r in zip(episode_statuses, episode_reasons, strict=True) if s == status]
-        statuses.append(status)
-        reasons.append("; ".join(r.rstrip(".") for r in deciding) + ".")
+    judged = [_judge_instrument(scores, episode_ids, curves[name], up_to_week) for name in INSTRUMENT_COLUMNS]
+    for prefix, (status_list, reason_list) in zip(INSTRUMENT_COLUMNS.values(), judged, strict=True):
+        result[f"{prefix}_status"], result[f"{prefix}_reason"] = status_list, reason_list
+    statuses: list[str] = []
+    reasons: list[str] = []
+    for i in range(len(episode_ids)):
+        episode = [(status_list[i], reason_list[i]) for status_list, reason_list in judged]
+        found = {status for status, _ in episode}
+        decided = next((s for s in ("not on track", "on track") if s in found), "no judgement yet")
+        statuses.append(decided)
+        reasons.append("; ".join(reason.rstrip(".") for status, reason in episode if status == decided) + ".")
     result.insert(1, "status", statuses)
     result.insert(2, "reason", reasons)
     return result[["episode_id", "status", "reason", "phq9_status", "phq9_reason", "gad7_status", "gad7_reason"]]
@@ -439,3 +437,158 @@ def off_track_and_disengaging(track: TrackResult, engagement: Disengagement) -> 
     if track.status != "not on track":
         return OffTrackAlert(False, track.reason)
     return OffTrackAlert(engagement.disengaging, f"{track.reason}; {engagement.reason}.")
+
+
+# The final outcomes a backtest compares the flag with (clinical.outcomes.OUTCOMES); the others
+# ("not enough data", ENDED_WITHOUT_FINISHING) carry no change to predict and are left out.
+KNOWN_OUTCOMES = ("reliable improvement", "reliable deterioration", "no reliable change")
+CONFIDENCE = 0.95
+
+Interval = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """The not-on-track flag as raised at week `at_week`, against the final outcome of ended
+    episodes. "Positive" is ending WITHOUT reliable improvement; every rate is a proportion with
+    its Wilson 95% interval, NaN with (NaN, NaN) when its denominator is 0."""
+
+    at_week: int
+    episodes: int  # ended, judged at at_week and with a known final outcome
+    flagged: int  # of them, not on track at at_week
+    unflagged: int  # of them, on track at at_week
+    true_positive: int  # flagged, ended without reliable improvement
+    false_positive: int  # flagged, reliably improved
+    false_negative: int  # unflagged, ended without reliable improvement
+    true_negative: int  # unflagged, reliably improved
+    sensitivity: float  # of those without reliable improvement, the share flagged
+    sensitivity_ci: Interval
+    specificity: float  # of those who reliably improved, the share not flagged
+    specificity_ci: Interval
+    improvement_rate_flagged: float  # of the flagged, the share who reliably improved
+    improvement_rate_flagged_ci: Interval
+    improvement_rate_unflagged: float
+    improvement_rate_unflagged_ci: Interval
+    left_out: dict[str, int]  # reason -> episodes, in the order the reasons were applied
+
+    def summary(self) -> str:
+        """Return the backtest in three plain sentences for a supervisor (and a fourth on what was
+        left out); a rate without episodes reads "no episodes" instead of a number."""
+        no_improvement = self.true_positive + self.false_negative
+        improved = self.false_positive + self.true_negative
+        caught = (
+            f"Of the {no_improvement:,} that ended without reliable improvement, the flag caught "
+            f"{_percent(self.sensitivity, self.sensitivity_ci)}"
+            if no_improvement
+            else "There were no episodes that ended without reliable improvement for the flag to catch"
+        )
+        spared = (
+            f"of the {improved:,} that reliably improved, it left "
+            f"{_percent(self.specificity, self.specificity_ci)} unflagged"
+            if improved
+            else "there were no episodes that reliably improved"
+        )
+        text = (
+            f"Of {self.episodes:,} ended episodes judged at week {self.at_week}, {self.flagged:,} were "
+            f"flagged not on track. {caught}; {spared}. Reliably improved: "
+            f"{_of(self.improvement_rate_flagged, self.improvement_rate_flagged_ci, self.flagged, 'flagged')}, "
+            f"against "
+            f"{_of(self.improvement_rate_unflagged, self.improvement_rate_unflagged_ci, self.unflagged, 'unflagged')}."
+        )
+        if self.left_out:
+            parts = ", ".join(f"{count:,} {reason}" for reason, count in self.left_out.items())
+            text += f" Left out: {parts}."
+        return text
+
+
+def _percent(rate: float, ci: Interval) -> str:
+    """A proportion in words: "38% (95% CI 31-45%)"."""
+    return f"{rate:.0%} (95% CI {100 * ci[0]:.0f}-{100 * ci[1]:.0f}%)"
+
+
+def _of(rate: float, ci: Interval, total: int, group: str) -> str:
+    """A rate of a group in words, "6% (95% CI 5-8%) of the 771 flagged", or "no episodes flagged"."""
+    return f"{_percent(rate, ci)} of the {total:,} {group}" if total else f"no episodes {group}"
+
+
+def _proportion(count: int, total: int) -> tuple[float, Interval]:
+    """The proportion count/total and its Wilson 95% interval; NaN and (NaN, NaN) when total is 0."""
+    if total == 0:
+        return float("nan"), (float("nan"), float("nan"))
+    low, high = proportion_confint(count, total, alpha=1 - CONFIDENCE, method="wilson")
+    return count / total, (float(low), float(high))
+
+
+def backtest(
+    scores: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    curves: Mapping[Instrument, ExpectedResponse],
+    at_week: int = 4,
+) -> Backtest:
+    """Return the Backtest of the not-on-track flag on the clinic's own episodes: the flag as
+    judge_episodes would have raised it at week `at_week` (scores up to that week only), against
+    each episode's final outcome.
+
+    `scores` has SCORE_COLUMNS; `outcomes` has episode_id and outcome (clinical.outcomes.OUTCOMES
+    or ENDED_WITHOUT_FINISHING, as classify_outcomes gives) and, optionally, `ended`. Counted:
+    episodes with a known final outcome (reliable improvement, reliable deterioration, no
+    reliable change) that were judged at `at_week` (on track or not on track). Left out, counted
+    in `left_out` under the first reason that applies: "not ended" (when `ended` is given),
+    "with no final outcome" (no outcome row, or a missing outcome), "with not enough data",
+    "ended without finishing", "with no scores", "not judged at week {at_week}".
+
+    When the curves were fitted on these same ended episodes (fit_expected_response on the
+    clinic's own data), the backtest is IN-SAMPLE and flatters the flag a little: the band was
+    drawn around the very courses it is tested on.
+    """
+    judged = judge_episodes(scores, curves, up_to_week=at_week)[["episode_id", "status"]]
+    columns = ["episode_id", "outcome", *(["ended"] if "ended" in outcomes.columns else [])]
+    episodes = outcomes[columns].merge(judged, on="episode_id", how="outer", indicator=True)
+    remaining = pd.Series(True, index=episodes.index)
+    left_out: dict[str, int] = {}
+    reasons = [
+        ("not ended", ~episodes["ended"].fillna(True).astype(bool) if "ended" in episodes else None),
+        ("with no final outcome", episodes["outcome"].isna()),
+        ("with not enough data", episodes["outcome"] == "not enough data"),
+        (ENDED_WITHOUT_FINISHING, episodes["outcome"] == ENDED_WITHOUT_FINISHING),
+        ("with no scores", episodes["_merge"] == "left_only"),
+        (f"not judged at week {at_week}", ~episodes["status"].isin(["on track", "not on track"])),
+    ]
+    for reason, mask in reasons:
+        if mask is None:
+            continue
+        hit = remaining & mask
+        if hit.any():
+            left_out[reason] = int(hit.sum())
+        remaining &= ~hit
+    unknown = set(episodes.loc[remaining, "outcome"]) - set(KNOWN_OUTCOMES)
+    if unknown:
+        raise ValueError(f"Unknown outcomes: {sorted(unknown)}; expected one of {KNOWN_OUTCOMES}.")
+    counted = episodes[remaining]
+    flagged = (counted["status"] == "not on track").to_numpy()
+    improved = (counted["outcome"] == "reliable improvement").to_numpy()
+    tp, fp = int((flagged & ~improved).sum()), int((flagged & improved).sum())
+    fn, tn = int((~flagged & ~improved).sum()), int((~flagged & improved).sum())
+    sensitivity, sensitivity_ci = _proportion(tp, tp + fn)
+    specificity, specificity_ci = _proportion(tn, tn + fp)
+    rate_flagged, rate_flagged_ci = _proportion(fp, tp + fp)
+    rate_unflagged, rate_unflagged_ci = _proportion(tn, fn + tn)
+    return Backtest(
+        at_week=at_week,
+        episodes=len(counted),
+        flagged=tp + fp,
+        unflagged=fn + tn,
+        true_positive=tp,
+        false_positive=fp,
+        false_negative=fn,
+        true_negative=tn,
+        sensitivity=sensitivity,
+        sensitivity_ci=sensitivity_ci,
+        specificity=specificity,
+        specificity_ci=specificity_ci,
+        improvement_rate_flagged=rate_flagged,
+        improvement_rate_flagged_ci=rate_flagged_ci,
+        improvement_rate_unflagged=rate_unflagged,
+        improvement_rate_unflagged_ci=rate_unflagged_ci,
+        left_out=left_out,
+    )
