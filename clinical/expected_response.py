@@ -10,8 +10,9 @@ clinic's own ENDED episodes:
 
 Until the clinic has MIN_ENDED_EPISODES ended episodes (or when a fit fails) the BUILT_IN curves
 are used, and the curve says so in its `note`. `not_on_track` judges one episode's latest score
-against the band; `disengagement` reads the client's homework; `off_track_and_disengaging`
-joins the two.
+against the band; `judge_episodes` judges every episode on PHQ-9 and GAD-7 at once and combines
+them; `backtest` sets the week-4 flag against ended episodes' final outcomes; `disengagement`
+reads the client's homework; `off_track_and_disengaging` joins the two.
 """
 
 import warnings
@@ -530,7 +531,8 @@ def backtest(
     each episode's final outcome.
 
     `scores` has SCORE_COLUMNS; `outcomes` has episode_id and outcome (clinical.outcomes.OUTCOMES
-    or ENDED_WITHOUT_FINISHING, as classify_outcomes gives) and, optionally, `ended`. Counted:
+    or ENDED_WITHOUT_FINISHING, as classify_outcomes gives) and, optionally, `ended`; one row per
+    episode (a repeated episode_id is an error, as is an outcome outside these). Counted:
     episodes with a known final outcome (reliable improvement, reliable deterioration, no
     reliable change) that were judged at `at_week` (on track or not on track). Left out, counted
     in `left_out` under the first reason that applies: "not ended" (when `ended` is given),
@@ -543,7 +545,7 @@ def backtest(
     """
     judged = judge_episodes(scores, curves, up_to_week=at_week)[["episode_id", "status"]]
     columns = ["episode_id", "outcome", *(["ended"] if "ended" in outcomes.columns else [])]
-    episodes = outcomes[columns].merge(judged, on="episode_id", how="outer", indicator=True)
+    episodes = outcomes[columns].merge(judged, on="episode_id", how="outer", indicator=True, validate="one_to_one")
     remaining = pd.Series(True, index=episodes.index)
     left_out: dict[str, int] = {}
     reasons = [
