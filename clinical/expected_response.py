@@ -30,7 +30,7 @@ from statsmodels.stats.proportion import proportion_confint
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from clinical.compliance import RECENT_WEEKS
-from clinical.outcomes import ENDED_WITHOUT_FINISHING, GAD7_CASENESS, PHQ9_CASENESS
+from clinical.outcomes import ENDED_WITHOUT_FINISHING, GAD7_CASENESS, OUTCOMES, PHQ9_CASENESS
 
 Instrument = Literal["PHQ-9", "GAD-7"]
 Source = Literal["clinic", "built-in"]
@@ -440,9 +440,9 @@ def off_track_and_disengaging(track: TrackResult, engagement: Disengagement) -> 
     return OffTrackAlert(engagement.disengaging, f"{track.reason}; {engagement.reason}.")
 
 
-# The final outcomes a backtest compares the flag with (clinical.outcomes.OUTCOMES); the others
-# ("not enough data", ENDED_WITHOUT_FINISHING) carry no change to predict and are left out.
-KNOWN_OUTCOMES = ("reliable improvement", "reliable deterioration", "no reliable change")
+# A backtest compares the flag with the final outcomes reliable improvement, reliable
+# deterioration and no reliable change (clinical.outcomes.OUTCOMES); "not enough data" and
+# ENDED_WITHOUT_FINISHING carry no change to predict and are left out.
 CONFIDENCE = 0.95
 
 Interval = tuple[float, float]
@@ -543,6 +543,11 @@ def backtest(
     clinic's own data), the backtest is IN-SAMPLE and flatters the flag a little: the band was
     drawn around the very courses it is tested on.
     """
+    unknown = set(outcomes["outcome"].dropna()) - {*OUTCOMES, ENDED_WITHOUT_FINISHING}
+    if unknown:
+        raise ValueError(
+            f"Unknown outcomes: {sorted(unknown)}; expected one of {(*OUTCOMES, ENDED_WITHOUT_FINISHING)}."
+        )
     judged = judge_episodes(scores, curves, up_to_week=at_week)[["episode_id", "status"]]
     columns = ["episode_id", "outcome", *(["ended"] if "ended" in outcomes.columns else [])]
     episodes = outcomes[columns].merge(judged, on="episode_id", how="outer", indicator=True, validate="one_to_one")
@@ -563,9 +568,6 @@ def backtest(
         if hit.any():
             left_out[reason] = int(hit.sum())
         remaining &= ~hit
-    unknown = set(episodes.loc[remaining, "outcome"]) - set(KNOWN_OUTCOMES)
-    if unknown:
-        raise ValueError(f"Unknown outcomes: {sorted(unknown)}; expected one of {KNOWN_OUTCOMES}.")
     counted = episodes[remaining]
     flagged = (counted["status"] == "not on track").to_numpy()
     improved = (counted["outcome"] == "reliable improvement").to_numpy()
