@@ -11,6 +11,7 @@ from data_layer import caseload, checklists
 from data_layer.core.access import AccessDenied
 from data_layer.core.validation import MAX_NOTE_LENGTH, InvalidInput
 from tests.conftest import add_user
+from tests.security.test_hostile_input import PAYLOADS
 
 
 def record(cur, world, **overrides):
@@ -242,3 +243,10 @@ def test_checklists_by_episode_for_a_supervisor_has_only_their_therapists_and_no
 def test_checklists_by_episode_is_refused_to_clients_and_admins(cur, world, role):
     with pytest.raises(AccessDenied):
         checklists.checklists_by_episode(cur, getattr(world, role))
+
+
+@pytest.mark.parametrize("payload", PAYLOADS.values(), ids=PAYLOADS.keys())
+def test_hostile_changes_are_stored_and_read_back_as_typed(cur, world, payload):
+    record(cur, world, changes=payload)
+    listed = checklists.list_support_checklists(cur, world.therapist_a, client_id=world.client_a.user_id)
+    assert listed["changes"].tolist() == [payload]
