@@ -175,8 +175,9 @@ def write(cur: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnect
     ) from last_conflict
 
 
-# Client entries that carry a submission id (one per form showing), unique per client.
-_ONCE_TABLES = {"homework_logs", "mood_logs", "questionnaires"}
+# Entries that carry a submission id (one per form showing), unique per client: a client's own
+# entries, and a therapist's support checklists for a client.
+_ONCE_TABLES = {"homework_logs", "mood_logs", "questionnaires", "support_checklists"}
 
 
 def write_once(
@@ -186,9 +187,9 @@ def write_once(
     submission_id: str | None,
     work: Callable[[duckdb.DuckDBPyConnection], int],
 ) -> int:
-    """Like `write`, for a client's new entry in `table`: returns the new entry's id, but a
-    repeated `submission_id` (a double click, a resent form) writes nothing and returns the
-    id of the entry it first made. A unique index settles two submissions racing each other.
+    """Like `write`, for a new entry in `table` about client `client_id`: returns the new entry's
+    id, but a repeated `submission_id` (a double click, a resent form) writes nothing and returns
+    the id of the entry it first made. A unique index settles two submissions racing each other.
     """
     if table not in _ONCE_TABLES:
         raise ValueError(f"not a client entry table: {table}")

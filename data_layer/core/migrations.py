@@ -261,6 +261,35 @@ FROM assignments
 ORDER BY id;
 """
 
+# The clinical support checklist (issue #17; clinical/support_checklist.py): for a client not on
+# track, the therapist ticks what they reviewed and notes what they changed, against the episode
+# (caseload row). The ticked items are one VARCHAR[] of item keys rather than a BOOLEAN column per
+# item: it is what the form gives and the page reads back, with no mapping between columns and
+# keys; the CHECK keeps it to at least one known key, each once. The keys are spelled out here
+# (a migration never changes): a new item needs a new migration either way. submission_id makes
+# a resent form store once, unique per client as in 003_unique_submissions.
+# caseload_id has no FOREIGN KEY: DuckDB (2.0.1, checked) then refuses `UPDATE caseload ... RETURNING`
+# on a referenced row ("still referenced by a foreign key"), which is how caseload.discharge_client
+# ends an episode. The data layer writes it from the caseload row itself (INSERT ... SELECT).
+SUPPORT_CHECKLISTS = """
+CREATE SEQUENCE support_checklist_id_seq;
+CREATE TABLE support_checklists (
+    id BIGINT PRIMARY KEY DEFAULT nextval('support_checklist_id_seq'),
+    caseload_id BIGINT NOT NULL,
+    client_id BIGINT NOT NULL REFERENCES users (id),
+    therapist_id BIGINT NOT NULL REFERENCES users (id),
+    reviewed VARCHAR[] NOT NULL CHECK (
+        len(reviewed) >= 1
+        AND len(list_distinct(reviewed)) = len(reviewed)
+        AND list_has_all(['alliance', 'motivation_readiness', 'social_support', 'life_events',
+                          'homework_fit', 'medication_review'], reviewed)),
+    changes VARCHAR NOT NULL DEFAULT '' CHECK (length(changes) <= 2000),
+    submission_id VARCHAR,
+    recorded_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    UNIQUE (client_id, submission_id)
+);
+"""
+
 MIGRATIONS = [
     ("001_initial_schema", INITIAL_SCHEMA),
     ("002_pseudonym_secret", PSEUDONYM_SECRET),
@@ -268,4 +297,5 @@ MIGRATIONS = [
     ("004_login_sessions", LOGIN_SESSIONS),
     ("005_discharges", DISCHARGES),
     ("006_schedule_versions", SCHEDULE_VERSIONS),
+    ("007_support_checklists", SUPPORT_CHECKLISTS),
 ]

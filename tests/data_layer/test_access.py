@@ -101,6 +101,8 @@ def other_team_arguments(function, world):
         "attended": True,
         "every_days": 7,
         "note": "Followed up",
+        "reviewed": ["alliance", "homework_fit"],
+        "changes": "Smaller first step for the homework.",
         "target_dir": None,
         "token": "not-a-session-token",
         "idle_limit": timedelta(minutes=30),
