@@ -472,9 +472,10 @@ class Backtest:
     improvement_rate_unflagged_ci: Interval
     left_out: dict[str, int]  # reason -> episodes, in the order the reasons were applied
 
-    def summary(self) -> str:
-        """Return the backtest in three plain sentences for a supervisor (and a fourth on what was
-        left out); a rate without episodes reads "no episodes" instead of a number."""
+    def summary(self, with_left_out: bool = True) -> str:
+        """Return the backtest in three plain sentences for a supervisor (and, `with_left_out`, a
+        fourth on what was left out); a rate without episodes reads "no episodes" instead of a
+        number."""
         no_improvement = self.true_positive + self.false_negative
         improved = self.false_positive + self.true_negative
         caught = (
@@ -496,10 +497,21 @@ class Backtest:
             f"against "
             f"{_of(self.improvement_rate_unflagged, self.improvement_rate_unflagged_ci, self.unflagged, 'unflagged')}."
         )
-        if self.left_out:
+        if with_left_out and self.left_out:
             parts = ", ".join(f"{count:,} {reason}" for reason, count in self.left_out.items())
             text += f" Left out: {parts}."
         return text
+
+    def smallest_group(self) -> int:
+        """Return the size of the smallest of the four groups the rates are worked out over
+        (flagged, unflagged, ended without reliable improvement, reliably improved): what a
+        small-cell rule looks at."""
+        return min(
+            self.flagged,
+            self.unflagged,
+            self.true_positive + self.false_negative,
+            self.false_positive + self.true_negative,
+        )
 
 
 def _percent(rate: float, ci: Interval) -> str:

@@ -1,14 +1,18 @@
 """The supervisor's landing page: the therapists they supervise and their caseload sizes
-(small caseloads read "<5", by the same rule as the Cohort page), and, above them, any risk
-flag of a client with no current therapist (supervisors are the clinic's safety contacts)."""
+(small caseloads read "<5", by the same rule as the Cohort page), how many of their clients
+are off their expected course and reviewed with a checklist, and whether that flag predicted
+outcome here; above them, any risk flag of a client with no current therapist (supervisors
+are the clinic's safety contacts)."""
 
+import pandas as pd
 import streamlit as st
 
-from clinical.reporting import count_text, hidden_cells
+from clinical.reporting import SMALL_CELL, count_text, hidden_cells
 from data_layer import caseload
 from ui.auth import require_role
 from ui.db import cursor
 from ui.safety import unassigned_risk_flags
+from ui.tracking import clinic_curves, curves_note, flag_backtest, track_by_therapist
 from ui.widgets import show_flash
 
 principal = require_role("supervisor")
@@ -34,4 +38,60 @@ else:
             "therapist": "Therapist",
             "active_clients": st.column_config.TextColumn("Active clients"),
         },
+    )
+
+    st.header("Clients off their expected course", anchor=False)
+    counts = track_by_therapist(cur, principal, therapists)
+    # Each column by the shared small-cell rule; a share is shown only beside counts that are.
+    hidden_judged = hidden_cells(counts["judged"])
+    hidden_off = hidden_cells(counts["not_on_track"], already=hidden_judged)
+    hidden_checked = hidden_cells(counts["with_checklist"], already=hidden_off)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Therapist": counts["therapist"],
+                "Clients judged": [count_text(n, hide) for n, hide in zip(counts["judged"], hidden_judged)],
+                "Not on track": [count_text(n, hide) for n, hide in zip(counts["not_on_track"], hidden_off)],
+                "Share not on track": [
+                    "" if hide else f"{off / judged:.0%}"
+                    for off, judged, hide in zip(counts["not_on_track"], counts["judged"], hidden_off)
+                ],
+                "Not on track, checklist done": [
+                    count_text(n, hide) for n, hide in zip(counts["with_checklist"], hidden_checked)
+                ],
+            }
+        ),
+        hide_index=True,
+    )
+    st.caption(
+        "Clients in care now whose latest PHQ-9 or GAD-7 (from week 3 on) lies above the expected range for "
+        "their intake score; \"checklist done\": their therapist has recorded a clinical support checklist "
+        f"in this episode. Counts under 5 read \"<5\". {curves_note(clinic_curves(cur, principal))}"
+    )
+
+    st.subheader("Did the flag predict outcome here?", anchor=False)
+    result = flag_backtest(cur, principal)
+    if result.smallest_group() < SMALL_CELL:
+        st.info(
+            "Too few ended episodes to show yet: the flag at week 4 is compared with how episodes ended once "
+            "the flagged, the unflagged, the improved and the not improved are each 5 or more."
+        )
+    else:
+        st.write(result.summary(with_left_out=False))
+        left_out = hidden_cells(pd.Series(result.left_out, dtype=int))
+        if len(left_out):
+            parts = ", ".join(
+                f"{count_text(result.left_out[reason], hide)} {reason}" for reason, hide in left_out.items()
+            )
+            st.caption(f"Left out: {parts}.")
+    fitted_here = any(curve.source == "clinic" for curve in clinic_curves(cur, principal).values())
+    st.caption(
+        "The flag as it would have been raised at week 4 of each ended episode, against its outcome "
+        "(first to last questionnaire pair). "
+        + (
+            "The curves were fitted on the clinic's ended episodes, these among them: an in-sample check, "
+            "which flatters the flag a little."
+            if fitted_here
+            else "Judged against the built-in curves, fitted on simulated episodes, not on these."
+        )
     )

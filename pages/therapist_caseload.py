@@ -9,6 +9,7 @@ from ui.auth import require_role
 from ui.cache import cached
 from ui.db import cursor
 from ui.navigation import page_path
+from ui.tracking import clinic_curves, curves_note, off_track_reason, track_current_episodes
 from ui.widgets import RECENT_COMPLIANCE_LABEL, escape_markdown, show_flash
 
 principal = require_role("therapist")
@@ -23,6 +24,12 @@ summary = cached(metrics.caseload_summary, cur, principal)
 if summary.empty:
     st.info("No clients are in your caseload yet. An administrator links clients to you.")
     st.stop()
+# Not on track joins the data layer's flags here: its curves are fitted and kept in ui.tracking.
+tracked = track_current_episodes(cur, principal)
+summary = summary.merge(tracked, on="episode_id", how="left")
+summary["flag_off_track"] = summary["status"] == "not on track"
+summary["flagged"] = summary["flagged"] | summary["flag_off_track"]
+summary = summary.sort_values(["flag_risk", "flagged", "name"], ascending=[False, False, True], ignore_index=True)
 
 
 def flags(row):
@@ -33,7 +40,14 @@ def flags(row):
         marks.append("deteriorating")
     if row.flag_inactive:
         marks.append("no logs 7+ days")
+    if row.flag_off_track:
+        marks.append("not on track, homework slipping" if row.alert else "not on track")
     return ", ".join(marks)
+
+
+def why_off_track(row):
+    """Why the client is not on track, in words; blank otherwise."""
+    return off_track_reason(row._asdict()) if row.flag_off_track else ""
 
 
 def score_with_band(instrument, total):
@@ -50,6 +64,7 @@ table = pd.DataFrame(
         RECENT_COMPLIANCE_LABEL: summary["compliance_4w"] * 100,
         "PHQ-9": [score_with_band("PHQ-9", total) for total in summary["phq9_latest"]],
         "GAD-7": [score_with_band("GAD-7", total) for total in summary["gad7_latest"]],
+        "Not on track because": [why_off_track(row) for row in summary.itertuples()],
         NEVER_LOGGED_HEADER: summary["days_since_last_log"],
         "Mood now (7-day mean)": summary["mood_now"],
         "Mood vs 4 weeks ago": summary["mood_trend"],
@@ -102,6 +117,9 @@ selection = st.dataframe(
         "PHQ-9 change": st.column_config.NumberColumn(format="%+d"),
         "GAD-7 change": st.column_config.NumberColumn(format="%+d"),
     },
+)
+st.caption(
+    f"Not on track: the latest PHQ-9 or GAD-7 lies above the expected range. {curves_note(clinic_curves(cur, principal))}"
 )
 if selection.selection.rows:
     open_client(summary["client_id"].iloc[selection.selection.rows[0]])

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui.auth import require_role
+from ui.client_checklist import show_support_checklist
 from ui.client_export import show_export
 from ui.client_homework import show_homework
 from ui.client_record import choose_client, read_client_record, show_overview
@@ -19,7 +20,8 @@ client_id, header = choose_client(cur, principal)
 st.title(escape_markdown(header["name"]))
 show_flash()
 record = read_client_record(cur, principal, client_id, header)
-timeline = show_overview(principal, record)
+timeline, track = show_overview(cur, principal, record)
+show_support_checklist(cur, principal, record, track is not None and track["status"] == "not on track")
 
 homework_tab, scores_tab, sessions_tab, risk_tab, export_tab = st.tabs(
     ["Homework", "Questionnaires", "Sessions & breaks", "Risk", "Export"]

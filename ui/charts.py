@@ -132,12 +132,13 @@ def timeline_is_empty(daily, weeks, questionnaires, sessions, risk_flags):
     )
 
 
-def timeline_figure(daily, weeks, questionnaires, sessions, risk_flags):
+def timeline_figure(daily, weeks, questionnaires, sessions, risk_flags, expected=None):
     """One client's story on one shared time axis: mood, weekly homework, PHQ-9 and GAD-7.
 
     `daily`: log_date, mood, mood_7day; `weeks`: week_start, compliance, status;
     `questionnaires`: instrument, taken_on, total; `sessions`: session_date, attended;
-    `risk_flags`: taken_on, item_9_answer, acknowledged_at.
+    `risk_flags`: taken_on, item_9_answer, acknowledged_at; `expected` (optional):
+    {instrument: DataFrame[day, expected, lower, upper]}, the expected range (ui.tracking).
 
     Weekly homework: a bar per week with homework set; a week with none done gets a short
     stub marked "0%" (it would otherwise look like a week with nothing set, which draws
@@ -242,6 +243,8 @@ def timeline_figure(daily, weeks, questionnaires, sessions, risk_flags):
             showarrow=False,
             font={"size": 9, "color": "#777777"},
         )
+    for instrument, band in (expected or {}).items():
+        _add_expected_range(figure, instrument, band)
     for instrument, colour in (("PHQ-9", CALM["phq"]), ("GAD-7", CALM["gad"])):
         scores = questionnaires[questionnaires["instrument"] == instrument].sort_values("taken_on")
         figure.add_scatter(
@@ -304,6 +307,53 @@ def timeline_figure(daily, weeks, questionnaires, sessions, risk_flags):
             font={"size": 14, "color": "#555555"},
         )
     return figure
+
+
+# The instruments' own colours (CALM), faint: the client's line must stay the first thing seen.
+_RANGE_FILL = {"PHQ-9": "rgba(108, 79, 156, 0.15)", "GAD-7": "rgba(192, 107, 62, 0.12)"}
+
+
+def _add_expected_range(figure, instrument, band):
+    """The instrument's expected range (lower to upper bound) as a shaded band with the expected
+    score dotted inside it, under the client's own line."""
+    range_name = f"{instrument} expected range"
+    figure.add_scatter(
+        x=band["day"],
+        y=band["lower"],
+        mode="lines",
+        line={"width": 0},
+        name=range_name,
+        legendgroup=range_name,
+        showlegend=False,
+        hoverinfo="skip",
+        row=3,
+        col=1,
+    )
+    figure.add_scatter(
+        x=band["day"],
+        y=band["upper"],
+        mode="lines",
+        line={"width": 0},
+        fill="tonexty",
+        fillcolor=_RANGE_FILL[instrument],
+        name=range_name,
+        legendgroup=range_name,
+        hovertemplate=f"{instrument} upper bound: %{{y:.1f}}<extra></extra>",
+        row=3,
+        col=1,
+    )
+    figure.add_scatter(
+        x=band["day"],
+        y=band["expected"],
+        mode="lines",
+        line={"width": 1, "dash": "dot", "color": "#555555"},
+        name=f"{instrument} expected",
+        legendgroup=range_name,
+        showlegend=False,
+        hovertemplate=f"{instrument} expected: %{{y:.1f}}<extra></extra>",
+        row=3,
+        col=1,
+    )
 
 
 def association_figure(points, association, measure_label, colour_label):

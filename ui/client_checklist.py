@@ -1,6 +1,7 @@
 """The client page's clinical support checklist (issue #17), drawn under the timeline: for a client
-who is not on track, the alert and a form to tick what was reviewed and note what was changed;
-and the checklists already made in this episode."""
+who is not on track (the warning saying why is above the timeline, ui.tracking.show_track), a
+form to tick what was reviewed and note what was changed; and the checklists already made in
+this episode."""
 
 import streamlit as st
 
@@ -21,23 +22,20 @@ from ui.widgets import (
 FORM = "support_checklist"
 
 
-def show_support_checklist(cur, principal, record, alert):
-    """Draw the checklist section of `record` (ui.client_record.ClientRecord).
-
-    `alert`: why the client is not on track, in words, or None when they are not flagged. With
-    an alert: a warning saying it and the checklist form. Either way, the checklists of this
-    episode, if any. Nothing at all without an alert or a checklist. The confirmation of a save
-    is the page's flash message (ui.widgets.saved).
+def show_support_checklist(cur, principal, record, not_on_track):
+    """Draw the checklist section of `record` (ui.client_record.ClientRecord): the checklist form
+    while the client is `not_on_track`, and the checklists of this episode, if any. Nothing at
+    all otherwise. The confirmation of a save is the page's flash message (ui.widgets.saved),
+    at the top of the page.
     """
     earlier = cached(checklists.list_support_checklists, cur, principal, client_id=record.client_id)
-    if alert is None and earlier.empty:
+    if not not_on_track and earlier.empty:
         return
     st.header("Clinical support checklist", anchor=False)
-    if alert is None:
-        st.caption("Not flagged as not on track now. The checklists of this episode stay in the record.")
-    else:
-        st.warning(escape_markdown(alert), icon=":material/warning:")
+    if not_on_track:
         _checklist_form(cur, principal, record.client_id)
+    else:
+        st.caption("Not flagged as not on track now. The checklists of this episode stay in the record.")
     _earlier_checklists(earlier)
 
 

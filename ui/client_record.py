@@ -13,6 +13,7 @@ from data_layer.core.access import AccessDenied
 from data_layer.reports import metrics
 from ui.cache import cached, derived
 from ui.charts import PLOTLY_CONFIG, timeline_figure, timeline_is_empty, timeline_summary
+from ui.tracking import clinic_curves, episode_track, expected_bands, show_track
 from ui.widgets import recent_compliance_metric
 
 NOTES_WEEKS = 4
@@ -105,10 +106,12 @@ def read_client_record(cur, principal, client_id, header):
     )
 
 
-def show_overview(principal, record):
-    """Draw the key numbers, the outcome so far, an alert for open risk flags and the timeline.
+def show_overview(cur, principal, record):
+    """Draw the key numbers, the outcome so far, an alert for open risk flags, whether the client
+    is on their expected course and the timeline with the expected range.
 
-    Returns the timeline's figure (the printable summary holds it too).
+    Returns (the timeline's figure, which the printable summary holds too, and the episode's
+    row of ui.tracking.track_current_episodes or None).
     """
     first, second, third = st.columns(3)
     recent_compliance_metric(first, record.recent)
@@ -121,9 +124,12 @@ def show_overview(principal, record):
         st.error(
             f"{len(record.open_flags)} risk flag(s) to follow up: PHQ-9 item 9 answered above 0. See the Risk tab."
         )
+    track = episode_track(cur, principal, record.header["episode_id"])
+    show_track(track, clinic_curves(cur, principal))
     timeline = (record.daily, record.weeks, record.scores, record.sessions, record.flags)
+    bands = expected_bands(cur, principal, record.header["episode_id"], record.episode_start)
     # Building the figure in Plotly was about a third of the page's run: kept until data change.
-    figure = derived("timeline_figure", principal, record.client_id, lambda: timeline_figure(*timeline))
+    figure = derived("timeline_figure", principal, record.client_id, lambda: timeline_figure(*timeline, expected=bands))
     if timeline_is_empty(*timeline):
         st.info(
             "Nothing logged yet in this episode: the timeline of mood, homework and questionnaires "
@@ -132,7 +138,7 @@ def show_overview(principal, record):
     else:
         st.plotly_chart(figure, config=PLOTLY_CONFIG, key="timeline")
         st.caption(derived("timeline_summary", principal, record.client_id, lambda: timeline_summary(*timeline)))
-    return figure
+    return figure, track
 
 
 def outcome_so_far(outcome):

@@ -7,9 +7,10 @@ def episode_scores_sql(episodes: str) -> str:
     CTE or table named `episodes` (columns episode_id, client_id, from_day, to_day: the days
     the episode covers).
 
-    week is whole weeks since the episode began (its first 7 days are week 0); intake is the
-    episode's first total of that instrument when it was taken in week 0 (NULL when the first
-    came later), on every row of the episode and instrument. Rows come oldest first.
+    week is whole weeks since the episode began (its first 7 days are week 0), with one row per
+    week: its latest total (the curves are weekly, and the rule judges the latest score);
+    intake is the episode's FIRST total of that instrument when it was taken in week 0 (NULL
+    when the first came later), on every row of the episode and instrument. Oldest first.
     """
     return f"""
         SELECT episode_id, instrument, CAST(week AS INTEGER) AS week, total,
@@ -21,4 +22,5 @@ def episode_scores_sql(episodes: str) -> str:
             FROM {episodes} e JOIN questionnaires q
                  ON q.client_id = e.client_id AND q.taken_on BETWEEN e.from_day AND e.to_day
         )
-        ORDER BY episode_id, instrument, taken_on, id"""
+        QUALIFY row_number() OVER (PARTITION BY episode_id, instrument, week ORDER BY taken_on DESC, id DESC) = 1
+        ORDER BY episode_id, instrument, week"""

@@ -221,8 +221,8 @@ def episode_scores(
 
     Same scope as episode_summaries (no identities: episode ids only). Columns: episode_id,
     instrument, week (whole weeks since the episode began: its first 7 days are week 0),
-    total, intake (core.scores_sql.episode_scores_sql: its first total of that instrument when
-    taken in week 0, else NULL), oldest first.
+    total (the latest of that week), intake (core.scores_sql.episode_scores_sql: the first
+    total of that instrument when taken in week 0, else NULL), oldest first.
     """
     _check_therapist_filter(cur, principal, therapist_id)
     sql = f"{_chosen_episodes_sql(principal)} {episode_scores_sql('scoped_episodes')}"

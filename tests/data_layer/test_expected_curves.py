@@ -36,9 +36,10 @@ def test_scores_come_by_week_of_the_episode_with_the_intake_on_every_row(cur, wo
     scores = cohort.episode_scores(cur, world.therapist_a, window_start=TODAY, window_end=TODAY)
 
     phq = scores[scores["instrument"] == "PHQ-9"]
-    assert phq["week"].tolist() == [0, 0, 1, 4]
-    assert phq["total"].tolist() == [20, 19, 18, 15]
-    assert phq["intake"].tolist() == [20] * 4
+    # One score per week, its latest; the intake stays the week's first.
+    assert phq["week"].tolist() == [0, 1, 4]
+    assert phq["total"].tolist() == [19, 18, 15]
+    assert phq["intake"].tolist() == [20] * 3
     gad = scores[scores["instrument"] == "GAD-7"]
     assert gad["week"].tolist() == [1] and gad["intake"].isna().all()
     # Only the therapist's own episodes: client_b's PHQ-9 is another team's.
