@@ -34,6 +34,7 @@ def cursor():
 
 def close_connections():
     """Close every connection this process opened (benchmarks and tests that reuse files)."""
+    scheduler.stop()
     with _connections_lock:
         for conn in _connections.values():
             conn.close()
