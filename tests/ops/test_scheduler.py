@@ -342,3 +342,108 @@ def test_the_thread_survives_a_failing_tick_until_stopped(conn, monkeypatch):
         stopping.set()
     runner.join(timeout=5)
     assert not runner.is_alive()
+
+
+# ---------------------------------------------------------------- encryption and login
+
+
+def self_signed_certificate(folder):
+    """Write a certificate for 127.0.0.1 and its key into `folder`; return their paths."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(datetime.now() - timedelta(days=1))
+        .not_valid_after(datetime.now() + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    certificate_path, key_path = folder / "cert.pem", folder / "key.pem"
+    certificate_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return certificate_path, key_path
+
+
+def start_secure_server(folder, security):
+    """Start an SMTP server on 127.0.0.1 that requires a login as clinic/mail-secret over TLS (STARTTLS or
+    TLS from the start) with a self-signed certificate; return (controller, inbox, port, certificate, logins)."""
+    import ssl
+
+    from aiosmtpd.smtp import AuthResult
+
+    certificate, key = self_signed_certificate(folder)
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(certificate, key)
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=(auth_data.login, auth_data.password) == (b"clinic", b"mail-secret"))
+
+    handler = Inbox()
+    port = free_port()
+    options = {"authenticator": authenticator, "auth_required": True}
+    if security == "starttls":
+        options.update(tls_context=server_context, require_starttls=True)
+    else:
+        # aiosmtpd counts only STARTTLS as TLS for AUTH; this connection is TLS from its first byte.
+        options.update(ssl_context=server_context, auth_require_tls=False)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
+    controller.start()
+    return controller, handler, port, certificate, logins
+
+
+def use_server(monkeypatch, port, security):
+    for name, value in {
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "SECURITY": security,
+        "USER": "clinic",
+        "PASSWORD": "mail-secret",
+    }.items():
+        monkeypatch.setenv(f"HOMEWORK_SMTP_{name}", value)
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+# aiosmtpd warns about auth_require_tls=False, which the TLS-from-the-start server needs (above).
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+def test_the_mailer_encrypts_verifies_the_server_and_logs_in(cur, world, tmp_path, monkeypatch, security):
+    import ssl
+
+    controller, handler, port, certificate, logins = start_secure_server(tmp_path, security)
+    use_server(monkeypatch, port, security)
+    turn_on(cur, world.client_a, "alice@example.org")
+    try:
+        # Not trusted: the certificate is this test's own, not one of the system's authorities.
+        assert scheduler.tick(cur, EVENING, mailer.send_message)["retry"] == 1
+        assert "CERTIFICATE_VERIFY_FAILED" in outbox(cur)[0][4]
+        assert logins == []  # the password never went to an unverified server
+        trusting = ssl.create_default_context
+        monkeypatch.setattr(ssl, "create_default_context", lambda *args, **kwargs: trusting(cafile=str(certificate)))
+        assert scheduler.tick(cur, EVENING + timedelta(minutes=1), mailer.send_message)["sent"] == 1, outbox(cur)
+    finally:
+        controller.stop()
+    assert logins == [(b"clinic", b"mail-secret")]
+    assert [envelope.rcpt_tos for envelope in handler.received] == [["alice@example.org"]]
+
+
+def test_an_unknown_security_setting_is_a_clear_error_kept_on_the_message(cur, world, monkeypatch):
+    monkeypatch.setenv("HOMEWORK_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("HOMEWORK_SMTP_SECURITY", "ssl")
+    turn_on(cur, world.client_a, "alice@example.org")
+    assert scheduler.tick(cur, EVENING, mailer.send_message)["retry"] == 1
+    assert outbox(cur)[0][4] == "ValueError: HOMEWORK_SMTP_SECURITY must be one of starttls, tls, none, not 'ssl'"
