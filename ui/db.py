@@ -3,7 +3,7 @@
 import threading
 
 from data_layer.core import db, settings
-from ops import backup_service
+from ops import backup_service, scheduler
 
 # Module state, not st.cache_resource: any visitor, logged in or not, can send Streamlit's
 # clear-cache message, which empties st.cache_resource for the whole process (docs/architecture.md).
@@ -20,6 +20,9 @@ def _connection(path):
             conn = db.connect(path)
             # `make backup` asks this process for snapshots while it holds the file.
             backup_service.serve(conn, path)
+            # Reminders are queued and sent every minute from here on (ops/scheduler.py): from
+            # this first connection, i.e. the first page request, not the server's start.
+            scheduler.start(conn)
             _connections[path] = conn
         return conn
 
@@ -31,6 +34,7 @@ def cursor():
 
 def close_connections():
     """Close every connection this process opened (benchmarks and tests that reuse files)."""
+    scheduler.stop()
     with _connections_lock:
         for conn in _connections.values():
             conn.close()

@@ -69,9 +69,10 @@ def allowed_roles(*roles: str) -> Callable[[F], F]:
     return decorate
 
 
-def current_link(alias: str) -> str:
-    """Return the SQL condition that the caseload or supervision row `alias` is in force today."""
-    return f"{alias}.started_on <= current_date AND ({alias}.ended_on IS NULL OR {alias}.ended_on > current_date)"
+def current_link(alias: str, day: str = "current_date") -> str:
+    """Return the SQL condition that the caseload or supervision row `alias` is in force today,
+    or on `day` (SQL for a DATE, e.g. a parameter `$today`: the scheduler judges its own clock)."""
+    return f"{alias}.started_on <= {day} AND ({alias}.ended_on IS NULL OR {alias}.ended_on > {day})"
 
 
 def client_scope(principal: Principal) -> str:

@@ -154,10 +154,14 @@ def _bump_data_version() -> None:
         _data_version += 1
 
 
-def write(cur: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+def write(
+    cur: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], T], *, cached_data: bool = True
+) -> T:
     """Run `work(cur)` in a transaction, retrying a bounded number of times on write conflicts.
 
     Returns what `work` returns. Raises WriteConflict when every attempt conflicted.
+    `cached_data=False` is for writes to tables that no cached view reads (the outbox, written by
+    the scheduler every minute): the data version stays, so dashboard caches are kept.
     """
     last_conflict = None
     for attempt in range(WRITE_ATTEMPTS):
@@ -168,7 +172,8 @@ def write(cur: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnect
             last_conflict = conflict
             time.sleep(0.01 * 2**attempt)
             continue
-        _bump_data_version()
+        if cached_data:
+            _bump_data_version()
         return result
     raise WriteConflict(
         "The change could not be saved because of concurrent changes. Please try again."

@@ -290,6 +290,41 @@ CREATE TABLE support_checklists (
 );
 """
 
+# Reminders (issue #16): a client's own choice of reminder (off by default; at send_at, UTC for now,
+# on the ISO weekdays in `days`, 1 = Monday), and the outbox of messages to send. A message row holds
+# no body: the body is rendered at send time from `kind` and carries no clinical data. message_key is
+# unique ('reminder:<client_id>:<date>'), so queuing the same day's reminder twice stores it once.
+# Rows are never deleted: a message ends 'sent', 'failed' (after its last attempt) or 'not_sent'
+# (with the reason in last_error), and the admin sees them all.
+REMINDERS = """
+CREATE TABLE reminder_preferences (
+    client_id BIGINT PRIMARY KEY REFERENCES users (id),
+    enabled BOOLEAN NOT NULL DEFAULT false,
+    send_at TIME NOT NULL DEFAULT TIME '18:00',
+    days INTEGER[] NOT NULL DEFAULT [1, 2, 3, 4, 5, 6, 7],
+    updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    updated_by BIGINT REFERENCES users (id),
+    -- ISO weekdays, each once (list_distinct also drops NULLs); at least one when enabled.
+    CHECK (coalesce(list_min(days), 1) >= 1 AND coalesce(list_max(days), 7) <= 7),
+    CHECK (len(days) = len(list_distinct(days))),
+    CHECK (NOT enabled OR len(days) > 0)
+);
+CREATE SEQUENCE outbox_id_seq;
+CREATE TABLE outbox (
+    id BIGINT PRIMARY KEY DEFAULT nextval('outbox_id_seq'),
+    message_key VARCHAR NOT NULL UNIQUE,
+    recipient_id BIGINT NOT NULL REFERENCES users (id),
+    kind VARCHAR NOT NULL CHECK (kind IN ('client_reminder')),
+    due_at TIMESTAMP NOT NULL,
+    status VARCHAR NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sent', 'failed', 'not_sent')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TIMESTAMP,
+    last_error VARCHAR,
+    sent_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+"""
+
 MIGRATIONS = [
     ("001_initial_schema", INITIAL_SCHEMA),
     ("002_pseudonym_secret", PSEUDONYM_SECRET),
@@ -298,4 +333,5 @@ MIGRATIONS = [
     ("005_discharges", DISCHARGES),
     ("006_schedule_versions", SCHEDULE_VERSIONS),
     ("007_support_checklists", SUPPORT_CHECKLISTS),
+    ("008_reminders", REMINDERS),
 ]

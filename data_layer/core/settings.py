@@ -40,7 +40,30 @@ LOGIN_SLEEP_SECONDS = Setting("HOMEWORK_LOGIN_SLEEP_SECONDS", "0.7")
 BACKUP_DIRECTORY = Setting("HOMEWORK_BACKUP_DIR", "backups/")
 CRISIS_TEXT = Setting("HOMEWORK_CRISIS_TEXT", DEFAULT_CRISIS_TEXT)
 ADMIN_PASSWORD = Setting("HOMEWORK_ADMIN_PASSWORD", None)
-SETTINGS = (DATABASE, COOKIE_KEY, IDLE_MINUTES, LOGIN_SLEEP_SECONDS, BACKUP_DIRECTORY, CRISIS_TEXT, ADMIN_PASSWORD)
+SMTP_HOST = Setting("HOMEWORK_SMTP_HOST", None)
+SMTP_PORT = Setting("HOMEWORK_SMTP_PORT", "587")
+SMTP_SECURITY = Setting("HOMEWORK_SMTP_SECURITY", "starttls")
+SMTP_USER = Setting("HOMEWORK_SMTP_USER", None)
+SMTP_PASSWORD = Setting("HOMEWORK_SMTP_PASSWORD", None)
+MAIL_FROM = Setting("HOMEWORK_MAIL_FROM", "homework@localhost")
+PUBLIC_URL = Setting("HOMEWORK_PUBLIC_URL", "http://localhost:8501")
+SETTINGS = (
+    DATABASE,
+    COOKIE_KEY,
+    IDLE_MINUTES,
+    LOGIN_SLEEP_SECONDS,
+    BACKUP_DIRECTORY,
+    CRISIS_TEXT,
+    ADMIN_PASSWORD,
+    SMTP_HOST,
+    SMTP_PORT,
+    SMTP_SECURITY,
+    SMTP_USER,
+    SMTP_PASSWORD,
+    MAIL_FROM,
+    PUBLIC_URL,
+)
+SMTP_SECURITY_CHOICES = ("starttls", "tls", "none")
 
 
 def database_path() -> Path:
@@ -89,3 +112,37 @@ def admin_password() -> str | None:
     """Return the first administrator's password for ops.new_clinic,
     $HOMEWORK_ADMIN_PASSWORD, or None (then the command asks at the prompt)."""
     return ADMIN_PASSWORD.value()
+
+
+class MailSettings(NamedTuple):
+    """How reminders leave the machine: the SMTP server, how to reach it, and what mail says."""
+
+    host: str | None
+    port: int
+    security: str
+    user: str | None
+    password: str | None
+    sender: str
+    public_url: str
+
+
+def mail_settings() -> MailSettings:
+    """Return the mail settings: $HOMEWORK_SMTP_HOST (none: no mail server, nothing is sent),
+    $HOMEWORK_SMTP_PORT (587), $HOMEWORK_SMTP_SECURITY (starttls, tls or none),
+    $HOMEWORK_SMTP_USER and $HOMEWORK_SMTP_PASSWORD (none: no login), $HOMEWORK_MAIL_FROM
+    (homework@localhost) and $HOMEWORK_PUBLIC_URL (http://localhost:8501, the link in a reminder).
+
+    Raises ValueError for a security that is none of the three or a port that is not a number.
+    """
+    security = SMTP_SECURITY.value().strip().lower()
+    if security not in SMTP_SECURITY_CHOICES:
+        raise ValueError(f"{SMTP_SECURITY.name} must be one of {', '.join(SMTP_SECURITY_CHOICES)}, not {security!r}")
+    return MailSettings(
+        host=SMTP_HOST.value(),
+        port=int(SMTP_PORT.value()),
+        security=security,
+        user=SMTP_USER.value(),
+        password=SMTP_PASSWORD.value(),
+        sender=MAIL_FROM.value(),
+        public_url=PUBLIC_URL.value(),
+    )

@@ -7,7 +7,7 @@ Functions are discovered, so one added later is covered without touching this fi
 import importlib
 import inspect
 import pkgutil
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 
@@ -21,7 +21,17 @@ from tests.conftest import PASSWORD
 PACKAGES = (data_layer, ops)
 # Modules and packages that are plumbing below the access rules: they take no principal.
 # Named as in the ids below: data_layer's modules without the prefix, ops's with theirs.
-INFRASTRUCTURE_MODULES = {"core", "ops.backup", "ops.backup_service", "ops.demo", "ops.new_clinic"}
+# ops.scheduler and ops.mailer are the app's own machinery (reminders queued and sent every minute,
+# not a user's request): they take no principal, and what they write holds no clinical data.
+INFRASTRUCTURE_MODULES = {
+    "core",
+    "ops.backup",
+    "ops.backup_service",
+    "ops.demo",
+    "ops.new_clinic",
+    "ops.scheduler",
+    "ops.mailer",
+}
 # Plain helpers inside access-controlled modules that take no principal.
 INFRASTRUCTURE_FUNCTIONS = {"users.hash_password", "users.create_first_admin", "login_sessions.end_sessions_of_user"}
 # Parameters that name a record: given one of the other team's, any non-admin is refused.
@@ -107,6 +117,9 @@ def other_team_arguments(function, world):
         "token": "not-a-session-token",
         "idle_limit": timedelta(minutes=30),
         "lifetime": timedelta(hours=12),
+        "enabled": True,
+        "send_at": time(18, 0),
+        "days": [1, 2, 3, 4, 5],
     }
     arguments = {}
     for name, parameter in list(inspect.signature(function).parameters.items())[2:]:

@@ -15,6 +15,7 @@ EXPECTED = [
     "005_discharges",
     "006_schedule_versions",
     "007_support_checklists",
+    "008_reminders",
 ]
 
 

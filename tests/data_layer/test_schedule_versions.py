@@ -370,7 +370,7 @@ def test_the_migration_gives_every_existing_assignment_one_version_and_changes_n
     monkeypatch.setattr(db, "MIGRATIONS", MIGRATIONS)
     conn = db.connect(path)
     try:
-        assert "006_schedule_versions" in db.applied_migrations(conn)
+        assert "006_schedule_versions" in db.applied_migrations(conn)  # later migrations apply too
         stored = conn.execute("""SELECT assignment_id, valid_from, schedule, times_per_week, due_on, starts_on, ends_on
                                  FROM assignment_schedules ORDER BY assignment_id""").fetchall()
         assert stored == [(assignment_id, *row) for assignment_id, row in zip(ids, rows)]

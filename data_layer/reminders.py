@@ -1,0 +1,154 @@
+"""Reminders (issue #16): a client's own choice of reminder, and the outbox the admin watches.
+
+The messages themselves are queued and sent by ops/scheduler.py; this module holds what the request
+path reads and writes. A reminder says only that there is something to log today: no homework, no
+score, no therapist, so the outbox holds no clinical data (the admin may read it).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+import duckdb
+import pandas as pd
+
+from data_layer.core import audit, db, validation
+from data_layer.core.access import Principal, allowed_roles, record_view
+
+ISO_WEEKDAYS = range(1, 8)  # 1 = Monday ... 7 = Sunday, as DuckDB's isodow
+DEFAULT_SEND_AT = time(18, 0)
+# A queued reminder of a client who turns reminders off ends with this reason.
+TURNED_OFF = "reminders turned off"
+OUTBOX_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class ReminderSettings:
+    """A client's reminder choice: on or off, the time (UTC for now) and the ISO weekdays."""
+
+    enabled: bool
+    send_at: time
+    days: tuple[int, ...]
+
+
+DEFAULT_SETTINGS = ReminderSettings(enabled=False, send_at=DEFAULT_SEND_AT, days=tuple(ISO_WEEKDAYS))
+
+
+@allowed_roles("client")
+def reminder_settings(cur: duckdb.DuckDBPyConnection, principal: Principal) -> ReminderSettings:
+    """Return the client's own reminder settings, or the defaults (off, 18:00, every day) when
+    they never chose any.
+
+    Limited to the calling client's own row (client only; other roles are refused and audited).
+    """
+    row = cur.execute(
+        "SELECT enabled, send_at, days FROM reminder_preferences WHERE client_id = ?", [principal.user_id]
+    ).fetchone()
+    if row is None:
+        return DEFAULT_SETTINGS
+    enabled, send_at, days = row
+    return ReminderSettings(enabled=bool(enabled), send_at=send_at, days=tuple(sorted(days)))
+
+
+def _check(enabled: object, send_at: object, days: object) -> tuple[int, ...]:
+    """Return the chosen days, sorted and each once; raise InvalidInput naming each bad field."""
+    chosen: list[object] = list(days) if isinstance(days, Sequence) and not isinstance(days, str) else [days]
+    days_error = None
+    if any(isinstance(day, bool) or not isinstance(day, int) or day not in ISO_WEEKDAYS for day in chosen):
+        days_error = "Days are 1 (Monday) to 7 (Sunday)."
+    elif enabled and not chosen:
+        days_error = "Choose at least one day."
+    validation.raise_if_any(
+        validation.errors_of(
+            enabled=None if isinstance(enabled, bool) else "Choose on or off.",
+            send_at=None if isinstance(send_at, time) else "Choose a time.",
+            days=days_error,
+        )
+    )
+    return tuple(sorted({int(day) for day in chosen if isinstance(day, int)}))
+
+
+@allowed_roles("client")
+def set_reminders(
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    *,
+    enabled: bool,
+    send_at: time | None,
+    days: Sequence[int],
+) -> ReminderSettings:
+    """Save the client's own reminder settings and return them as saved.
+
+    Limited to the calling client themself (client only: there is no client to name, so no one
+    sets another's). Raises InvalidInput per field: no time (send_at), no day chosen while
+    turning reminders on, or a day outside 1-7 (days). Turning reminders off cancels the
+    client's queued reminders not sent yet (status 'not_sent', reason "reminders turned off").
+    Audited as set_reminders.
+    """
+    chosen = _check(enabled, send_at, days)
+
+    def save(cur: duckdb.DuckDBPyConnection) -> None:
+        cur.execute(
+            """INSERT INTO reminder_preferences (client_id, enabled, send_at, days, updated_at, updated_by)
+               VALUES ($client, $enabled, $send_at, $days, current_timestamp, $client)
+               ON CONFLICT (client_id) DO UPDATE
+               SET enabled = excluded.enabled, send_at = excluded.send_at, days = excluded.days,
+                   updated_at = excluded.updated_at, updated_by = excluded.updated_by""",
+            {"client": principal.user_id, "enabled": enabled, "send_at": send_at, "days": list(chosen)},
+        )
+        cancelled = 0
+        if not enabled:
+            cancelled = len(
+                cur.execute(
+                    """UPDATE outbox SET status = 'not_sent', last_error = ?, next_attempt_at = NULL
+                       WHERE recipient_id = ? AND kind = 'client_reminder' AND status = 'queued'
+                       RETURNING id""",
+                    [TURNED_OFF, principal.user_id],
+                ).fetchall()
+            )
+        detail = "on" if enabled else f"off; {cancelled} queued cancelled"
+        audit.record_event(
+            cur,
+            principal,
+            "set_reminders",
+            client_id=principal.user_id,
+            record_kind="reminder_preferences",
+            record_id=principal.user_id,
+            detail=detail,
+        )
+
+    db.write(cur, save)
+    assert isinstance(send_at, time)  # checked above
+    return ReminderSettings(enabled=enabled, send_at=send_at, days=chosen)
+
+
+@allowed_roles("admin")
+def list_outbox(
+    cur: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    since: date | datetime | None = None,
+    limit: int = OUTBOX_LIMIT,
+) -> pd.DataFrame:
+    """Return the outbox's messages, latest due first, at most `limit` (1,000) rows: optionally
+    only those of one status, one kind, or due at or after `since`.
+
+    Limited to the admin (other roles are refused and audited), who manages the accounts: the
+    recipient is shown by display name. No message holds clinical data (no body is stored;
+    a reminder names no homework). Columns: id, kind, recipient, due_at, status, attempts,
+    next_attempt_at, last_error, sent_at. Audited once per page run as view_outbox.
+    """
+    record_view(cur, principal, "view_outbox")
+    return cur.execute(
+        """SELECT o.id, o.kind, u.display_name AS recipient, o.due_at, o.status, o.attempts,
+                  o.next_attempt_at, o.last_error, o.sent_at
+           FROM outbox o JOIN users u ON u.id = o.recipient_id
+           WHERE ($status IS NULL OR o.status = $status)
+             AND ($kind IS NULL OR o.kind = $kind)
+             AND ($since IS NULL OR o.due_at >= CAST($since AS TIMESTAMP))
+           ORDER BY o.due_at DESC, o.id DESC
+           LIMIT $limit""",
+        {"status": status, "kind": kind, "since": since, "limit": limit},
+    ).df()
