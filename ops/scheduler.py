@@ -132,13 +132,34 @@ def queue_due_reminders(cur: duckdb.DuckDBPyConnection, now: datetime) -> int:
     return db.write(cur, insert, cached_data=False)
 
 
-def _mark(cur: duckdb.DuckDBPyConnection, message_id: int, sql: str, values: list[object]) -> None:
-    """Update one message that is still queued (a client turning reminders off may have cancelled it)."""
+_MARK_SQL = """
+    UPDATE outbox
+    SET status = $status, attempts = coalesce($attempts, attempts), last_error = coalesce($last_error, last_error),
+        next_attempt_at = $next_attempt_at, sent_at = $sent_at
+    WHERE id = $id AND status = 'queued'"""
 
-    def update(cur: duckdb.DuckDBPyConnection) -> None:
-        cur.execute(f"UPDATE outbox SET {sql} WHERE id = ? AND status = 'queued'", [*values, message_id])
 
-    db.write(cur, update, cached_data=False)
+def _mark(
+    cur: duckdb.DuckDBPyConnection,
+    message_id: int,
+    status: str,
+    *,
+    attempts: int | None = None,
+    last_error: str | None = None,
+    next_attempt_at: datetime | None = None,
+    sent_at: datetime | None = None,
+) -> None:
+    """Record how one message went, if it is still queued (a client turning reminders off may
+    have cancelled it); attempts and last_error stay as they were when not given."""
+    parameters = {
+        "id": message_id,
+        "status": status,
+        "attempts": attempts,
+        "last_error": last_error,
+        "next_attempt_at": next_attempt_at,
+        "sent_at": sent_at,
+    }
+    db.write(cur, lambda cur: cur.execute(_MARK_SQL, parameters), cached_data=False)
 
 
 def _error_text(error: Exception) -> str:
@@ -159,7 +180,7 @@ def deliver_due(cur: duckdb.DuckDBPyConnection, now: datetime, send: Send) -> di
         if reason is None and no_mail_server:
             reason = NO_MAIL_SERVER
         if reason is not None:
-            _mark(cur, message_id, "status = 'not_sent', last_error = ?, next_attempt_at = NULL", [reason])
+            _mark(cur, message_id, "not_sent", last_error=reason)
             counts["not_sent"] += 1
             continue
         message = mailer.Message(message_id, key, kind, recipient_id, email, due_at)
@@ -168,28 +189,20 @@ def deliver_due(cur: duckdb.DuckDBPyConnection, now: datetime, send: Send) -> di
         except Exception as error:  # any failure of the mail server or the network is recorded
             attempts += 1
             if attempts >= MAX_ATTEMPTS or isinstance(error, mailer.Undeliverable):
-                _mark(
-                    cur,
-                    message_id,
-                    "status = 'failed', attempts = ?, last_error = ?, next_attempt_at = NULL",
-                    [attempts, _error_text(error)],
-                )
+                _mark(cur, message_id, "failed", attempts=attempts, last_error=_error_text(error))
                 counts["failed"] += 1
             else:
                 _mark(
                     cur,
                     message_id,
-                    "attempts = ?, last_error = ?, next_attempt_at = ?",
-                    [attempts, _error_text(error), now + backoff(attempts)],
+                    "queued",
+                    attempts=attempts,
+                    last_error=_error_text(error),
+                    next_attempt_at=now + backoff(attempts),
                 )
                 counts["retry"] += 1
             continue
-        _mark(
-            cur,
-            message_id,
-            "status = 'sent', sent_at = ?, attempts = ?, next_attempt_at = NULL",
-            [now, attempts + 1],
-        )
+        _mark(cur, message_id, "sent", attempts=attempts + 1, sent_at=now)
         counts["sent"] += 1
     return counts
 
