@@ -4,7 +4,6 @@ are off their expected course and reviewed with a checklist, and whether that fl
 outcome here; above them, any risk flag of a client with no current therapist (supervisors
 are the clinic's safety contacts)."""
 
-import pandas as pd
 import streamlit as st
 
 from clinical.reporting import SMALL_CELL, count_text, hidden_cells
@@ -12,7 +11,7 @@ from data_layer import caseload
 from ui.auth import require_role
 from ui.db import cursor
 from ui.safety import unassigned_risk_flags
-from ui.tracking import clinic_curves, curves_note, flag_backtest, track_by_therapist
+from ui.tracking import clinic_curves, curves_note, flag_backtest, left_out_text, track_by_therapist, track_table
 from ui.widgets import show_flash
 
 principal = require_role("supervisor")
@@ -42,25 +41,17 @@ else:
 
     st.header("Clients off their expected course", anchor=False)
     counts = track_by_therapist(cur, principal, therapists)
-    # Each column by the shared small-cell rule; a share is shown only beside counts that are.
-    hidden_judged = hidden_cells(counts["judged"])
-    hidden_off = hidden_cells(counts["not_on_track"], already=hidden_judged)
-    hidden_checked = hidden_cells(counts["with_checklist"], already=hidden_off)
+    # Totals first, shown only when neither they nor what they leave (the clients on track, those
+    # not on track without a checklist) are under 5.
+    judged, off, checked = (int(counts[column].sum()) for column in ("judged", "not_on_track", "with_checklist"))
+    if min(off, judged - off) >= SMALL_CELL:
+        st.write(
+            f"Across your therapists, {off} of the {judged} clients judged are not on track ({off / judged:.0%}); "
+            f"{count_text(checked, min(checked, off - checked) < SMALL_CELL)} of them have a clinical support "
+            "checklist."
+        )
     st.dataframe(
-        pd.DataFrame(
-            {
-                "Therapist": counts["therapist"],
-                "Clients judged": [count_text(n, hide) for n, hide in zip(counts["judged"], hidden_judged)],
-                "Not on track": [count_text(n, hide) for n, hide in zip(counts["not_on_track"], hidden_off)],
-                "Share not on track": [
-                    "" if hide else f"{off / judged:.0%}"
-                    for off, judged, hide in zip(counts["not_on_track"], counts["judged"], hidden_off)
-                ],
-                "Not on track, checklist done": [
-                    count_text(n, hide) for n, hide in zip(counts["with_checklist"], hidden_checked)
-                ],
-            }
-        ),
+        track_table(counts),
         hide_index=True,
     )
     st.caption(
@@ -78,12 +69,8 @@ else:
         )
     else:
         st.write(result.summary(with_left_out=False))
-        left_out = hidden_cells(pd.Series(result.left_out, dtype=int))
-        if len(left_out):
-            parts = ", ".join(
-                f"{count_text(result.left_out[reason], hide)} {reason}" for reason, hide in left_out.items()
-            )
-            st.caption(f"Left out: {parts}.")
+        if result.left_out:
+            st.caption(f"Left out: {left_out_text(result)}.")
     fitted_here = any(curve.source == "clinic" for curve in clinic_curves(cur, principal).values())
     st.caption(
         "The flag as it would have been raised at week 4 of each ended episode, against its outcome "

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from clinical.expected_response import BUILT_IN, backtest, disengagement, judge_episodes
+from clinical.reporting import count_text, hidden_cells, reveals_few
 from data_layer import checklists
 from data_layer.core import settings
 from data_layer.reports import cohort, expected_curves, metrics
@@ -178,3 +179,39 @@ def off_track_reason(track):
     if track["alert"]:
         return f"{track['reason'].rstrip('.')}; and homework is slipping: {track['engagement_reason']}."
     return track["reason"]
+
+
+def track_table(counts):
+    """Return track_by_therapist's `counts` as the supervisor's table shows them: Therapist,
+    Clients judged, Not on track, Share not on track, Not on track, checklist done.
+
+    Each column by the shared small-cell rule (clinical.reporting.hidden_cells: "<5", in pairs
+    because a total is shown); a count is hidden too where it and the count beside it subtract
+    to 1-4 clients (those on track; those not on track without a checklist). A share is shown
+    only beside counts that are.
+    """
+    hidden_judged = hidden_cells(counts["judged"])
+    on_track = counts["judged"] - counts["not_on_track"]
+    hidden_off = hidden_cells(counts["not_on_track"], already=hidden_judged | on_track.map(reveals_few))
+    unchecked = counts["not_on_track"] - counts["with_checklist"]
+    hidden_checked = hidden_cells(counts["with_checklist"], already=hidden_off | unchecked.map(reveals_few))
+    return pd.DataFrame(
+        {
+            "Therapist": counts["therapist"],
+            "Clients judged": [count_text(n, hide) for n, hide in zip(counts["judged"], hidden_judged)],
+            "Not on track": [count_text(n, hide) for n, hide in zip(counts["not_on_track"], hidden_off)],
+            "Share not on track": [
+                "" if hide else f"{off / judged:.0%}"
+                for off, judged, hide in zip(counts["not_on_track"], counts["judged"], hidden_off)
+            ],
+            "Not on track, checklist done": [
+                count_text(n, hide) for n, hide in zip(counts["with_checklist"], hidden_checked)
+            ],
+        }
+    )
+
+
+def left_out_text(result):
+    """What a Backtest left out, in words, each count by the small-cell rule ("<5")."""
+    hidden = hidden_cells(pd.Series(result.left_out, dtype=int))
+    return ", ".join(f"{count_text(result.left_out[reason], hide)} {reason}" for reason, hide in hidden.items())

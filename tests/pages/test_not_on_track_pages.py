@@ -6,11 +6,13 @@ import json
 from datetime import date, timedelta
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from data_layer import checklists
 from tests.conftest import logged_in, open_page
 from tests.data_layer.test_expected_curves import add_questionnaire
+from ui.tracking import track_table
 
 TODAY = date.today()
 STARTED = TODAY - timedelta(days=30)  # the world's episodes began 30 days ago
@@ -144,3 +146,23 @@ def test_no_checklist_form_for_a_client_on_track_but_earlier_checklists_stay(app
     assert any(caption.value.startswith("Expected course: on track.") for caption in app.caption)
     listed = " ".join(element.value for element in app.markdown)
     assert "Life events" in listed and r"\<b\>x\</b\>" in listed
+
+
+def test_the_supervisors_table_hides_counts_that_subtract_to_a_few_clients():
+    counts = pd.DataFrame(
+        {
+            "therapist_id": [1, 2, 3, 4],
+            "therapist": ["A", "B", "C", "D"],
+            "judged": [20, 9, 12, 30],
+            "not_on_track": [6, 6, 2, 8],  # B: 6 of 9 leaves 3 on track, a small cell
+            "with_checklist": [6, 0, 0, 5],  # D: 5 of 8 leaves 3 without a checklist
+        }
+    )
+    table = track_table(counts).set_index("Therapist")
+    assert table.loc["A", "Not on track"] == "6" and table.loc["A", "Share not on track"] == "30%"
+    assert table.loc["B", "Not on track"] == "<5" and table.loc["B", "Share not on track"] == ""
+    assert table.loc["C", "Not on track"] == "<5"
+    assert table.loc["D", "Not on track"] == "8" and table.loc["D", "Not on track, checklist done"] == "<5"
+    # Every cell under 5 reads "<5", and no shown pair of counts in a row differs by 1-4.
+    for row in table.itertuples():
+        assert row[1] == "<5" or int(row[1]) >= 5
