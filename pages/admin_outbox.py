@@ -36,10 +36,11 @@ if len(messages) >= reminders.OUTBOX_LIMIT:
     st.caption(f"The latest {reminders.OUTBOX_LIMIT} messages; narrow the filters to see older ones.")
 else:
     st.caption(f"{len(messages)} message{'' if len(messages) == 1 else 's'}.")
+# The delivery's state, named "delivery" in the table: no clinical status (a homework's) is shown here.
 shown = messages.assign(
     status=messages["status"].map(STATUSES).fillna(messages["status"]),
     kind=messages["kind"].map(KINDS).fillna(messages["kind"]),
-)
+).rename(columns={"status": "delivery"})
 st.dataframe(
     shown,
     hide_index=True,
@@ -48,7 +49,7 @@ st.dataframe(
         "kind": "Kind",
         "recipient": "Recipient",
         "due_at": st.column_config.DatetimeColumn("Due (UTC)", format="D MMM YYYY HH:mm"),
-        "status": "Status",
+        "delivery": "Status",
         "attempts": st.column_config.NumberColumn("Attempts", format="%d"),
         "next_attempt_at": st.column_config.DatetimeColumn("Next attempt (UTC)", format="D MMM YYYY HH:mm"),
         "last_error": "Reason (not sent, failed) or last error",

@@ -105,4 +105,6 @@ def test_the_admin_sees_the_outbox_and_the_status_filter_narrows_it(app, cur, wo
     next(box for box in app.selectbox if box.label == "Status").set_value("not_sent").run()
     assert not app.exception
     [row] = app.dataframe[0].value.itertuples()
-    assert row.recipient == "Alice Client" and row.last_error == "no mail server configured"
+    assert (
+        row.recipient == "Alice Client" and row.delivery == "Not sent" and row.last_error == "no mail server configured"
+    )
