@@ -7,19 +7,21 @@ score, no therapist, so the outbox holds no clinical data (the admin may read it
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import duckdb
 import pandas as pd
 
 from data_layer.core import audit, db, validation
-from data_layer.core.access import Principal, allowed_roles, record_view
+from data_layer.core.access import Principal, allowed_roles, client_scope, record_view, require_client, scope_parameters
 
 ISO_WEEKDAYS = range(1, 8)  # 1 = Monday ... 7 = Sunday, as DuckDB's isodow
 DEFAULT_SEND_AT = time(18, 0)
 # A queued reminder of a client who turns reminders off ends with this reason.
 TURNED_OFF = "reminders turned off"
 OUTBOX_LIMIT = 1000
+# The therapist sees the reminders of this many recent days.
+RECENT_REMINDER_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,63 @@ def set_reminders(
     db.write(cur, save)
     assert isinstance(send_at, time)  # checked above
     return ReminderSettings(enabled=enabled, send_at=send_at, days=chosen)
+
+
+@allowed_roles("client")
+def my_email(cur: duckdb.DuckDBPyConnection, principal: Principal) -> str | None:
+    """Return the calling client's own email address (where reminders go), or None when the
+    account has none.
+
+    Limited to the calling client's own row (client only; other roles are refused and audited).
+    """
+    row = cur.execute("SELECT email FROM users WHERE id = ?", [principal.user_id]).fetchone()
+    return None if row is None or not row[0] else str(row[0])
+
+
+@allowed_roles("therapist")
+def client_reminder_settings(
+    cur: duckdb.DuckDBPyConnection, principal: Principal, *, client_id: int
+) -> ReminderSettings:
+    """Return a client's reminder choice (or the defaults, off, when they never chose).
+
+    Limited to a client currently in the therapist's caseload (therapist only; AccessDenied,
+    audited, otherwise). Audited as a view of the client's record (view_reminders).
+    """
+    require_client(cur, principal, client_id, "view_reminders")
+    row = cur.execute(
+        f"""SELECT enabled, send_at, days FROM reminder_preferences
+            WHERE client_id = $client_id AND client_id IN ({client_scope(principal)})""",
+        scope_parameters(principal, client_id=client_id),
+    ).fetchone()
+    if row is None:
+        return DEFAULT_SETTINGS
+    enabled, send_at, days = row
+    return ReminderSettings(enabled=bool(enabled), send_at=send_at, days=tuple(sorted(days)))
+
+
+@allowed_roles("therapist")
+def list_client_reminders(
+    cur: duckdb.DuckDBPyConnection, principal: Principal, *, client_id: int, since: date | None = None
+) -> pd.DataFrame:
+    """Return the client's reminders in the outbox due on or after `since` (default: the last
+    14 days), latest first.
+
+    Limited to a client currently in the therapist's caseload (therapist only; AccessDenied,
+    audited, otherwise). No body is stored. Columns: due_at, status, sent_at, last_error.
+    Audited as a view of the client's record (view_reminders).
+    """
+    require_client(cur, principal, client_id, "view_reminders")
+    if since is None:
+        since = date.today() - timedelta(days=RECENT_REMINDER_DAYS)
+    return cur.execute(
+        f"""SELECT o.due_at, o.status, o.sent_at, o.last_error
+            FROM outbox o
+            WHERE o.recipient_id = $client_id AND o.kind = 'client_reminder'
+              AND o.recipient_id IN ({client_scope(principal)})
+              AND o.due_at >= CAST($since AS TIMESTAMP)
+            ORDER BY o.due_at DESC, o.id DESC""",
+        scope_parameters(principal, client_id=client_id, since=since),
+    ).df()
 
 
 @allowed_roles("admin")

@@ -13,13 +13,14 @@ APP_CSS = f"<style>{(ROOT / 'ui' / 'app.css').read_text()}</style>"
 
 # Each role's pages, in menu order, as one flat list: st.navigation draws sections inside its
 # menu's list in markup that screen readers cannot follow (docs/accessibility.md), and no role
-# has more than four pages.
+# has more than five pages.
 PAGES = {
     "client": [
         ("pages/client_today.py", "Today", ":material/today:"),
         ("pages/client_questionnaires.py", "Questionnaires", ":material/checklist:"),
         ("pages/client_progress.py", "My progress", ":material/insights:"),
         ("pages/client_entries.py", "My entries", ":material/history:"),
+        ("pages/client_reminders.py", "Reminders", ":material/notifications:"),
     ],
     "therapist": [
         ("pages/therapist_caseload.py", "Caseload", ":material/groups:"),
@@ -33,6 +34,7 @@ PAGES = {
     "admin": [
         ("pages/admin_accounts.py", "Accounts", ":material/manage_accounts:"),
         ("pages/admin_audit.py", "Audit log", ":material/policy:"),
+        ("pages/admin_outbox.py", "Outbox", ":material/outbox:"),
     ],
 }
 

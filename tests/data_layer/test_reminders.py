@@ -149,3 +149,37 @@ def test_no_one_but_the_admin_lists_the_outbox(cur, world, role):
     with pytest.raises(AccessDenied):
         reminders.list_outbox(cur, getattr(world, role))
     assert [row[2] for row in audit_actions(cur, "list_outbox")] == ["denied"]
+
+
+def test_a_client_reads_only_their_own_email(cur, world):
+    cur.execute("UPDATE users SET email = 'a@example.org' WHERE id = ?", [world.client_a.user_id])
+    assert reminders.my_email(cur, world.client_a) == "a@example.org"
+    assert reminders.my_email(cur, world.client_b) is None
+    for principal in (world.therapist_a, world.admin):
+        with pytest.raises(AccessDenied):
+            reminders.my_email(cur, principal)
+
+
+def test_a_therapist_sees_their_clients_reminders_of_the_last_14_days_audited(cur, world):
+    today = datetime.now().date()
+    queue(cur, world.client_a, day=str(today))
+    queue(cur, world.client_a, day="2020-01-06")  # long ago: not shown
+    queue(cur, world.client_b, day=str(today))
+    shown = reminders.list_client_reminders(cur, world.therapist_a, client_id=world.client_a.user_id)
+    assert list(shown.columns) == ["due_at", "status", "sent_at", "last_error"]
+    assert len(shown) == 1
+    reminders.set_reminders(cur, world.client_a, enabled=True, send_at=time(8, 15), days=[1, 3])
+    settings = reminders.client_reminder_settings(cur, world.therapist_a, client_id=world.client_a.user_id)
+    assert settings == reminders.ReminderSettings(True, time(8, 15), (1, 3))
+    me, client = world.therapist_a.user_id, world.client_a.user_id
+    assert audit_actions(cur, "view_reminders") == [(me, client, "ok", None)] * 2
+
+
+@pytest.mark.parametrize("role", ["therapist_b", "client_a", "supervisor_a", "admin"])
+def test_no_one_else_sees_a_clients_reminders(cur, world, role):
+    queue(cur, world.client_a, day=str(datetime.now().date()))
+    principal = getattr(world, role)
+    for read in (reminders.list_client_reminders, reminders.client_reminder_settings):
+        with pytest.raises(AccessDenied):
+            read(cur, principal, client_id=world.client_a.user_id)
+    assert {row[2] for row in audit_actions(cur, "view_reminders")} <= {"denied"}

@@ -20,6 +20,7 @@ CLIENT_PAGES = [
     "pages/client_questionnaires.py",
     "pages/client_progress.py",
     "pages/client_entries.py",
+    "pages/client_reminders.py",
 ]
 
 
@@ -194,9 +195,10 @@ def test_every_client_page_starts_with_one_tap_links_to_the_others(app):
     for page in CLIENT_PAGES:
         open_page(app, page)
         assert not app.exception
-        assert [link.label for link in app.get("page_link")][:4] == [
+        assert [link.label for link in app.get("page_link")][:5] == [
             "Today",
             "Questionnaires",
             "My progress",
             "My entries",
+            "Reminders",
         ], page
