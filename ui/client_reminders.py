@@ -22,7 +22,7 @@ def show_reminders(cur, principal, record):
         "score, and comes only when this week's homework is not done yet and the day is not a break."
     )
     sent = reminders.list_client_reminders(cur, principal, client_id=record.client_id)
-    st.subheader(f"Last {reminders.RECENT_REMINDER_DAYS} days", anchor=False)
+    st.header(f"Reminders in the last {reminders.RECENT_REMINDER_DAYS} days", anchor=False)
     if sent.empty:
         st.caption(f"No reminders in the last {reminders.RECENT_REMINDER_DAYS} days.")
         return
