@@ -1,4 +1,4 @@
-"""The delivery engine of reminders (issue #16, first slice): queue who is due, send, retry.
+"""The delivery engine of reminders and risk alerts (issue #16): queue who is due, send, retry.
 
 Design
 ------
@@ -23,7 +23,13 @@ UTC datetime), so tests never sleep:
    ("not sent: no mail server configured") and `send` is never called: nothing leaves the
    machine.
 
-`tick` does both; `start(conn)` runs `tick` every minute, at :00, on a daemon thread of the app's
+Risk alerts (issue #16): `queue_risk_alerts(cur, now)`, ONE SQL statement as well, queues one
+message per recipient (the client's therapist, or the safety contacts when there is none) for every
+PHQ-9 item-9 flag raised in the 24 hours before `now` and not acknowledged, keyed
+'risk_alert:<flag_id>:<recipient_id>' (RISK_QUEUE_SQL says why 24 hours). deliver_due sends them
+first, re-checked by their own rule: the recipient active, the flag still unacknowledged.
+
+`tick` queues risk alerts, then reminders, then delivers; `start(conn)` runs `tick` every minute, at :00, on a daemon thread of the app's
 process with its own cursor (ui/db.py starts it with the process's one connection).
 
 Time: everything is UTC in this slice, the reminder times the clients choose included. The clinic's

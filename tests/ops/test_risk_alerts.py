@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import duckdb
 
-from data_layer import measures
+from data_layer import measures, reminders
 from data_layer.core import db
 from data_layer.core.migrations import MIGRATIONS
 from ops import mailer, scheduler
@@ -236,3 +236,13 @@ def test_the_migration_keeps_the_outbox_rows_and_allows_risk_alerts(tmp_path, mo
         }
     finally:
         conn.close()
+
+
+def test_the_admin_sees_risk_alerts_in_the_outbox_beside_reminders(cur, world, inbox):  # noqa: F811
+    give_emails(cur, world)
+    forget_older_flags(cur, world)
+    _, now = flag_of(cur, world.client_a)
+    scheduler.tick(cur, now, mailer.send_message)
+    [row] = reminders.list_outbox(cur, world.admin, kind="risk_alert").to_dict("records")
+    assert (row["recipient"], row["status"], row["kind"]) == ("Tom Therapist", "sent", "risk_alert")
+    assert len(reminders.list_outbox(cur, world.admin)) == 1
