@@ -29,8 +29,9 @@ PHQ-9 item-9 flag raised in the 24 hours before `now` and not acknowledged, keye
 'risk_alert:<flag_id>:<recipient_id>' (RISK_QUEUE_SQL says why 24 hours). deliver_due sends them
 first, re-checked by their own rule: the recipient active, the flag still unacknowledged.
 
-`tick` queues risk alerts, then reminders, then delivers; `start(conn)` runs `tick` every minute, at :00, on a daemon thread of the app's
-process with its own cursor (ui/db.py starts it with the process's one connection).
+`tick` queues risk alerts, then reminders, then delivers; `start(conn)` runs `tick` every minute,
+at :00, on a daemon thread of the app's process with its own cursor (ui/db.py starts it with the
+process's one connection).
 
 Time: everything is UTC in this slice, the reminder times the clients choose included. The clinic's
 time zone (and each client's) is left for later (issue #16 asks for it).
