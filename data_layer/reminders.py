@@ -196,7 +196,8 @@ def list_outbox(
 
     Limited to the admin (other roles are refused and audited), who manages the accounts: the
     recipient is shown by display name. No message holds clinical data (no body is stored;
-    a reminder names no homework). Columns: id, kind, recipient, due_at, status, attempts,
+    a reminder names no homework; a risk alert, kind 'risk_alert', names its recipient only, not
+    the client). Columns: id, kind, recipient, due_at, status, attempts,
     next_attempt_at, last_error, sent_at. Audited once per page run as view_outbox.
     """
     record_view(cur, principal, "view_outbox")

@@ -1,9 +1,11 @@
-"""Reminder emails (issue #16), built with the standard library and sent over SMTP.
+"""Reminder and risk-alert emails (issue #16), built with the standard library and sent over SMTP.
 
 A reminder says only that there is something to log today, with the app's address and how to stop
 reminders: no homework title, no score, no therapist's name, nothing about the client's care. An
 email passes through mail servers the clinic does not run, and whoever sees the recipient's inbox
-learns no more than that they use the app.
+learns no more than that they use the app. A risk alert (a client's PHQ-9 item 9 above 0) tells
+the therapist, or a safety contact when the client has none, only that a client needs attention
+today and where the app is: no client name, no score, no answer.
 
 The mail server is configured in settings (HOMEWORK_SMTP_*; README, "Configuration"). Without a
 host nothing is sent: ops.scheduler records each due message as not sent instead of calling us.
@@ -24,6 +26,21 @@ BODY = (
     "Open the app: {public_url}\n\n"
     "To stop these reminders, open Reminders in the app and turn them off."
 )
+# A risk alert (PHQ-9 item 9 above 0) names no client, score or answer: only that someone needs
+# attention today, and where to look. The app shows who and why, to whoever may see it.
+RISK_SUBJECT = "A client on your caseload needs attention"
+RISK_BODY = (
+    "A client on your caseload answered a questionnaire in a way that needs your attention today.\n\n"
+    "Open the app: {public_url}\n\n"
+    "This email holds no client details; the app shows who and why."
+)
+# The same to a safety contact (a supervisor or the admin), for a client with no current therapist.
+SAFETY_CONTACT_SUBJECT = "A client with no current therapist needs attention"
+SAFETY_CONTACT_BODY = (
+    "A client with no current therapist answered a questionnaire in a way that needs your attention today.\n\n"
+    "Open the app: {public_url}\n\n"
+    "This email holds no client details; the app shows who and why."
+)
 TIMEOUT_SECONDS = 10
 
 
@@ -38,6 +55,21 @@ class Message:
     recipient_id: int
     email: str | None
     due_at: datetime
+    # A risk alert to a safety contact (a supervisor or the admin) rather than the client's therapist.
+    safety_contact: bool = False
+
+
+def subject_and_body(message: Message, public_url: str) -> tuple[str, str]:
+    """Return the subject and body of `message` by its kind; raise Undeliverable for an unknown kind."""
+    if message.kind == "client_reminder":
+        subject, body = SUBJECT, BODY
+    elif message.kind == "risk_alert" and message.safety_contact:
+        subject, body = SAFETY_CONTACT_SUBJECT, SAFETY_CONTACT_BODY
+    elif message.kind == "risk_alert":
+        subject, body = RISK_SUBJECT, RISK_BODY
+    else:
+        raise Undeliverable(f"unknown kind of message: {message.kind}")
+    return subject, body.format(public_url=public_url)
 
 
 class Undeliverable(Exception):
@@ -50,19 +82,18 @@ def build_email(message: Message, mail: settings.MailSettings) -> EmailMessage:
 
     Raises Undeliverable when the recipient has no email address.
     """
-    if message.kind != "client_reminder":
-        raise Undeliverable(f"unknown kind of message: {message.kind}")
+    subject, body = subject_and_body(message, mail.public_url)
     if not (message.email or "").strip():
         raise Undeliverable("not sent: the account has no email address")
     email = EmailMessage()
-    email["Subject"] = SUBJECT
+    email["Subject"] = subject
     email["From"] = mail.sender
     email["To"] = (message.email or "").strip()
     email["Date"] = formatdate(localtime=False)
     email["Message-ID"] = make_msgid(domain=mail.sender.rpartition("@")[2] or None)
     # Tells mail servers and vacation responders that no person wrote it (RFC 3834).
     email["Auto-Submitted"] = "auto-generated"
-    email.set_content(BODY.format(public_url=mail.public_url))
+    email.set_content(body)
     return email
 
 

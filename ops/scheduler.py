@@ -1,4 +1,4 @@
-"""The delivery engine of reminders (issue #16, first slice): queue who is due, send, retry.
+"""The delivery engine of reminders and risk alerts (issue #16): queue who is due, send, retry.
 
 Design
 ------
@@ -23,8 +23,15 @@ UTC datetime), so tests never sleep:
    ("not sent: no mail server configured") and `send` is never called: nothing leaves the
    machine.
 
-`tick` does both; `start(conn)` runs `tick` every minute, at :00, on a daemon thread of the app's
-process with its own cursor (ui/db.py starts it with the process's one connection).
+Risk alerts (issue #16): `queue_risk_alerts(cur, now)`, ONE SQL statement as well, queues one
+message per recipient (the client's therapist, or the safety contacts when there is none) for every
+PHQ-9 item-9 flag raised in the 24 hours before `now` and not acknowledged, keyed
+'risk_alert:<flag_id>:<recipient_id>' (RISK_QUEUE_SQL says why 24 hours). deliver_due sends them
+first, re-checked by their own rule: the recipient active, the flag still unacknowledged.
+
+`tick` queues risk alerts, then reminders, then delivers; `start(conn)` runs `tick` every minute,
+at :00, on a daemon thread of the app's process with its own cursor (ui/db.py starts it with the
+process's one connection).
 
 Time: everything is UTC in this slice, the reminder times the clients choose included. The clinic's
 time zone (and each client's) is left for later (issue #16 asks for it).
@@ -52,6 +59,7 @@ MAX_ATTEMPTS = 10
 MAX_BACKOFF_MINUTES = 60
 MAX_ERROR_LENGTH = 500
 NO_MAIL_SERVER = "not sent: no mail server configured"
+FLAG_ACKNOWLEDGED = "flag already acknowledged"
 TICK_SECONDS = 60
 _log = logging.getLogger(__name__)
 
@@ -94,23 +102,62 @@ ON CONFLICT (message_key) DO NOTHING
 RETURNING id
 """
 
-# The queued messages whose attempt is due, each with the reason it must not go any more (NULL: send).
+# A risk alert (issue #16): a PHQ-9 item-9 flag raised in the last 24 hours and not acknowledged yet
+# gets one message per recipient, keyed 'risk_alert:<flag_id>:<recipient_id>' (so each recipient gets
+# it once, however often this runs). The recipient is the flag's therapist when that account is active
+# and still the client's therapist today (so the flag is on their caseload in the app); otherwise
+# (no therapist when it was raised, a link since ended, an account deactivated) the clinic's safety
+# contacts: every active supervisor and admin, who read the flags of clients with no current therapist
+# (data_layer.measures.list_unassigned_risk_flags). The 24-hour window: flags raised before this
+# existed, or before a server was started again after a long stop, are already on the caseload pages
+# and in the safety contacts' list; an email days later would say "today" of something old.
+RISK_QUEUE_SQL = f"""
+INSERT INTO outbox (message_key, recipient_id, kind, due_at, status)
+WITH open_flags AS (
+    SELECT f.id, f.therapist_id,
+           EXISTS (SELECT 1 FROM users t JOIN caseload c ON c.therapist_id = t.id
+                   WHERE t.id = f.therapist_id AND t.active AND c.client_id = f.client_id
+                     AND {current_link("c", "CAST($today AS DATE)")}) AS to_therapist
+    FROM risk_flags f
+    WHERE f.raised_at >= CAST($now AS TIMESTAMP) - INTERVAL 24 HOUR
+      AND NOT EXISTS (SELECT 1 FROM risk_acknowledgements a WHERE a.risk_flag_id = f.id)
+)
+SELECT 'risk_alert:' || f.id || ':' || r.id, r.id, 'risk_alert', CAST($now AS TIMESTAMP), 'queued'
+FROM open_flags f
+JOIN users r ON CASE WHEN f.to_therapist THEN r.id = f.therapist_id
+                     ELSE r.active AND r.role IN ('supervisor', 'admin') END
+ORDER BY f.id, r.id
+ON CONFLICT (message_key) DO NOTHING
+RETURNING id
+"""
+
+# The flag a risk alert is about: the second part of its key 'risk_alert:<flag_id>:<recipient_id>'.
+_ALERT_FLAG = "TRY_CAST(split_part(o.message_key, ':', 2) AS BIGINT)"
+
+# The queued messages whose attempt is due, each with the reason it must not go any more (NULL: send),
+# risk alerts first. The re-check depends on the kind: a risk alert goes while its recipient is active
+# and its flag unacknowledged; a client reminder while the client is active, in care, has reminders on
+# and its day is not over. `safety_contact`: a risk alert to a supervisor or admin (its own wording).
 DUE_SQL = f"""
 SELECT o.id, o.message_key, o.kind, o.recipient_id, u.email, o.due_at, o.attempts,
        CASE
            WHEN NOT u.active THEN 'not sent: the account is deactivated'
+           WHEN o.kind = 'risk_alert' THEN
+               CASE WHEN EXISTS (SELECT 1 FROM risk_acknowledgements a WHERE a.risk_flag_id = {_ALERT_FLAG})
+                    THEN 'not sent: {FLAG_ACKNOWLEDGED}' END
            WHEN NOT coalesce(p.enabled, false) THEN 'not sent: {TURNED_OFF}'
            WHEN NOT EXISTS (SELECT 1 FROM caseload c
                             WHERE c.client_id = o.recipient_id AND {current_link("c", "CAST($today AS DATE)")})
                THEN 'not sent: no longer in care'
            WHEN CAST(o.due_at AS DATE) < CAST($today AS DATE) THEN 'not sent: the day it was for is over'
-       END AS reason
+       END AS reason,
+       o.kind = 'risk_alert' AND u.role IN ('supervisor', 'admin') AS safety_contact
 FROM outbox o
 JOIN users u ON u.id = o.recipient_id
 LEFT JOIN reminder_preferences p ON p.client_id = o.recipient_id
 WHERE o.status = 'queued' AND o.due_at <= $now
   AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= $now)
-ORDER BY o.due_at, o.id
+ORDER BY o.kind = 'risk_alert' DESC, o.due_at, o.id
 """
 
 
@@ -129,6 +176,18 @@ def queue_due_reminders(cur: duckdb.DuckDBPyConnection, now: datetime) -> int:
         return len(cur.execute(QUEUE_SQL, parameters).fetchall())
 
     # No cached view reads the outbox: dashboards keep their caches (db.write's cached_data).
+    return db.write(cur, insert, cached_data=False)
+
+
+def queue_risk_alerts(cur: duckdb.DuckDBPyConnection, now: datetime) -> int:
+    """Queue one risk alert per recipient for every open risk flag raised in the 24 hours before
+    `now` (naive UTC); return how many were new. Running it again queues no one twice
+    (RISK_QUEUE_SQL says who the recipients are)."""
+    parameters = {"today": now.date(), "now": now}
+
+    def insert(cur: duckdb.DuckDBPyConnection) -> int:
+        return len(cur.execute(RISK_QUEUE_SQL, parameters).fetchall())
+
     return db.write(cur, insert, cached_data=False)
 
 
@@ -176,14 +235,14 @@ def deliver_due(cur: duckdb.DuckDBPyConnection, now: datetime, send: Send) -> di
     counts = {"sent": 0, "retry": 0, "failed": 0, "not_sent": 0}
     due = cur.execute(DUE_SQL, {"today": now.date(), "now": now}).fetchall()
     no_mail_server = settings.SMTP_HOST.value() is None
-    for message_id, key, kind, recipient_id, email, due_at, attempts, reason in due:
+    for message_id, key, kind, recipient_id, email, due_at, attempts, reason, safety_contact in due:
         if reason is None and no_mail_server:
             reason = NO_MAIL_SERVER
         if reason is not None:
             _mark(cur, message_id, "not_sent", last_error=reason)
             counts["not_sent"] += 1
             continue
-        message = mailer.Message(message_id, key, kind, recipient_id, email, due_at)
+        message = mailer.Message(message_id, key, kind, recipient_id, email, due_at, bool(safety_contact))
         try:
             send(message)
         except Exception as error:  # any failure of the mail server or the network is recorded
@@ -208,9 +267,11 @@ def deliver_due(cur: duckdb.DuckDBPyConnection, now: datetime, send: Send) -> di
 
 
 def tick(cur: duckdb.DuckDBPyConnection, now: datetime, send: Send) -> dict[str, int]:
-    """Queue the reminders due at `now`, then deliver what is due; return deliver_due's counts
-    plus `queued` (how many reminders were newly queued)."""
-    queued = queue_due_reminders(cur, now)
+    """Queue the risk alerts of new flags, then the reminders due at `now`, then deliver what is due
+    (risk alerts first); return deliver_due's counts plus `queued` (how many messages were newly
+    queued, of both kinds). A flag saved before this tick is in someone's inbox by its end."""
+    queued = queue_risk_alerts(cur, now)
+    queued += queue_due_reminders(cur, now)
     return {"queued": queued, **deliver_due(cur, now, send)}
 
 

@@ -325,6 +325,35 @@ CREATE TABLE outbox (
 );
 """
 
+# Risk alerts (issue #16): a new PHQ-9 item-9 flag emails the client's therapist, or the clinic's safety
+# contacts when the client has none (ops/scheduler.py), through the same outbox, as kind 'risk_alert'
+# (message_key 'risk_alert:<flag_id>:<recipient_id>'). DuckDB (2.0.1) cannot drop or alter a CHECK
+# constraint, so the outbox is rebuilt with the wider CHECK: same columns, same rows and ids, same
+# sequence (outbox_id_seq, not dropped). No table references outbox by a FOREIGN KEY (only outbox
+# references users), so it can be dropped and the new one renamed in its place.
+RISK_ALERTS = """
+CREATE TABLE outbox_new (
+    id BIGINT PRIMARY KEY DEFAULT nextval('outbox_id_seq'),
+    message_key VARCHAR NOT NULL UNIQUE,
+    recipient_id BIGINT NOT NULL REFERENCES users (id),
+    kind VARCHAR NOT NULL CHECK (kind IN ('client_reminder', 'risk_alert')),
+    due_at TIMESTAMP NOT NULL,
+    status VARCHAR NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sent', 'failed', 'not_sent')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TIMESTAMP,
+    last_error VARCHAR,
+    sent_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+INSERT INTO outbox_new (id, message_key, recipient_id, kind, due_at, status, attempts, next_attempt_at, last_error,
+                        sent_at, created_at)
+SELECT id, message_key, recipient_id, kind, due_at, status, attempts, next_attempt_at, last_error, sent_at, created_at
+FROM outbox
+ORDER BY id;
+DROP TABLE outbox;
+ALTER TABLE outbox_new RENAME TO outbox;
+"""
+
 MIGRATIONS = [
     ("001_initial_schema", INITIAL_SCHEMA),
     ("002_pseudonym_secret", PSEUDONYM_SECRET),
@@ -334,4 +363,5 @@ MIGRATIONS = [
     ("006_schedule_versions", SCHEDULE_VERSIONS),
     ("007_support_checklists", SUPPORT_CHECKLISTS),
     ("008_reminders", REMINDERS),
+    ("009_risk_alerts", RISK_ALERTS),
 ]

@@ -16,6 +16,7 @@ EXPECTED = [
     "006_schedule_versions",
     "007_support_checklists",
     "008_reminders",
+    "009_risk_alerts",
 ]
 
 

@@ -45,6 +45,18 @@ class Inbox:
         return [email.message_from_bytes(envelope.content, policy=email.policy.default) for envelope in self.received]
 
 
+@pytest.fixture(autouse=True)
+def reminders_only(request):
+    """The world's risk flag of client_b is raised as the test starts, and a new flag is emailed at the
+    next tick (tests/ops/test_risk_alerts.py): here it is acknowledged, so these tests see reminders only."""
+    if "world" in request.fixturenames:
+        world, cur = request.getfixturevalue("world"), request.getfixturevalue("cur")
+        cur.execute(
+            "INSERT INTO risk_acknowledgements (risk_flag_id, therapist_id, note) VALUES (?, ?, 'seen')",
+            [world.risk_flag_b, world.therapist_b.user_id],
+        )
+
+
 @pytest.fixture
 def inbox(monkeypatch):
     handler = Inbox()
