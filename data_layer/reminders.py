@@ -196,14 +196,24 @@ def list_outbox(
 
     Limited to the admin (other roles are refused and audited), who manages the accounts: the
     recipient is shown by display name. No message holds clinical data (no body is stored;
-    a reminder names no homework; a risk alert, kind 'risk_alert', names its recipient only, not
-    the client). Columns: id, kind, recipient, due_at, status, attempts,
+    a reminder names no homework). A risk alert (kind 'risk_alert') is shown without its
+    recipient and with its times to the day only: who was alerted at which minute, beside the
+    audit log's questionnaire submissions, would point at the client who raised the flag, which
+    the admin's audit viewer hides. Its status, attempts and error stay, so a mail server that
+    fails alerts is seen. Columns: id, kind, recipient, due_at, status, attempts,
     next_attempt_at, last_error, sent_at. Audited once per page run as view_outbox.
     """
     record_view(cur, principal, "view_outbox")
     return cur.execute(
-        """SELECT o.id, o.kind, u.display_name AS recipient, o.due_at, o.status, o.attempts,
-                  o.next_attempt_at, o.last_error, o.sent_at
+        """SELECT o.id, o.kind,
+                  CASE WHEN o.kind = 'risk_alert' THEN '(not shown: risk alert)' ELSE u.display_name END
+                      AS recipient,
+                  CASE WHEN o.kind = 'risk_alert' THEN date_trunc('day', o.due_at) ELSE o.due_at END AS due_at,
+                  o.status, o.attempts,
+                  CASE WHEN o.kind = 'risk_alert' THEN date_trunc('day', o.next_attempt_at)
+                       ELSE o.next_attempt_at END AS next_attempt_at,
+                  o.last_error,
+                  CASE WHEN o.kind = 'risk_alert' THEN date_trunc('day', o.sent_at) ELSE o.sent_at END AS sent_at
            FROM outbox o JOIN users u ON u.id = o.recipient_id
            WHERE ($status IS NULL OR o.status = $status)
              AND ($kind IS NULL OR o.kind = $kind)
