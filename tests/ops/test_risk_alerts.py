@@ -9,6 +9,7 @@ risk flag (risk_flag_b) is already raised. The admin and supervisors a and b are
 from datetime import datetime, timedelta
 
 import duckdb
+import pytest
 
 from data_layer import measures, reminders
 from data_layer.core import db
@@ -220,15 +221,14 @@ def test_the_migration_keeps_the_outbox_rows_and_allows_risk_alerts(tmp_path, mo
         assert new_id > max(row[0] for row in before)  # the same sequence goes on
         # The constraints came along: a unique key, a known kind, an existing recipient.
         for bad in (
-            "('risk_alert:1:11', 11, 'risk_alert', now())",
-            "('other', 11, 'newsletter', now())",
-            "('ghost', 99, 'risk_alert', now())",
+            ["risk_alert:1:11", 11, "risk_alert"],
+            ["other", 11, "newsletter"],
+            ["ghost", 99, "risk_alert"],
         ):
-            try:
-                conn.execute(f"INSERT INTO outbox (message_key, recipient_id, kind, due_at) VALUES {bad}")
-                raise AssertionError(bad)
-            except duckdb.ConstraintException:
-                pass
+            with pytest.raises(duckdb.ConstraintException):
+                conn.execute(
+                    "INSERT INTO outbox (message_key, recipient_id, kind, due_at) VALUES (?, ?, ?, now())", bad
+                )
         # Users referenced by the rebuilt outbox can still be updated (deactivated).
         conn.execute("UPDATE users SET active = false WHERE id = 11")
         assert "outbox_new" not in {
