@@ -18,13 +18,20 @@ from ui.tracking import curves_note, ended_episodes_backtest
 
 
 def clinic_backtest(cur):
-    """Return (Backtest, curves) over the episodes of every supervisor's therapists."""
+    """Return (Backtest, curves) over the episodes of every supervisor's therapists; ValueError
+    when the clinic has no active supervisor (nobody would see the backtest)."""
     today = date.today()
     frames = {"episodes": [], "questionnaires": [], "scores": []}
     seen = set()  # a therapist has one supervisor at a time, but never count an episode twice
-    supervisors = cur.execute("SELECT id FROM users WHERE role = 'supervisor' AND active ORDER BY id").fetchall()
-    for (supervisor_id,) in supervisors:
-        principal = Principal(user_id=supervisor_id, role="supervisor")
+    supervisors = [
+        Principal(user_id=supervisor_id, role="supervisor")
+        for (supervisor_id,) in cur.execute(
+            "SELECT id FROM users WHERE role = 'supervisor' AND active ORDER BY id"
+        ).fetchall()
+    ]
+    if not supervisors:
+        raise ValueError("The clinic has no active supervisor: nobody sees the backtest.")
+    for principal in supervisors:
         start = cohort.earliest_episode_start(cur, principal)
         if start is None:
             continue
@@ -39,7 +46,7 @@ def clinic_backtest(cur):
             frames[name].append(frame[frame["episode_id"].isin(episodes.loc[new, "episode_id"])])
         seen.update(episodes["episode_id"])
     episodes, questionnaires, scores = (pd.concat(frames[name]) for name in ("episodes", "questionnaires", "scores"))
-    curves = expected_curves.clinic_curves(cur, principal)
+    curves = expected_curves.clinic_curves(cur, supervisors[0])  # clinic-wide: the same for every supervisor
     return ended_episodes_backtest(classify_episodes(episodes, questionnaires), scores, curves), curves
 
 

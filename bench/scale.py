@@ -61,6 +61,7 @@ def create_scaled_database(path, size, *, seed=DEFAULT_SEED):
     frames = build_clinic(
         seed=seed,
         n_clients=shape.clients,
+        n_past_clients=0,  # the year-long history ends many episodes of its own
         n_therapists=shape.therapists,
         n_supervisors=shape.supervisors,
         weeks=shape.weeks,

@@ -31,12 +31,13 @@ care.py (caseload, discharges, supervision, paused periods, therapy sessions), c
 database (load_clinic, create_demo_database) and __main__.py is the command line.
 """
 
-from ops.demo.build import DEFAULT_SEED, TABLES, build_clinic
+from ops.demo.build import DEFAULT_SEED, DEMO_PAST_CLIENTS, TABLES, build_clinic
 from ops.demo.load import SEQUENCES, create_demo_database, load_clinic
 from ops.demo.people import DEMO_LOGINS, DEMO_PASSWORD, Calendar, Clinic
 
 __all__ = [
     "DEFAULT_SEED",
+    "DEMO_PAST_CLIENTS",
     "DEMO_LOGINS",
     "DEMO_PASSWORD",
     "SEQUENCES",

@@ -18,6 +18,8 @@ from ops.demo.people import _calendar, _people, _users
 from ops.demo.questionnaires import _questionnaire_frame, _questionnaires, _risk_flags, _symptom_courses
 
 DEFAULT_SEED = 47
+# Past clients of the demo: a clinic's earlier intake, whose episodes all ended before today.
+DEMO_PAST_CLIENTS = 64
 
 # Load order respects the foreign keys (discharges after caseload, risk flags after questionnaires).
 TABLES = (
@@ -35,8 +37,23 @@ TABLES = (
 )
 
 
-def build_clinic(*, seed=DEFAULT_SEED, n_clients=60, n_therapists=4, n_supervisors=1, weeks=16, today=None, now=None):
+def build_clinic(
+    *,
+    seed=DEFAULT_SEED,
+    n_clients=60,
+    n_past_clients=DEMO_PAST_CLIENTS,
+    n_therapists=4,
+    n_supervisors=1,
+    weeks=16,
+    today=None,
+    now=None,
+):
     """Return {table name: DataFrame} for a whole demo clinic, deterministic for (seed, today, now).
+
+    `n_clients` clients are in care or ended as a service's clients do (ops/demo/episodes.py);
+    `n_past_clients` more (usernames numbered on after them) are past clients, each with one
+    episode that ended before today, so that what is computed over ended episodes (outcomes,
+    the not-on-track flag's check) has enough of them.
 
     History: `weeks` ISO weeks ending `today` (the current week is partial). `now` is the
     moment of the build (default datetime.now(); `today` defaults to its date): nothing is
@@ -45,7 +62,7 @@ def build_clinic(*, seed=DEFAULT_SEED, n_clients=60, n_therapists=4, n_superviso
     Columns are named as in the schema; ids start at 1 in each table that has one (discharges
     is keyed by its caseload row).
     """
-    if n_clients < 1 or n_therapists < 1 or n_supervisors < 1 or weeks < 1:
+    if n_clients < 1 or n_past_clients < 0 or n_therapists < 1 or n_supervisors < 1 or weeks < 1:
         raise ValueError("A demo clinic needs at least one client, therapist, supervisor and week.")
     now = now or datetime.now()
     today = today or now.date()
@@ -67,8 +84,8 @@ def build_clinic(*, seed=DEFAULT_SEED, n_clients=60, n_therapists=4, n_superviso
             "episodes",
         ],
     )
-    clinic = _people(n_clients, n_therapists, n_supervisors)
-    clients = _client_parameters(rng["clients"], rng["episodes"], n_clients, calendar)
+    clinic = _people(n_clients, n_therapists, n_supervisors, n_past_clients)
+    clients = _client_parameters(rng["clients"], rng["episodes"], n_clients + n_past_clients, calendar, n_past_clients)
 
     assignments = _assignments(rng["assignments"], clients, calendar)
     target = _weekly_compliance_targets(rng["engagement"], clients["propensity"], calendar.n_weeks)

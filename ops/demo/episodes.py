@@ -9,7 +9,8 @@ dated after its last day. A few completed or dropped-out clients were referred a
 last two weeks (a second caseload row, same therapist, in progress, holding its first
 session and questionnaire pair), and a few episodes began in the last week (one pair so
 far). The documented logins stay in care: client01 (the whole history, engaged) and the
-two risk clients (RISK_CLIENTS).
+two risk clients (RISK_CLIENTS). Past clients (build_clinic's n_past_clients) are drawn the
+same way, but every one of their episodes ended: the clinic's earlier intake.
 """
 
 import numpy as np
@@ -31,6 +32,10 @@ FATE_SHARE = {
 # How much the choice leans on the client's natural course (endpoint minus start of the latent
 # PHQ-9, in SDs, against a uniform draw): positive picks those who improve most first.
 FATE_LEANING = {"completed": 0.15, "dropped_out": 0.0, "referred_on": -0.15}
+# The past clients (build_clinic's n_past_clients): accounts whose one episode ended before today,
+# as the clinic's earlier intake; shares of them, drop-outs the rest. They give the outcome
+# analyses and the supervisor's check of the not-on-track flag ended episodes to work on.
+PAST_FATE_SHARE = {"completed": 0.7, "referred_on": 0.15}
 SHARE_REREFERRED = 0.05  # completed or dropped out, and referred again in the last two weeks
 SHARE_RECENT = 0.07  # episodes begun in the last week: one questionnaire pair so far
 COMPLETED_WEEKS = (8, 12)
@@ -45,8 +50,9 @@ SHOWCASE_PROPENSITY = 0.92
 PAUSE_REASONS = ["Holiday", "Flu", "Family visit", "Hospital stay", "Work trip", "Covid"]
 
 
-def _client_parameters(rng, episode_rng, n, calendar):
+def _client_parameters(rng, episode_rng, n, calendar, n_past=0):
     """Per-client facts and latent traits; all drawn with shapes that depend only on n.
+    The last `n_past` of the n clients are past clients (_episodes).
 
     `start` and `end` are the first and last day of the client's (first) episode: `end` is
     the last day of the history while the episode is in progress (see _episodes).
@@ -72,7 +78,7 @@ def _client_parameters(rng, episode_rng, n, calendar):
     pause_position = rng.random(n)
     pause_by_client = rng.random(n) < 0.5
     pause_reason = rng.integers(len(PAUSE_REASONS), size=n)
-    episodes = _episodes(episode_rng, start, phq_end - phq_start, calendar)
+    episodes = _episodes(episode_rng, start, phq_end - phq_start, calendar, n_past)
     start, end = episodes["start"], episodes["end"]
     pause_start = start + np.floor(pause_position * (end - start - pause_days)).astype(np.int64)
     paused &= pause_start > start
@@ -95,15 +101,17 @@ def _client_parameters(rng, episode_rng, n, calendar):
     }
 
 
-def _episodes(rng, start, natural_change, calendar):
+def _episodes(rng, start, natural_change, calendar, n_past=0):
     """Who is still in care, who ended before today and how, and who came back.
 
     Per client: `fate` (a FATES index), `start` and `end` (first and last day of the first
     episode: the last day of the history while it is in progress), `ended`, `q_last` (the
     last day a questionnaire may be taken: a drop-out answers at the start only),
     `rereferral` (the start of a second episode, in progress, or -1) and `relapse` (PHQ-9
-    points gained by then). The counts are shares of all clients, rounded; client01 and the
-    risk clients stay in progress. Which clients get which fate is drawn at random among
+    points gained by then). The counts are shares of the current clients (all but the last
+    `n_past`), rounded; client01 and the risk clients stay in progress. The last `n_past`
+    clients are past clients: every one of their episodes ended before today
+    (PAST_FATE_SHARE), and none came back. Which clients get which fate is drawn at random among
     those whose episode fits in the history before today, leaning on the client's natural
     course (FATE_LEANING; never on their homework): clients who get better complete, those
     who do not are more often referred on (stepped care).
@@ -119,14 +127,16 @@ def _episodes(rng, start, natural_change, calendar):
     rereferral_days = rng.integers(0, 14, n)
     relapse = rng.normal(*RELAPSE, n)
 
-    free = np.ones(n, dtype=bool)
-    free[[index for index in (0, *RISK_CLIENTS) if index < n]] = False  # the showcase logins
+    n_current = n - n_past
+    past = np.arange(n) >= n_current
+    free = ~past
+    free[[index for index in (0, *RISK_CLIENTS) if index < n_current]] = False  # the showcase logins
 
-    def choose(share, eligible, leaning=0.0):
-        """The `share` of all clients, by priority among the free and eligible ones."""
+    def choose(share, eligible, leaning=0.0, among=free, of=n_current):
+        """The `share` of `of` clients, by priority among the `among` ones that are eligible."""
         order = np.argsort(priority + leaning * natural_change / PHQ9_NATURAL_CHANGE[1], kind="stable")
-        chosen = order[(free & eligible)[order]][: round(share * n)]
-        free[chosen] = False
+        chosen = order[(among & eligible)[order]][: round(share * of)]
+        among[chosen] = False
         return chosen
 
     start = start.copy()
@@ -146,15 +156,23 @@ def _episodes(rng, start, natural_change, calendar):
     }
     fate = np.zeros(n, dtype=np.int64)
     end = np.full(n, last_day)
-    for code, name in enumerate(FATES[1:], 1):
+    past_free = past.copy()
+    for name in FATES[1:]:
         chosen = choose(FATE_SHARE[name], eligible[name], FATE_LEANING[name])
-        fate[chosen] = code
+        fate[chosen] = FATES.index(name)
+        end[chosen] = ends[name][chosen]
+    # The past clients left over by the shares drop out (so drop-outs are chosen last).
+    for name in ("completed", "referred_on", "dropped_out"):
+        share = PAST_FATE_SHARE.get(name, 1.0)
+        chosen = choose(share, eligible[name], FATE_LEANING[name], among=past_free, of=n_past)
+        fate[chosen] = FATES.index(name)
         end[chosen] = ends[name][chosen]
     ended = fate > 0
     # Back in the last two weeks, at least a week after a completed or dropped-out episode ended.
     can_return = np.isin(fate, [FATES.index("completed"), FATES.index("dropped_out")]) & (end <= last_day - 21)
+    can_return &= ~past
     returning = np.argsort(rereferral_priority, kind="stable")
-    returning = returning[can_return[returning]][: round(SHARE_REREFERRED * n)]
+    returning = returning[can_return[returning]][: round(SHARE_REREFERRED * n_current)]
     rereferral = np.full(n, -1)
     rereferral[returning] = last_day - rereferral_days[returning]
     return {

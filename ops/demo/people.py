@@ -137,6 +137,7 @@ class Clinic:
     therapist_ids: np.ndarray
     client_ids: np.ndarray
     therapist_of_client: np.ndarray  # user id of each client's therapist
+    past_clients: int = 0  # the last this many of client_ids are past clients (ops/demo/episodes.py)
 
 
 def _calendar(today, weeks, now):
@@ -145,20 +146,23 @@ def _calendar(today, weeks, now):
     return Calendar(first_day=first_day, n_days=(today - first_day).days + 1, n_weeks=weeks, seconds_today=passed)
 
 
-def _people(n_clients, n_therapists, n_supervisors):
-    """User ids in the order admin, supervisors, therapists, clients; clients split evenly
-    over therapists in order (client01.. -> therapist1, ...)."""
+def _people(n_clients, n_therapists, n_supervisors, n_past_clients=0):
+    """User ids in the order admin, supervisors, therapists, clients (the current ones, then
+    the past ones); each group of clients split evenly over therapists in order
+    (client01.. -> therapist1, ...)."""
     supervisor_ids = np.arange(n_supervisors) + 2
     therapist_ids = np.arange(n_therapists) + 2 + n_supervisors
-    client_ids = np.arange(n_clients) + 2 + n_supervisors + n_therapists
-    therapist_of_client = therapist_ids[np.arange(n_clients) * n_therapists // n_clients]
-    return Clinic(supervisor_ids, therapist_ids, client_ids, therapist_of_client)
+    client_ids = np.arange(n_clients + n_past_clients) + 2 + n_supervisors + n_therapists
+    therapist_of_client = np.concatenate(
+        [therapist_ids[np.arange(n) * n_therapists // n] for n in (n_clients, n_past_clients) if n]
+    )
+    return Clinic(supervisor_ids, therapist_ids, client_ids, therapist_of_client, n_past_clients)
 
 
 def _users(rng, clinic, calendar):
     """Accounts in id order: admin, supervisors, therapists, clients; one shared password hash."""
     n_sup, n_ther, n_cli = len(clinic.supervisor_ids), len(clinic.therapist_ids), len(clinic.client_ids)
-    width = max(2, len(str(n_cli)))
+    width = max(2, len(str(n_cli - clinic.past_clients)))  # client01 stays client01 beside client120
     usernames = (
         ["admin"]
         + ["supervisor" + (str(k + 1) if k else "") for k in range(n_sup)]

@@ -110,7 +110,9 @@ def test_frames_have_the_schema_columns_and_ids_from_one(frames):
 
 
 def test_clinic_scales_with_its_arguments():
-    frames = demo.build_clinic(n_clients=120, n_therapists=6, n_supervisors=2, weeks=8, today=TODAY, now=NOW)
+    frames = demo.build_clinic(
+        n_clients=120, n_past_clients=0, n_therapists=6, n_supervisors=2, weeks=8, today=TODAY, now=NOW
+    )
     users = frames["users"]
     assert users["role"].value_counts().to_dict() == {"client": 120, "therapist": 6, "supervisor": 2, "admin": 1}
     assert {"supervisor", "supervisor2", "client001", "client120"} <= set(users["username"])
@@ -149,11 +151,13 @@ def test_every_client_in_care_has_a_current_therapist_and_the_discharged_have_no
                        WHERE c.client_id = u.id AND c.ended_on IS NULL) AS current_therapist,
                NOT EXISTS (SELECT 1 FROM caseload c WHERE c.client_id = u.id
                            AND (c.ended_on IS NULL OR c.ended_on > current_date)) AS every_episode_ended
-        FROM users u WHERE u.role = 'client' ORDER BY u.username""").fetchall()
+        FROM users u WHERE u.role = 'client' ORDER BY u.id""").fetchall()
     assert all(current != ended for _, current, ended in rows), rows
-    discharged = [username for username, _, ended in rows if ended]
+    current, past = rows[: -demo.DEMO_PAST_CLIENTS], rows[-demo.DEMO_PAST_CLIENTS :]
+    discharged = [username for username, _, ended in current if ended]
     assert 8 <= len(discharged) <= 16
     assert not {"client01", "client02", "client03"} & set(discharged)
+    assert all(ended for _, _, ended in past)
 
 
 def test_client01_shows_an_engaged_client_today(loaded):
@@ -221,10 +225,17 @@ def episode_table(frames):
     return episodes
 
 
-def test_about_a_quarter_of_episodes_ended_with_their_discharge(frames):
+def past_client_ids(frames):
+    """The user ids of the past clients: the last demo.DEMO_PAST_CLIENTS client accounts."""
+    clients = frames["users"].query("role == 'client'")["id"]
+    return set(clients.iloc[len(clients) - demo.DEMO_PAST_CLIENTS :])
+
+
+def test_about_a_quarter_of_the_current_clients_episodes_ended_with_their_discharge(frames):
     episodes = episode_table(frames)
     ended = episodes[episodes["ended_on"].notna()]
-    assert 0.20 <= len(ended) / len(episodes) <= 0.33
+    current = episodes[~episodes["client_id"].isin(past_client_ids(frames))]
+    assert 0.20 <= current["ended_on"].notna().sum() / len(current) <= 0.33
     assert (ended["ended_on"] < pd.Timestamp(TODAY)).all()
     # Exactly one discharge per ended episode, none for an episode in progress.
     caseload = frames["caseload"]
@@ -241,6 +252,23 @@ def test_about_a_quarter_of_episodes_ended_with_their_discharge(frames):
     dropped = ended[ended["reason"] == "dropped_out"]
     assert dropped["days"].between(3, 10).all()
     assert ((dropped["attended"] < 2) | (dropped["pairs"] < 2)).all()
+
+
+def test_every_past_client_had_one_episode_that_ended_with_its_discharge(frames):
+    episodes = episode_table(frames)
+    past = episodes[episodes["client_id"].isin(past_client_ids(frames))]
+    assert len(past) == past["client_id"].nunique() == demo.DEMO_PAST_CLIENTS
+    assert past["ended_on"].notna().all() and (past["ended_on"] < pd.Timestamp(TODAY)).all()
+    reasons = past["reason"].astype(str).value_counts()
+    assert (
+        reasons["completed"] > demo.DEMO_PAST_CLIENTS / 2
+        and reasons["dropped_out"] >= 2
+        and reasons["referred_on"] >= 2
+    )
+    # Spread evenly over the therapists, as the current clients are.
+    assert past.groupby("therapist_id").size().tolist() == [demo.DEMO_PAST_CLIENTS // 4] * 4
+    users = frames["users"].set_index("id")
+    assert users.loc[sorted(past["client_id"]), "username"].iloc[0] == "client61"  # numbered on after the 60
 
 
 def test_a_few_clients_are_referred_again_to_the_same_therapist(frames):

@@ -16,6 +16,7 @@ import pytest
 from data_layer import caseload, homework, mood, paused
 from data_layer.core.access import AccessDenied
 from data_layer.reports import cohort
+from ops.demo import DEMO_PAST_CLIENTS
 from tests.conftest import logged_in, open_page
 from ui.navigation import PAGES
 
@@ -266,7 +267,7 @@ def demo_client_names(path):
 @pytest.mark.slow
 def test_the_supervisor_never_sees_a_client_name_on_the_demo_cohort(demo_path, demo_app):
     clients = demo_client_names(demo_path)
-    assert len(clients) == 60
+    assert len(clients) == 60 + DEMO_PAST_CLIENTS
     logged_in(demo_app, "supervisor")
     if demo_app.toggle:  # the analyses may be withheld for the current quarter (tests/pages/test_cohort_pages.py)
         demo_app.toggle[0].set_value(True).run()  # the lagged analysis as well
