@@ -55,7 +55,8 @@ NUDGE_BODY = (
 # A therapist's weekly digest: counts of their clients needing attention, by the caseload page's flags.
 DIGEST_SUBJECT = "Your weekly caseload digest"
 DIGEST_BODY = (
-    "Your weekly digest from the clinic's homework app: of your {clients} current clients,\n\n"
+    "Your weekly digest from the clinic's homework app.\n\n"
+    "Your current clients: {clients}. Of them:\n"
     "- with an open risk flag: {risk}\n"
     "- homework set but no log for 7 days or more: {inactive}\n"
     "- reliable deterioration: {deteriorating}\n\n"
