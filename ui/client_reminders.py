@@ -49,7 +49,7 @@ def _nudged_today(sent):
     return None if today.empty else today.min()
 
 
-def show_nudge(cur, principal, record, settings, sent):
+def show_nudge(record, settings, sent):
     """The "Send a nudge" button, or why there is none: reminders off (the client's consent), or
     already nudged today (`sent`: list_client_reminders of the client)."""
     st.header("Nudge", anchor=False)
@@ -59,7 +59,7 @@ def show_nudge(cur, principal, record, settings, sent):
     )
     kind, text = st.session_state.pop(_nudge_message_key(record.client_id), (None, None))
     if kind is not None:
-        getattr(st, kind)(text)
+        {"error": st.error, "info": st.info}[kind](text)
     nudged_at = _nudged_today(sent)
     if not settings.enabled:
         st.button("Send a nudge", disabled=True, help=reminders.NUDGE_NEEDS_REMINDERS)
@@ -90,7 +90,7 @@ def show_reminders(cur, principal, record):
         "score, and comes only when this week's homework is not done yet and the day is not a break."
     )
     sent = reminders.list_client_reminders(cur, principal, client_id=record.client_id)
-    show_nudge(cur, principal, record, settings, sent)
+    show_nudge(record, settings, sent)
     st.header(f"Reminders and nudges in the last {reminders.RECENT_REMINDER_DAYS} days", anchor=False)
     if sent.empty:
         st.caption(f"No reminders or nudges in the last {reminders.RECENT_REMINDER_DAYS} days.")

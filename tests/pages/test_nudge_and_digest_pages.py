@@ -50,6 +50,17 @@ def test_a_second_click_the_same_day_stores_nothing_and_says_so(app, cur, world)
     assert "this click sent nothing" in info
 
 
+def test_a_click_after_the_client_turned_reminders_off_sends_nothing_and_says_why(app, cur, world):
+    reminders.set_reminders(cur, world.client_a, enabled=True, send_at=time(18, 0), days=[1, 2, 3, 4, 5, 6, 7])
+    open_client_page(app)
+    reminders.set_reminders(cur, world.client_a, enabled=False, send_at=time(18, 0), days=[1])
+    buttons(app, "Send a nudge")[0].click().run()
+    assert not app.exception
+    assert nudges(cur) == []
+    assert reminders.NUDGE_NEEDS_REMINDERS in [error.value for error in app.error]
+    assert buttons(app, "Send a nudge")[0].disabled
+
+
 def test_a_client_with_reminders_off_cannot_be_nudged_and_the_page_says_why(app, cur, world):
     open_client_page(app)
     [nudge] = buttons(app, "Send a nudge")
