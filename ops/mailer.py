@@ -1,11 +1,14 @@
-"""Reminder and risk-alert emails (issue #16), built with the standard library and sent over SMTP.
+"""Reminder, risk-alert, nudge and digest emails (issue #16), built with the standard library and sent over SMTP.
 
 A reminder says only that there is something to log today, with the app's address and how to stop
 reminders: no homework title, no score, no therapist's name, nothing about the client's care. An
 email passes through mail servers the clinic does not run, and whoever sees the recipient's inbox
 learns no more than that they use the app. A risk alert (a client's PHQ-9 item 9 above 0) tells
 the therapist, or a safety contact when the client has none, only that a client needs attention
-today and where the app is: no client name, no score, no answer.
+today and where the app is: no client name, no score, no answer. A therapist's nudge says only that
+the therapist sent a reminder that there is something to log, from the clinic; a therapist's weekly
+digest gives counts of clients needing attention (ops.scheduler.digest_counts, worked out when it is
+sent) and no name or score.
 
 The mail server is configured in settings (HOMEWORK_SMTP_*; README, "Configuration"). Without a
 host nothing is sent: ops.scheduler records each due message as not sent instead of calling us.
@@ -41,7 +44,37 @@ SAFETY_CONTACT_BODY = (
     "Open the app: {public_url}\n\n"
     "This email holds no client details; the app shows who and why."
 )
+# A therapist's one-off nudge (data_layer.reminders.send_nudge): no homework, score or name either.
+NUDGE_SUBJECT = "A reminder from your clinic"
+NUDGE_BODY = (
+    "Your therapist sent you a reminder: you have something to log.\n\n"
+    "Open the app: {public_url}\n\n"
+    "This reminder comes from your clinic's homework app. "
+    "To stop reminders, open Reminders in the app and turn them off."
+)
+# A therapist's weekly digest: counts of their clients needing attention, by the caseload page's flags.
+DIGEST_SUBJECT = "Your weekly caseload digest"
+DIGEST_BODY = (
+    "Your weekly digest from the clinic's homework app.\n\n"
+    "Your current clients: {clients}. Of them:\n"
+    "- with an open risk flag: {risk}\n"
+    "- homework set but no log for 7 days or more: {inactive}\n"
+    "- reliable deterioration: {deteriorating}\n\n"
+    "Open the app: {public_url}\n\n"
+    "This email holds counts only; the app's Caseload page shows who. "
+    "To stop this digest, turn it off on the Caseload page."
+)
 TIMEOUT_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class DigestCounts:
+    """A therapist's current clients, and how many of them carry each flag of the caseload page."""
+
+    clients: int
+    risk: int
+    inactive: int
+    deteriorating: int
 
 
 @dataclass(frozen=True)
@@ -57,12 +90,28 @@ class Message:
     due_at: datetime
     # A risk alert to a safety contact (a supervisor or the admin) rather than the client's therapist.
     safety_contact: bool = False
+    # A therapist's digest: its counts, worked out just before sending (the outbox stores no body).
+    digest: DigestCounts | None = None
 
 
 def subject_and_body(message: Message, public_url: str) -> tuple[str, str]:
-    """Return the subject and body of `message` by its kind; raise Undeliverable for an unknown kind."""
+    """Return the subject and body of `message` by its kind; raise Undeliverable for an unknown kind
+    (or a digest without its counts)."""
+    if message.kind == "therapist_digest":
+        if message.digest is None:
+            raise Undeliverable("a digest without its counts")
+        counts = message.digest
+        return DIGEST_SUBJECT, DIGEST_BODY.format(
+            public_url=public_url,
+            clients=counts.clients,
+            risk=counts.risk,
+            inactive=counts.inactive,
+            deteriorating=counts.deteriorating,
+        )
     if message.kind == "client_reminder":
         subject, body = SUBJECT, BODY
+    elif message.kind == "nudge":
+        subject, body = NUDGE_SUBJECT, NUDGE_BODY
     elif message.kind == "risk_alert" and message.safety_contact:
         subject, body = SAFETY_CONTACT_SUBJECT, SAFETY_CONTACT_BODY
     elif message.kind == "risk_alert":

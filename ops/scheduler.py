@@ -29,7 +29,17 @@ PHQ-9 item-9 flag raised in the 24 hours before `now` and not acknowledged, keye
 'risk_alert:<flag_id>:<recipient_id>' (RISK_QUEUE_SQL says why 24 hours). deliver_due sends them
 first, re-checked by their own rule: the recipient active, the flag still unacknowledged.
 
-`tick` queues risk alerts, then reminders, then delivers; `start(conn)` runs `tick` every minute,
+Nudges (issue #16): a therapist queues one from the Client page (data_layer.reminders.send_nudge, kind
+'nudge', keyed 'nudge:<client_id>:<date>', due at once); deliver_due re-checks it as a reminder
+(active, in care, reminders still on, its day not over).
+
+Weekly digests (issue #16): `queue_digests(cur, now)`, ONE SQL statement, queues for each active
+therapist who turned the digest on a message on their chosen ISO weekday once their time is reached,
+keyed 'digest:<therapist_id>:<ISO year>-W<week>' (one a week). Its body is built when it is sent, from
+the therapist's caseload as the Caseload page reads it (`digest_counts`); deliver_due re-checks the
+therapist active, the digest still on and its ISO week not over.
+
+`tick` queues risk alerts, then reminders, then digests, then delivers; `start(conn)` runs `tick` every minute,
 at :00, on a daemon thread of the app's process with its own cursor (ui/db.py starts it with the
 process's one connection).
 
@@ -51,8 +61,9 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 
 from data_layer.core import db, settings
-from data_layer.core.access import current_link
-from data_layer.reminders import TURNED_OFF
+from data_layer.core.access import Principal, current_link, record_view
+from data_layer.reminders import DIGEST_TURNED_OFF, TURNED_OFF
+from data_layer.reports import metrics
 from ops import mailer
 
 MAX_ATTEMPTS = 10
@@ -61,6 +72,10 @@ MAX_ERROR_LENGTH = 500
 NO_MAIL_SERVER = "not sent: no mail server configured"
 FLAG_ACKNOWLEDGED = "flag already acknowledged"
 TICK_SECONDS = 60
+# A digest reads its therapist's whole caseload (about 0.75 s each at size L, measured on 2 busy cores):
+# at most this many a tick, so that many therapists choosing the same minute do not hold up the next
+# ticks' risk alerts for minutes; the rest stay queued and go at the following ticks.
+MAX_DIGESTS_PER_TICK = 20
 _log = logging.getLogger(__name__)
 
 Send = Callable[[mailer.Message], None]
@@ -131,13 +146,30 @@ ON CONFLICT (message_key) DO NOTHING
 RETURNING id
 """
 
+# A therapist's weekly digest: on their chosen ISO weekday, once their time (UTC) is reached, for an active
+# therapist with the digest on; keyed by the ISO week ('digest:<therapist_id>:2026-W49'), so a therapist
+# gets one a week however often this runs, even after changing the day within the week.
+DIGEST_QUEUE_SQL = """
+INSERT INTO outbox (message_key, recipient_id, kind, due_at, status)
+SELECT 'digest:' || d.therapist_id || ':' || strftime(CAST($today AS DATE), '%G-W%V'),
+       d.therapist_id, 'therapist_digest', CAST($today AS DATE) + d.send_at, 'queued'
+FROM digest_preferences d
+JOIN users u ON u.id = d.therapist_id
+WHERE d.enabled AND u.active AND u.role = 'therapist'
+  AND d.weekday = isodow(CAST($today AS DATE))
+  AND d.send_at <= CAST(CAST($now AS TIMESTAMP) AS TIME)
+ON CONFLICT (message_key) DO NOTHING
+RETURNING id
+"""
+
 # The flag a risk alert is about: the second part of its key 'risk_alert:<flag_id>:<recipient_id>'.
 _ALERT_FLAG = "TRY_CAST(split_part(o.message_key, ':', 2) AS BIGINT)"
 
 # The queued messages whose attempt is due, each with the reason it must not go any more (NULL: send),
 # risk alerts first. The re-check depends on the kind: a risk alert goes while its recipient is active
-# and its flag unacknowledged; a client reminder while the client is active, in care, has reminders on
-# and its day is not over. `safety_contact`: a risk alert to a supervisor or admin (its own wording).
+# and its flag unacknowledged; a therapist's digest while the therapist is active, has the digest on and
+# its ISO week is not over; a client reminder or a therapist's nudge while the client is active, in
+# care, has reminders on and its day is not over. `safety_contact`: a risk alert to a supervisor or admin (its own wording).
 DUE_SQL = f"""
 SELECT o.id, o.message_key, o.kind, o.recipient_id, u.email, o.due_at, o.attempts,
        CASE
@@ -145,6 +177,10 @@ SELECT o.id, o.message_key, o.kind, o.recipient_id, u.email, o.due_at, o.attempt
            WHEN o.kind = 'risk_alert' THEN
                CASE WHEN EXISTS (SELECT 1 FROM risk_acknowledgements a WHERE a.risk_flag_id = {_ALERT_FLAG})
                     THEN 'not sent: {FLAG_ACKNOWLEDGED}' END
+           WHEN o.kind = 'therapist_digest' THEN
+               CASE WHEN NOT coalesce(d.enabled, false) THEN 'not sent: {DIGEST_TURNED_OFF}'
+                    WHEN date_trunc('week', o.due_at) < date_trunc('week', CAST($today AS DATE))
+                        THEN 'not sent: the week it was for is over' END
            WHEN NOT coalesce(p.enabled, false) THEN 'not sent: {TURNED_OFF}'
            WHEN NOT EXISTS (SELECT 1 FROM caseload c
                             WHERE c.client_id = o.recipient_id AND {current_link("c", "CAST($today AS DATE)")})
@@ -155,6 +191,7 @@ SELECT o.id, o.message_key, o.kind, o.recipient_id, u.email, o.due_at, o.attempt
 FROM outbox o
 JOIN users u ON u.id = o.recipient_id
 LEFT JOIN reminder_preferences p ON p.client_id = o.recipient_id
+LEFT JOIN digest_preferences d ON d.therapist_id = o.recipient_id
 WHERE o.status = 'queued' AND o.due_at <= $now
   AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= $now)
 ORDER BY o.kind = 'risk_alert' DESC, o.due_at, o.id
@@ -189,6 +226,36 @@ def queue_risk_alerts(cur: duckdb.DuckDBPyConnection, now: datetime) -> int:
         return len(cur.execute(RISK_QUEUE_SQL, parameters).fetchall())
 
     return db.write(cur, insert, cached_data=False)
+
+
+def queue_digests(cur: duckdb.DuckDBPyConnection, now: datetime) -> int:
+    """Queue this week's digest for every therapist due one at `now` (naive UTC); return how many were
+    new. Running it again in the same ISO week queues no one twice (DIGEST_QUEUE_SQL)."""
+    parameters = {"today": now.date(), "now": now}
+
+    def insert(cur: duckdb.DuckDBPyConnection) -> int:
+        return len(cur.execute(DIGEST_QUEUE_SQL, parameters).fetchall())
+
+    return db.write(cur, insert, cached_data=False)
+
+
+def digest_counts(cur: duckdb.DuckDBPyConnection, therapist_id: int) -> mailer.DigestCounts:
+    """Return the therapist's current clients and how many carry each flag of the Caseload page: an
+    open risk flag, homework set but no log for 7+ days, reliable deterioration.
+
+    The counts come from the Caseload page's own read (metrics.caseload_summary and its flags), made
+    as the therapist: the digest tells them what their page shows, by one definition. Audited as the
+    therapist's caseload_digest, like a read of their caseload page.
+    """
+    therapist = Principal(user_id=therapist_id, role="therapist")
+    record_view(cur, therapist, "caseload_digest")
+    summary = metrics.caseload_summary(cur, therapist)
+    return mailer.DigestCounts(
+        clients=len(summary),
+        risk=int(summary["flag_risk"].sum()),
+        inactive=int(summary["flag_inactive"].sum()),
+        deteriorating=int(summary["flag_deterioration"].sum()),
+    )
 
 
 _MARK_SQL = """
@@ -230,11 +297,13 @@ def deliver_due(cur: duckdb.DuckDBPyConnection, now: datetime, send: Send) -> di
     """Send the queued messages due at `now` (naive UTC) with `send`, and record how each went.
 
     Returns counts by outcome: sent, retry (failed this time, tried again later), failed (given
-    up: 10 attempts, or undeliverable) and not_sent (no longer wanted, or no mail server).
+    up: 10 attempts, or undeliverable) and not_sent (no longer wanted, or no mail server). Digests
+    beyond the first 20 due are left queued for the next tick (MAX_DIGESTS_PER_TICK).
     """
     counts = {"sent": 0, "retry": 0, "failed": 0, "not_sent": 0}
     due = cur.execute(DUE_SQL, {"today": now.date(), "now": now}).fetchall()
     no_mail_server = settings.SMTP_HOST.value() is None
+    digests = 0
     for message_id, key, kind, recipient_id, email, due_at, attempts, reason, safety_contact in due:
         if reason is None and no_mail_server:
             reason = NO_MAIL_SERVER
@@ -242,8 +311,13 @@ def deliver_due(cur: duckdb.DuckDBPyConnection, now: datetime, send: Send) -> di
             _mark(cur, message_id, "not_sent", last_error=reason)
             counts["not_sent"] += 1
             continue
-        message = mailer.Message(message_id, key, kind, recipient_id, email, due_at, bool(safety_contact))
+        if kind == "therapist_digest":
+            digests += 1
+            if digests > MAX_DIGESTS_PER_TICK:
+                continue  # still queued and due: the next tick sends it
         try:
+            digest = digest_counts(cur, recipient_id) if kind == "therapist_digest" else None
+            message = mailer.Message(message_id, key, kind, recipient_id, email, due_at, bool(safety_contact), digest)
             send(message)
         except Exception as error:  # any failure of the mail server or the network is recorded
             attempts += 1
@@ -267,11 +341,12 @@ def deliver_due(cur: duckdb.DuckDBPyConnection, now: datetime, send: Send) -> di
 
 
 def tick(cur: duckdb.DuckDBPyConnection, now: datetime, send: Send) -> dict[str, int]:
-    """Queue the risk alerts of new flags, then the reminders due at `now`, then deliver what is due
-    (risk alerts first); return deliver_due's counts plus `queued` (how many messages were newly
-    queued, of both kinds). A flag saved before this tick is in someone's inbox by its end."""
+    """Queue the risk alerts of new flags, then the reminders and digests due at `now`, then deliver
+    what is due (risk alerts first); return deliver_due's counts plus `queued` (how many messages were
+    newly queued, of every kind). A flag saved before this tick is in someone's inbox by its end."""
     queued = queue_risk_alerts(cur, now)
     queued += queue_due_reminders(cur, now)
+    queued += queue_digests(cur, now)
     return {"queued": queued, **deliver_due(cur, now, send)}
 
 

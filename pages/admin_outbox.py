@@ -1,4 +1,5 @@
-"""The admin's outbox: the messages the app queued and sent (reminders, issue #16). Read-only."""
+"""The admin's outbox: the messages the app queued and sent (reminders, risk alerts, nudges, digests;
+issue #16). Read-only."""
 
 from datetime import date, timedelta
 
@@ -12,14 +13,20 @@ principal = require_role("admin")
 cur = cursor()
 
 STATUSES = {"queued": "Queued", "sent": "Sent", "failed": "Failed", "not_sent": "Not sent"}
-KINDS = {"client_reminder": "Client reminder"}
+KINDS = {
+    "client_reminder": "Client reminder",
+    "nudge": "Nudge from a therapist",
+    "risk_alert": "Risk alert",
+    "therapist_digest": "Therapist's weekly digest",
+}
 today = date.today()
 
 st.title("Outbox")
 st.caption(
     "The messages the app queued and sent, latest due first. No message body is stored, and the "
     'messages carry no clinical data: a reminder says only "You have something to log today" and '
-    "gives a link. Times are UTC. A message not sent or failed shows its reason."
+    "gives a link, a nudge that the therapist sent a reminder, a weekly digest counts a therapist's "
+    "clients needing attention. Times are UTC. A message not sent or failed shows its reason."
 )
 
 status_column, kind_column, since_column = st.columns(3)

@@ -8,6 +8,7 @@ from data_layer.reports import metrics
 from ui.auth import require_role
 from ui.cache import cached
 from ui.db import cursor
+from ui.digest_settings import show_digest_settings
 from ui.navigation import page_path
 from ui.tracking import clinic_curves, curves_note, off_track_reason, track_current_episodes
 from ui.widgets import RECENT_COMPLIANCE_LABEL, escape_markdown, show_flash
@@ -23,6 +24,7 @@ show_flash()
 summary = cached(metrics.caseload_summary, cur, principal)
 if summary.empty:
     st.info("No clients are in your caseload yet. An administrator links clients to you.")
+    show_digest_settings(cur, principal)
     st.stop()
 # Not on track joins the data layer's flags here: its curves are fitted and kept in ui.tracking.
 tracked = track_current_episodes(cur, principal)
@@ -121,5 +123,6 @@ selection = st.dataframe(
 st.caption(
     f"Not on track: the latest PHQ-9 or GAD-7 lies above the expected range. {curves_note(clinic_curves(cur, principal))}"
 )
+show_digest_settings(cur, principal)
 if selection.selection.rows:
     open_client(summary["client_id"].iloc[selection.selection.rows[0]])

@@ -354,6 +354,42 @@ DROP TABLE outbox;
 ALTER TABLE outbox_new RENAME TO outbox;
 """
 
+# Nudges and weekly digests (issue #16). A therapist's one-off nudge to a client goes through the outbox as
+# kind 'nudge' ('nudge:<client_id>:<date>': one a client a day), and a therapist's weekly digest of their
+# caseload as kind 'therapist_digest' ('digest:<therapist_id>:<ISO year>-W<week>': one a week); neither
+# stores a body. digest_preferences holds each therapist's choice: off by default, on an ISO weekday
+# (1 = Monday) at send_at (UTC). The outbox is rebuilt for the wider kind CHECK as in 009_risk_alerts
+# (DuckDB cannot alter a CHECK): same columns, rows, ids and sequence.
+NUDGES_AND_DIGESTS = """
+CREATE TABLE digest_preferences (
+    therapist_id BIGINT PRIMARY KEY REFERENCES users (id),
+    enabled BOOLEAN NOT NULL DEFAULT false,
+    weekday INTEGER NOT NULL DEFAULT 1 CHECK (weekday BETWEEN 1 AND 7),
+    send_at TIME NOT NULL DEFAULT TIME '08:00',
+    updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+CREATE TABLE outbox_new (
+    id BIGINT PRIMARY KEY DEFAULT nextval('outbox_id_seq'),
+    message_key VARCHAR NOT NULL UNIQUE,
+    recipient_id BIGINT NOT NULL REFERENCES users (id),
+    kind VARCHAR NOT NULL CHECK (kind IN ('client_reminder', 'risk_alert', 'nudge', 'therapist_digest')),
+    due_at TIMESTAMP NOT NULL,
+    status VARCHAR NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sent', 'failed', 'not_sent')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TIMESTAMP,
+    last_error VARCHAR,
+    sent_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+INSERT INTO outbox_new (id, message_key, recipient_id, kind, due_at, status, attempts, next_attempt_at, last_error,
+                        sent_at, created_at)
+SELECT id, message_key, recipient_id, kind, due_at, status, attempts, next_attempt_at, last_error, sent_at, created_at
+FROM outbox
+ORDER BY id;
+DROP TABLE outbox;
+ALTER TABLE outbox_new RENAME TO outbox;
+"""
+
 MIGRATIONS = [
     ("001_initial_schema", INITIAL_SCHEMA),
     ("002_pseudonym_secret", PSEUDONYM_SECRET),
@@ -364,4 +400,5 @@ MIGRATIONS = [
     ("007_support_checklists", SUPPORT_CHECKLISTS),
     ("008_reminders", REMINDERS),
     ("009_risk_alerts", RISK_ALERTS),
+    ("011_nudges_and_digests", NUDGES_AND_DIGESTS),
 ]

@@ -120,6 +120,7 @@ def other_team_arguments(function, world):
         "enabled": True,
         "send_at": time(18, 0),
         "days": [1, 2, 3, 4, 5],
+        "weekday": 1,
     }
     arguments = {}
     for name, parameter in list(inspect.signature(function).parameters.items())[2:]:

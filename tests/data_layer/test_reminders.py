@@ -166,7 +166,7 @@ def test_a_therapist_sees_their_clients_reminders_of_the_last_14_days_audited(cu
     queue(cur, world.client_a, day="2020-01-06")  # long ago: not shown
     queue(cur, world.client_b, day=str(today))
     shown = reminders.list_client_reminders(cur, world.therapist_a, client_id=world.client_a.user_id)
-    assert list(shown.columns) == ["due_at", "status", "sent_at", "last_error"]
+    assert list(shown.columns) == ["kind", "due_at", "status", "sent_at", "last_error"]
     assert len(shown) == 1
     reminders.set_reminders(cur, world.client_a, enabled=True, send_at=time(8, 15), days=[1, 3])
     settings = reminders.client_reminder_settings(cur, world.therapist_a, client_id=world.client_a.user_id)
