@@ -60,8 +60,8 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
-from data_layer.core import db, settings
-from data_layer.core.access import Principal, current_link, record_view
+from data_layer.core import audit, db, settings
+from data_layer.core.access import SCHEDULER, Principal, current_link, record_view
 from data_layer.reminders import DIGEST_TURNED_OFF, TURNED_OFF
 from data_layer.reports import metrics
 from ops import mailer
@@ -262,7 +262,16 @@ _MARK_SQL = """
     UPDATE outbox
     SET status = $status, attempts = coalesce($attempts, attempts), last_error = coalesce($last_error, last_error),
         next_attempt_at = $next_attempt_at, sent_at = $sent_at
-    WHERE id = $id AND status = 'queued'"""
+    WHERE id = $id AND status = 'queued'
+    RETURNING kind"""
+
+# How each way a delivery attempt ends is audited: (action, outcome), by the status it leaves.
+_AUDITED = {
+    "sent": ("send_message", "ok"),
+    "queued": ("send_message", "failed"),  # failed this time, tried again later
+    "failed": ("send_message", "failed"),  # given up
+    "not_sent": ("skip_message", "ok"),
+}
 
 
 def _mark(
@@ -276,7 +285,9 @@ def _mark(
     sent_at: datetime | None = None,
 ) -> None:
     """Record how one message went, if it is still queued (a client turning reminders off may
-    have cancelled it); attempts and last_error stay as they were when not given."""
+    have cancelled it); attempts and last_error stay as they were when not given. Audited in the
+    same transaction, by the scheduler: the message's kind, and why it failed or was not sent
+    (never a body: the outbox has none)."""
     parameters = {
         "id": message_id,
         "status": status,
@@ -285,7 +296,24 @@ def _mark(
         "next_attempt_at": next_attempt_at,
         "sent_at": sent_at,
     }
-    db.write(cur, lambda cur: cur.execute(_MARK_SQL, parameters), cached_data=False)
+
+    def mark(cur: duckdb.DuckDBPyConnection) -> None:
+        marked = cur.execute(_MARK_SQL, parameters).fetchone()
+        if marked is None:
+            return  # no longer queued: whoever changed it audited that
+        action, outcome = _AUDITED[status]
+        retry = f"; next attempt {next_attempt_at:%Y-%m-%d %H:%M} UTC" if status == "queued" else ""
+        audit.record_event(
+            cur,
+            SCHEDULER,
+            action,
+            record_kind="outbox",
+            record_id=message_id,
+            outcome=outcome,
+            detail=f"{marked[0]}: {status}" + (f": {last_error}" if status != "sent" and last_error else "") + retry,
+        )
+
+    db.write(cur, mark, cached_data=False)
 
 
 def _error_text(error: Exception) -> str:

@@ -33,6 +33,9 @@ class Principal:
 # The login gate acts before anyone is logged in: it may check passwords and
 # load the session user, nothing else.
 LOGIN = Principal(user_id=None, role="login", display_name="login service")
+# The reminder scheduler (ops/scheduler.py) acts for nobody: it is only ever named as the actor of
+# the audit rows of the messages it sends (each send, failure and message left unsent).
+SCHEDULER = Principal(user_id=None, role="scheduler", display_name="reminder scheduler")
 
 
 class AccessDenied(Exception):

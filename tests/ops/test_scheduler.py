@@ -160,6 +160,30 @@ def test_a_refusing_server_leaves_the_message_queued_then_it_goes_exactly_once(c
     assert "451" in error  # the last failure stays on record
 
 
+def test_every_send_failure_and_unsent_message_is_audited_by_the_scheduler(cur, world, inbox, monkeypatch):
+    turn_on(cur, world.client_a, "alice@example.org")
+    inbox.refuse = "451 Try again later"
+    scheduler.tick(cur, EVENING, mailer.send_message)
+    inbox.refuse = None
+    scheduler.tick(cur, EVENING + timedelta(minutes=1), mailer.send_message)
+    monkeypatch.delenv("HOMEWORK_SMTP_HOST")  # no mail server: the next day's reminder is not sent
+    scheduler.tick(cur, EVENING + timedelta(days=1), mailer.send_message)
+    [(first_message,), (second_message,)] = cur.execute("SELECT id FROM outbox ORDER BY id").fetchall()
+    rows = cur.execute(
+        """SELECT actor_id, actor_role, action, record_id, outcome, detail FROM audit_log
+           WHERE record_kind = 'outbox' ORDER BY id"""
+    ).fetchall()
+    assert [row[:5] for row in rows] == [
+        (None, "scheduler", "send_message", first_message, "failed"),
+        (None, "scheduler", "send_message", first_message, "ok"),
+        (None, "scheduler", "skip_message", second_message, "ok"),
+    ]
+    failed, sent, skipped = (row[5] for row in rows)
+    assert failed.startswith("client_reminder: queued: ") and "451" in failed and "next attempt" in failed
+    assert sent == "client_reminder: sent"
+    assert skipped == f"client_reminder: not_sent: {scheduler.NO_MAIL_SERVER}"
+
+
 def test_a_stopped_server_leaves_the_message_queued_until_one_answers(cur, world, inbox, monkeypatch):
     turn_on(cur, world.client_a, "alice@example.org")
     monkeypatch.setenv("HOMEWORK_SMTP_PORT", str(free_port()))  # nothing listens there
