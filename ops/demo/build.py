@@ -16,6 +16,7 @@ from ops.demo.homework import (
 from ops.demo.mood import _mood_logs
 from ops.demo.people import _calendar, _people, _users
 from ops.demo.questionnaires import _questionnaire_frame, _questionnaires, _risk_flags, _symptom_courses
+from ops.demo.reminders import _reminders
 
 DEFAULT_SEED = 47
 
@@ -32,6 +33,9 @@ TABLES = (
     "questionnaires",
     "therapy_sessions",
     "risk_flags",
+    "reminder_preferences",
+    "reminder_history",
+    "outbox",
 )
 
 
@@ -65,6 +69,7 @@ def build_clinic(*, seed=DEFAULT_SEED, n_clients=60, n_therapists=4, n_superviso
             "mood",
             "sessions",
             "episodes",
+            "reminders",
         ],
     )
     clinic = _people(n_clients, n_therapists, n_supervisors)
@@ -89,6 +94,7 @@ def build_clinic(*, seed=DEFAULT_SEED, n_clients=60, n_therapists=4, n_superviso
         "therapy_sessions": _therapy_sessions(rng["sessions"], clients, clinic, calendar),
     }
     frames["risk_flags"] = _risk_flags(frames["questionnaires"], clinic)
+    frames |= _reminders(rng["reminders"], clients, assignments, homework_logs, clinic, calendar)
     return {table: frames[table] for table in TABLES}
 
 
