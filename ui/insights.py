@@ -352,7 +352,8 @@ def reminding(cur, principal, suppress):
     before, after, difference = st.columns(3)
     before.metric("Compliance, 4 weeks before", f"{result.mean_before:.0%}")
     after.metric("Compliance, 4 weeks after", f"{result.mean_after:.0%}")
-    difference.metric("Mean difference", f"{100 * result.mean_difference:+.0f} points")
+    points = round(100 * result.mean_difference)
+    difference.metric("Mean difference", f"{points:+d} point{'' if abs(points) == 1 else 's'}")
     low, high = result.difference_ci
     interval = (
         f"95% CI {100 * low:+.0f} to {100 * high:+.0f} points (paired t)"

@@ -9,7 +9,7 @@ from clinical.analysis import before_after
 from data_layer import reminders
 from data_layer.core.access import AccessDenied
 from data_layer.reports import cohort
-from tests.conftest import add_assignment, add_user
+from tests.conftest import add_assignment, add_homework_log, add_reminder, add_user, turn_on_reminders
 
 TODAY = date.today()
 THIS_MONDAY = TODAY - timedelta(days=TODAY.weekday())
@@ -24,37 +24,6 @@ def in_care(cur, client, therapist, started):
     )
 
 
-def turn_on(cur, client, on_day):
-    """The client turns reminders on (through the data layer), as if on `on_day`."""
-    reminders.set_reminders(cur, client, enabled=True, send_at=time(18, 0), days=[1, 2, 3, 4, 5, 6, 7])
-    cur.execute(
-        "UPDATE reminder_history SET changed_at = ? WHERE client_id = ?",
-        [datetime.combine(on_day, time(12, 0)), client.user_id],
-    )
-
-
-def reminder(cur, client, sent_at, status="sent"):
-    cur.execute(
-        """INSERT INTO outbox (message_key, recipient_id, kind, due_at, status, sent_at)
-           VALUES (?, ?, 'client_reminder', ?, ?, ?)""",
-        [
-            f"reminder:{client.user_id}:{sent_at:%Y-%m-%d}",
-            client.user_id,
-            sent_at,
-            status,
-            sent_at if status == "sent" else None,
-        ],
-    )
-
-
-def log(cur, assignment_id, client, created_at, status="done"):
-    cur.execute(
-        """INSERT INTO homework_logs (assignment_id, client_id, log_date, status, created_at)
-           VALUES (?, ?, ?, ?, ?)""",
-        [assignment_id, client.user_id, created_at.date(), status, created_at],
-    )
-
-
 def at(day, hour):
     return datetime.combine(day, time(hour, 0))
 
@@ -64,20 +33,20 @@ def reminded(cur, world):
     """client_a (therapist_a) reminded on 4 days, 3 of them followed by a log within 24 hours."""
     started = TODAY - timedelta(days=60)
     cur.execute("UPDATE caseload SET started_on = ? WHERE client_id = ?", [started, world.client_a.user_id])
-    turn_on(cur, world.client_a, TODAY - timedelta(days=20))
+    turn_on_reminders(cur, world.client_a, TODAY - timedelta(days=20))
     days = [TODAY - timedelta(days=back) for back in (12, 11, 10, 9)]
     for day in days:
-        reminder(cur, world.client_a, at(day, 18))
+        add_reminder(cur, world.client_a, at(day, 18))
     assignment = world.assignment_a
-    log(cur, assignment, world.client_a, at(days[0], 20))  # 2 hours later
-    log(cur, assignment, world.client_a, at(days[1], 19), status="partly")  # partly counts
-    log(cur, assignment, world.client_a, at(days[2] + timedelta(days=1), 9))  # the next morning: 15 hours
-    log(cur, assignment, world.client_a, at(days[3], 20), status="not_done")  # not done does not count
-    log(cur, assignment, world.client_a, at(days[3] + timedelta(days=1), 19))  # 25 hours: too late
+    add_homework_log(cur, assignment, world.client_a, at(days[0], 20))  # 2 hours later
+    add_homework_log(cur, assignment, world.client_a, at(days[1], 19), status="partly")  # partly counts
+    add_homework_log(cur, assignment, world.client_a, at(days[2] + timedelta(days=1), 9))  # the next morning: 15 hours
+    add_homework_log(cur, assignment, world.client_a, at(days[3], 20), status="not_done")  # not done does not count
+    add_homework_log(cur, assignment, world.client_a, at(days[3] + timedelta(days=1), 19))  # 25 hours: too late
     # Not reminded days: a reminder never sent, one still queued, one sent under 24 hours ago.
-    reminder(cur, world.client_a, at(TODAY - timedelta(days=5), 18), status="not_sent")
-    reminder(cur, world.client_a, at(TODAY - timedelta(days=4), 18), status="queued")
-    reminder(cur, world.client_a, datetime.now() - timedelta(hours=2))
+    add_reminder(cur, world.client_a, at(TODAY - timedelta(days=5), 18), status="not_sent")
+    add_reminder(cur, world.client_a, at(TODAY - timedelta(days=4), 18), status="queued")
+    add_reminder(cur, world.client_a, datetime.now() - timedelta(hours=2))
     return world
 
 
@@ -98,9 +67,9 @@ def test_each_sees_only_their_own_clients_and_the_supervisor_no_identity(cur, re
     assert cohort.reminder_follow_through(cur, world.therapist_b) == cohort.FollowThrough(0, 0, 0)
     assert cohort.reminder_follow_through(cur, world.supervisor_b) == cohort.FollowThrough(0, 0, 0)
     # Team b's client has reminders followed too; team a's people never see them.
-    turn_on(cur, world.client_b, TODAY - timedelta(days=20))
-    reminder(cur, world.client_b, at(TODAY - timedelta(days=3), 18))
-    log(cur, world.assignment_b, world.client_b, at(TODAY - timedelta(days=3), 21))
+    turn_on_reminders(cur, world.client_b, TODAY - timedelta(days=20))
+    add_reminder(cur, world.client_b, at(TODAY - timedelta(days=3), 18))
+    add_homework_log(cur, world.assignment_b, world.client_b, at(TODAY - timedelta(days=3), 21))
     assert cohort.reminder_follow_through(cur, world.therapist_a) == cohort.FollowThrough(1, 4, 3)
     assert cohort.reminder_follow_through(cur, world.supervisor_a) == cohort.FollowThrough(1, 4, 3)
     assert cohort.reminder_follow_through(cur, world.therapist_b) == cohort.FollowThrough(1, 1, 1)
@@ -126,7 +95,7 @@ def test_a_reminder_sent_after_the_episode_with_this_therapist_ended_is_not_thei
 
 def weekly_logs(cur, assignment_id, client, monday, per_week):
     for day in range(per_week):
-        log(cur, assignment_id, client, at(monday + timedelta(days=day), 20))
+        add_homework_log(cur, assignment_id, client, at(monday + timedelta(days=day), 20))
 
 
 @pytest.fixture
@@ -149,9 +118,9 @@ def before_and_after(cur, world):
             weekly_logs(cur, assignment, client, ON_WEEK - timedelta(weeks=week), before)
             weekly_logs(cur, assignment, client, ON_WEEK + timedelta(weeks=week), after)
         # Nothing logged in the week they turned it on: that week belongs to neither window.
-    turn_on(cur, world.client_a, ON_WEEK + timedelta(days=2))
-    turn_on(cur, second, ON_WEEK + timedelta(days=2))
-    turn_on(cur, recent, THIS_MONDAY - timedelta(weeks=2))
+    turn_on_reminders(cur, world.client_a, ON_WEEK + timedelta(days=2))
+    turn_on_reminders(cur, second, ON_WEEK + timedelta(days=2))
+    turn_on_reminders(cur, recent, THIS_MONDAY - timedelta(weeks=2))
     return world
 
 
