@@ -306,6 +306,16 @@ def analyses(principal, choices, classified, panel, measure, key, suppress, per_
 TOO_FEW_WITH_REMINDERS = "Too few clients with reminders on to show yet."
 
 
+def comparison_clients_text(compared, followed, suppress):
+    """The number of clients of the before-and-after comparison as shown: exact, except to a
+    supervisor (`suppress`) when it lies 1-4 away from the `followed` clients shown above it
+    (nearly the same clients: the difference would single out a few), then "5 or more clients"
+    (the comparison is shown from 5)."""
+    if suppress and reveals_few(abs(followed - compared)):
+        return "5 or more clients"
+    return f"{compared} client{'' if compared == 1 else 's'}"
+
+
 def reminding(cur, principal, suppress):
     """The "Does reminding help?" section (issue #16): of the clients with reminders on now, the
     share of reminded days followed by homework within 24 hours, and their compliance in the 4
@@ -344,11 +354,7 @@ def reminding(cur, principal, suppress):
             "to compare yet."
         )
         return
-    n_text = (
-        "5 or more clients"
-        if suppress and reveals_few(abs(follow.clients - result.n))
-        else f"{result.n} client{'s' if result.n != 1 else ''}"
-    )
+    n_text = comparison_clients_text(result.n, follow.clients, suppress)
     before, after, difference = st.columns(3)
     before.metric("Compliance, 4 weeks before", f"{result.mean_before:.0%}")
     after.metric("Compliance, 4 weeks after", f"{result.mean_after:.0%}")

@@ -5,8 +5,8 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from tests.conftest import add_homework_log, add_reminder, logged_in, open_page, turn_on_reminders
-from ui.insights import TOO_FEW_WITH_REMINDERS
+from tests.conftest import add_homework_log, add_reminder, add_user, logged_in, open_page, turn_on_reminders
+from ui.insights import TOO_FEW_WITH_REMINDERS, comparison_clients_text
 
 SHARE_LABEL = "Reminded days with homework logged within 24 hours"
 
@@ -73,3 +73,44 @@ def test_the_therapist_sees_their_one_client_with_n(app, one_reminded_client):
     assert TOO_FEW_WITH_REMINDERS not in text
     # Turned on 10 days ago: the 4 complete weeks after are not over, so nothing to compare yet.
     assert "Too few clients with homework in the 4 complete weeks before" in text
+
+
+@pytest.mark.slow
+def test_six_reminded_clients_show_the_supervisor_their_share_but_not_a_comparison_of_none(
+    app, cur, one_reminded_client
+):
+    world = one_reminded_client
+    for number in range(5):
+        client = add_user(cur, f"client_r{number}", f"Reminded {number}", "client")
+        cur.execute(
+            "INSERT INTO caseload (client_id, therapist_id, started_on) VALUES (?, ?, current_date - 30)",
+            [client.user_id, world.therapist_a.user_id],
+        )
+        turn_on_reminders(cur, client, date.today() - timedelta(days=10))
+        add_reminder(cur, client, datetime.combine(date.today() - timedelta(days=2), time(18)))
+    logged_in(app, "supervisor_a")
+    assert not app.exception
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics[SHARE_LABEL] == "14%"  # 1 of 7 reminded days
+    text = section_text(app)
+    assert "1 of 7 reminded days" in text and "6 clients" in text
+    assert TOO_FEW_WITH_REMINDERS not in text
+    assert "Too few clients with homework in the 4 complete weeks before" in text
+    assert "Reminded 0" not in text
+
+
+@pytest.mark.parametrize(
+    "compared, followed, suppress, shown",
+    [
+        (7, 9, True, "5 or more clients"),  # 2 clients apart: the supervisor does not get the exact n
+        (5, 10, True, "5 clients"),
+        (9, 9, True, "9 clients"),
+        (14, 8, True, "14 clients"),  # more clients compared than followed, 6 apart
+        (7, 9, False, "7 clients"),  # the therapist's own clients: exact
+        (1, 3, False, "1 client"),
+    ],
+)
+def test_the_comparisons_n_is_exact_unless_it_would_single_out_a_few_for_a_supervisor(
+    compared, followed, suppress, shown
+):
+    assert comparison_clients_text(compared, followed, suppress) == shown
