@@ -462,8 +462,11 @@ def compliance_around_reminders(cur: duckdb.DuckDBPyConnection, principal: Princ
         return pd.DataFrame({"before": pd.Series(dtype=float), "after": pd.Series(dtype=float)})
     days = 7 * REMINDER_WEEKS
     window_start = first_turned_on - timedelta(days=first_turned_on.weekday() + days)
+    # The compliance arithmetic over the clients with reminders on only: a few of the cohort.
+    with_reminders = f"""SELECT p.client_id FROM reminder_preferences p
+                         WHERE p.enabled AND p.client_id IN ({_cohort_clients_sql(principal)})"""
     sql = f"""
-        WITH {assignment_weeks_sql(_cohort_clients_sql(principal))},
+        WITH {assignment_weeks_sql(with_reminders)},
         {_reminder_clients_sql(principal)},
         compared AS (
             SELECT r.client_id, CAST(date_trunc('week', r.turned_on) AS DATE) AS on_week

@@ -67,10 +67,10 @@ def _reminders(rng, clients, assignments, homework_logs, clinic, calendar):
         "outbox": pd.DataFrame(
             {
                 "id": np.arange(1, len(day) + 1),
-                "message_key": [
-                    f"reminder:{recipient}:{sent:%Y-%m-%d}"
-                    for recipient, sent in zip(clinic.client_ids[client], pd.to_datetime(due_at))
-                ],
+                "message_key": "reminder:"
+                + pd.Series(clinic.client_ids[client]).astype(str)
+                + ":"
+                + pd.Series(calendar.dates(day)).dt.strftime("%Y-%m-%d"),
                 "recipient_id": clinic.client_ids[client],
                 "kind": "client_reminder",
                 "due_at": due_at,
@@ -104,8 +104,9 @@ def _reminded_days(chosen, on_day, weekdays_only, clients, assignments, homework
     row_of = np.full(len(assignments["client"]), -1)
     row_of[weekly] = np.arange(len(weekly))
     logged = (homework_logs["status"] < 2) & (row_of[homework_logs["assignment"]] >= 0)
-    counts = np.zeros((len(weekly), last_day + 2), dtype=np.int32)
-    np.add.at(counts, (row_of[homework_logs["assignment"][logged]], homework_logs["day"][logged] + 1), 1)
+    width = last_day + 2
+    cell = row_of[homework_logs["assignment"][logged]] * width + homework_logs["day"][logged] + 1
+    counts = np.bincount(cell, minlength=len(weekly) * width).reshape(len(weekly), width)
     logs_before = np.cumsum(counts, axis=1)  # logs_before[row, d]: logs on days before day d
 
     pairs = pd.DataFrame({"candidate": np.arange(len(day)), "client": client}).merge(
