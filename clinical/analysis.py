@@ -5,6 +5,8 @@
 2. Dose-response over compliance quartiles.
 3. The within-client lagged analysis (Burns & Spangler 2000): does homework come
    before improvement, or improvement before homework?
+4. Compliance in the weeks before and after a client turned reminders on (issue #16), within
+   each client.
 All are associations, never causes; every result carries its n (for supervisors, the
 lagged analysis says only whether its n reaches 20: see lagged_models).
 """
@@ -609,3 +611,42 @@ def _verdict(homework_first: bool, improvement_first: bool) -> str:
             "So the data fit improvement coming before more homework, rather than homework coming before improvement."
         )
     return "Neither direction is supported by these data."
+
+
+# ---------------------------------------------------------------------------
+# 4. Compliance before and after reminders were turned on
+# ---------------------------------------------------------------------------
+
+REMINDER_CAVEAT = (
+    "An association, not a cause: clients choose to turn reminders on, often when they mean to do "
+    "more homework anyway, and other things change too (the homework set, the stage of therapy)."
+)
+
+
+@dataclass(frozen=True)
+class BeforeAfter:
+    """Within-client compliance before and after reminders were turned on: n clients, the means
+    of each window, and the mean of the per-client differences (after minus before) with its 95%
+    paired t interval (NaN with fewer than 2 clients)."""
+
+    n: int
+    mean_before: float
+    mean_after: float
+    mean_difference: float
+    difference_ci: tuple[float, float]
+
+
+def before_after(before: pd.Series, after: pd.Series) -> BeforeAfter:
+    """Return the paired comparison of `after` with `before` (one value of each per client, 0-1).
+
+    The interval is the one-sample t interval of the per-client differences (a paired t
+    interval): each client is compared with themself.
+    """
+    differences = pd.Series(np.asarray(after, dtype=float) - np.asarray(before, dtype=float))
+    return BeforeAfter(
+        n=len(differences),
+        mean_before=float(np.mean(before)) if len(differences) else np.nan,
+        mean_after=float(np.mean(after)) if len(differences) else np.nan,
+        mean_difference=float(differences.mean()) if len(differences) else np.nan,
+        difference_ci=mean_ci(differences),
+    )

@@ -99,12 +99,20 @@ def set_reminders(
     sets another's). Raises InvalidInput per field: no time (send_at), no day chosen while
     turning reminders on, or a day outside 1-7 (days). Turning reminders off cancels the
     client's queued reminders and nudges not sent yet (status 'not_sent', reason "reminders
-    turned off").
-    Audited as set_reminders.
+    turned off"). Turning them on or off (not a change of time or days) adds a row to
+    reminder_history, in the same transaction. Audited as set_reminders.
     """
     chosen = _check(enabled, send_at, days)
 
     def save(cur: duckdb.DuckDBPyConnection) -> None:
+        # Before the upsert, which overwrites the choice this compares with.
+        cur.execute(
+            """INSERT INTO reminder_history (client_id, enabled, changed_by)
+               SELECT $client, $enabled, $client
+               WHERE $enabled IS DISTINCT FROM
+                     coalesce((SELECT enabled FROM reminder_preferences WHERE client_id = $client), false)""",
+            {"client": principal.user_id, "enabled": enabled},
+        )
         cur.execute(
             """INSERT INTO reminder_preferences (client_id, enabled, send_at, days, updated_at, updated_by)
                VALUES ($client, $enabled, $send_at, $days, current_timestamp, $client)

@@ -28,7 +28,7 @@ from ui.auth import require_role
 from ui.cache import cached, derived
 from ui.db import cursor
 from ui.exports import csv_bytes
-from ui.insights import MEASURES, analyses, cohort_cells, filters, load_classified_episodes
+from ui.insights import MEASURES, analyses, cohort_cells, filters, load_classified_episodes, reminding
 
 # Figures about the episodes in progress: shown with the current quarter only.
 IN_PROGRESS_TILES = ("Active clients", "Engagement", "Median 4-week compliance")
@@ -162,21 +162,23 @@ table_with_download("Trends by month of referral", by_month, "by-month.csv")
 table_with_download("By homework category", by_category, "by-category.csv")
 
 if view.refusal:
-    st.stop()
-if view.analyses_hidden:
+    pass  # the headline figures say why; the analyses below follow the same choice, not the section after
+elif view.analyses_hidden:
     st.header("Does more homework go with more improvement?", anchor=False)
     st.info(
         "The analyses are not shown for this choice: fewer than 5 clients have homework and two scores, "
         "or the difference from the unfiltered cohort would single out fewer than 5 clients."
     )
-    st.stop()
-panel = cached(
-    cohort.weekly_panel,
-    cur,
-    principal,
-    window_start=window_start,
-    window_end=window_end,
-    therapist_id=therapist_id,
-    category=category,
-)
-analyses(principal, choices, view.points, panel, measure, "cohort", suppress=True, per_client=view.per_client)
+else:
+    panel = cached(
+        cohort.weekly_panel,
+        cur,
+        principal,
+        window_start=window_start,
+        window_end=window_end,
+        therapist_id=therapist_id,
+        category=category,
+    )
+    analyses(principal, choices, view.points, panel, measure, "cohort", suppress=True, per_client=view.per_client)
+# Not narrowed by the period or the filters (one choice only), so no two views of it subtract.
+reminding(cur, principal, suppress=True)

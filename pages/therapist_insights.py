@@ -9,7 +9,7 @@ from ui.auth import require_role
 from ui.cache import cached
 from ui.db import cursor
 from ui.exports import csv_bytes
-from ui.insights import analyses, filters, load_classified_episodes
+from ui.insights import analyses, filters, load_classified_episodes, reminding
 
 principal = require_role("therapist")
 cur = cursor()
@@ -23,27 +23,27 @@ window_start, window_end, measure, _, _ = filters("insights")
 classified = load_classified_episodes(cur, principal, window_start, window_end)
 if classified.empty:
     st.info("None of your episodes of care ended in this date range, and none are in progress in it.")
-    st.stop()
-panel = cached(cohort.weekly_panel, cur, principal, window_start=window_start, window_end=window_end)
-analyses(principal, (window_start, window_end), classified, panel, measure, "insights", suppress=False)
-
-st.header("Compliance and helpfulness by homework category", anchor=False)
-categories = cached(cohort.category_summary, cur, principal, window_start=window_start, window_end=window_end)
-if categories.empty:
-    st.info("No homework was expected in this date range.")
 else:
-    table = pd.DataFrame(
-        {
-            "Category": categories["category"].map(CATEGORIES),
-            "Clients": categories["clients"],
-            "Compliance": [
-                f"{value:.0%}" if pd.notna(value) else "no homework set" for value in categories["compliance"]
-            ],
-            "Mean helpfulness (1-5)": [
-                f"{value:.1f}" if pd.notna(value) else "not rated" for value in categories["mean_helpfulness"]
-            ],
-            "Rated logs": categories["rated_logs"],
-        }
-    )
-    st.dataframe(table, hide_index=True)
-    st.download_button("Download this table (CSV)", csv_bytes(table), file_name="categories.csv")
+    panel = cached(cohort.weekly_panel, cur, principal, window_start=window_start, window_end=window_end)
+    analyses(principal, (window_start, window_end), classified, panel, measure, "insights", suppress=False)
+    st.header("Compliance and helpfulness by homework category", anchor=False)
+    categories = cached(cohort.category_summary, cur, principal, window_start=window_start, window_end=window_end)
+    if categories.empty:
+        st.info("No homework was expected in this date range.")
+    else:
+        table = pd.DataFrame(
+            {
+                "Category": categories["category"].map(CATEGORIES),
+                "Clients": categories["clients"],
+                "Compliance": [
+                    f"{value:.0%}" if pd.notna(value) else "no homework set" for value in categories["compliance"]
+                ],
+                "Mean helpfulness (1-5)": [
+                    f"{value:.1f}" if pd.notna(value) else "not rated" for value in categories["mean_helpfulness"]
+                ],
+                "Rated logs": categories["rated_logs"],
+            }
+        )
+        st.dataframe(table, hide_index=True)
+        st.download_button("Download this table (CSV)", csv_bytes(table), file_name="categories.csv")
+reminding(cur, principal, suppress=False)

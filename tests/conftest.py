@@ -9,14 +9,14 @@ session checks and navigation included), which the real server never does.
 import os
 import shutil
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
-from data_layer import login_sessions, users
+from data_layer import login_sessions, reminders, users
 from data_layer.core import db, login_throttle
 from data_layer.core.access import LOGIN, Principal
 from data_layer.users import hash_password
@@ -233,6 +233,40 @@ def add_attended_sessions(cur, client, therapist, *days_ago):
             "INSERT INTO therapy_sessions (client_id, therapist_id, session_date, attended) VALUES (?, ?, ?, true)",
             [client.user_id, therapist.user_id, date.today() - timedelta(days=days)],
         )
+
+
+def turn_on_reminders(cur, client, on_day):
+    """The client turns reminders on (through the data layer, so with its history row), as if at
+    noon on `on_day`."""
+    reminders.set_reminders(cur, client, enabled=True, send_at=time(18, 0), days=[1, 2, 3, 4, 5, 6, 7])
+    cur.execute(
+        "UPDATE reminder_history SET changed_at = ? WHERE client_id = ?",
+        [datetime.combine(on_day, time(12, 0)), client.user_id],
+    )
+
+
+def add_reminder(cur, client, sent_at, status="sent"):
+    """A client reminder in the outbox, due at `sent_at` (and sent then, when 'sent')."""
+    cur.execute(
+        """INSERT INTO outbox (message_key, recipient_id, kind, due_at, status, sent_at)
+           VALUES (?, ?, 'client_reminder', ?, ?, ?)""",
+        [
+            f"reminder:{client.user_id}:{sent_at:%Y-%m-%d}",
+            client.user_id,
+            sent_at,
+            status,
+            sent_at if status == "sent" else None,
+        ],
+    )
+
+
+def add_homework_log(cur, assignment_id, client, created_at, status="done"):
+    """A homework log for the day of `created_at`, made at that moment."""
+    cur.execute(
+        """INSERT INTO homework_logs (assignment_id, client_id, log_date, status, created_at)
+           VALUES (?, ?, ?, ?, ?)""",
+        [assignment_id, client.user_id, created_at.date(), status, created_at],
+    )
 
 
 @pytest.fixture

@@ -7,10 +7,17 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from clinical.analysis import CAVEATS, compliance_change_association, dose_response, lagged_models
+from clinical.analysis import (
+    CAVEATS,
+    REMINDER_CAVEAT,
+    before_after,
+    compliance_change_association,
+    dose_response,
+    lagged_models,
+)
 from clinical.episodes import classify_episodes
 from clinical.homework import CATEGORIES
-from clinical.reporting import SUPPRESSED, hidden_cells, table_cells
+from clinical.reporting import SMALL_CELL, SUPPRESSED, hidden_cells, reveals_few, table_cells
 from data_layer.reports import cohort
 from ui.cache import cached, derived
 from ui.charts import (
@@ -294,3 +301,72 @@ def analyses(principal, choices, classified, panel, measure, key, suppress, per_
         st.markdown("These are associations in this clinic's records, not causes.")
         for caveat in CAVEATS:
             st.markdown(f"- {caveat}")
+
+
+TOO_FEW_WITH_REMINDERS = "Too few clients with reminders on to show yet."
+
+
+def comparison_clients_text(compared, followed, suppress):
+    """The number of clients of the before-and-after comparison as shown: exact, except to a
+    supervisor (`suppress`) when it lies 1-4 away from the `followed` clients shown above it
+    (nearly the same clients: the difference would single out a few), then "5 or more clients"
+    (the comparison is shown from 5)."""
+    if suppress and reveals_few(abs(followed - compared)):
+        return "5 or more clients"
+    return f"{compared} client{'' if compared == 1 else 's'}"
+
+
+def reminding(cur, principal, suppress):
+    """The "Does reminding help?" section (issue #16): of the clients with reminders on now, the
+    share of reminded days followed by homework within 24 hours, and their compliance in the 4
+    complete weeks before and after they turned reminders on (docs/clinical-rules.md, "Reminders").
+
+    `suppress` (supervisors): nothing below 5 clients ("Too few ..."), and the comparison's
+    number of clients is printed only where it is not 1-4 away from the first one (the two
+    groups are nearly the same clients: the difference would single out a few). Therapists see
+    their own numbers whatever n, with n, as the rest of Insights.
+    """
+    st.header("Does reminding help?", anchor=False)
+    st.caption(
+        "Clients who have reminders on now, since they turned them on; the date range and filters above "
+        f"do not apply. {REMINDER_CAVEAT}"
+    )
+    follow = cached(cohort.reminder_follow_through, cur, principal)
+    compared = cached(cohort.compliance_around_reminders, cur, principal)
+    if suppress and follow.clients < SMALL_CELL:
+        st.info(TOO_FEW_WITH_REMINDERS)
+        return
+    if follow.reminded_days == 0:
+        st.info("None of your clients with reminders on has had a reminder sent yet (a day ago or more).")
+    else:
+        st.metric(
+            "Reminded days with homework logged within 24 hours",
+            f"{follow.followed_days / follow.reminded_days:.0%}",
+        )
+        st.caption(
+            f"{follow.followed_days} of {follow.reminded_days} reminded days (a reminder the mail server took), "
+            f"{follow.clients} client{'s' if follow.clients != 1 else ''}; homework logged as done or partly done."
+        )
+    result = before_after(compared["before"], compared["after"])
+    if result.n == 0 or (suppress and result.n < SMALL_CELL):
+        st.info(
+            "Too few clients with homework in the 4 complete weeks before and the 4 after turning reminders on "
+            "to compare yet."
+        )
+        return
+    n_text = comparison_clients_text(result.n, follow.clients, suppress)
+    before, after, difference = st.columns(3)
+    before.metric("Compliance, 4 weeks before", f"{result.mean_before:.0%}")
+    after.metric("Compliance, 4 weeks after", f"{result.mean_after:.0%}")
+    points = round(100 * result.mean_difference)
+    difference.metric("Mean difference", f"{points:+d} point{'' if abs(points) == 1 else 's'}")
+    low, high = result.difference_ci
+    interval = (
+        f"95% CI {100 * low:+.0f} to {100 * high:+.0f} points (paired t)"
+        if pd.notna(low)
+        else "no confidence interval from one client"
+    )
+    st.caption(
+        f"Within each client: the 4 complete weeks before the week they turned reminders on against the 4 "
+        f"after it, clients with homework set in both; n = {n_text}; {interval}. An association, not a cause."
+    )

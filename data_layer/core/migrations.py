@@ -390,6 +390,27 @@ DROP TABLE outbox;
 ALTER TABLE outbox_new RENAME TO outbox;
 """
 
+# When a client turned reminders on or off (issue #16, "does reminding help?"): reminder_preferences
+# holds the current choice only. reminders.set_reminders adds a row when the choice changes (in the
+# same transaction). The current rows that are on are taken as turned on when they were last saved
+# (updated_at): the first on-row of the history. A row that is off says nothing about whether the
+# client was ever on (saving other settings while off changes updated_at too), so it adds none.
+REMINDER_HISTORY = """
+CREATE SEQUENCE reminder_history_id_seq;
+CREATE TABLE reminder_history (
+    id BIGINT PRIMARY KEY DEFAULT nextval('reminder_history_id_seq'),
+    client_id BIGINT NOT NULL REFERENCES users (id),
+    enabled BOOLEAN NOT NULL,
+    changed_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    changed_by BIGINT REFERENCES users (id)
+);
+INSERT INTO reminder_history (client_id, enabled, changed_at, changed_by)
+SELECT client_id, true, updated_at, updated_by
+FROM reminder_preferences
+WHERE enabled
+ORDER BY client_id;
+"""
+
 MIGRATIONS = [
     ("001_initial_schema", INITIAL_SCHEMA),
     ("002_pseudonym_secret", PSEUDONYM_SECRET),
@@ -401,4 +422,5 @@ MIGRATIONS = [
     ("008_reminders", REMINDERS),
     ("009_risk_alerts", RISK_ALERTS),
     ("011_nudges_and_digests", NUDGES_AND_DIGESTS),
+    ("012_reminder_history", REMINDER_HISTORY),
 ]

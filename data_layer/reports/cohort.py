@@ -3,9 +3,14 @@ own caseload, supervisor cohort summaries over the therapists they supervise.
 
 A supervisor never receives a client's identity: clients come back as stable pseudonyms
 (a keyed hash with the clinic's secret, not derivable from the username without it).
+
+Also "does reminding help?" (issue #16; docs/clinical-rules.md, "Reminders"): how often a sent
+reminder was followed by homework logged within 24 hours, and the compliance of the 4 complete
+weeks before and after a client turned reminders on, over the same clients.
 """
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import duckdb
@@ -33,9 +38,13 @@ def _cohort_clients_sql(principal: Principal) -> str:
     return f"SELECT e.client_id FROM ({_episodes_sql(principal)}) e"
 
 
+def _therapists_sql(principal: Principal) -> str:
+    """The therapist ids whose clients the principal may aggregate: their own, or their supervisees."""
+    return "$principal_id" if principal.role == "therapist" else therapist_scope(principal)
+
+
 def _episodes_sql(principal: Principal) -> str:
-    therapists = "$principal_id" if principal.role == "therapist" else therapist_scope(principal)
-    return _EPISODES.format(therapists=therapists)
+    return _EPISODES.format(therapists=_therapists_sql(principal))
 
 
 def _client_label_sql(principal: Principal) -> str:
@@ -369,3 +378,115 @@ def earliest_episode_start(cur: duckdb.DuckDBPyConnection, principal: Principal)
     (clinical.reporting.reporting_periods). A date only, no client."""
     sql = f"SELECT min(e.started_on) FROM ({_episodes_sql(principal)}) e"
     return db.one_row(cur.execute(sql, scope_parameters(principal)))[0]
+
+
+# A reminder is judged once this long has passed since it was sent: a log within it follows it.
+FOLLOW_UP_HOURS = 24
+# Compliance is compared over this many complete ISO weeks before and after the week reminders
+# were turned on (that week itself is left out: it is split between the two).
+REMINDER_WEEKS = 4
+
+
+@dataclass(frozen=True)
+class FollowThrough:
+    """Reminded days of the clients with reminders on, and how many were followed by homework."""
+
+    clients: int  # clients with at least one reminded day counted
+    reminded_days: int  # reminders sent (one a day at most) at least FOLLOW_UP_HOURS ago
+    followed_days: int  # of those, the ones with homework logged done or partly within FOLLOW_UP_HOURS
+
+
+def _reminder_clients_sql(principal: Principal) -> str:
+    """CTE `reminder_clients`: the clients in scope who have reminders on now, with the day they
+    turned them on (the latest 'on' of reminder_history: the history holds changes only, so the
+    latest 'on' began the current spell)."""
+    return f"""
+        reminder_clients AS (
+            SELECT h.client_id, CAST(max(h.changed_at) AS DATE) AS turned_on
+            FROM reminder_history h JOIN reminder_preferences p ON p.client_id = h.client_id AND p.enabled
+            WHERE h.enabled AND h.client_id IN ({_cohort_clients_sql(principal)})
+            GROUP BY h.client_id
+        )"""
+
+
+@allowed_roles("therapist", "supervisor")
+def reminder_follow_through(cur: duckdb.DuckDBPyConnection, principal: Principal) -> FollowThrough:
+    """Return how many reminded days of the clients who have reminders on now were followed by a
+    homework log (done or partly) made within 24 hours after the reminder was sent.
+
+    A reminded day is a client reminder the mail server took (outbox status 'sent'), sent at
+    least 24 hours ago (a later one cannot be judged yet) during an episode of care in scope.
+    Limited to the therapist's own episodes (in progress or ended), or to those of the
+    therapists a supervisor supervises; counts only, no client identities.
+    """
+    sql = f"""
+        WITH {_reminder_clients_sql(principal)},
+        reminded AS (
+            SELECT DISTINCT o.id, o.recipient_id AS client_id, o.sent_at
+            FROM outbox o
+            JOIN reminder_clients r ON r.client_id = o.recipient_id
+            JOIN ({_episodes_sql(principal)}) e
+                 ON e.client_id = o.recipient_id
+                AND CAST(o.sent_at AS DATE) BETWEEN e.started_on AND coalesce(e.ended_on, current_date)
+            WHERE o.kind = 'client_reminder' AND o.status = 'sent'
+              AND o.sent_at <= now() - INTERVAL {FOLLOW_UP_HOURS} HOUR
+        ),
+        judged AS (
+            SELECT r.client_id,
+                   EXISTS (SELECT 1 FROM homework_logs h
+                           WHERE h.client_id = r.client_id AND h.status IN ('done', 'partly')
+                             AND h.created_at >= r.sent_at
+                             AND h.created_at < r.sent_at + INTERVAL {FOLLOW_UP_HOURS} HOUR) AS followed
+            FROM reminded r
+        )
+        SELECT count(DISTINCT client_id), count(*), count(*) FILTER (WHERE followed) FROM judged
+    """
+    clients, reminded_days, followed_days = db.one_row(cur.execute(sql, scope_parameters(principal)))
+    return FollowThrough(int(clients), int(reminded_days), int(followed_days))
+
+
+@allowed_roles("therapist", "supervisor")
+def compliance_around_reminders(cur: duckdb.DuckDBPyConnection, principal: Principal) -> pd.DataFrame:
+    """Return, for each client who has reminders on now, their compliance in the 4 complete ISO
+    weeks before and the 4 complete ISO weeks after the week they turned reminders on.
+
+    The arithmetic of compliance_sql, over the homework set by therapists in scope. Only clients
+    with both windows: turned on long enough ago for the 4 weeks after to be over, and with
+    homework expected in both. Limited to the therapist's own episodes' clients, or to those of
+    the therapists a supervisor supervises; no client identities. Columns: before, after
+    (compliance, 0-1), ordered by them.
+    """
+    first_sql = f"WITH {_reminder_clients_sql(principal)} SELECT min(turned_on) FROM reminder_clients"
+    (first_turned_on,) = db.one_row(cur.execute(first_sql, scope_parameters(principal)))
+    if first_turned_on is None:
+        return pd.DataFrame({"before": pd.Series(dtype=float), "after": pd.Series(dtype=float)})
+    days = 7 * REMINDER_WEEKS
+    window_start = first_turned_on - timedelta(days=first_turned_on.weekday() + days)
+    # The compliance arithmetic over the clients with reminders on only: a few of the cohort.
+    with_reminders = f"""SELECT p.client_id FROM reminder_preferences p
+                         WHERE p.enabled AND p.client_id IN ({_cohort_clients_sql(principal)})"""
+    sql = f"""
+        WITH {assignment_weeks_sql(with_reminders)},
+        {_reminder_clients_sql(principal)},
+        compared AS (
+            SELECT r.client_id, CAST(date_trunc('week', r.turned_on) AS DATE) AS on_week
+            FROM reminder_clients r
+            WHERE CAST(date_trunc('week', r.turned_on) AS DATE) + {days + 7} <= CAST(date_trunc('week', current_date) AS DATE)
+        ),
+        windows AS (
+            SELECT c.client_id,
+                   sum(w.credit14) FILTER (WHERE w.week_start < c.on_week)
+                       / nullif(sum(w.expected14) FILTER (WHERE w.week_start < c.on_week), 0) AS before,
+                   sum(w.credit14) FILTER (WHERE w.week_start > c.on_week)
+                       / nullif(sum(w.expected14) FILTER (WHERE w.week_start > c.on_week), 0) AS after
+            FROM compared c
+            JOIN assignments a ON a.client_id = c.client_id AND a.therapist_id IN ({_therapists_sql(principal)})
+            JOIN assignment_weeks w ON w.assignment_id = a.id
+            WHERE w.week_start BETWEEN c.on_week - {days} AND c.on_week + {days}
+            GROUP BY c.client_id
+        )
+        SELECT before, after FROM windows
+        WHERE before IS NOT NULL AND after IS NOT NULL
+        ORDER BY before, after
+    """
+    return cur.execute(sql, scope_parameters(principal, window_start=window_start, window_end=date.today())).df()

@@ -26,7 +26,8 @@ The generators, by what they make (each returns arrays or one table's DataFrame)
 ops/demo/people.py (the calendar, user ids by role, the accounts), episodes.py (each client's
 parameters and episodes of care), homework.py (assignments and homework logs),
 questionnaires.py (symptom courses, questionnaires and risk flags), mood.py (mood logs),
-care.py (caseload, discharges, supervision, paused periods, therapy sessions), columns.py
+care.py (caseload, discharges, supervision, paused periods, therapy sessions), reminders.py
+(reminders turned on some weeks ago, their history and the reminders sent), columns.py
 (nullable columns); build.py runs them all (build_clinic), load.py loads the frames into a
 database (load_clinic, create_demo_database) and __main__.py is the command line.
 """

@@ -16,6 +16,7 @@ from ops.demo.homework import (
 from ops.demo.mood import _mood_logs
 from ops.demo.people import _calendar, _people, _users
 from ops.demo.questionnaires import _questionnaire_frame, _questionnaires, _risk_flags, _symptom_courses
+from ops.demo.reminders import _reminders
 
 DEFAULT_SEED = 47
 # Past clients of the demo: a clinic's earlier intake, whose episodes all ended before today.
@@ -34,6 +35,9 @@ TABLES = (
     "questionnaires",
     "therapy_sessions",
     "risk_flags",
+    "reminder_preferences",
+    "reminder_history",
+    "outbox",
 )
 
 
@@ -82,6 +86,7 @@ def build_clinic(
             "mood",
             "sessions",
             "episodes",
+            "reminders",
         ],
     )
     clinic = _people(n_clients, n_therapists, n_supervisors, n_past_clients)
@@ -106,6 +111,7 @@ def build_clinic(
         "therapy_sessions": _therapy_sessions(rng["sessions"], clients, clinic, calendar),
     }
     frames["risk_flags"] = _risk_flags(frames["questionnaires"], clinic)
+    frames |= _reminders(rng["reminders"], clients, assignments, homework_logs, clinic, calendar)
     return {table: frames[table] for table in TABLES}
 
 

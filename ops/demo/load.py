@@ -21,6 +21,8 @@ SEQUENCES = {
     "questionnaires": "questionnaire_id_seq",
     "therapy_sessions": "therapy_session_id_seq",
     "risk_flags": "risk_flag_id_seq",
+    "reminder_history": "reminder_history_id_seq",
+    "outbox": "outbox_id_seq",
 }
 
 

@@ -36,6 +36,9 @@ DATED_COLUMNS = {
     "questionnaires": ["taken_on", "created_at"],
     "therapy_sessions": ["session_date", "created_at"],
     "risk_flags": ["raised_at"],
+    "reminder_preferences": ["updated_at"],
+    "reminder_history": ["changed_at"],
+    "outbox": ["due_at", "sent_at", "created_at"],
 }
 TIMESTAMP_COLUMNS = {
     "users": ["sessions_valid_after", "created_at", "locked_until"],
@@ -47,6 +50,9 @@ TIMESTAMP_COLUMNS = {
     "questionnaires": ["created_at"],
     "therapy_sessions": ["created_at"],
     "risk_flags": ["raised_at"],
+    "reminder_preferences": ["updated_at"],
+    "reminder_history": ["changed_at"],
+    "outbox": ["due_at", "sent_at", "created_at"],
 }
 
 
@@ -607,3 +613,54 @@ def test_one_homework_had_its_schedule_changed_and_its_past_weeks_kept_theirs(lo
         window_end=change_from + timedelta(days=6),
     )
     assert by_assignment.set_index("assignment_id").loc[assignment_id, "expected"] == before + after
+
+
+def test_some_clients_in_care_turned_reminders_on_weeks_ago_and_were_reminded_since(loaded):
+    cur, *_ = loaded
+    # The supervisor's view holds 5 or more such clients (the small-cell rule), in care today.
+    by_therapist = cur.execute(
+        """SELECT c.therapist_id, count(*) FROM reminder_preferences p
+           JOIN caseload c ON c.client_id = p.client_id AND c.ended_on IS NULL
+           WHERE p.enabled GROUP BY ALL"""
+    ).fetchall()
+    assert sum(count for _, count in by_therapist) >= 5
+    # Turned on 5 to 8 weeks before this one, as the history says; reminded after that day only,
+    # never today, never on a paused day, and only by the mail server's 'sent'.
+    assert scalar(
+        cur,
+        """SELECT count(*) FROM reminder_preferences p JOIN reminder_history h USING (client_id)
+           WHERE h.enabled AND h.changed_at = p.updated_at
+             AND CAST(date_trunc('week', h.changed_at) AS DATE)
+                 BETWEEN CAST(date_trunc('week', current_date) AS DATE) - 56
+                     AND CAST(date_trunc('week', current_date) AS DATE) - 35""",
+    ) == scalar(cur, "SELECT count(*) FROM reminder_preferences")
+    assert (
+        scalar(
+            cur,
+            """SELECT count(*) FROM outbox o JOIN reminder_history h ON h.client_id = o.recipient_id
+           WHERE o.status = 'sent' AND o.kind = 'client_reminder' AND o.sent_at > h.changed_at
+             AND CAST(o.due_at AS DATE) < current_date AND CAST(o.due_at AS TIME) = (
+                 SELECT send_at FROM reminder_preferences p WHERE p.client_id = o.recipient_id)
+             AND NOT EXISTS (SELECT 1 FROM paused_periods pp WHERE pp.client_id = o.recipient_id
+                             AND CAST(o.due_at AS DATE) BETWEEN pp.starts_on AND pp.ends_on)""",
+        )
+        == scalar(cur, "SELECT count(*) FROM outbox")
+        > 0
+    )
+    # The scheduler's rule: no reminder in a week whose weekly targets were all met by the day before.
+    assert (
+        scalar(
+            cur,
+            """SELECT count(*) FROM outbox o
+           WHERE NOT EXISTS (
+               SELECT 1 FROM assignments a
+               WHERE a.client_id = o.recipient_id AND a.schedule = 'weekly'
+                 AND a.starts_on <= CAST(o.due_at AS DATE)
+                 AND (a.ends_on IS NULL OR a.ends_on >= CAST(o.due_at AS DATE))
+                 AND (SELECT count(*) FROM homework_logs h
+                      WHERE h.assignment_id = a.id AND h.status IN ('done', 'partly')
+                        AND h.log_date >= CAST(date_trunc('week', o.due_at) AS DATE)
+                        AND h.log_date < CAST(o.due_at AS DATE)) < a.times_per_week)""",
+        )
+        == 0
+    )

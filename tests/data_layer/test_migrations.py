@@ -1,11 +1,13 @@
 import os
 import subprocess
 import sys
+from datetime import datetime
 
 import duckdb
 import pytest
 
 from data_layer.core import db
+from data_layer.core.migrations import MIGRATIONS
 
 EXPECTED = [
     "001_initial_schema",
@@ -18,6 +20,7 @@ EXPECTED = [
     "008_reminders",
     "009_risk_alerts",
     "011_nudges_and_digests",
+    "012_reminder_history",
 ]
 
 
@@ -77,3 +80,32 @@ def test_an_empty_production_clinic_starts_with_one_admin(tmp_path):
     conn.close()
     again = subprocess.run(command, capture_output=True, text=True, timeout=60, env=environment)
     assert again.returncode != 0 and "already exists" in again.stderr
+
+
+def test_the_reminder_history_starts_from_the_clients_who_have_reminders_on(tmp_path, monkeypatch):
+    path = tmp_path / "existing.duckdb"
+    monkeypatch.setattr(db, "MIGRATIONS", [m for m in MIGRATIONS if m[0] <= "009_risk_alerts"])
+    conn = db.connect(path)
+    conn.execute("""INSERT INTO users (id, username, display_name, role, password_hash) VALUES
+                    (10, 'on', 'On', 'client', 'x'), (11, 'off', 'Off', 'client', 'x'),
+                    (12, 'never', 'Never', 'client', 'x')""")
+    conn.execute(
+        """INSERT INTO reminder_preferences (client_id, enabled, updated_at, updated_by) VALUES
+           (10, true, TIMESTAMP '2026-10-05 08:30', 10), (11, false, TIMESTAMP '2026-10-06 09:00', 11)"""
+    )
+    conn.close()
+
+    monkeypatch.setattr(db, "MIGRATIONS", MIGRATIONS)
+    conn = db.connect(path)
+    try:
+        assert db.applied_migrations(conn)[-1] == "012_reminder_history"
+        # The client with reminders on turned them on when last saved; an off row tells no change.
+        assert conn.execute("SELECT client_id, enabled, changed_at, changed_by FROM reminder_history").fetchall() == [
+            (10, True, datetime(2026, 10, 5, 8, 30), 10)
+        ]
+        (new_id,) = conn.execute(
+            "INSERT INTO reminder_history (client_id, enabled) VALUES (11, true) RETURNING id"
+        ).fetchone()
+        assert new_id == 2
+    finally:
+        conn.close()

@@ -183,3 +183,27 @@ def test_no_one_else_sees_a_clients_reminders(cur, world, role):
         with pytest.raises(AccessDenied):
             read(cur, principal, client_id=world.client_a.user_id)
     assert {row[2] for row in audit_actions(cur, "view_reminders")} <= {"denied"}
+
+
+def history(cur, client):
+    return cur.execute(
+        "SELECT enabled, changed_by FROM reminder_history WHERE client_id = ? ORDER BY id", [client.user_id]
+    ).fetchall()
+
+
+def test_turning_reminders_on_and_off_is_kept_as_history_but_other_changes_are_not(cur, world):
+    me = world.client_a.user_id
+    reminders.set_reminders(cur, world.client_a, enabled=False, send_at=time(9, 0), days=[1])  # off was the default
+    assert history(cur, world.client_a) == []
+    reminders.set_reminders(cur, world.client_a, enabled=True, send_at=time(9, 0), days=[1])
+    reminders.set_reminders(cur, world.client_a, enabled=True, send_at=time(20, 0), days=[1, 2])  # still on
+    reminders.set_reminders(cur, world.client_a, enabled=False, send_at=time(20, 0), days=[1, 2])
+    reminders.set_reminders(cur, world.client_a, enabled=True, send_at=time(20, 0), days=[1, 2])
+    assert history(cur, world.client_a) == [(True, me), (False, me), (True, me)]
+    assert history(cur, world.client_b) == []
+    # Each change is written with the choice it records: the history's last row is the choice in force.
+    assert cur.execute(
+        """SELECT h.changed_at <= p.updated_at FROM reminder_history h JOIN reminder_preferences p USING (client_id)
+           WHERE h.client_id = ? ORDER BY h.id DESC LIMIT 1""",
+        [me],
+    ).fetchone() == (True,)

@@ -24,6 +24,14 @@ CACHED_PAGES = [
     ("therapist_a", "pages/therapist_client.py", mood, "daily_mood", "view_client_record"),
     ("therapist_a", "pages/therapist_insights.py", cohort, "weekly_panel", "weekly_panel"),
     ("supervisor_a", "pages/supervisor_cohort.py", cohort, "earliest_episode_start", "earliest_episode_start"),
+    ("supervisor_a", "pages/supervisor_cohort.py", cohort, "reminder_follow_through", "reminder_follow_through"),
+    (
+        "therapist_a",
+        "pages/therapist_insights.py",
+        cohort,
+        "compliance_around_reminders",
+        "compliance_around_reminders",
+    ),
 ]
 
 
