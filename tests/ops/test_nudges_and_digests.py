@@ -303,7 +303,7 @@ def test_a_database_at_009_migrates_keeping_its_outbox(tmp_path, monkeypatch):
     monkeypatch.setattr(db, "MIGRATIONS", MIGRATIONS)
     conn = db.connect(path)
     try:
-        assert db.applied_migrations(conn)[-1] == "011_nudges_and_digests"
+        assert "011_nudges_and_digests" in db.applied_migrations(conn)
         assert conn.execute("SELECT * FROM outbox ORDER BY id").fetchall() == before
         for key, recipient, kind in (
             ("nudge:10:2026-11-03", 10, "nudge"),
