@@ -354,6 +354,14 @@ DROP TABLE outbox;
 ALTER TABLE outbox_new RENAME TO outbox;
 """
 
+# Time zones (issue #16): a client's own time zone for reminders, an IANA name (data_layer.reminders
+# checks it against zoneinfo's names); NULL: the clinic's (HOMEWORK_TIMEZONE). Their send_at and days
+# are read in that zone from now on (ops/scheduler.py). Nothing references reminder_preferences, so
+# DuckDB adds the column in place; existing rows get NULL, the clinic's zone.
+REMINDER_TIME_ZONES = """
+ALTER TABLE reminder_preferences ADD COLUMN time_zone VARCHAR;
+"""
+
 MIGRATIONS = [
     ("001_initial_schema", INITIAL_SCHEMA),
     ("002_pseudonym_secret", PSEUDONYM_SECRET),
@@ -364,4 +372,5 @@ MIGRATIONS = [
     ("007_support_checklists", SUPPORT_CHECKLISTS),
     ("008_reminders", REMINDERS),
     ("009_risk_alerts", RISK_ALERTS),
+    ("010_reminder_time_zones", REMINDER_TIME_ZONES),
 ]

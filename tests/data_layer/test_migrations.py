@@ -17,6 +17,7 @@ EXPECTED = [
     "007_support_checklists",
     "008_reminders",
     "009_risk_alerts",
+    "010_reminder_time_zones",
 ]
 
 
