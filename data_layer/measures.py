@@ -11,7 +11,7 @@ as a risk-flag event, which the admin's audit viewer hides like every risk-flag 
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import duckdb
@@ -28,6 +28,7 @@ from data_layer.core.access import (
     require_client,
     scope_parameters,
 )
+from data_layer.core.questionnaire_sql import questionnaire_due_sql
 
 
 @dataclass(frozen=True)
@@ -155,19 +156,12 @@ def questionnaire_schedule(
     """
     require_client(cur, principal, client_id, "view_questionnaire_schedule")
     sql = f"""
-        SELECT i.instrument, max(q.taken_on) AS last_taken,
-               coalesce((SELECT max(c.questionnaire_every_days) FROM caseload c
-                         WHERE c.client_id = $client_id AND {current_link('c')}), 7) AS every_days
-        FROM (VALUES ('PHQ-9'), ('GAD-7')) AS i(instrument)
-        LEFT JOIN questionnaires q ON q.instrument = i.instrument AND q.client_id = $client_id
-             AND q.client_id IN ({client_scope(principal)})
-        GROUP BY i.instrument
+        SELECT instrument, last_taken, next_due
+        FROM ({questionnaire_due_sql("$client_id", "CAST($today AS DATE)")})
+        WHERE $client_id IN ({client_scope(principal)})
     """
-    rows = cur.execute(sql, scope_parameters(principal, client_id=client_id)).fetchall()
-    return {
-        instrument: {"last_taken": last, "next_due": last + timedelta(days=every) if last else date.today()}
-        for instrument, last, every in rows
-    }
+    rows = cur.execute(sql, scope_parameters(principal, client_id=client_id, today=date.today())).fetchall()
+    return {instrument: {"last_taken": last, "next_due": next_due} for instrument, last, next_due in rows}
 
 
 @allowed_roles("therapist")
