@@ -155,11 +155,11 @@ def questionnaire_schedule(
     therapist's setting for the current episode (weekly by default). Never taken: due today.
     """
     require_client(cur, principal, client_id, "view_questionnaire_schedule")
-    sql = f"""
-        SELECT instrument, last_taken, next_due
-        FROM ({questionnaire_due_sql("$client_id", "CAST($today AS DATE)")})
-        WHERE $client_id IN ({client_scope(principal)})
-    """
+    client = (
+        "SELECT CAST($client_id AS BIGINT) AS client_id, CAST($today AS DATE) AS day"
+        f" WHERE $client_id IN ({client_scope(principal)})"
+    )
+    sql = f"SELECT instrument, last_taken, next_due FROM ({questionnaire_due_sql(client)})"
     rows = cur.execute(sql, scope_parameters(principal, client_id=client_id, today=date.today())).fetchall()
     return {instrument: {"last_taken": last, "next_due": next_due} for instrument, last, next_due in rows}
 

@@ -5,9 +5,6 @@ The world (tests/conftest.py): client_a in care with therapist_a, weekly "Though
 and no log; client_b in care, one homework done today and paused from today for 3 days.
 """
 
-import email
-import email.policy
-import socket
 import threading
 from datetime import date, datetime, time, timedelta
 
@@ -16,33 +13,11 @@ from aiosmtpd.controller import Controller
 
 from data_layer import reminders
 from ops import mailer, scheduler
-from tests.conftest import add_questionnaire
+from tests.conftest import add_pair, add_questionnaire
+from tests.ops.conftest import Inbox, free_port
 
 TODAY = date.today()
 EVENING = datetime.combine(TODAY, time(18, 5))
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it accepts, or answers `refuse` (e.g. '451 ...')."""
-
-    def __init__(self):
-        self.received = []
-        self.refuse = None
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.refuse:
-            return self.refuse
-        self.received.append(envelope)
-        return "250 OK"
-
-    def emails(self):
-        return [email.message_from_bytes(envelope.content, policy=email.policy.default) for envelope in self.received]
 
 
 @pytest.fixture(autouse=True)
@@ -55,21 +30,6 @@ def reminders_only(request):
             "INSERT INTO risk_acknowledgements (risk_flag_id, therapist_id, note) VALUES (?, ?, 'seen')",
             [world.risk_flag_b, world.therapist_b.user_id],
         )
-
-
-@pytest.fixture
-def inbox(monkeypatch):
-    handler = Inbox()
-    port = handler.port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("HOMEWORK_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("HOMEWORK_SMTP_PORT", str(port))
-    monkeypatch.setenv("HOMEWORK_SMTP_SECURITY", "none")
-    monkeypatch.setenv("HOMEWORK_MAIL_FROM", "clinic@example.org")
-    monkeypatch.setenv("HOMEWORK_PUBLIC_URL", "https://homework.example.org")
-    yield handler
-    controller.stop()
 
 
 def turn_on(cur, client, email_address, *, send_at=time(18, 0), days=(1, 2, 3, 4, 5, 6, 7)):
@@ -221,8 +181,15 @@ def test_no_email_address_fails_at_once_with_a_clear_reason(cur, world, inbox):
     assert inbox.received == []
 
 
+def questionnaires_not_due(cur, client):
+    """Both questionnaires taken today: none is due this week (a due one is a reason for a reminder of its
+    own, tests/ops/test_reminder_time_zones.py), so homework alone decides."""
+    add_pair(cur, client, TODAY, 5, 5)
+
+
 def test_a_met_weekly_target_gets_no_reminder(cur, world, inbox):
     turn_on(cur, world.client_a, "alice@example.org")
+    questionnaires_not_due(cur, world.client_a)
     log_homework(cur, world.client_a, world.assignment_a, "done", times=2)
     log_homework(cur, world.client_a, world.assignment_a, "not_done")
     log_homework(cur, world.client_a, world.assignment_a, "partly")  # the third of 3 this week
@@ -232,6 +199,7 @@ def test_a_met_weekly_target_gets_no_reminder(cur, world, inbox):
 
 def test_a_target_not_yet_met_gets_one(cur, world, inbox):
     turn_on(cur, world.client_a, "alice@example.org")
+    questionnaires_not_due(cur, world.client_a)
     log_homework(cur, world.client_a, world.assignment_a, "done", times=2)
     log_homework(cur, world.client_a, world.assignment_a, "not_done", times=3)
     assert scheduler.tick(cur, EVENING, mailer.send_message)["sent"] == 1
@@ -239,6 +207,7 @@ def test_a_target_not_yet_met_gets_one(cur, world, inbox):
 
 def test_no_reminder_without_weekly_homework_in_force(cur, world, inbox):
     turn_on(cur, world.client_a, "alice@example.org")
+    questionnaires_not_due(cur, world.client_a)
     cur.execute("UPDATE assignments SET ends_on = ? WHERE id = ?", [TODAY - timedelta(days=1), world.assignment_a])
     assert scheduler.tick(cur, EVENING, mailer.send_message)["queued"] == 0
 
