@@ -290,7 +290,7 @@ CREATE TABLE support_checklists (
 );
 """
 
-# Reminders (issue #16): a client's own choice of reminder (off by default; at send_at, UTC for now,
+# Reminders (issue #16): a client's own choice of reminder (off by default; at send_at, UTC until 010,
 # on the ISO weekdays in `days`, 1 = Monday), and the outbox of messages to send. A message row holds
 # no body: the body is rendered at send time from `kind` and carries no clinical data. message_key is
 # unique ('reminder:<client_id>:<date>'), so queuing the same day's reminder twice stores it once.
