@@ -178,8 +178,10 @@ RETURNING id
 
 # The flag a risk alert is about: the second part of its key 'risk_alert:<flag_id>:<recipient_id>'.
 _ALERT_FLAG = "TRY_CAST(split_part(o.message_key, ':', 2) AS BIGINT)"
-# The local date a reminder is for: the third part of its key 'reminder:<client_id>:<date>'.
-_REMINDER_DAY = "TRY_CAST(split_part(o.message_key, ':', 3) AS DATE)"
+# The day a message was due, on its recipient's clock: for a reminder, the local date in its key (due_at is
+# the chosen time on that date, or the tick that queued it, the same local day). Read from due_at rather
+# than the key, so that it holds for any message a client is sent.
+_DUE_DAY = f"CAST(timezone({_ZONE}, timezone('UTC', o.due_at)) AS DATE)"
 
 # The queued messages whose attempt is due, each with the reason it must not go any more (NULL: send),
 # risk alerts first. The re-check depends on the kind: a risk alert goes while its recipient is active
@@ -197,7 +199,7 @@ SELECT o.id, o.message_key, o.kind, o.recipient_id, u.email, o.due_at, o.attempt
            WHEN NOT EXISTS (SELECT 1 FROM caseload c
                             WHERE c.client_id = o.recipient_id AND {current_link("c", "l.today")})
                THEN 'not sent: no longer in care'
-           WHEN {_REMINDER_DAY} < l.today THEN 'not sent: the day it was for is over'
+           WHEN {_DUE_DAY} < l.today THEN 'not sent: the day it was for is over'
        END AS reason,
        o.kind = 'risk_alert' AND u.role IN ('supervisor', 'admin') AS safety_contact
 FROM outbox o
