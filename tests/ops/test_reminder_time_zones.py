@@ -1,5 +1,5 @@
 """Reminders at the client's local time (issue #16, point 7) and when a questionnaire is due (point 3),
-ops/scheduler.py against a real SMTP server (aiosmtpd, the `inbox` fixture of tests/ops/conftest.py), on a fake
+ops/scheduler.py against a real SMTP server (aiosmtpd, the `inbox` fixture of test_scheduler.py), on a fake
 clock: no test sleeps.
 
 The world (tests/conftest.py): client_a in care with therapist_a, weekly "Thought record" 3 times a week
@@ -15,7 +15,7 @@ from data_layer.core import db
 from data_layer.core.migrations import MIGRATIONS
 from ops import mailer, scheduler
 from tests.conftest import add_pair, add_questionnaire
-from tests.ops.test_scheduler import reminders_only  # noqa: F401 (the fixture: no risk alert here)
+from tests.ops.test_scheduler import inbox, reminders_only  # noqa: F401 (the fixtures; reminders_only: no risk alert here)
 
 EVERY_DAY = [1, 2, 3, 4, 5, 6, 7]
 
@@ -59,7 +59,7 @@ def minutes(start, end, step):
         (date(2027, 7, 14), time(17, 0)),  # summer: British Summer Time, UTC+1
     ],
 )
-def test_london_gets_it_at_18_local_in_winter_and_summer(cur, world, inbox, day, utc_time):
+def test_london_gets_it_at_18_local_in_winter_and_summer(cur, world, inbox, day, utc_time):  # noqa: F811
     turn_on(cur, world.client_a, "alice@example.org", time_zone="Europe/London")
     at = datetime.combine(day, utc_time)
     assert tick(cur, at - timedelta(minutes=1))["queued"] == 0
@@ -68,7 +68,7 @@ def test_london_gets_it_at_18_local_in_winter_and_summer(cur, world, inbox, day,
     assert [envelope.rcpt_tos for envelope in inbox.received] == [["alice@example.org"]]
 
 
-def test_new_york_monday_evening_is_monday_though_it_is_tuesday_in_utc(cur, world, inbox):
+def test_new_york_monday_evening_is_monday_though_it_is_tuesday_in_utc(cur, world, inbox):  # noqa: F811
     tuesday_1am_utc = datetime(2027, 1, 12, 1, 0)  # Monday 11 January, 20:00 in New York (EST, UTC-5)
     turn_on(cur, world.client_a, "alice@example.org", send_at=time(20), days=[2], time_zone="America/New_York")
     assert tick(cur, tuesday_1am_utc)["queued"] == 0  # Tuesday only: not yet, it is Monday there
@@ -79,7 +79,7 @@ def test_new_york_monday_evening_is_monday_though_it_is_tuesday_in_utc(cur, worl
     assert tick(cur, tuesday_1am_utc + timedelta(days=1))["queued"] == 0
 
 
-def test_the_week_and_the_break_are_the_client_s_local_ones(cur, world, inbox):
+def test_the_week_and_the_break_are_the_client_s_local_ones(cur, world, inbox):  # noqa: F811
     sunday = date(2027, 1, 17)
     monday_1am_utc = datetime(2027, 1, 18, 1, 0)  # still Sunday 20:00 in New York
     turn_on(cur, world.client_a, "alice@example.org", send_at=time(20), time_zone="America/New_York")
@@ -101,7 +101,7 @@ def test_the_week_and_the_break_are_the_client_s_local_ones(cur, world, inbox):
     assert [row[0] for row in reminders_of(cur, world.client_a)] == ["2027-01-19"]
 
 
-def test_the_clinic_s_zone_applies_to_a_client_who_chose_none(cur, world, inbox, monkeypatch):
+def test_the_clinic_s_zone_applies_to_a_client_who_chose_none(cur, world, inbox, monkeypatch):  # noqa: F811
     monkeypatch.setenv("HOMEWORK_TIMEZONE", "America/New_York")
     turn_on(cur, world.client_a, "alice@example.org")  # the clinic's zone
     turn_on(cur, world.client_b, "bee@example.org", time_zone="Europe/London")  # their own
@@ -113,7 +113,7 @@ def test_the_clinic_s_zone_applies_to_a_client_who_chose_none(cur, world, inbox,
     assert [envelope.rcpt_tos for envelope in inbox.received] == [["bee@example.org"], ["alice@example.org"]]
 
 
-def test_a_stored_zone_the_database_does_not_know_counts_as_the_clinic_s_and_stops_no_one(cur, world, inbox):
+def test_a_stored_zone_the_database_does_not_know_counts_as_the_clinic_s_and_stops_no_one(cur, world, inbox):  # noqa: F811
     turn_on(cur, world.client_a, "alice@example.org", time_zone="Europe/Oslo")
     turn_on(cur, world.client_b, "bee@example.org", time_zone="Europe/London")
     cur.execute("DELETE FROM paused_periods WHERE client_id = ?", [world.client_b.user_id])
@@ -128,7 +128,7 @@ def test_a_stored_zone_the_database_does_not_know_counts_as_the_clinic_s_and_sto
     assert [envelope.rcpt_tos for envelope in inbox.received] == [["bee@example.org"], ["alice@example.org"]]
 
 
-def test_a_queued_reminder_s_day_is_over_when_the_client_s_local_day_is(cur, world, inbox):
+def test_a_queued_reminder_s_day_is_over_when_the_client_s_local_day_is(cur, world, inbox):  # noqa: F811
     turn_on(cur, world.client_a, "alice@example.org", send_at=time(20), time_zone="America/New_York")
     inbox.refuse = "451 Try again later"
     monday_evening = datetime(2027, 1, 12, 1, 0)  # Monday 20:00 there, already Tuesday in UTC
@@ -170,7 +170,7 @@ def test_a_queued_reminder_s_day_is_over_when_the_client_s_local_day_is(cur, wor
     ],
     ids=["spring-forward", "fall-back"],
 )
-def test_a_change_of_clocks_neither_skips_nor_doubles_a_reminder(cur, world, inbox, night, expected_a, expected_b):
+def test_a_change_of_clocks_neither_skips_nor_doubles_a_reminder(cur, world, inbox, night, expected_a, expected_b):  # noqa: F811
     turn_on(cur, world.client_a, "alice@example.org", send_at=time(1, 30), time_zone="Europe/London")
     turn_on(cur, world.client_b, "bee@example.org", send_at=time(2, 30), time_zone="Europe/London")
     midnight = datetime.combine(night, time(0))
@@ -194,7 +194,7 @@ def test_a_change_of_clocks_neither_skips_nor_doubles_a_reminder(cur, world, inb
     assert len(inbox.received) == 4
 
 
-def test_new_york_s_2_30_on_the_spring_forward_night_goes_at_3_local(cur, world, inbox):
+def test_new_york_s_2_30_on_the_spring_forward_night_goes_at_3_local(cur, world, inbox):  # noqa: F811
     # Sunday 14 March 2027: at 07:00 UTC New York goes from 02:00 EST to 03:00 EDT.
     turn_on(cur, world.client_a, "alice@example.org", send_at=time(2, 30), time_zone="America/New_York")
     for now in minutes(datetime(2027, 3, 14, 6, 30), datetime(2027, 3, 14, 7, 30), 1):
@@ -210,7 +210,7 @@ def no_weekly_homework(cur, world, before):
     cur.execute("UPDATE assignments SET ends_on = ? WHERE id = ?", [before - timedelta(days=1), world.assignment_a])
 
 
-def test_a_questionnaire_due_by_the_cadence_gets_a_reminder_without_homework(cur, world, inbox):
+def test_a_questionnaire_due_by_the_cadence_gets_a_reminder_without_homework(cur, world, inbox):  # noqa: F811
     turn_on(cur, world.client_a, "alice@example.org")
     measures.set_questionnaire_cadence(cur, world.therapist_a, client_id=world.client_a.user_id, every_days=14)
     taken = date(2027, 2, 1)
@@ -235,7 +235,7 @@ def test_a_questionnaire_due_by_the_cadence_gets_a_reminder_without_homework(cur
     assert tick(cur, datetime(2027, 2, 20, 18, 5))["sent"] == 1
 
 
-def test_homework_unmet_and_a_questionnaire_due_make_one_email_a_day(cur, world, inbox):
+def test_homework_unmet_and_a_questionnaire_due_make_one_email_a_day(cur, world, inbox):  # noqa: F811
     turn_on(cur, world.client_a, "alice@example.org")  # no questionnaire ever taken: both due
     day = date(2027, 2, 1)
     for now in minutes(datetime.combine(day, time(18)), datetime.combine(day, time(23, 59)), 29):

@@ -1,6 +1,6 @@
 """Risk alerts (issue #16): a new PHQ-9 item-9 flag emails the client's therapist, or the clinic's
 safety contacts when the client has none, at the next scheduler tick, against a real SMTP server
-(aiosmtpd on 127.0.0.1, the `inbox` fixture of tests/ops/conftest.py) on a fake clock.
+(aiosmtpd on 127.0.0.1, the `inbox` fixture of test_scheduler.py) on a fake clock.
 
 The world (tests/conftest.py): client_a in care with therapist_a; client_b with therapist_b, whose
 risk flag (risk_flag_b) is already raised. The admin and supervisors a and b are the safety contacts.
@@ -15,6 +15,7 @@ from data_layer import measures, reminders
 from data_layer.core import db
 from data_layer.core.migrations import MIGRATIONS
 from ops import mailer, scheduler
+from tests.ops.test_scheduler import inbox  # noqa: F401 (the fixture)
 
 ITEM_9 = [2, 2, 2, 2, 2, 2, 2, 2, 1]  # total 17, item 9 answered 1
 EMAILS = {
@@ -62,7 +63,7 @@ def assert_no_client_details(sent, world, total="17"):
     assert total not in text
 
 
-def test_a_new_item_9_flag_reaches_the_therapist_within_one_tick_and_once(cur, world, inbox):
+def test_a_new_item_9_flag_reaches_the_therapist_within_one_tick_and_once(cur, world, inbox):  # noqa: F811
     give_emails(cur, world)
     forget_older_flags(cur, world)
     flag_id, now = flag_of(cur, world.client_a)
@@ -87,7 +88,7 @@ def test_a_new_item_9_flag_reaches_the_therapist_within_one_tick_and_once(cur, w
     assert len(inbox.received) == 1
 
 
-def test_a_client_with_no_therapist_alerts_each_active_safety_contact(cur, world, inbox):
+def test_a_client_with_no_therapist_alerts_each_active_safety_contact(cur, world, inbox):  # noqa: F811
     give_emails(cur, world)
     forget_older_flags(cur, world)
     cur.execute("DELETE FROM caseload WHERE client_id = ?", [world.client_a.user_id])
@@ -105,7 +106,7 @@ def test_a_client_with_no_therapist_alerts_each_active_safety_contact(cur, world
     assert len(inbox.received) == 2
 
 
-def test_a_deactivated_therapist_leaves_the_alert_to_the_safety_contacts(cur, world, inbox):
+def test_a_deactivated_therapist_leaves_the_alert_to_the_safety_contacts(cur, world, inbox):  # noqa: F811
     give_emails(cur, world)
     forget_older_flags(cur, world)
     _, now = flag_of(cur, world.client_a)
@@ -118,7 +119,7 @@ def test_a_deactivated_therapist_leaves_the_alert_to_the_safety_contacts(cur, wo
     ]
 
 
-def test_a_flag_acknowledged_before_the_alert_goes_is_not_sent(cur, world, inbox):
+def test_a_flag_acknowledged_before_the_alert_goes_is_not_sent(cur, world, inbox):  # noqa: F811
     give_emails(cur, world)
     forget_older_flags(cur, world)
     flag_id, now = flag_of(cur, world.client_a)
@@ -130,7 +131,7 @@ def test_a_flag_acknowledged_before_the_alert_goes_is_not_sent(cur, world, inbox
     assert inbox.received == []
 
 
-def test_a_flag_acknowledged_before_the_tick_queues_nothing(cur, world, inbox):
+def test_a_flag_acknowledged_before_the_tick_queues_nothing(cur, world, inbox):  # noqa: F811
     give_emails(cur, world)
     forget_older_flags(cur, world)
     flag_id, now = flag_of(cur, world.client_a)
@@ -139,7 +140,7 @@ def test_a_flag_acknowledged_before_the_tick_queues_nothing(cur, world, inbox):
     assert inbox.received == []
 
 
-def test_a_flag_older_than_24_hours_queues_nothing(cur, world, inbox):
+def test_a_flag_older_than_24_hours_queues_nothing(cur, world, inbox):  # noqa: F811
     give_emails(cur, world)
     forget_older_flags(cur, world)
     _, now = flag_of(cur, world.client_a)
@@ -148,7 +149,7 @@ def test_a_flag_older_than_24_hours_queues_nothing(cur, world, inbox):
     assert inbox.received == []
 
 
-def test_the_world_flag_of_client_b_alerts_therapist_b(cur, world, inbox):
+def test_the_world_flag_of_client_b_alerts_therapist_b(cur, world, inbox):  # noqa: F811
     give_emails(cur, world)
     (raised_at,) = cur.execute("SELECT raised_at FROM risk_flags WHERE id = ?", [world.risk_flag_b]).fetchone()
     scheduler.tick(cur, raised_at + timedelta(minutes=1), mailer.send_message)
@@ -167,7 +168,7 @@ def test_without_a_mail_server_the_alert_is_not_sent_with_the_reason(cur, world,
     assert alerts(cur)[0][1:3] == ("not_sent", scheduler.NO_MAIL_SERVER)
 
 
-def test_reminder_rechecks_do_not_apply_to_a_risk_alert(cur, world, inbox):
+def test_reminder_rechecks_do_not_apply_to_a_risk_alert(cur, world, inbox):  # noqa: F811
     """A therapist has no reminder settings and is in no one's care: the alert still goes, even a day later."""
     give_emails(cur, world)
     forget_older_flags(cur, world)
@@ -237,7 +238,7 @@ def test_the_migration_keeps_the_outbox_rows_and_allows_risk_alerts(tmp_path, mo
         conn.close()
 
 
-def test_the_admin_sees_risk_alerts_in_the_outbox_beside_reminders(cur, world, inbox):
+def test_the_admin_sees_risk_alerts_in_the_outbox_beside_reminders(cur, world, inbox):  # noqa: F811
     give_emails(cur, world)
     forget_older_flags(cur, world)
     _, now = flag_of(cur, world.client_a)

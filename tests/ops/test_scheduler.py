@@ -5,6 +5,9 @@ The world (tests/conftest.py): client_a in care with therapist_a, weekly "Though
 and no log; client_b in care, one homework done today and paused from today for 3 days.
 """
 
+import email
+import email.policy
+import socket
 import threading
 from datetime import date, datetime, time, timedelta
 
@@ -14,10 +17,32 @@ from aiosmtpd.controller import Controller
 from data_layer import reminders
 from ops import mailer, scheduler
 from tests.conftest import add_pair, add_questionnaire
-from tests.ops.conftest import Inbox, free_port
 
 TODAY = date.today()
 EVENING = datetime.combine(TODAY, time(18, 5))
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it accepts, or answers `refuse` (e.g. '451 ...')."""
+
+    def __init__(self):
+        self.received = []
+        self.refuse = None
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse:
+            return self.refuse
+        self.received.append(envelope)
+        return "250 OK"
+
+    def emails(self):
+        return [email.message_from_bytes(envelope.content, policy=email.policy.default) for envelope in self.received]
 
 
 @pytest.fixture(autouse=True)
@@ -30,6 +55,21 @@ def reminders_only(request):
             "INSERT INTO risk_acknowledgements (risk_flag_id, therapist_id, note) VALUES (?, ?, 'seen')",
             [world.risk_flag_b, world.therapist_b.user_id],
         )
+
+
+@pytest.fixture
+def inbox(monkeypatch):
+    handler = Inbox()
+    port = handler.port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("HOMEWORK_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("HOMEWORK_SMTP_PORT", str(port))
+    monkeypatch.setenv("HOMEWORK_SMTP_SECURITY", "none")
+    monkeypatch.setenv("HOMEWORK_MAIL_FROM", "clinic@example.org")
+    monkeypatch.setenv("HOMEWORK_PUBLIC_URL", "https://homework.example.org")
+    yield handler
+    controller.stop()
 
 
 def turn_on(cur, client, email_address, *, send_at=time(18, 0), days=(1, 2, 3, 4, 5, 6, 7)):
