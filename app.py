@@ -4,6 +4,7 @@ import streamlit as st
 
 from data_layer.core.access import AccessDenied
 from data_layer.core.db import DatabaseLocked, WriteConflict
+from data_layer.core.settings import InvalidSetting
 from ui.auth import current_principal, end_page_run, logged_out
 from ui.navigation import APP_CSS, FAVICON, page_links, pages_for
 
@@ -25,7 +26,7 @@ try:
             page.run()
         finally:
             page_links(principal.role, links, page)
-except DatabaseLocked as error:
+except (DatabaseLocked, InvalidSetting) as error:
     st.error(str(error))
 except (AccessDenied, WriteConflict) as error:
     st.error(str(error))

@@ -11,7 +11,7 @@ as a risk-flag event, which the admin's audit viewer hides like every risk-flag 
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import duckdb
@@ -28,6 +28,7 @@ from data_layer.core.access import (
     require_client,
     scope_parameters,
 )
+from data_layer.core.questionnaire_sql import questionnaire_due_sql
 
 
 @dataclass(frozen=True)
@@ -154,20 +155,13 @@ def questionnaire_schedule(
     therapist's setting for the current episode (weekly by default). Never taken: due today.
     """
     require_client(cur, principal, client_id, "view_questionnaire_schedule")
-    sql = f"""
-        SELECT i.instrument, max(q.taken_on) AS last_taken,
-               coalesce((SELECT max(c.questionnaire_every_days) FROM caseload c
-                         WHERE c.client_id = $client_id AND {current_link('c')}), 7) AS every_days
-        FROM (VALUES ('PHQ-9'), ('GAD-7')) AS i(instrument)
-        LEFT JOIN questionnaires q ON q.instrument = i.instrument AND q.client_id = $client_id
-             AND q.client_id IN ({client_scope(principal)})
-        GROUP BY i.instrument
-    """
-    rows = cur.execute(sql, scope_parameters(principal, client_id=client_id)).fetchall()
-    return {
-        instrument: {"last_taken": last, "next_due": last + timedelta(days=every) if last else date.today()}
-        for instrument, last, every in rows
-    }
+    client = (
+        "SELECT CAST($client_id AS BIGINT) AS client_id, CAST($today AS DATE) AS day"
+        f" WHERE $client_id IN ({client_scope(principal)})"
+    )
+    sql = f"SELECT instrument, last_taken, next_due FROM ({questionnaire_due_sql(client)})"
+    rows = cur.execute(sql, scope_parameters(principal, client_id=client_id, today=date.today())).fetchall()
+    return {instrument: {"last_taken": last, "next_due": next_due} for instrument, last, next_due in rows}
 
 
 @allowed_roles("therapist")

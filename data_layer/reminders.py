@@ -10,6 +10,7 @@ read it).
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -40,33 +41,43 @@ DEFAULT_DIGEST_AT = time(8, 0)
 
 @dataclass(frozen=True)
 class ReminderSettings:
-    """A client's reminder choice: on or off, the time (UTC for now) and the ISO weekdays."""
+    """A client's reminder choice: on or off, the time and the ISO weekdays, both in `time_zone` (an
+    IANA name; None: the clinic's, HOMEWORK_TIMEZONE)."""
 
     enabled: bool
     send_at: time
     days: tuple[int, ...]
+    time_zone: str | None = None
 
 
 DEFAULT_SETTINGS = ReminderSettings(enabled=False, send_at=DEFAULT_SEND_AT, days=tuple(ISO_WEEKDAYS))
 
 
+def _settings_of(row: tuple[Any, ...] | None) -> ReminderSettings:
+    """The ReminderSettings of a reminder_preferences row (enabled, send_at, days, time_zone), or the
+    defaults when there is none."""
+    if row is None:
+        return DEFAULT_SETTINGS
+    enabled, send_at, days, time_zone = row
+    return ReminderSettings(enabled=bool(enabled), send_at=send_at, days=tuple(sorted(days)), time_zone=time_zone)
+
+
 @allowed_roles("client")
 def reminder_settings(cur: duckdb.DuckDBPyConnection, principal: Principal) -> ReminderSettings:
-    """Return the client's own reminder settings, or the defaults (off, 18:00, every day) when
-    they never chose any.
+    """Return the client's own reminder settings, or the defaults (off, 18:00, every day, the
+    clinic's time zone) when they never chose any.
 
     Limited to the calling client's own row (client only; other roles are refused and audited).
     """
-    row = cur.execute(
-        "SELECT enabled, send_at, days FROM reminder_preferences WHERE client_id = ?", [principal.user_id]
-    ).fetchone()
-    if row is None:
-        return DEFAULT_SETTINGS
-    enabled, send_at, days = row
-    return ReminderSettings(enabled=bool(enabled), send_at=send_at, days=tuple(sorted(days)))
+    return _settings_of(
+        cur.execute(
+            "SELECT enabled, send_at, days, time_zone FROM reminder_preferences WHERE client_id = ?",
+            [principal.user_id],
+        ).fetchone()
+    )
 
 
-def _check(enabled: object, send_at: object, days: object) -> tuple[int, ...]:
+def _check(enabled: object, send_at: object, days: object, time_zone: object) -> tuple[int, ...]:
     """Return the chosen days, sorted and each once; raise InvalidInput naming each bad field."""
     chosen: list[object] = list(days) if isinstance(days, Sequence) and not isinstance(days, str) else [days]
     days_error = None
@@ -79,6 +90,7 @@ def _check(enabled: object, send_at: object, days: object) -> tuple[int, ...]:
             enabled=None if isinstance(enabled, bool) else "Choose on or off.",
             send_at=None if isinstance(send_at, time) else "Choose a time.",
             days=days_error,
+            time_zone=None if time_zone is None else validation.check_time_zone(time_zone),
         )
     )
     return tuple(sorted({int(day) for day in chosen if isinstance(day, int)}))
@@ -92,17 +104,19 @@ def set_reminders(
     enabled: bool,
     send_at: time | None,
     days: Sequence[int],
+    time_zone: str | None = None,
 ) -> ReminderSettings:
-    """Save the client's own reminder settings and return them as saved.
+    """Save the client's own reminder settings and return them as saved. `send_at` and `days` are
+    in `time_zone`, an IANA name (None: the clinic's time zone, HOMEWORK_TIMEZONE).
 
     Limited to the calling client themself (client only: there is no client to name, so no one
     sets another's). Raises InvalidInput per field: no time (send_at), no day chosen while
-    turning reminders on, or a day outside 1-7 (days). Turning reminders off cancels the
-    client's queued reminders and nudges not sent yet (status 'not_sent', reason "reminders
-    turned off"). Turning them on or off (not a change of time or days) adds a row to
-    reminder_history, in the same transaction. Audited as set_reminders.
+    turning reminders on, or a day outside 1-7 (days), a name that is no time zone (time_zone).
+    Turning reminders off cancels the client's queued reminders and nudges not sent yet (status
+    'not_sent', reason "reminders turned off"). Turning them on or off (not a change of time or
+    days) adds a row to reminder_history, in the same transaction. Audited as set_reminders.
     """
-    chosen = _check(enabled, send_at, days)
+    chosen = _check(enabled, send_at, days, time_zone)
 
     def save(cur: duckdb.DuckDBPyConnection) -> None:
         # Before the upsert, which overwrites the choice this compares with.
@@ -114,12 +128,19 @@ def set_reminders(
             {"client": principal.user_id, "enabled": enabled},
         )
         cur.execute(
-            """INSERT INTO reminder_preferences (client_id, enabled, send_at, days, updated_at, updated_by)
-               VALUES ($client, $enabled, $send_at, $days, current_timestamp, $client)
+            """INSERT INTO reminder_preferences (client_id, enabled, send_at, days, time_zone, updated_at,
+                                                updated_by)
+               VALUES ($client, $enabled, $send_at, $days, $time_zone, current_timestamp, $client)
                ON CONFLICT (client_id) DO UPDATE
                SET enabled = excluded.enabled, send_at = excluded.send_at, days = excluded.days,
-                   updated_at = excluded.updated_at, updated_by = excluded.updated_by""",
-            {"client": principal.user_id, "enabled": enabled, "send_at": send_at, "days": list(chosen)},
+                   time_zone = excluded.time_zone, updated_at = excluded.updated_at, updated_by = excluded.updated_by""",
+            {
+                "client": principal.user_id,
+                "enabled": enabled,
+                "send_at": send_at,
+                "days": list(chosen),
+                "time_zone": time_zone,
+            },
         )
         cancelled = 0
         if not enabled:
@@ -144,7 +165,7 @@ def set_reminders(
 
     db.write(cur, save)
     assert isinstance(send_at, time)  # checked above
-    return ReminderSettings(enabled=enabled, send_at=send_at, days=chosen)
+    return ReminderSettings(enabled=enabled, send_at=send_at, days=chosen, time_zone=time_zone)
 
 
 @allowed_roles("client")
@@ -162,21 +183,20 @@ def my_email(cur: duckdb.DuckDBPyConnection, principal: Principal) -> str | None
 def client_reminder_settings(
     cur: duckdb.DuckDBPyConnection, principal: Principal, *, client_id: int
 ) -> ReminderSettings:
-    """Return a client's reminder choice (or the defaults, off, when they never chose).
+    """Return a client's reminder choice (or the defaults, off, when they never chose), with the
+    client's time zone (None: the clinic's).
 
     Limited to a client currently in the therapist's caseload (therapist only; AccessDenied,
     audited, otherwise). Audited as a view of the client's record (view_reminders).
     """
     require_client(cur, principal, client_id, "view_reminders")
-    row = cur.execute(
-        f"""SELECT enabled, send_at, days FROM reminder_preferences
-            WHERE client_id = $client_id AND client_id IN ({client_scope(principal)})""",
-        scope_parameters(principal, client_id=client_id),
-    ).fetchone()
-    if row is None:
-        return DEFAULT_SETTINGS
-    enabled, send_at, days = row
-    return ReminderSettings(enabled=bool(enabled), send_at=send_at, days=tuple(sorted(days)))
+    return _settings_of(
+        cur.execute(
+            f"""SELECT enabled, send_at, days, time_zone FROM reminder_preferences
+                WHERE client_id = $client_id AND client_id IN ({client_scope(principal)})""",
+            scope_parameters(principal, client_id=client_id),
+        ).fetchone()
+    )
 
 
 @allowed_roles("therapist")
@@ -278,7 +298,7 @@ def send_nudge(
 
 @dataclass(frozen=True)
 class DigestSettings:
-    """A therapist's weekly digest: on or off, the ISO weekday (1 = Monday) and the time (UTC)."""
+    """A therapist's weekly digest: on or off, the ISO weekday (1 = Monday) and the time (on the clinic's clock, HOMEWORK_TIMEZONE)."""
 
     enabled: bool
     weekday: int

@@ -5,13 +5,13 @@ Design
 Two steps, each safe to run again at any moment, on a clock that is passed in (`now`, a naive
 UTC datetime), so tests never sleep:
 
-1. `queue_due_reminders(cur, now)`: ONE SQL statement finds the clients who get a reminder on
-   now's date and inserts one outbox row each, keyed 'reminder:<client_id>:<date>'. The key is
-   unique and the insert skips keys already there (ON CONFLICT DO NOTHING): however often it
-   runs in a day, a client gets at most one reminder that day, even after it was sent, failed
-   or cancelled.
+1. `queue_due_reminders(cur, now)`: ONE SQL statement finds the clients who get a reminder at
+   now, each on their own clock (below), and inserts one outbox row each, keyed
+   'reminder:<client_id>:<local date>'. The key is unique and the insert skips keys already there
+   (ON CONFLICT DO NOTHING): however often it runs in a day, a client gets at most one reminder
+   that day, even after it was sent, failed or cancelled.
 2. `deliver_due(cur, now, send)`: every queued message whose next attempt is due is checked
-   again (account active, still in care, reminders still on, its day not over) and then handed
+   again (account active, still in care, reminders still on, its local day not over) and then handed
    to `send`, a callable that returns once the mail server took it and raises otherwise. No
    transaction is held while sending: the row is marked afterwards, so a crash between the
    two sends that message again on the next tick (at least once, never lost).
@@ -43,8 +43,13 @@ therapist active, the digest still on and its ISO week not over.
 at :00, on a daemon thread of the app's process with its own cursor (ui/db.py starts it with the
 process's one connection).
 
-Time: everything is UTC in this slice, the reminder times the clients choose included. The clinic's
-time zone (and each client's) is left for later (issue #16 asks for it).
+Time: `now`, due_at, next_attempt_at and sent_at are naive UTC. A client's reminder time and days are
+on their own clock: the time zone they chose (reminder_preferences.time_zone), else the clinic's
+(HOMEWORK_TIMEZONE, default UTC). Their "today" (its weekday, its ISO week for the weekly target, a
+break, being in care, a questionnaire due, the day a queued reminder was for) is their local date,
+converted in SQL by DuckDB's ICU time zones (built into the duckdb wheel, nothing downloaded). Daylight
+saving neither skips nor doubles a reminder (QUEUE_SQL says how). Risk alerts go at once, whatever the
+hour; their "today" (the therapist's link in force) is the UTC date.
 
 These functions take no principal: they are the app's own machinery, not a user's request, and
 are declared infrastructure in tests/data_layer/test_access.py. What they write holds no clinical
@@ -62,6 +67,7 @@ import duckdb
 
 from data_layer.core import audit, db, settings
 from data_layer.core.access import SCHEDULER, Principal, current_link, record_view
+from data_layer.core.questionnaire_sql import questionnaire_due_sql
 from data_layer.reminders import DIGEST_TURNED_OFF, TURNED_OFF
 from data_layer.reports import metrics
 from ops import mailer
@@ -80,9 +86,34 @@ _log = logging.getLogger(__name__)
 
 Send = Callable[[mailer.Message], None]
 
-# Who gets a reminder on $today at $now: reminders on, today one of their days, their time reached,
-# an active client account, in care today (a caseload row in force), not paused today, and some
-# weekly homework in force today whose target for this ISO week is not met yet.
+
+# A client's date and time now, on the clock of `zone` (an IANA name): $now is naive UTC, so it is read
+# as UTC (timezone('UTC', ...) gives the instant) and shown on the zone's clock (a naive local
+# timestamp). Neither step depends on the connection's TimeZone setting.
+def _local_now(zone: str) -> str:
+    return f"timezone({zone}, timezone('UTC', CAST($now AS TIMESTAMP)))"
+
+
+# A reminder's zone: the client's own, or the clinic's ($clinic_zone, HOMEWORK_TIMEZONE), with _ZONE_JOIN
+# on reminder_preferences p. A stored name that DuckDB's ICU does not know (the data layer checks names
+# against zoneinfo's; a later tzdata may drop one) counts as the clinic's: it would otherwise stop the
+# one statement that queues every client's reminders.
+_ZONE_JOIN = "LEFT JOIN pg_timezone_names() tz ON tz.name = p.time_zone"
+_ZONE = "coalesce(tz.name, $clinic_zone)"
+
+# Who gets a reminder at $now, on their own clock: reminders on, their local date one of their days,
+# their time reached on their clock, an active client account, in care on their local date (a caseload
+# row in force), not paused that day, and either some weekly homework in force whose target for their
+# local ISO week is not met yet, or a questionnaire (PHQ-9 or GAD-7) due or overdue that day by the
+# therapist's cadence (data_layer/core/questionnaire_sql.py, the rule the client's pages show).
+#
+# Time zones: now on each zone's clock is worked out once per zone in use (`zones`), not per client.
+# The key holds the local date, so a local hour that comes twice (the clocks going back) queues
+# nothing more. A local hour that does not exist (the clocks going forward, e.g. 01:30 in London on
+# the last Sunday of March) is reached at the first tick after it (02:00 local), since the chosen
+# time is compared with the local time. due_at is naive UTC: the chosen time on the local date,
+# converted back; ICU reads a time that does not exist as one hour later, so it is capped at $now
+# (it is due when queued).
 #
 # "Not met yet" counts this ISO week's logs (Monday to today) marked done or partly against the
 # assignment's times_per_week (the current schedule, on the assignments row). Not the compliance
@@ -92,27 +123,41 @@ Send = Callable[[mailer.Message], None]
 # counts as logged, and the whole week's target counts from Monday on.
 QUEUE_SQL = f"""
 INSERT INTO outbox (message_key, recipient_id, kind, due_at, status)
-SELECT 'reminder:' || p.client_id || ':' || strftime(CAST($today AS DATE), '%Y-%m-%d'),
-       p.client_id, 'client_reminder', CAST($today AS DATE) + p.send_at, 'queued'
-FROM reminder_preferences p
-JOIN users u ON u.id = p.client_id
-WHERE p.enabled
-  AND u.active AND u.role = 'client'
-  AND list_contains(p.days, isodow(CAST($today AS DATE)))
-  AND p.send_at <= CAST(CAST($now AS TIMESTAMP) AS TIME)
-  AND EXISTS (SELECT 1 FROM caseload c
-              WHERE c.client_id = p.client_id AND {current_link("c", "CAST($today AS DATE)")})
+WITH chosen AS (
+    SELECT p.client_id, p.send_at, p.days, {_ZONE} AS zone
+    FROM reminder_preferences p
+    JOIN users u ON u.id = p.client_id
+    {_ZONE_JOIN}
+    WHERE p.enabled AND u.active AND u.role = 'client'
+), zones AS (
+    SELECT zone, {_local_now("zone")} AS local_now FROM (SELECT DISTINCT zone FROM chosen)
+), local_clock AS (
+    SELECT c.client_id, c.send_at, c.days, c.zone,
+           CAST(z.local_now AS DATE) AS today, CAST(z.local_now AS TIME) AS local_time
+    FROM chosen c JOIN zones z ON z.zone = c.zone
+), questionnaire_due AS (
+    SELECT DISTINCT client_id
+    FROM ({questionnaire_due_sql("SELECT client_id, today AS day FROM local_clock")})
+    WHERE next_due <= day
+)
+SELECT 'reminder:' || l.client_id || ':' || strftime(l.today, '%Y-%m-%d'),
+       l.client_id, 'client_reminder',
+       least(timezone('UTC', timezone(l.zone, l.today + l.send_at)), CAST($now AS TIMESTAMP)), 'queued'
+FROM local_clock l
+WHERE list_contains(l.days, isodow(l.today))
+  AND l.send_at <= l.local_time
+  AND EXISTS (SELECT 1 FROM caseload c WHERE c.client_id = l.client_id AND {current_link("c", "l.today")})
   AND NOT EXISTS (SELECT 1 FROM paused_periods pp
-                  WHERE pp.client_id = p.client_id AND CAST($today AS DATE) BETWEEN pp.starts_on AND pp.ends_on)
-  AND EXISTS (
-      SELECT 1 FROM assignments a
-      WHERE a.client_id = p.client_id AND a.schedule = 'weekly'
-        AND a.starts_on <= CAST($today AS DATE)
-        AND (a.ends_on IS NULL OR a.ends_on >= CAST($today AS DATE))
-        AND (SELECT count(*) FROM homework_logs h
-             WHERE h.assignment_id = a.id AND h.status IN ('done', 'partly')
-               AND h.log_date BETWEEN CAST(date_trunc('week', CAST($today AS DATE)) AS DATE)
-                                  AND CAST($today AS DATE)) < a.times_per_week)
+                  WHERE pp.client_id = l.client_id AND l.today BETWEEN pp.starts_on AND pp.ends_on)
+  AND (EXISTS (
+           SELECT 1 FROM assignments a
+           WHERE a.client_id = l.client_id AND a.schedule = 'weekly'
+             AND a.starts_on <= l.today AND (a.ends_on IS NULL OR a.ends_on >= l.today)
+             AND (SELECT count(*) FROM homework_logs h
+                  WHERE h.assignment_id = a.id AND h.status IN ('done', 'partly')
+                    AND h.log_date BETWEEN CAST(date_trunc('week', l.today) AS DATE) AND l.today) < a.times_per_week)
+       OR l.client_id IN (SELECT client_id FROM questionnaire_due))
+ORDER BY l.client_id
 ON CONFLICT (message_key) DO NOTHING
 RETURNING id
 """
@@ -146,30 +191,42 @@ ON CONFLICT (message_key) DO NOTHING
 RETURNING id
 """
 
-# A therapist's weekly digest: on their chosen ISO weekday, once their time (UTC) is reached, for an active
-# therapist with the digest on; keyed by the ISO week ('digest:<therapist_id>:2026-W49'), so a therapist
-# gets one a week however often this runs, even after changing the day within the week.
-DIGEST_QUEUE_SQL = """
+# A therapist's weekly digest: on their chosen ISO weekday, once their time is reached, both on the clinic's
+# clock (HOMEWORK_TIMEZONE), for an active therapist with the digest on; keyed by the clinic's ISO week
+# ('digest:<therapist_id>:2026-W49'), so a therapist gets one a week however often this runs, even after
+# changing the day within the week. due_at as in QUEUE_SQL (naive UTC, capped at $now).
+DIGEST_QUEUE_SQL = f"""
 INSERT INTO outbox (message_key, recipient_id, kind, due_at, status)
-SELECT 'digest:' || d.therapist_id || ':' || strftime(CAST($today AS DATE), '%G-W%V'),
-       d.therapist_id, 'therapist_digest', CAST($today AS DATE) + d.send_at, 'queued'
+WITH clinic_clock AS (
+    SELECT CAST(local_now AS DATE) AS today, CAST(local_now AS TIME) AS local_time
+    FROM (SELECT {_local_now("$clinic_zone")} AS local_now)
+)
+SELECT 'digest:' || d.therapist_id || ':' || strftime(l.today, '%G-W%V'),
+       d.therapist_id, 'therapist_digest',
+       least(timezone('UTC', timezone($clinic_zone, l.today + d.send_at)), CAST($now AS TIMESTAMP)), 'queued'
 FROM digest_preferences d
 JOIN users u ON u.id = d.therapist_id
+CROSS JOIN clinic_clock l
 WHERE d.enabled AND u.active AND u.role = 'therapist'
-  AND d.weekday = isodow(CAST($today AS DATE))
-  AND d.send_at <= CAST(CAST($now AS TIMESTAMP) AS TIME)
+  AND d.weekday = isodow(l.today)
+  AND d.send_at <= l.local_time
 ON CONFLICT (message_key) DO NOTHING
 RETURNING id
 """
 
 # The flag a risk alert is about: the second part of its key 'risk_alert:<flag_id>:<recipient_id>'.
 _ALERT_FLAG = "TRY_CAST(split_part(o.message_key, ':', 2) AS BIGINT)"
+# The day a message was due, on its recipient's clock: for a reminder, the local date in its key (due_at is
+# the chosen time on that date, or the tick that queued it, the same local day). Read from due_at rather
+# than the key, so that it holds for any message a client is sent.
+_DUE_DAY = f"CAST(timezone({_ZONE}, timezone('UTC', o.due_at)) AS DATE)"
 
 # The queued messages whose attempt is due, each with the reason it must not go any more (NULL: send),
 # risk alerts first. The re-check depends on the kind: a risk alert goes while its recipient is active
 # and its flag unacknowledged; a therapist's digest while the therapist is active, has the digest on and
-# its ISO week is not over; a client reminder or a therapist's nudge while the client is active, in
-# care, has reminders on and its day is not over. `safety_contact`: a risk alert to a supervisor or admin (its own wording).
+# its ISO week is not over; a client reminder or a therapist's nudge while the client is active, in care
+# on their local date, has reminders on and the local day it was for is not over. `safety_contact`: a
+# risk alert to a supervisor or admin (its own wording).
 DUE_SQL = f"""
 SELECT o.id, o.message_key, o.kind, o.recipient_id, u.email, o.due_at, o.attempts,
        CASE
@@ -179,19 +236,21 @@ SELECT o.id, o.message_key, o.kind, o.recipient_id, u.email, o.due_at, o.attempt
                     THEN 'not sent: {FLAG_ACKNOWLEDGED}' END
            WHEN o.kind = 'therapist_digest' THEN
                CASE WHEN NOT coalesce(d.enabled, false) THEN 'not sent: {DIGEST_TURNED_OFF}'
-                    WHEN date_trunc('week', o.due_at) < date_trunc('week', CAST($today AS DATE))
+                    WHEN date_trunc('week', {_DUE_DAY}) < date_trunc('week', l.today)
                         THEN 'not sent: the week it was for is over' END
            WHEN NOT coalesce(p.enabled, false) THEN 'not sent: {TURNED_OFF}'
            WHEN NOT EXISTS (SELECT 1 FROM caseload c
-                            WHERE c.client_id = o.recipient_id AND {current_link("c", "CAST($today AS DATE)")})
+                            WHERE c.client_id = o.recipient_id AND {current_link("c", "l.today")})
                THEN 'not sent: no longer in care'
-           WHEN CAST(o.due_at AS DATE) < CAST($today AS DATE) THEN 'not sent: the day it was for is over'
+           WHEN {_DUE_DAY} < l.today THEN 'not sent: the day it was for is over'
        END AS reason,
        o.kind = 'risk_alert' AND u.role IN ('supervisor', 'admin') AS safety_contact
 FROM outbox o
 JOIN users u ON u.id = o.recipient_id
 LEFT JOIN reminder_preferences p ON p.client_id = o.recipient_id
 LEFT JOIN digest_preferences d ON d.therapist_id = o.recipient_id
+{_ZONE_JOIN}
+CROSS JOIN LATERAL (SELECT CAST({_local_now(_ZONE)} AS DATE) AS today) AS l
 WHERE o.status = 'queued' AND o.due_at <= $now
   AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= $now)
 ORDER BY o.kind = 'risk_alert' DESC, o.due_at, o.id
@@ -205,9 +264,10 @@ def backoff(attempts: int) -> timedelta:
 
 
 def queue_due_reminders(cur: duckdb.DuckDBPyConnection, now: datetime) -> int:
-    """Queue today's reminder for every client due one at `now` (naive UTC); return how many
-    were new. Running it again the same day queues no one twice (see the module's docstring)."""
-    parameters = {"today": now.date(), "now": now}
+    """Queue the day's reminder for every client due one at `now` (naive UTC; each client's day and
+    time are on their own clock, QUEUE_SQL); return how many were new. Running it again the same
+    local day queues no one twice (see the module's docstring)."""
+    parameters = {"now": now, "clinic_zone": settings.clinic_time_zone()}
 
     def insert(cur: duckdb.DuckDBPyConnection) -> int:
         return len(cur.execute(QUEUE_SQL, parameters).fetchall())
@@ -231,7 +291,7 @@ def queue_risk_alerts(cur: duckdb.DuckDBPyConnection, now: datetime) -> int:
 def queue_digests(cur: duckdb.DuckDBPyConnection, now: datetime) -> int:
     """Queue this week's digest for every therapist due one at `now` (naive UTC); return how many were
     new. Running it again in the same ISO week queues no one twice (DIGEST_QUEUE_SQL)."""
-    parameters = {"today": now.date(), "now": now}
+    parameters = {"now": now, "clinic_zone": settings.clinic_time_zone()}
 
     def insert(cur: duckdb.DuckDBPyConnection) -> int:
         return len(cur.execute(DIGEST_QUEUE_SQL, parameters).fetchall())
@@ -329,7 +389,7 @@ def deliver_due(cur: duckdb.DuckDBPyConnection, now: datetime, send: Send) -> di
     beyond the first 20 due are left queued for the next tick (MAX_DIGESTS_PER_TICK).
     """
     counts = {"sent": 0, "retry": 0, "failed": 0, "not_sent": 0}
-    due = cur.execute(DUE_SQL, {"today": now.date(), "now": now}).fetchall()
+    due = cur.execute(DUE_SQL, {"now": now, "clinic_zone": settings.clinic_time_zone()}).fetchall()
     no_mail_server = settings.SMTP_HOST.value() is None
     digests = 0
     for message_id, key, kind, recipient_id, email, due_at, attempts, reason, safety_contact in due:

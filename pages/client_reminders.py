@@ -1,11 +1,13 @@
-"""The client's own reminder: on or off, the time of day (UTC for now) and the days (issue #16)."""
+"""The client's own reminder: on or off, the time of day and the days, in the client's time zone
+(their own, or the clinic's) (issue #16)."""
 
 from datetime import timedelta
 
 import streamlit as st
 
 from data_layer import reminders
-from data_layer.core.validation import InvalidInput
+from data_layer.core import settings as app_settings
+from data_layer.core.validation import TIME_ZONES, InvalidInput
 from ui.auth import require_role
 from ui.db import cursor
 from ui.widgets import escape_markdown, form_key, saved_here, show_field_errors, show_saved, with_error_slot
@@ -19,10 +21,14 @@ FORM = "reminders"
 st.title("Reminders")
 st.caption(
     'The email says only "You have something to log today" and gives a link: no homework titles or '
-    "scores. It comes only on the days you choose, when this week's homework is not done yet and the "
-    "day is not a break."
+    "scores. It comes at the time you choose in your time zone, only on the days you choose, when this "
+    "week's homework is not done yet or a questionnaire is due, and the day is not a break."
 )
+CLINIC_ZONE = app_settings.clinic_time_zone()
 settings = reminders.reminder_settings(cur, principal)
+# The zones to choose from, None (the clinic's) first. A stored name no longer known stays listed, so
+# the form shows what is stored and saving it again says why it is refused.
+ZONE_CHOICES = [None, *sorted(TIME_ZONES | {settings.time_zone} - {None})]
 email = reminders.my_email(cur, principal)
 if email:
     st.markdown(f"Reminders go to **{escape_markdown(email)}**.")
@@ -34,14 +40,27 @@ def describe(chosen):
     if not chosen.enabled:
         return "Reminders are off."
     days = ", ".join(DAY_NAMES[day] for day in chosen.days)
-    return f"Reminders are on: {days} at {chosen.send_at:%H:%M} (UTC)."
+    return f"Reminders are on: {days} at {chosen.send_at:%H:%M} ({chosen.time_zone or CLINIC_ZONE})."
+
+
+def zone_name(zone):
+    return f"The clinic's time zone ({CLINIC_ZONE})" if zone is None else zone
 
 
 def reminder_form():
     with st.form(form_key(FORM)):
         enabled, enabled_error = with_error_slot(st.toggle("Email me a reminder", value=settings.enabled))
         send_at, time_error = with_error_slot(
-            st.time_input("Time of day (UTC)", value=settings.send_at, step=timedelta(minutes=15))
+            st.time_input("Time of day", value=settings.send_at, step=timedelta(minutes=15))
+        )
+        time_zone, zone_error = with_error_slot(
+            st.selectbox(
+                "Time zone",
+                ZONE_CHOICES,
+                index=ZONE_CHOICES.index(settings.time_zone),
+                format_func=zone_name,
+                help="The reminder comes at the time above on this zone's clock. Type to search, e.g. London.",
+            )
         )
         # Pills rather than seven checkboxes: one row of large buttons (44 px each, ui/touch.css)
         # that wraps on a phone, each day one tap, its state shown by its colour and text.
@@ -58,12 +77,18 @@ def reminder_form():
         if st.form_submit_button("Save", type="primary", width="stretch"):
             try:
                 saved_settings = reminders.set_reminders(
-                    cur, principal, enabled=enabled, send_at=send_at, days=list(days or [])
+                    cur, principal, enabled=enabled, send_at=send_at, days=list(days or []), time_zone=time_zone
                 )
             except InvalidInput as error:
                 show_field_errors(
                     error.errors,
-                    {"enabled": enabled_error, "send_at": time_error, "days": days_error, "": general_error},
+                    {
+                        "enabled": enabled_error,
+                        "send_at": time_error,
+                        "time_zone": zone_error,
+                        "days": days_error,
+                        "": general_error,
+                    },
                 )
             else:
                 saved_here(FORM, f"Saved. {describe(saved_settings)}")

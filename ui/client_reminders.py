@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from data_layer import reminders
+from data_layer.core import settings as app_settings
 from data_layer.core.access import AccessDenied
 from data_layer.core.validation import InvalidInput
 
@@ -82,12 +83,14 @@ def show_reminders(cur, principal, record):
     settings = reminders.client_reminder_settings(cur, principal, client_id=record.client_id)
     if settings.enabled:
         days = ", ".join(DAY_NAMES[day] for day in settings.days)
-        st.info(f"Reminders on: {days} at {settings.send_at:%H:%M} (UTC).")
+        zone = settings.time_zone or f"the clinic's time zone, {app_settings.clinic_time_zone()}"
+        st.info(f"Reminders on: {days} at {settings.send_at:%H:%M} ({zone}).")
     else:
         st.info("Reminders off.")
     st.caption(
         "The client chooses reminders on their own Reminders page. A reminder names no homework or "
-        "score, and comes only when this week's homework is not done yet and the day is not a break."
+        "score, and comes only when this week's homework is not done yet or a questionnaire is due, and the "
+        "day is not a break. Times below are UTC."
     )
     sent = reminders.list_client_reminders(cur, principal, client_id=record.client_id)
     show_nudge(record, settings, sent)

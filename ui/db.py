@@ -17,6 +17,9 @@ def _connection(path):
     with _connections_lock:
         conn = _connections.get(path)
         if conn is None:
+            # A clinic time zone that is no zone stops the app here, before the scheduler would
+            # fail at every tick (app.py shows the message).
+            settings.clinic_time_zone()
             conn = db.connect(path)
             # `make backup` asks this process for snapshots while it holds the file.
             backup_service.serve(conn, path)

@@ -7,6 +7,7 @@ from datetime import timedelta
 import streamlit as st
 
 from data_layer import reminders
+from data_layer.core import settings as app_settings
 from data_layer.core.validation import InvalidInput
 from ui.widgets import form_key, saved_here, show_field_errors, show_saved, with_error_slot
 
@@ -18,7 +19,8 @@ def describe(chosen):
     """Return the therapist's digest choice in words."""
     if not chosen.enabled:
         return "The weekly digest is off."
-    return f"The weekly digest is on: {WEEKDAYS[chosen.weekday]}s at {chosen.send_at:%H:%M} (UTC)."
+    zone = app_settings.clinic_time_zone()
+    return f"The weekly digest is on: {WEEKDAYS[chosen.weekday]}s at {chosen.send_at:%H:%M} ({zone})."
 
 
 def show_digest_settings(cur, principal):
@@ -39,7 +41,11 @@ def show_digest_settings(cur, principal):
                 st.selectbox("Day", list(WEEKDAYS), index=settings.weekday - 1, format_func=WEEKDAYS.get)
             )
             send_at, time_error = with_error_slot(
-                st.time_input("Time of day (UTC)", value=settings.send_at, step=timedelta(minutes=15))
+                st.time_input(
+                    f"Time of day ({app_settings.clinic_time_zone()}, the clinic's time zone)",
+                    value=settings.send_at,
+                    step=timedelta(minutes=15),
+                )
             )
             general_error = st.empty()
             if st.form_submit_button("Save digest settings"):

@@ -290,7 +290,7 @@ CREATE TABLE support_checklists (
 );
 """
 
-# Reminders (issue #16): a client's own choice of reminder (off by default; at send_at, UTC for now,
+# Reminders (issue #16): a client's own choice of reminder (off by default; at send_at, UTC until 010,
 # on the ISO weekdays in `days`, 1 = Monday), and the outbox of messages to send. A message row holds
 # no body: the body is rendered at send time from `kind` and carries no clinical data. message_key is
 # unique ('reminder:<client_id>:<date>'), so queuing the same day's reminder twice stores it once.
@@ -411,6 +411,14 @@ WHERE enabled
 ORDER BY client_id;
 """
 
+# Time zones (issue #16): a client's own time zone for reminders, an IANA name (data_layer.reminders
+# checks it against zoneinfo's names); NULL: the clinic's (HOMEWORK_TIMEZONE). Their send_at and days
+# are read in that zone from now on (ops/scheduler.py). Nothing references reminder_preferences, so
+# DuckDB adds the column in place; existing rows get NULL, the clinic's zone.
+REMINDER_TIME_ZONES = """
+ALTER TABLE reminder_preferences ADD COLUMN time_zone VARCHAR;
+"""
+
 MIGRATIONS = [
     ("001_initial_schema", INITIAL_SCHEMA),
     ("002_pseudonym_secret", PSEUDONYM_SECRET),
@@ -421,6 +429,7 @@ MIGRATIONS = [
     ("007_support_checklists", SUPPORT_CHECKLISTS),
     ("008_reminders", REMINDERS),
     ("009_risk_alerts", RISK_ALERTS),
+    ("010_reminder_time_zones", REMINDER_TIME_ZONES),
     ("011_nudges_and_digests", NUDGES_AND_DIGESTS),
     ("012_reminder_history", REMINDER_HISTORY),
 ]

@@ -10,6 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Generic, NamedTuple, TypeVar
 
+from data_layer.core import validation
+
 DEFAULT_CRISIS_TEXT = (
     "If you are thinking about harming yourself or feel you cannot keep yourself safe, "
     "please get help now: call 999 or go to A&E in an emergency; call NHS 111 and choose "
@@ -47,6 +49,7 @@ SMTP_USER = Setting("HOMEWORK_SMTP_USER", None)
 SMTP_PASSWORD = Setting("HOMEWORK_SMTP_PASSWORD", None)
 MAIL_FROM = Setting("HOMEWORK_MAIL_FROM", "homework@localhost")
 PUBLIC_URL = Setting("HOMEWORK_PUBLIC_URL", "http://localhost:8501")
+TIME_ZONE = Setting("HOMEWORK_TIMEZONE", "UTC")
 SETTINGS = (
     DATABASE,
     COOKIE_KEY,
@@ -62,8 +65,14 @@ SETTINGS = (
     SMTP_PASSWORD,
     MAIL_FROM,
     PUBLIC_URL,
+    TIME_ZONE,
 )
 SMTP_SECURITY_CHOICES = ("starttls", "tls", "none")
+
+
+class InvalidSetting(ValueError):
+    """An environment variable holds a value the app cannot run with; the message names it and says
+    what it takes."""
 
 
 def database_path() -> Path:
@@ -112,6 +121,20 @@ def admin_password() -> str | None:
     """Return the first administrator's password for ops.new_clinic,
     $HOMEWORK_ADMIN_PASSWORD, or None (then the command asks at the prompt)."""
     return ADMIN_PASSWORD.value()
+
+
+def clinic_time_zone() -> str:
+    """Return the clinic's time zone, $HOMEWORK_TIMEZONE (an IANA name such as Europe/London;
+    default UTC): reminders of clients who chose no zone of their own go by it.
+
+    Raises InvalidSetting for a name that is not an IANA time zone.
+    """
+    name = TIME_ZONE.value().strip()
+    if validation.check_time_zone(name) is not None:
+        raise InvalidSetting(
+            f"{TIME_ZONE.name} must be an IANA time zone name such as Europe/London or UTC, not {name!r}."
+        )
+    return name
 
 
 class MailSettings(NamedTuple):

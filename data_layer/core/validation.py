@@ -1,6 +1,7 @@
 """Input checks shared by the data-layer modules, and the error that names the bad fields."""
 
 import re
+import zoneinfo
 from collections.abc import Mapping
 from datetime import date
 from numbers import Real
@@ -9,6 +10,10 @@ MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_BYTES = 72  # bcrypt reads no further than this
 MAX_NAME_LENGTH = 200
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
+# The IANA time zone names a clinic or a client may choose: those zoneinfo knows. 'localtime' is
+# this machine's own zone file, not a name, and DuckDB's ICU (which the scheduler converts times
+# with, in SQL) does not know it.
+TIME_ZONES = frozenset(zoneinfo.available_timezones() - {"localtime"})
 
 
 class InvalidInput(ValueError):
@@ -32,6 +37,13 @@ def check_username(username: str | None) -> str | None:
             "Use 3 to 40 characters: lower-case letters, digits, dots, dashes or "
             "underscores, starting with a letter or digit."
         )
+    return None
+
+
+def check_time_zone(name: object) -> str | None:
+    """Return an error message for a name that is not an IANA time zone (TIME_ZONES), or None."""
+    if name not in TIME_ZONES:
+        return "Choose a time zone from the list, e.g. Europe/London."
     return None
 
 

@@ -154,6 +154,9 @@ def test_questionnaires_are_due_by_the_therapists_cadence(cur, world):
     schedule = measures.questionnaire_schedule(cur, world.client_a, client_id=world.client_a.user_id)
     assert schedule["GAD-7"] == {"last_taken": TODAY, "next_due": TODAY + timedelta(days=7)}
     assert schedule["PHQ-9"] == {"last_taken": None, "next_due": TODAY}
+    measures.set_questionnaire_cadence(cur, world.therapist_a, client_id=world.client_a.user_id, every_days=14)
+    schedule = measures.questionnaire_schedule(cur, world.therapist_a, client_id=world.client_a.user_id)
+    assert schedule["GAD-7"] == {"last_taken": TODAY, "next_due": TODAY + timedelta(days=14)}
 
 
 def test_a_break_is_stored_and_a_bad_one_explained(cur, world):

@@ -19,6 +19,7 @@ EXPECTED = [
     "007_support_checklists",
     "008_reminders",
     "009_risk_alerts",
+    "010_reminder_time_zones",
     "011_nudges_and_digests",
     "012_reminder_history",
 ]

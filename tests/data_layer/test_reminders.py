@@ -207,3 +207,30 @@ def test_turning_reminders_on_and_off_is_kept_as_history_but_other_changes_are_n
            WHERE h.client_id = ? ORDER BY h.id DESC LIMIT 1""",
         [me],
     ).fetchone() == (True,)
+
+
+def test_a_client_chooses_their_own_time_zone_and_the_therapist_sees_it(cur, world):
+    assert reminders.reminder_settings(cur, world.client_a).time_zone is None  # the clinic's
+    saved = reminders.set_reminders(
+        cur, world.client_a, enabled=True, send_at=time(18), days=[1], time_zone="America/New_York"
+    )
+    assert saved.time_zone == "America/New_York"
+    assert reminders.reminder_settings(cur, world.client_a) == saved
+    shown = reminders.client_reminder_settings(cur, world.therapist_a, client_id=world.client_a.user_id)
+    assert shown.time_zone == "America/New_York"
+    # Back to the clinic's zone.
+    reminders.set_reminders(cur, world.client_a, enabled=True, send_at=time(18), days=[1], time_zone=None)
+    assert reminders.reminder_settings(cur, world.client_a).time_zone is None
+    me = world.client_a.user_id
+    assert audit_actions(cur, "set_reminders") == [(me, me, "ok", "on")] * 2
+
+
+@pytest.mark.parametrize("time_zone", ["Mars/Olympus_Mons", "europe/london", "localtime", "", "UTC+1", 0])
+def test_a_name_that_is_no_time_zone_is_refused_at_its_field(cur, world, time_zone):
+    reminders.set_reminders(cur, world.client_a, enabled=True, send_at=time(7), days=[2], time_zone="Europe/Paris")
+    with pytest.raises(InvalidInput) as refused:
+        reminders.set_reminders(cur, world.client_a, enabled=True, send_at=time(18), days=[1], time_zone=time_zone)
+    assert refused.value.errors == {"time_zone": "Choose a time zone from the list, e.g. Europe/London."}
+    assert reminders.reminder_settings(cur, world.client_a) == reminders.ReminderSettings(
+        True, time(7), (2,), "Europe/Paris"
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit import config as streamlit_config
 
-from data_layer.core import settings
+from data_layer.core import settings, validation
 
 ROOT = Path(__file__).resolve().parents[2]
 # The app's own code. bench/ is a harness: like the tests, it sets variables for the app.
@@ -85,3 +85,25 @@ def test_no_module_but_settings_reads_the_environment():
         if lines
     }
     assert reads == {}
+
+
+def test_the_clinic_time_zone_is_utc_unless_set_and_a_bad_name_is_a_clear_error(monkeypatch):
+    monkeypatch.delenv("HOMEWORK_TIMEZONE", raising=False)
+    assert settings.clinic_time_zone() == "UTC"
+    monkeypatch.setenv("HOMEWORK_TIMEZONE", "Europe/London")
+    assert settings.clinic_time_zone() == "Europe/London"
+    for bad in ("London", "Europe/Londn", "GMT+1", "localtime"):
+        monkeypatch.setenv("HOMEWORK_TIMEZONE", bad)
+        with pytest.raises(settings.InvalidSetting) as refused:
+            settings.clinic_time_zone()
+        assert str(refused.value) == (
+            f"HOMEWORK_TIMEZONE must be an IANA time zone name such as Europe/London or UTC, not {bad!r}."
+        )
+
+
+def test_every_time_zone_one_may_choose_is_known_to_the_scheduler_s_sql(conn):
+    # The scheduler converts times in DuckDB (its ICU time zones), not in Python: a name zoneinfo
+    # accepts and ICU does not would stop every client's reminders at each tick.
+    known = {name for (name,) in conn.execute("SELECT name FROM pg_timezone_names()").fetchall()}
+    assert "Europe/London" in validation.TIME_ZONES
+    assert validation.TIME_ZONES <= known

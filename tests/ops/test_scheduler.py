@@ -16,7 +16,7 @@ from aiosmtpd.controller import Controller
 
 from data_layer import reminders
 from ops import mailer, scheduler
-from tests.conftest import add_questionnaire
+from tests.conftest import add_pair, add_questionnaire
 
 TODAY = date.today()
 EVENING = datetime.combine(TODAY, time(18, 5))
@@ -245,8 +245,15 @@ def test_no_email_address_fails_at_once_with_a_clear_reason(cur, world, inbox):
     assert inbox.received == []
 
 
+def questionnaires_not_due(cur, client):
+    """Both questionnaires taken today: none is due this week (a due one is a reason for a reminder of its
+    own, tests/ops/test_reminder_time_zones.py), so homework alone decides."""
+    add_pair(cur, client, TODAY, 5, 5)
+
+
 def test_a_met_weekly_target_gets_no_reminder(cur, world, inbox):
     turn_on(cur, world.client_a, "alice@example.org")
+    questionnaires_not_due(cur, world.client_a)
     log_homework(cur, world.client_a, world.assignment_a, "done", times=2)
     log_homework(cur, world.client_a, world.assignment_a, "not_done")
     log_homework(cur, world.client_a, world.assignment_a, "partly")  # the third of 3 this week
@@ -256,6 +263,7 @@ def test_a_met_weekly_target_gets_no_reminder(cur, world, inbox):
 
 def test_a_target_not_yet_met_gets_one(cur, world, inbox):
     turn_on(cur, world.client_a, "alice@example.org")
+    questionnaires_not_due(cur, world.client_a)
     log_homework(cur, world.client_a, world.assignment_a, "done", times=2)
     log_homework(cur, world.client_a, world.assignment_a, "not_done", times=3)
     assert scheduler.tick(cur, EVENING, mailer.send_message)["sent"] == 1
@@ -263,6 +271,7 @@ def test_a_target_not_yet_met_gets_one(cur, world, inbox):
 
 def test_no_reminder_without_weekly_homework_in_force(cur, world, inbox):
     turn_on(cur, world.client_a, "alice@example.org")
+    questionnaires_not_due(cur, world.client_a)
     cur.execute("UPDATE assignments SET ends_on = ? WHERE id = ?", [TODAY - timedelta(days=1), world.assignment_a])
     assert scheduler.tick(cur, EVENING, mailer.send_message)["queued"] == 0
 

@@ -59,3 +59,15 @@ def test_a_visitor_is_told_the_app_is_unavailable_without_path_or_process(held_d
     # The operator's log names the file and the holder.
     [logged] = [record.getMessage() for record in caplog.records if record.name == "data_layer.core.db"]
     assert str(path) in logged and f"PID {holder.pid}" in logged
+
+
+def test_a_clinic_time_zone_that_is_no_zone_stops_the_app_with_a_message_saying_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOMEWORK_DB", str(tmp_path / "clinic.duckdb"))
+    monkeypatch.setenv("HOMEWORK_COOKIE_KEY", TEST_COOKIE_KEY)
+    monkeypatch.setenv("HOMEWORK_TIMEZONE", "Europe/Lodnon")
+    app = AppTest.from_function(run_app, args=(APP,), default_timeout=30).run()
+    assert not app.exception
+    assert [error.value for error in app.error] == [
+        "HOMEWORK_TIMEZONE must be an IANA time zone name such as Europe/London or UTC, not 'Europe/Lodnon'."
+    ]
+    assert not (tmp_path / "clinic.duckdb").exists()  # nothing opened, no scheduler started

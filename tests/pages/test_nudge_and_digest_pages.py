@@ -76,7 +76,9 @@ def test_a_therapist_turns_the_weekly_digest_on_from_the_caseload_page(app, cur,
     assert "The weekly digest is off." in [caption.value for caption in app.caption]
     next(toggle for toggle in app.toggle if toggle.label == "Email me a weekly digest").set_value(True)
     next(box for box in app.selectbox if box.label == "Day").set_value(5)
-    next(box for box in app.time_input if box.label == "Time of day (UTC)").set_value(time(7, 30))
+    next(box for box in app.time_input if box.label == "Time of day (UTC, the clinic's time zone)").set_value(
+        time(7, 30)
+    )
     buttons(app, "Save digest settings")[0].click().run()
     assert not app.exception
     assert reminders.digest_settings(cur, world.therapist_a) == reminders.DigestSettings(True, 5, time(7, 30))
