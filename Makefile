@@ -35,10 +35,11 @@ axe-core:
 demo-db: install
 	@[ -f "$(HOMEWORK_DB)" ] || $(PY) -m ops.demo "$(HOMEWORK_DB)"
 
+# ui/serve.py: `streamlit run app.py` with the database, and so the reminder scheduler, opened first.
 run: demo-db
 	@echo "Demo logins (password for all: homework-demo): client01, therapist1, supervisor, admin"
 	@echo "Open http://localhost:$(PORT)"
-	HOMEWORK_DB="$(HOMEWORK_DB)" $(VENV)/bin/streamlit run app.py --server.port $(PORT)
+	HOMEWORK_DB="$(HOMEWORK_DB)" $(PY) -m ui.serve --server.port $(PORT)
 
 test: lint browser axe-core
 	$(PY) -m pytest
