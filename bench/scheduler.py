@@ -10,8 +10,9 @@ target under 1 s) and then delivery (the due rows read, re-checked and marked on
 
 The first tick is a server that starts at that time of day: it queues everything due since midnight at
 once (reported apart); every later tick is the steady state, a minute's few newly due clients among
-thousands that are not. Memory: this process's RSS every 10 ticks, from the 100th tick on (imports and
-DuckDB's caches have settled by then) to the last; flat memory means no growth per tick.
+thousands that are not. Memory: this process's RSS and what DuckDB says it holds (duckdb_memory()),
+every 10 ticks from the 100th on (imports and DuckDB's caches have settled by then) to the last; flat
+memory means no growth per tick.
 
 Results go to bench-results/scheduler.json (`--json`); `make bench` runs it after bench.run and
 bench.concurrency. Timings are printed, never asserted (tests/bench/test_scheduler_bench.py runs it on a
@@ -69,6 +70,12 @@ def turn_on_reminders(conn, share_percent):
     return count
 
 
+def duckdb_memory_mb(conn):
+    """Return the memory DuckDB itself says it holds (duckdb_memory(): buffers, indexes, WAL), in MB."""
+    (used,) = conn.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchone()
+    return used / 2**20
+
+
 def take_at_once(message):
     """The mail server of the benchmark: takes every message and never fails."""
 
@@ -97,7 +104,7 @@ def run_ticks(path, ticks, share_percent=SHARE_PERCENT, today=None):
     try:
         reminders_on = turn_on_reminders(conn, share_percent)
         cur = conn.cursor()
-        samples, rss = [], []
+        samples, memory = [], []
         with mail_server_configured():
             for number in range(ticks):
                 now = start + timedelta(minutes=number)
@@ -112,11 +119,11 @@ def run_ticks(path, ticks, share_percent=SHARE_PERCENT, today=None):
                     | counts
                 )
                 if number + 1 >= min(RSS_FROM_TICK, ticks) and (number + 1) % RSS_EVERY == 0:
-                    rss.append((number + 1, current_rss_mb()))
+                    memory.append((number + 1, current_rss_mb(), duckdb_memory_mb(conn)))
         (clients,) = conn.execute("SELECT count(*) FROM users WHERE role = 'client' AND active").fetchone()
     finally:
         conn.close()
-    return summarise(samples, rss, clients=clients, reminders_on=reminders_on, start=start)
+    return summarise(samples, memory, clients=clients, reminders_on=reminders_on, start=start)
 
 
 def _spread(values):
@@ -128,9 +135,10 @@ def _spread(values):
     }
 
 
-def summarise(samples, rss, *, clients, reminders_on, start):
+def summarise(samples, memory, *, clients, reminders_on, start):
     """Return the run's figures: the first tick (everything due since midnight), the steady ticks' queue,
-    delivery and whole-minute times (median, p95, max), message counts, and RSS (samples, first, last)."""
+    delivery and whole-minute times (median, p95, max), message counts, and memory: (tick, RSS, DuckDB's
+    own) samples, the first and the last."""
     first, steady = samples[0], samples[1:] or samples
     return {
         "ticks": len(samples),
@@ -142,10 +150,11 @@ def summarise(samples, rss, *, clients, reminders_on, start):
         "steady_deliver_seconds": _spread([sample["deliver_seconds"] for sample in steady]),
         "steady_tick_seconds": _spread([sample["queue_seconds"] + sample["deliver_seconds"] for sample in steady]),
         "messages": {key: sum(sample[key] for sample in samples) for key in ("queued", *OUTCOMES)},
-        "rss_mb": {
-            "samples": rss,
-            "first": rss[0][1] if rss else None,
-            "last": rss[-1][1] if rss else None,
+        # (tick, RSS, DuckDB's own) in MB
+        "memory_mb": {
+            "samples": memory,
+            "first": memory[0] if memory else None,
+            "last": memory[-1] if memory else None,
         },
         "target_queue_seconds": TARGET_SECONDS,
     }
@@ -198,11 +207,13 @@ def format_table(results):
     )
     messages = ", ".join(f"{count:,} {key}" for key, count in results["messages"].items())
     lines.append(f"messages over the run: {messages}")
-    rss = results["rss_mb"]
-    if rss["samples"]:
+    memory = results["memory_mb"]
+    if memory["samples"]:
+        (first_tick, first_rss, first_duckdb), (last_tick, last_rss, last_duckdb) = memory["first"], memory["last"]
         lines.append(
-            f"RSS (MB) at tick {rss['samples'][0][0]}: {rss['first']:.1f}; at tick {rss['samples'][-1][0]}: "
-            f"{rss['last']:.1f}; highest {max(mb for _, mb in rss['samples']):.1f}"
+            f"memory (MB) at tick {first_tick}: RSS {first_rss:.1f}, DuckDB's own {first_duckdb:.1f}; at tick "
+            f"{last_tick}: RSS {last_rss:.1f}, DuckDB's own {last_duckdb:.1f}; highest RSS "
+            f"{max(sample[1] for sample in memory['samples']):.1f}"
         )
     return "\n".join(lines)
 
