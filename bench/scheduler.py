@@ -60,19 +60,20 @@ WHERE role = 'client' AND active AND hash(id) % 100 < $share
 """
 
 
-def turn_on_reminders(conn, share_percent):
+def turn_on_reminders(cur, share_percent):
     """Give `share_percent` % of the active clients reminders (REMINDERS_SQL) and every account without an
     email address one; return how many clients have reminders on."""
-    conn.execute("DELETE FROM reminder_preferences")
-    conn.execute(REMINDERS_SQL, {"share": share_percent})
-    conn.execute("UPDATE users SET email = username || '@example.org' WHERE email IS NULL")
-    (count,) = conn.execute("SELECT count(*) FROM reminder_preferences WHERE enabled").fetchone()
+    cur.execute("DELETE FROM reminder_preferences")
+    cur.execute(REMINDERS_SQL, {"share": share_percent})
+    cur.execute("UPDATE users SET email = username || '@example.org' WHERE email IS NULL")
+    (count,) = cur.execute("SELECT count(*) FROM reminder_preferences WHERE enabled").fetchone()
     return count
 
 
 def duckdb_memory_mb(conn):
     """Return the memory DuckDB itself says it holds (duckdb_memory(): buffers, indexes, WAL), in MB."""
-    (used,) = conn.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchone()
+    with conn.cursor() as probe:  # closed: no result left open (see run_ticks)
+        (used,) = probe.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchone()
     return used / 2**20
 
 
@@ -102,7 +103,10 @@ def run_ticks(path, ticks, share_percent=SHARE_PERCENT, today=None):
     start = datetime.combine(today, LAST_MINUTE) - timedelta(minutes=ticks - 1)
     conn = db.connect(path)
     try:
-        reminders_on = turn_on_reminders(conn, share_percent)
+        # On a cursor closed at once: a result left unread keeps its transaction open, and DuckDB then
+        # keeps every row version the ticks write after it (measured: RSS +200 MB over 1,000 ticks).
+        with conn.cursor() as setup:
+            reminders_on = turn_on_reminders(setup, share_percent)
         cur = conn.cursor()
         samples, memory = [], []
         with mail_server_configured():
@@ -120,7 +124,7 @@ def run_ticks(path, ticks, share_percent=SHARE_PERCENT, today=None):
                 )
                 if number + 1 >= min(RSS_FROM_TICK, ticks) and (number + 1) % RSS_EVERY == 0:
                     memory.append((number + 1, current_rss_mb(), duckdb_memory_mb(conn)))
-        (clients,) = conn.execute("SELECT count(*) FROM users WHERE role = 'client' AND active").fetchone()
+        (clients,) = cur.execute("SELECT count(*) FROM users WHERE role = 'client' AND active").fetchone()
     finally:
         conn.close()
     return summarise(samples, memory, clients=clients, reminders_on=reminders_on, start=start)
