@@ -35,10 +35,11 @@ axe-core:
 demo-db: install
 	@[ -f "$(HOMEWORK_DB)" ] || $(PY) -m ops.demo "$(HOMEWORK_DB)"
 
+# ui/serve.py: `streamlit run app.py` with the database, and so the reminder scheduler, opened first.
 run: demo-db
 	@echo "Demo logins (password for all: homework-demo): client01, therapist1, supervisor, admin"
 	@echo "Open http://localhost:$(PORT)"
-	HOMEWORK_DB="$(HOMEWORK_DB)" $(VENV)/bin/streamlit run app.py --server.port $(PORT)
+	HOMEWORK_DB="$(HOMEWORK_DB)" $(PY) -m ui.serve --server.port $(PORT)
 
 test: lint browser axe-core
 	$(PY) -m pytest
@@ -56,13 +57,15 @@ lint: install-test
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-# The large-clinic benchmark, in two parts that take minutes each; not part of `make test`.
+# The large-clinic benchmark, in three parts that take minutes each; not part of `make test`.
 # bench/run.py: every page and query for one user at a time at sizes S, M and L (one table,
 # bench-results/latest.json). bench/concurrency.py: the real server under N concurrent sessions
-# per role over its websocket, at sizes S and L (bench-results/concurrency.json).
+# per role over its websocket, at sizes S and L (bench-results/concurrency.json). bench/scheduler.py:
+# the reminder scheduler's minute at L over 1,000 ticks of a fake clock (bench-results/scheduler.json).
 bench: install-test
 	$(PY) -m bench.run
 	$(PY) -m bench.concurrency
+	$(PY) -m bench.scheduler
 
 # Back up the database to Parquet + manifest (a running app writes the snapshot itself).
 # Backups go only into HOMEWORK_BACKUP_DIR (the app's setting); BACKUP_DIR must lie inside it.

@@ -16,13 +16,25 @@ def reset_peak_rss():
 
 def peak_rss_mb():
     """Return this process's peak RSS in MB since start or the last reset_peak_rss()."""
-    try:
-        status = Path("/proc/self/status").read_text()
-        return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
-    except (OSError, AttributeError):
-        return process_peak_rss_mb()
+    peak = _status_mb("VmHWM")
+    return process_peak_rss_mb() if peak is None else peak
 
 
 def process_peak_rss_mb():
     """Return the peak RSS in MB of this process over its whole life (getrusage)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+
+
+def current_rss_mb():
+    """Return this process's resident memory (RSS) in MB now (Linux; the whole life's peak elsewhere)."""
+    now = _status_mb("VmRSS")
+    return process_peak_rss_mb() if now is None else now
+
+
+def _status_mb(field):
+    """Return the figure `field` (in kB) of /proc/self/status in MB; None where there is none."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(re.search(rf"{field}:\s+(\d+) kB", status).group(1)) / 1024
+    except (OSError, AttributeError):
+        return None

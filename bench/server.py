@@ -1,5 +1,6 @@
-"""Start the real app server (`streamlit run app.py`) in a child process and stop it: for the
-browser tests and the concurrency benchmark, which must drive the server the way production runs.
+"""Start the real app server (`python -m ui.serve`, Streamlit's `streamlit run app.py` with the database
+and its scheduler opened first, as `make run` starts it) in a child process and stop it: for the browser
+tests and the concurrency benchmark, which must drive the server the way production runs.
 """
 
 import ctypes
@@ -55,13 +56,13 @@ def production_environment() -> dict[str, str]:
 
 @contextmanager
 def running_server(database: Path | str, **env: str) -> Iterator[Server]:
-    """Run `streamlit run app.py` on `database` with the extra environment `env`, yield the
+    """Run the app's server (`python -m ui.serve`) on `database` with the extra environment `env`, yield the
     Server once it answers its health check, and stop it on leaving (ServerError when it does
     not start, or when it ignores SIGTERM for SHUTDOWN_SECONDS: that is a bug, never hidden)."""
     port = free_port()
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py"]
+        [sys.executable, "-m", "ui.serve"]
         + ["--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=ROOT,
         stdout=log,
@@ -88,7 +89,7 @@ def _wait_until_healthy(server: Server) -> None:
                 return
         except OSError:
             if server.process.poll() is not None or time.monotonic() > deadline:
-                raise ServerError(f"streamlit did not start:\n{server.output()}") from None
+                raise ServerError(f"the server did not start:\n{server.output()}") from None
             time.sleep(0.3)
 
 

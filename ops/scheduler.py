@@ -41,7 +41,7 @@ therapist active, the digest still on and its ISO week not over.
 
 `tick` queues risk alerts, then reminders, then digests, then delivers; `start(conn)` runs `tick` every minute,
 at :00, on a daemon thread of the app's process with its own cursor (ui/db.py starts it with the
-process's one connection).
+process's one connection, which ui/serve.py opens as the server starts).
 
 Time: `now`, due_at, next_attempt_at and sent_at are naive UTC. A client's reminder time and days are
 on their own clock: the time zone they chose (reminder_preferences.time_zone), else the clinic's
@@ -82,6 +82,7 @@ TICK_SECONDS = 60
 # at most this many a tick, so that many therapists choosing the same minute do not hold up the next
 # ticks' risk alerts for minutes; the rest stay queued and go at the following ticks.
 MAX_DIGESTS_PER_TICK = 20
+STOP_SECONDS = 5
 _log = logging.getLogger(__name__)
 
 Send = Callable[[mailer.Message], None]
@@ -449,9 +450,8 @@ def start(conn: duckdb.DuckDBPyConnection, send: Send = mailer.send_message) -> 
 
     The thread logs a failed tick and carries on at the next minute; it ends when `conn` is
     closed or on stop(). ui/db.py starts it with the process's first connection to the database,
-    that is on the first page request after the server starts, not when the server itself starts
-    (Streamlit runs no app code before a browser connects): a server that nobody opens sends no
-    reminders until someone does.
+    which the server command (ui/serve.py) opens before Streamlit serves anyone: a server that
+    nobody opens still sends reminders and alerts.
     """
     with _running_lock:
         running = _running.get(id(conn))
@@ -466,13 +466,19 @@ def start(conn: duckdb.DuckDBPyConnection, send: Send = mailer.send_message) -> 
         return thread
 
 
-def stop() -> None:
-    """Stop every scheduler thread of this process (each ends within its current tick)."""
+def stop(timeout: float = STOP_SECONDS) -> None:
+    """Stop every scheduler thread of this process: each ends at once when waiting for its next
+    minute, or when its current tick is done; wait up to `timeout` seconds in all for them to end
+    (a server must stop within seconds: a tick still sending then is cut short by the process's exit,
+    and its message goes again after the restart, at least once)."""
     with _running_lock:
         running = list(_running.values())
         _running.clear()
     for _thread, stopping in running:
         stopping.set()
+    deadline = time.monotonic() + timeout
+    for thread, _stopping in running:
+        thread.join(max(deadline - time.monotonic(), 0))
 
 
 def _seconds_to_next_minute() -> float:

@@ -23,8 +23,9 @@ def _connection(path):
             conn = db.connect(path)
             # `make backup` asks this process for snapshots while it holds the file.
             backup_service.serve(conn, path)
-            # Reminders are queued and sent every minute from here on (ops/scheduler.py): from
-            # this first connection, i.e. the first page request, not the server's start.
+            # Reminders and risk alerts are queued and sent every minute from here on
+            # (ops/scheduler.py). ui/serve.py opens this first connection as the server starts,
+            # before any page request.
             scheduler.start(conn)
             _connections[path] = conn
         return conn
@@ -36,7 +37,8 @@ def cursor():
 
 
 def close_connections():
-    """Close every connection this process opened (benchmarks and tests that reuse files)."""
+    """Stop the scheduler and close every connection this process opened (ui/serve.py when the
+    server stops; benchmarks and tests that reuse files)."""
     scheduler.stop()
     with _connections_lock:
         for conn in _connections.values():

@@ -41,7 +41,7 @@ def demo_database(tmp_path_factory):
 
 
 def serve(database, **env):
-    """Start `streamlit run app.py` on `database` (extra environment `env`, the production
+    """Start the app's server (`python -m ui.serve`) on `database` (extra environment `env`, the production
     login throttle); yield its URL; stop it afterwards. For module- or session-scoped
     fixtures. A server that does not start, or ignores SIGTERM, fails the test."""
     try:

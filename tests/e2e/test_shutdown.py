@@ -24,7 +24,7 @@ def database(tmp_path_factory):
 
 
 def just_started(page, url, database, backups):
-    """No visitor yet: the database is not even open."""
+    """No visitor yet: the server opened the database, its scheduler and its backup socket as it started."""
 
 
 def logged_in_session_open(page, url, database, backups):
