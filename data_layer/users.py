@@ -56,7 +56,8 @@ def create_user(
     """Create an account of any role with an initial password; return its id.
 
     Admin only. Raises InvalidInput (nothing written) for a bad or taken username,
-    an empty name, an unknown role or a password under 10 characters.
+    an empty name, an unknown role, a password under 10 characters or an email that is
+    given but is no address.
     """
     return _create_account(
         cur, principal, username=username, display_name=display_name, role=role, password=password, email=email
@@ -80,6 +81,7 @@ def _create_account(
             display_name=validation.check_display_name(display_name),
             password=validation.check_password(password),
             role=None if role in ROLES else f"Choose one of: {', '.join(ROLES)}.",
+            email=validation.check_email(email),
         )
     )
     password_hash = hash_password(password)

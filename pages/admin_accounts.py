@@ -49,7 +49,7 @@ with create_tab:
             st.text_input("Username", help="Lower-case letters, digits, dots, dashes.")
         )
         role, role_error = with_error_slot(st.selectbox("Role", ROLES))
-        email = st.text_input("Email (optional)")
+        email, email_error = with_error_slot(st.text_input("Email (optional)", help="Where reminders and alerts go."))
         password, password_error = with_error_slot(
             st.text_input(
                 "Initial password", type="password", help="At least 10 characters. Give it to the person in private."
@@ -74,6 +74,7 @@ with create_tab:
                         "username": username_error,
                         "role": role_error,
                         "password": password_error,
+                        "email": email_error,
                     },
                 )
             else:

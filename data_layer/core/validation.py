@@ -10,6 +10,13 @@ MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_BYTES = 72  # bcrypt reads no further than this
 MAX_NAME_LENGTH = 200
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
+# An address a mail server can be given: a local part of printable characters without spaces, quotes,
+# angle brackets, commas or another @ (no quoted forms, which clinics do not use), then a domain of
+# dot-separated labels ending in a top-level one of letters. CR and LF never pass, so an address can
+# never add a header to the email it is written into (ops/mailer.py).
+EMAIL_PATTERN = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
 # The IANA time zone names a clinic or a client may choose: those zoneinfo knows. 'localtime' is
 # this machine's own zone file, not a name, and DuckDB's ICU (which the scheduler converts times
 # with, in SQL) does not know it.
@@ -44,6 +51,18 @@ def check_time_zone(name: object) -> str | None:
     """Return an error message for a name that is not an IANA time zone (TIME_ZONES), or None."""
     if name not in TIME_ZONES:
         return "Choose a time zone from the list, e.g. Europe/London."
+    return None
+
+
+def check_email(email: str | None) -> str | None:
+    """Return an error message for an address that is given but is no email address (EMAIL_PATTERN;
+    dots neither first, last nor doubled in its local part), or None; empty means no address."""
+    address = (email or "").strip()
+    if not address:
+        return None
+    local = address.split("@", 1)[0]
+    if not EMAIL_PATTERN.fullmatch(address) or local.startswith(".") or local.endswith(".") or ".." in local:
+        return "Enter an email address like name@example.org, or leave it empty."
     return None
 
 

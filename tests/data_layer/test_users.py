@@ -36,6 +36,13 @@ def test_admin_creates_an_account_that_can_log_in(cur, world):
         ("display_name", {"display_name": "   "}, "Enter a name"),
         ("password", {"password": "short"}, "at least 10"),
         ("role", {"role": "superuser"}, "Choose one of"),
+        ("email", {"email": "casey"}, "like name@example.org"),
+        ("email", {"email": "casey@clinic"}, "like name@example.org"),
+        ("email", {"email": "casey @clinic.org"}, "like name@example.org"),
+        ("email", {"email": "casey@@clinic.org"}, "like name@example.org"),
+        ("email", {"email": "casey..new@clinic.org"}, "like name@example.org"),
+        ("email", {"email": "casey@clinic.org\r\nBcc: everyone@example.org"}, "like name@example.org"),
+        ("email", {"email": "Casey <casey@clinic.org>"}, "like name@example.org"),
     ],
 )
 def test_bad_account_input_names_the_field_and_writes_nothing(cur, world, field, changes, message):
@@ -47,6 +54,15 @@ def test_bad_account_input_names_the_field_and_writes_nothing(cur, world, field,
         users.create_user(cur, world.admin, **arguments)
     assert message in raised.value.errors[field]
     assert count(cur, "SELECT count(*) FROM users") == before
+
+
+@pytest.mark.parametrize("email", ["casey@clinic.org", " casey.new+reminders@mail.clinic.co.uk ", "", None])
+def test_an_email_address_or_none_is_accepted(cur, world, email):
+    user_id = users.create_user(
+        cur, world.admin, username="casey", display_name="Casey", role="client", password="a-long-password", email=email
+    )
+    stored = count(cur, "SELECT email FROM users WHERE id = ?", [user_id])
+    assert stored == ((email or "").strip() or None)
 
 
 def test_wrong_password_and_unknown_user_look_the_same_and_are_audited(cur, world):

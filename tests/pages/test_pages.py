@@ -93,12 +93,16 @@ def test_admin_creates_an_account_and_bad_input_keeps_the_form(app):
     fields["Full name"].input("Casey New")
     fields["Username"].input("casey")
     fields["Initial password"].input("short")
+    fields["Email (optional)"].input("casey@clinic")
     create = next(button for button in app.button if button.label == "Create account")
     create.click().run()
-    assert "Use at least 10 characters." in [error.value for error in app.error]
+    errors = [error.value for error in app.error]
+    assert "Use at least 10 characters." in errors
+    assert "Enter an email address like name@example.org, or leave it empty." in errors
     fields = {field.label: field for field in app.text_input}
-    assert fields["Full name"].value == "Casey New"
+    assert fields["Full name"].value == "Casey New" and fields["Email (optional)"].value == "casey@clinic"
     fields["Initial password"].input("a-long-enough-password")
+    fields["Email (optional)"].input("casey@clinic.org")
     next(button for button in app.button if button.label == "Create account").click().run()
     assert not app.exception
     assert "Created the client account casey." in [success.value for success in app.success]
