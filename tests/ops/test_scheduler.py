@@ -184,6 +184,24 @@ def test_every_send_failure_and_unsent_message_is_audited_by_the_scheduler(cur, 
     assert skipped == f"client_reminder: not_sent: {scheduler.NO_MAIL_SERVER}"
 
 
+def test_a_server_refusing_for_an_hour_then_accepting_delivers_each_message_exactly_once(cur, world, inbox):
+    turn_on(cur, world.client_a, "alice@example.org")
+    reminders.send_nudge(cur, world.therapist_a, client_id=world.client_a.user_id, now=EVENING)
+    inbox.refuse = "421 Service not available"
+    for minute in range(61):  # every minute of an hour: each message tried at 0, 1, 3, 7, 15 and 31
+        counts = scheduler.tick(cur, EVENING + timedelta(minutes=minute), mailer.send_message)
+        assert counts["sent"] == counts["failed"] == 0
+    assert inbox.received == []
+    assert [row[1:3] for row in outbox(cur)] == [("queued", 6), ("queued", 6)]
+    inbox.refuse = None
+    for minute in range(61, 180):
+        scheduler.tick(cur, EVENING + timedelta(minutes=minute), mailer.send_message)
+    assert sorted(message.rcpt_tos[0] for message in inbox.received) == ["alice@example.org"] * 2
+    subjects = sorted(email["Subject"] for email in inbox.emails())
+    assert len(set(subjects)) == 2  # the reminder and the nudge, each once
+    assert [(row[1], row[2], row[5]) for row in outbox(cur)] == [("sent", 7, EVENING + timedelta(minutes=63))] * 2
+
+
 def test_a_stopped_server_leaves_the_message_queued_until_one_answers(cur, world, inbox, monkeypatch):
     turn_on(cur, world.client_a, "alice@example.org")
     monkeypatch.setenv("HOMEWORK_SMTP_PORT", str(free_port()))  # nothing listens there
