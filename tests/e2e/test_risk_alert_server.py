@@ -4,7 +4,7 @@ requested, and a client's PHQ-9 with item 9 above 0, submitted in Chromium, reac
 inbox within one scheduler tick (every minute at :00) without the client's name or score.
 
 The clinic is a copy of the demo whose open risk flags are acknowledged, so that the test's flag is the
-only one emailed. client01 (Zainab R.) is in therapist1's caseload.
+only one emailed. client01 (Zainab and an initial) is in therapist1's caseload.
 """
 
 import shutil
@@ -79,8 +79,8 @@ def wait_for_mail(sink, server):
 
 
 def client01(conn):
-    (user_id,) = conn.execute("SELECT id FROM users WHERE username = 'client01'").fetchone()
-    return Principal(user_id=user_id, role="client", display_name="Zainab R.")
+    user_id, display_name = conn.execute("SELECT id, display_name FROM users WHERE username = 'client01'").fetchone()
+    return Principal(user_id=user_id, role="client", display_name=display_name)
 
 
 def assert_alert_without_client_details(alert, total):
