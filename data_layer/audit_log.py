@@ -34,6 +34,8 @@ HIDDEN_ACTIONS = (
     "list_unassigned_risk_flags",
     "view_unassigned_risk_flag",
     "acknowledge_unassigned_risk_flag",
+    "send_risk_alert",  # ops/scheduler.py: a risk alert sent, failed or not sent
+    "skip_risk_alert",
 )
 HIDDEN_RECORD_KINDS = ("risk_flag",)
 # Rows acted by these roles name the client by pseudonym; nobody else's rows do.

@@ -326,12 +326,15 @@ _MARK_SQL = """
     WHERE id = $id AND status = 'queued'
     RETURNING kind"""
 
-# How each way a delivery attempt ends is audited: (action, outcome), by the status it leaves.
+# How each way a delivery attempt ends is audited: (verb, outcome), by the status it leaves. The action
+# is '<verb>_message', or '<verb>_risk_alert' for a risk alert: an event the admin's audit viewer hides
+# (data_layer.audit_log.HIDDEN_ACTIONS), as the outbox hides a risk alert's recipient and minute, since
+# one sent a minute after a client's questionnaire would tell that item 9 was answered above 0.
 _AUDITED = {
-    "sent": ("send_message", "ok"),
-    "queued": ("send_message", "failed"),  # failed this time, tried again later
-    "failed": ("send_message", "failed"),  # given up
-    "not_sent": ("skip_message", "ok"),
+    "sent": ("send", "ok"),
+    "queued": ("send", "failed"),  # failed this time, tried again later
+    "failed": ("send", "failed"),  # given up
+    "not_sent": ("skip", "ok"),
 }
 
 
@@ -362,7 +365,8 @@ def _mark(
         marked = cur.execute(_MARK_SQL, parameters).fetchone()
         if marked is None:
             return  # no longer queued: whoever changed it audited that
-        action, outcome = _AUDITED[status]
+        verb, outcome = _AUDITED[status]
+        action = f"{verb}_risk_alert" if marked[0] == "risk_alert" else f"{verb}_message"
         retry = f"; next attempt {next_attempt_at:%Y-%m-%d %H:%M} UTC" if status == "queued" else ""
         audit.record_event(
             cur,

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import duckdb
 import pytest
 
-from data_layer import measures, reminders
+from data_layer import audit_log, measures, reminders
 from data_layer.core import db
 from data_layer.core.migrations import MIGRATIONS
 from ops import mailer, scheduler
@@ -251,3 +251,17 @@ def test_the_admin_sees_risk_alerts_in_the_outbox_beside_reminders(cur, world, i
     assert row["recipient"] == "(not shown: risk alert)"
     assert row["sent_at"] == datetime.combine(now.date(), datetime.min.time())
     assert "Tom" not in str(row)
+
+
+def test_a_risk_alert_is_audited_but_never_shown_in_the_admins_audit_viewer(cur, world, inbox):  # noqa: F811
+    give_emails(cur, world)
+    forget_older_flags(cur, world)
+    _, now = flag_of(cur, world.client_a)
+    scheduler.tick(cur, now, mailer.send_message)
+    assert cur.execute("SELECT actor_role, action, outcome FROM audit_log WHERE record_kind = 'outbox'").fetchall() == [
+        ("scheduler", "send_risk_alert", "ok")
+    ]
+    # Sent a minute after client_a's questionnaire, it would tell the admin that item 9 was above 0.
+    shown = audit_log.list_audit_events(cur, world.admin)
+    assert not set(shown["action"]) & {"send_risk_alert", "skip_risk_alert"}
+    assert "send_risk_alert" not in audit_log.list_audit_actions(cur, world.admin)
