@@ -37,7 +37,7 @@ FATE_LEANING = {"completed": 0.15, "dropped_out": 0.0, "referred_on": -0.15}
 # analyses and the supervisor's check of the not-on-track flag ended episodes to work on.
 PAST_FATE_SHARE = {"completed": 0.7, "referred_on": 0.15}
 SHARE_REREFERRED = 0.05  # completed or dropped out, and referred again in the last two weeks
-SHARE_RECENT = 0.07  # episodes begun in the last week: one questionnaire pair so far
+SHARE_RECENT = 0.09  # episodes begun in the last week: one questionnaire pair so far
 COMPLETED_WEEKS = (8, 12)
 DROPOUT_DAYS = (3, 10)
 REFERRED_WEEKS = (2, 6)

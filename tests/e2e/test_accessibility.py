@@ -128,11 +128,13 @@ def sized_page(request, browser):
 def test_no_page_of_any_role_has_a_serious_violation_of_its_own(sized_page, app_url, role):
     page, found = sized_page, findings()
     log_in(page, app_url, LOGINS[role])
+    withheld = False  # the supervisor's analyses, withheld by the small-cell rule on some days
     for path in page_paths(role):
         open_page(page, app_url, path)
         audit(page, path or role, found)
+        withheld |= bool(page.get_by_text("The analyses are not shown for this choice").count())
     assert_clean(found)
-    assert found["charts"] or role == "admin", "no chart was found: has Streamlit's markup of charts changed?"
+    assert found["charts"] or role == "admin" or withheld, "no chart was found: has Streamlit's markup changed?"
 
 
 def test_the_login_page_has_no_serious_violation_of_its_own(sized_page, app_url):

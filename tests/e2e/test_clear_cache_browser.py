@@ -31,7 +31,7 @@ def demo_key_server(tmp_path_factory):
 
 
 def server_pid(url):
-    """The process id of the streamlit server listening on `url`'s port."""
+    """The process id of the app's server (`python -m ui.serve`) listening on `url`'s port."""
     port = str(urlsplit(url).port)
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -40,7 +40,7 @@ def server_pid(url):
             arguments = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"streamlit" in b" ".join(arguments) and port.encode() in arguments:
+        if b"ui.serve" in arguments and port.encode() in arguments:  # bench.server's `python -m ui.serve`
             return int(entry.name)
     raise AssertionError(f"no streamlit server on port {port}")
 

@@ -31,10 +31,12 @@ def test_therapist_insights_scatter_shows_their_clients(browser, app_url):
     page.goto(f"{app_url}/therapist_insights")
     wait_until_idle(page)
     expect(page.get_by_role("heading", name="Insights", exact=True)).to_be_visible()
-    # One point per client with homework and a change, as many as the page says it analyses.
-    stated = page.get_by_text(re.compile(r"^\d+ clients\b.*(statistics are shown|An association)")).first
+    # One point per client with homework and a change, as many as the page says it analyses: "n = 27"
+    # with the statistics (from 20 clients), "12 clients (...)" below that.
+    stated = page.get_by_text(re.compile(r"(\bn = \d+\.|^\d+ clients\b.*statistics are shown)")).first
     expect(stated).to_be_visible()
-    n = int(re.match(r"\d+", stated.inner_text()).group())
+    text = stated.inner_text()
+    n = int((re.search(r"\bn = (\d+)\.", text) or re.match(r"(\d+) clients", text))[1])
     assert n >= 5
     scatter = page.locator(".js-plotly-plot").first
     expect(scatter.locator(".scatterlayer .trace").first.locator("path.point")).to_have_count(n)
