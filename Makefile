@@ -6,7 +6,7 @@ HOMEWORK_DB ?= data/homework.duckdb
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run test test-fast lint install install-test browser axe-core demo-db backup restore bench
+.PHONY: run test test-fast lint install install-test browser postgres axe-core demo-db backup restore bench
 
 install: $(VENV)/.installed
 
@@ -26,6 +26,11 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
 browser:
 	@command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
 
+# Debian's PostgreSQL for the server-mode tests: tests/postgres_server.py starts a throwaway cluster
+# of its own in a temporary directory (as the package's postgres user when run as root).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ($(SUDO) apt-get update && $(SUDO) apt-get install -y postgresql)
+
 # axe-core for the accessibility browser test: one pinned release from the npm registry, refused
 # unless its sha512 is the pinned one, unpacked to .cache/axe-core/ (tests/e2e/axe_core.py: Python
 # only, no Node). Nothing to do when it is already there.
@@ -41,13 +46,13 @@ run: demo-db
 	@echo "Open http://localhost:$(PORT)"
 	HOMEWORK_DB="$(HOMEWORK_DB)" $(PY) -m ui.serve --server.port $(PORT)
 
-test: lint browser axe-core
+test: lint browser postgres axe-core
 	$(PY) -m pytest
 
 # The inner loop: everything but the browser tests and the slow ones (markers in pyproject.toml),
 # on two workers. Bytecode is cached (__pycache__/, git-ignored) even where the environment says
 # not to: compiling and assertion-rewriting every module again costs each worker ~7 s per run.
-test-fast: install-test
+test-fast: install-test postgres
 	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -m "not browser and not slow" -q -n 2
 
 # ruff's lint rules and its formatter's check, then mypy's type check of data_layer/ and clinical/

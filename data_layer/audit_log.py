@@ -110,7 +110,7 @@ def list_audit_events(
                    CASE WHEN a.actor_role = 'client' THEN NULL ELSE a.detail END AS detail
             FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
             WHERE {_SHOWN_EVENT}
-              AND (CAST($actor AS VARCHAR) IS NULL OR contains(lower(u.username), $actor))
+              AND (CAST($actor AS VARCHAR) IS NULL OR strpos(lower(u.username), $actor) > 0)
               AND (CAST($action AS VARCHAR) IS NULL OR a.action = $action)
               AND (CAST($date_from AS DATE) IS NULL OR a.occurred_at >= CAST($date_from AS DATE))
               AND (CAST($date_to AS DATE) IS NULL

@@ -204,7 +204,7 @@ def _latest_episode(
     row = cur.execute(
         """SELECT id, started_on, ended_on, therapist_id FROM caseload
            WHERE client_id = $client_id AND started_on <= current_date
-             AND ($therapist_id IS NULL OR therapist_id = $therapist_id)
+             AND (CAST($therapist_id AS BIGINT) IS NULL OR therapist_id = $therapist_id)
            ORDER BY started_on DESC, id DESC LIMIT 1""",
         {"client_id": client_id, "therapist_id": principal.user_id if principal.role == "therapist" else None},
     ).fetchone()

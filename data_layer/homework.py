@@ -45,7 +45,8 @@ def list_active_assignments(cur: duckdb.DuckDBPyConnection, principal: Principal
         WHERE a.client_id = $client_id AND a.client_id IN (SELECT client_id FROM scope)
           AND a.starts_on <= current_date
           AND coalesce(a.ends_on, a.due_on, DATE '9999-12-31') >= current_date
-        GROUP BY ALL
+        GROUP BY a.id, a.title, a.category, a.instructions, a.schedule, a.times_per_week, a.due_on,
+                 a.starts_on, a.ends_on
         ORDER BY a.starts_on, a.title
     """
     return cur.execute(sql, scope_parameters(principal, client_id=client_id)).df()
@@ -492,7 +493,8 @@ def list_assignments(cur: duckdb.DuckDBPyConnection, principal: Principal, *, cl
                count(h.id) AS logs, avg(h.helpfulness) AS mean_helpfulness
         FROM assignments a LEFT JOIN homework_logs h ON h.assignment_id = a.id
         WHERE a.client_id = $client_id AND a.client_id IN ({client_scope(principal)})
-        GROUP BY ALL
+        GROUP BY a.id, a.title, a.category, a.instructions, a.schedule, a.times_per_week, a.due_on,
+                 a.starts_on, a.ends_on
         ORDER BY active DESC, a.starts_on DESC, a.title
     """
     return cur.execute(sql, scope_parameters(principal, client_id=client_id)).df()

@@ -143,7 +143,7 @@ def _touch(cur: duckdb.DuckDBPyConnection, token: str, now: datetime) -> None:
         cur.execute(
             "UPDATE login_sessions SET last_seen_at = ? WHERE token_hash = ? AND ended_at IS NULL", [now, _hash(token)]
         )
-    except duckdb.TransactionException:
+    except db.CONFLICT_ERRORS:
         pass  # another run of this session touched or ended it at the same moment: either will do
 
 

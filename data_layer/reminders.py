@@ -130,7 +130,7 @@ def set_reminders(
         cur.execute(
             """INSERT INTO reminder_preferences (client_id, enabled, send_at, days, time_zone, updated_at,
                                                 updated_by)
-               VALUES ($client, $enabled, $send_at, $days, $time_zone, current_timestamp, $client)
+               VALUES ($client, $enabled, $send_at, CAST($days AS INTEGER[]), $time_zone, current_timestamp, $client)
                ON CONFLICT (client_id) DO UPDATE
                SET enabled = excluded.enabled, send_at = excluded.send_at, days = excluded.days,
                    time_zone = excluded.time_zone, updated_at = excluded.updated_at, updated_by = excluded.updated_by""",
@@ -408,9 +408,9 @@ def list_outbox(
                   o.last_error,
                   CASE WHEN o.kind = 'risk_alert' THEN date_trunc('day', o.sent_at) ELSE o.sent_at END AS sent_at
            FROM outbox o JOIN users u ON u.id = o.recipient_id
-           WHERE ($status IS NULL OR o.status = $status)
-             AND ($kind IS NULL OR o.kind = $kind)
-             AND ($since IS NULL OR o.due_at >= CAST($since AS TIMESTAMP))
+           WHERE (CAST($status AS VARCHAR) IS NULL OR o.status = $status)
+             AND (CAST($kind AS VARCHAR) IS NULL OR o.kind = $kind)
+             AND (CAST($since AS TIMESTAMP) IS NULL OR o.due_at >= CAST($since AS TIMESTAMP))
            ORDER BY o.due_at DESC, o.id DESC
            LIMIT $limit""",
         {"status": status, "kind": kind, "since": since, "limit": limit},

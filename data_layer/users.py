@@ -102,7 +102,7 @@ def _create_account(
 
     try:
         return db.write(cur, insert)
-    except duckdb.ConstraintException as error:
+    except db.CONSTRAINT_ERRORS as error:
         # Two admins creating the same username at once: the unique index decides.
         raise validation.InvalidInput({"username": "This username is already taken."}) from error
 

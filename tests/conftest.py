@@ -8,6 +8,7 @@ session checks and navigation included), which the real server never does.
 
 import os
 import shutil
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -21,16 +22,39 @@ from data_layer.core import db, login_throttle
 from data_layer.core.access import LOGIN, Principal
 from data_layer.users import hash_password
 from ops.demo import create_demo_database
+from tests.postgres_server import postgres_server
 from ui import db as ui_db
 from ui.auth import COOKIE_LIFETIME, SESSION_TOKEN
+
+# The folders whose tests run on both engines: the embedded DuckDB file and PostgreSQL (server mode,
+# issue #15). Tests elsewhere run on DuckDB; HOMEWORK_TEST_ENGINES=duckdb,postgres (or =postgres)
+# runs every test that takes a database on those engines instead.
+BOTH_ENGINES = ("tests/data_layer", "tests/clinical")
 
 # Tests see the app's real error messages (production hides them: showErrorDetails = "none").
 config.set_option("client.showErrorDetails", "full")
 
+ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery"
 TEST_COOKIE_KEY = "test-only-cookie-key-0123456789-abcdefghijklmnop"
 # bcrypt is slow on purpose: hash once for every test user.
 PASSWORD_HASH = hash_password(PASSWORD)
+
+
+def pytest_generate_tests(metafunc):
+    """Run each test that takes a database once per engine it is meant for (BOTH_ENGINES)."""
+    if "database" not in metafunc.fixturenames:
+        return
+    chosen = os.environ.get("HOMEWORK_TEST_ENGINES")
+    if chosen:
+        engines = chosen.split(",")
+    elif hasattr(metafunc.module, "ENGINES"):
+        engines = metafunc.module.ENGINES
+    elif Path(metafunc.definition.path).relative_to(ROOT).as_posix().startswith(BOTH_ENGINES):
+        engines = ["duckdb", "postgres"]
+    else:
+        engines = ["duckdb"]
+    metafunc.parametrize("database", engines, indirect=True)
 
 
 def pytest_collection_modifyitems(items):
@@ -56,13 +80,31 @@ def migrated_database(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server for this test session, with a migrated template database."""
+    with postgres_server() as server:
+        db.connect(server.create_database("homework_template")).close()
+        yield server
+
+
 @pytest.fixture
-def conn(tmp_path, migrated_database):
-    """A fresh database file for this test (a copy of the migrated template: same schema,
-    no rows), opened as the app opens it."""
+def database(request, tmp_path, migrated_database):
+    """A fresh database for this test, as HOMEWORK_DB names it: a copy of the migrated template
+    (same schema, no rows) as a DuckDB file, or in server mode a PostgreSQL database's URL."""
+    if request.param == "postgres":
+        return request.getfixturevalue("postgres").create_database(
+            f"test_{uuid.uuid4().hex}", template="homework_template"
+        )
     path = tmp_path / "test.duckdb"
     shutil.copyfile(migrated_database, path)
-    connection = db.connect(path)
+    return str(path)
+
+
+@pytest.fixture
+def conn(database):
+    """The test's database, opened as the app opens it."""
+    connection = db.connect(database)
     yield connection
     connection.close()
 
@@ -173,7 +215,7 @@ def world(cur):
     )
 
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(ROOT / "app.py")
 
 
 def run_app(app_path):
@@ -183,8 +225,8 @@ def run_app(app_path):
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch, world):
-    monkeypatch.setenv("HOMEWORK_DB", str(tmp_path / "test.duckdb"))
+def app(database, monkeypatch, world):
+    monkeypatch.setenv("HOMEWORK_DB", database)
     monkeypatch.setenv("HOMEWORK_LOGIN_SLEEP_SECONDS", "0")
     monkeypatch.setenv("HOMEWORK_COOKIE_KEY", TEST_COOKIE_KEY)
     return AppTest.from_function(run_app, args=(APP,), default_timeout=30)

@@ -139,11 +139,11 @@ def assignment_weeks_sql(scope_sql: str) -> str:
                'weekly' AS part, sum(l.credit14) AS credit14
         FROM logs_by_version l, window_bounds w
         WHERE l.schedule = 'weekly' AND l.log_date >= w.first_day
-        GROUP BY ALL
+        GROUP BY l.assignment_id, CAST(date_trunc('week', l.log_date) AS DATE)
         UNION ALL
         SELECT assignment_id, week_start, 'once', sum(credit14)
         FROM once_log_targets
-        GROUP BY ALL
+        GROUP BY assignment_id, week_start
     ),
     assignment_weeks AS (
         SELECT e.client_id, e.assignment_id, e.week_start,

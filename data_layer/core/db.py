@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import duckdb
+import psycopg
 
-from data_layer.core.migrations import MIGRATIONS
+from data_layer.core.migrations import MIGRATIONS, POSTGRES_MIGRATIONS
+from data_layer.core.postgres import PostgresCursor, is_postgres_url
 
 WRITE_ATTEMPTS = 5
 # Only the owner may read or write files this process creates: group and other get nothing.
@@ -29,6 +31,22 @@ def one_row(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
     return cast(tuple[Any, ...], result.fetchone())
 
 
+# What a concurrent write raises on either engine (DuckDB's optimistic concurrency, PostgreSQL's
+# REPEATABLE READ), and what a broken UNIQUE, CHECK or FOREIGN KEY constraint raises.
+CONFLICT_ERRORS = (
+    duckdb.TransactionException,
+    psycopg.errors.SerializationFailure,
+    psycopg.errors.DeadlockDetected,
+    psycopg.errors.LockNotAvailable,
+)
+CONSTRAINT_ERRORS = (duckdb.ConstraintException, psycopg.errors.IntegrityError)
+DATABASE_ERRORS = (duckdb.Error, psycopg.Error)
+# Any session holding this advisory lock is migrating the PostgreSQL database (server mode: several
+# processes may start together; one migrates, the others wait and then find nothing to do).
+MIGRATION_LOCK = 7_130_016_001
+Cursor = duckdb.DuckDBPyConnection | PostgresCursor
+
+
 class DatabaseLocked(Exception):
     """Another process holds the database file (DuckDB allows one writer per file)."""
 
@@ -38,12 +56,17 @@ class WriteConflict(Exception):
 
 
 def connect(path: str | Path) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the database at `path`, migrated and locked down.
+    """Open (creating if needed) the database at `path`, migrated and locked down: a DuckDB file,
+    or in server mode a `postgresql://` URL (an existing database, migrated here).
 
-    Returns a duckdb connection. Hand each thread its own `conn.cursor()`.
+    Returns a connection. Hand each thread its own `conn.cursor()`.
     Raises DatabaseLocked when another process has the file: its message is fit for any
     visitor; the path and the holder (executable, PID) go to the log for the operator.
     """
+    if is_postgres_url(path):
+        server = PostgresCursor(str(path))
+        migrate(server)  # type: ignore[arg-type]
+        return server  # type: ignore[return-value]
     path = Path(path)
     in_memory = str(path) == ":memory:"
     new_file = not in_memory and not path.exists()
@@ -97,8 +120,19 @@ def lock_down(conn: duckdb.DuckDBPyConnection) -> None:
 def migrate(conn: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply the migrations not yet recorded in schema_migrations, each in one transaction.
 
-    Returns the names applied by this call.
+    Returns the names applied by this call. On PostgreSQL the processes that start together take
+    turns under an advisory lock, and a migration written for PostgreSQL replaces DuckDB's text.
     """
+    if isinstance(conn, PostgresCursor):
+        conn.execute("SELECT pg_advisory_lock(?)", [MIGRATION_LOCK])
+        try:
+            return _apply_migrations(conn)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(?)", [MIGRATION_LOCK])
+    return _apply_migrations(conn)
+
+
+def _apply_migrations(conn: duckdb.DuckDBPyConnection) -> list[str]:
     conn.execute(
         """CREATE TABLE IF NOT EXISTS schema_migrations (
                name VARCHAR PRIMARY KEY,
@@ -111,7 +145,10 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[str]:
             continue
         conn.execute("BEGIN TRANSACTION")
         try:
-            conn.execute(sql)
+            if isinstance(conn, PostgresCursor) and name in POSTGRES_MIGRATIONS:
+                conn.execute_native(POSTGRES_MIGRATIONS[name])
+            else:
+                conn.execute(sql)
             conn.execute("INSERT INTO schema_migrations (name) VALUES (?)", [name])
             conn.execute("COMMIT")
         except Exception:
@@ -168,7 +205,7 @@ def write(
         try:
             with transaction(cur):
                 result = work(cur)
-        except duckdb.TransactionException as conflict:
+        except CONFLICT_ERRORS as conflict:
             last_conflict = conflict
             time.sleep(0.01 * 2**attempt)
             continue
@@ -211,7 +248,7 @@ def write_once(
     for attempt in range(WRITE_ATTEMPTS):
         try:
             return write(cur, insert_unless_seen)
-        except duckdb.ConstraintException:
+        except CONSTRAINT_ERRORS:
             if not submission_id or attempt == WRITE_ATTEMPTS - 1:
                 raise
             # The same submission is being stored by another request that has not committed

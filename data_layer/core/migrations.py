@@ -433,3 +433,70 @@ MIGRATIONS = [
     ("011_nudges_and_digests", NUDGES_AND_DIGESTS),
     ("012_reminder_history", REMINDER_HISTORY),
 ]
+
+
+# The same migrations in PostgreSQL's dialect where sqlglot's translation cannot carry DuckDB's
+# text (server mode, data_layer/core/postgres.py): DuckDB's list functions in CHECK constraints, and
+# sha256 of text. Same tables, columns and rules; frozen like the rest once applied.
+_POSTGRES_DISTINCT_ARRAY = """
+CREATE FUNCTION array_is_distinct(anyarray) RETURNS boolean LANGUAGE sql IMMUTABLE
+AS 'SELECT count(DISTINCT x) = cardinality($1) FROM unnest($1) AS u(x)';
+"""
+POSTGRES_MIGRATIONS = {
+    # sqlglot writes DuckDB's sha256(text) as encode(sha256(text), 'hex'): PostgreSQL's sha256
+    # takes bytea, so text gets an overload (UTF-8 bytes, as DuckDB hashes).
+    "002_pseudonym_secret": """
+CREATE FUNCTION sha256(text) RETURNS bytea LANGUAGE sql IMMUTABLE STRICT
+AS 'SELECT sha256(convert_to($1, ''UTF8''))';
+ALTER TABLE clinic_settings ADD COLUMN pseudonym_secret VARCHAR;
+UPDATE clinic_settings
+SET pseudonym_secret = encode(sha256(gen_random_uuid()::text || gen_random_uuid()::text), 'hex');
+""",
+    "007_support_checklists": _POSTGRES_DISTINCT_ARRAY
+    + """
+CREATE SEQUENCE support_checklist_id_seq;
+CREATE TABLE support_checklists (
+    id BIGINT PRIMARY KEY DEFAULT nextval('support_checklist_id_seq'),
+    caseload_id BIGINT NOT NULL,
+    client_id BIGINT NOT NULL REFERENCES users (id),
+    therapist_id BIGINT NOT NULL REFERENCES users (id),
+    reviewed VARCHAR[] NOT NULL CHECK (
+        cardinality(reviewed) >= 1
+        AND array_is_distinct(reviewed)
+        AND reviewed <@ ARRAY['alliance', 'motivation_readiness', 'social_support', 'life_events',
+                              'homework_fit', 'medication_review']::VARCHAR[]),
+    changes VARCHAR NOT NULL DEFAULT '' CHECK (length(changes) <= 2000),
+    submission_id VARCHAR,
+    recorded_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    UNIQUE (client_id, submission_id)
+);
+""",
+    "008_reminders": """
+CREATE TABLE reminder_preferences (
+    client_id BIGINT PRIMARY KEY REFERENCES users (id),
+    enabled BOOLEAN NOT NULL DEFAULT false,
+    send_at TIME NOT NULL DEFAULT TIME '18:00',
+    days INTEGER[] NOT NULL DEFAULT ARRAY[1, 2, 3, 4, 5, 6, 7],
+    updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    updated_by BIGINT REFERENCES users (id),
+    -- ISO weekdays, each once (a NULL fails array_is_distinct); at least one when enabled.
+    CHECK (1 <= ALL (days) AND 7 >= ALL (days)),
+    CHECK (array_is_distinct(days)),
+    CHECK (NOT enabled OR cardinality(days) > 0)
+);
+CREATE SEQUENCE outbox_id_seq;
+CREATE TABLE outbox (
+    id BIGINT PRIMARY KEY DEFAULT nextval('outbox_id_seq'),
+    message_key VARCHAR NOT NULL UNIQUE,
+    recipient_id BIGINT NOT NULL REFERENCES users (id),
+    kind VARCHAR NOT NULL CHECK (kind IN ('client_reminder')),
+    due_at TIMESTAMP NOT NULL,
+    status VARCHAR NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sent', 'failed', 'not_sent')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TIMESTAMP,
+    last_error VARCHAR,
+    sent_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+""",
+}

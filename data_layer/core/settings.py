@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Generic, NamedTuple, TypeVar
 
 from data_layer.core import validation
+from data_layer.core.postgres import is_postgres_url
 
 DEFAULT_CRISIS_TEXT = (
     "If you are thinking about harming yourself or feel you cannot keep yourself safe, "
@@ -75,9 +76,11 @@ class InvalidSetting(ValueError):
     what it takes."""
 
 
-def database_path() -> Path:
-    """Return the DuckDB file path: $HOMEWORK_DB, or data/homework.duckdb."""
-    return Path(DATABASE.value())
+def database_path() -> Path | str:
+    """Return $HOMEWORK_DB (default data/homework.duckdb): a DuckDB file's path, or in server mode
+    a PostgreSQL URL, kept as the string it is."""
+    value = DATABASE.value()
+    return value if is_postgres_url(value) else Path(value)
 
 
 def cookie_key() -> str | None:

@@ -93,7 +93,7 @@ def _chosen_episodes_sql(principal: Principal) -> str:
             SELECT e.*, e.started_on AS from_day,
                    CASE WHEN e.ended THEN e.ended_on ELSE current_date END AS to_day
             FROM ({_episodes_sql(principal)}) e
-            WHERE ($therapist_filter IS NULL OR e.therapist_id = $therapist_filter)
+            WHERE (CAST($therapist_filter AS BIGINT) IS NULL OR e.therapist_id = $therapist_filter)
         ),
         scoped_episodes AS (
             SELECT * FROM episodes
@@ -112,7 +112,7 @@ def _cohort_ctes(principal: Principal) -> str:
             JOIN assignments a ON a.client_id = e.client_id AND a.therapist_id = e.therapist_id
             JOIN assignment_weeks w ON w.assignment_id = a.id
             WHERE w.week_start BETWEEN CAST(date_trunc('week', e.from_day) AS DATE) AND e.to_day
-              AND ($category IS NULL OR a.category = $category)
+              AND (CAST($category AS VARCHAR) IS NULL OR a.category = $category)
         )"""
 
 
@@ -276,7 +276,7 @@ def weekly_panel(
             FROM scoped_episodes e JOIN questionnaires q
                  ON q.client_id = e.client_id AND q.instrument = 'PHQ-9'
                 AND q.taken_on BETWEEN e.from_day AND e.to_day
-            GROUP BY ALL
+            GROUP BY e.episode_id, CAST(date_trunc('week', q.taken_on) AS DATE)
         )
         SELECT w.episode_id AS client_id, w.week, w.week_start, c.compliance, p.phq9
         FROM weeks w
@@ -343,7 +343,7 @@ def recent_episode_compliance(
                sum(w.credit14) / nullif(sum(w.expected14), 0) AS compliance
         FROM current_episodes e
         JOIN users t ON t.id = e.therapist_id
-        LEFT JOIN assignments a ON a.client_id = e.client_id AND ($category IS NULL OR a.category = $category)
+        LEFT JOIN assignments a ON a.client_id = e.client_id AND (CAST($category AS VARCHAR) IS NULL OR a.category = $category)
         LEFT JOIN assignment_weeks w ON w.assignment_id = a.id
         GROUP BY e.episode_id, t.display_name
         ORDER BY e.episode_id

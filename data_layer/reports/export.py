@@ -28,9 +28,12 @@ def export_client_record(cur: duckdb.DuckDBPyConnection, principal: Principal, *
                     ELSE a.times_per_week || ' per week' END
                  || CASE WHEN a.ends_on IS NULL THEN '' ELSE ', until ' || strftime(a.ends_on, '%Y-%m-%d') END
                  AS "Status",
-               NULL AS "Minutes", NULL AS "Helpfulness (1-5)", NULL AS "Difficulty (1-5)",
-               NULL AS "Mood (0-10)", NULL AS "Anxiety (0-10)", NULL AS "Questionnaire", NULL AS "Total",
-               NULL AS "Item answers", NULL AS "Attended", a.instructions AS "Note"
+               -- Typed NULLs: PostgreSQL takes a UNION's column types from its first SELECT.
+               CAST(NULL AS INTEGER) AS "Minutes", CAST(NULL AS INTEGER) AS "Helpfulness (1-5)",
+               CAST(NULL AS INTEGER) AS "Difficulty (1-5)", CAST(NULL AS INTEGER) AS "Mood (0-10)",
+               CAST(NULL AS INTEGER) AS "Anxiety (0-10)", CAST(NULL AS VARCHAR) AS "Questionnaire",
+               CAST(NULL AS INTEGER) AS "Total", CAST(NULL AS VARCHAR) AS "Item answers",
+               CAST(NULL AS VARCHAR) AS "Attended", a.instructions AS "Note"
         FROM assignments a WHERE a.client_id = $client_id AND a.client_id IN ({scope})
         UNION ALL
         SELECT 'Homework log', h.log_date, a.title, a.category, {STATUS_WORDS}, h.minutes, h.helpfulness,

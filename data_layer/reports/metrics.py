@@ -107,7 +107,7 @@ def recent_compliance(
                sum(w.credit14) / nullif(sum(w.expected14), 0) AS compliance_4w
         FROM ({scope}) s
         LEFT JOIN assignment_weeks w ON w.client_id = s.client_id
-        WHERE $client_id IS NULL OR s.client_id = $client_id
+        WHERE CAST($client_id AS BIGINT) IS NULL OR s.client_id = $client_id
         GROUP BY s.client_id
         ORDER BY s.client_id
     """
@@ -192,7 +192,8 @@ def caseload_summary(cur: duckdb.DuckDBPyConnection, principal: Principal) -> pd
             GROUP BY client_id
         ),
         latest_scores AS (
-            SELECT q.client_id, q.instrument, arg_max(q.total, (q.taken_on, q.id)) AS latest_total
+            SELECT q.client_id, q.instrument,
+                   (array_agg(q.total ORDER BY q.taken_on DESC, q.id DESC))[1] AS latest_total
             FROM questionnaires q JOIN episodes e ON e.client_id = q.client_id AND q.taken_on >= e.started_on
             GROUP BY q.client_id, q.instrument
         ),

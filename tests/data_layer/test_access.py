@@ -22,7 +22,8 @@ PACKAGES = (data_layer, ops)
 # Modules and packages that are plumbing below the access rules: they take no principal.
 # Named as in the ids below: data_layer's modules without the prefix, ops's with theirs.
 # ops.scheduler and ops.mailer are the app's own machinery (reminders queued and sent every minute,
-# not a user's request): they take no principal, and what they write holds no clinical data.
+# not a user's request): they take no principal, and what they write holds no clinical data; so is
+# ops.worker, the scheduler's own process in server mode.
 INFRASTRUCTURE_MODULES = {
     "core",
     "ops.backup",
@@ -31,6 +32,7 @@ INFRASTRUCTURE_MODULES = {
     "ops.new_clinic",
     "ops.scheduler",
     "ops.mailer",
+    "ops.worker",
 }
 # Plain helpers inside access-controlled modules that take no principal.
 INFRASTRUCTURE_FUNCTIONS = {"users.hash_password", "users.create_first_admin", "login_sessions.end_sessions_of_user"}

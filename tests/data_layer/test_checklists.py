@@ -8,6 +8,7 @@ import pytest
 
 from clinical.support_checklist import SUPPORT_ITEMS, item_labels
 from data_layer import caseload, checklists
+from data_layer.core import db
 from data_layer.core.access import AccessDenied
 from data_layer.core.validation import MAX_NOTE_LENGTH, InvalidInput
 from tests.conftest import add_user
@@ -146,7 +147,7 @@ def test_over_long_changes_are_refused(cur, world):
 
 
 def test_the_database_refuses_an_unknown_item_written_by_hand(cur, world):
-    with pytest.raises(Exception, match="CHECK"):
+    with pytest.raises(db.CONSTRAINT_ERRORS, match="(?i)check"):
         cur.execute(
             """INSERT INTO support_checklists (caseload_id, client_id, therapist_id, reviewed)
                VALUES (?, ?, ?, ['alliance', 'horoscope'])""",

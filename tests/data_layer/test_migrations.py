@@ -4,10 +4,12 @@ import sys
 from datetime import datetime
 
 import duckdb
+import psycopg
 import pytest
 
 from data_layer.core import db
 from data_layer.core.migrations import MIGRATIONS
+from data_layer.core.postgres import PostgresCursor
 
 EXPECTED = [
     "001_initial_schema",
@@ -62,6 +64,11 @@ def test_a_second_process_gets_a_clear_message_not_a_stack_trace(tmp_path):
 
 
 def test_sql_cannot_read_files(conn):
+    if isinstance(conn, PostgresCursor):
+        # Server mode: the app's role is no superuser, so the server's files stay closed to it.
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT pg_read_file('/etc/passwd')").fetchall()
+        return
     with pytest.raises(duckdb.Error, match="disabled"):
         conn.execute("SELECT * FROM read_text('/etc/passwd')").fetchall()
     with pytest.raises(duckdb.Error):

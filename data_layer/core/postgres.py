@@ -1,0 +1,192 @@
+"""Server mode: a PostgreSQL database behind the cursor interface the data layer uses with DuckDB.
+
+The data layer writes each statement once, in DuckDB's dialect. sqlglot (a maintained SQL
+transpiler) translates it to PostgreSQL's, once per statement text; psycopg 3 runs it with
+PostgreSQL's own `$n` placeholders. Statements that no translation can carry are written for
+each engine where they live, named as such (docs/architecture.md, "Beyond one machine").
+"""
+
+import datetime
+import functools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import psycopg
+import sqlglot
+from psycopg.adapt import Loader
+from sqlglot import exp
+
+# Where DuckDB's snapshot isolation makes a concurrent write fail and retry (db.write), so does
+# REPEATABLE READ here. A row another transaction holds is waited for up to a second, then counts as a
+# conflict too (DuckDB fails at once; an unbounded wait would hang the page). Sessions run in UTC as
+# the embedded engine does.
+_SESSION_OPTIONS = "-c TimeZone=UTC -c default_transaction_isolation=repeatable\\ read -c lock_timeout=1s"
+# PostgreSQL type oids whose values pandas holds as datetime64, and as numbers (NULL as NaN), as
+# DuckDB's df() does.
+_DATE_OIDS = {1082, 1114}
+_NUMBER_OIDS = {20, 21, 23, 700, 701, 1700}
+
+
+def is_postgres_url(target: object) -> bool:
+    """Return whether HOMEWORK_DB names a PostgreSQL server rather than a DuckDB file."""
+    return str(target).startswith(("postgresql://", "postgres://"))
+
+
+class _NumberLoader(Loader):
+    """NUMERIC as DuckDB would hand it back: whole numbers (sum of BIGINT) as int, others as float.
+
+    psycopg's default, Decimal, does not mix with the floats the rest of the app computes with.
+    """
+
+    def load(self, data: Any) -> int | float:
+        text = bytes(data).decode()
+        return float(text) if "." in text or "e" in text.lower() or text == "NaN" else int(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def to_postgres(sql: str) -> tuple[str, tuple[int | str, ...]]:
+    """Return `sql` (DuckDB's dialect, `?`, `$1` or `$name` parameters) in PostgreSQL's dialect
+    with `$1`, `$2`... placeholders, and for each placeholder the parameter it takes: a position
+    in a parameter list, or a name in a parameter mapping."""
+    keys: list[int | str] = []
+    unnamed = 0
+    statements = []
+    for statement in sqlglot.parse(sql, read="duckdb"):
+        if statement is None:
+            continue
+        _name_subqueries(statement)
+        # Depth first: the placeholders in the order they are written, as `?` counts them.
+        for placeholder in list(statement.find_all(exp.Placeholder, bfs=False)):
+            name = placeholder.name
+            if not name or name == "?":
+                key: int | str = unnamed
+                unnamed += 1
+            elif name.isdigit():
+                key = int(name) - 1
+            else:
+                key = name
+            if key not in keys:
+                keys.append(key)
+            placeholder.replace(exp.var(f"${keys.index(key) + 1}"))
+        statements.append(statement.sql(dialect="postgres"))
+    return ";\n".join(statements), tuple(keys)
+
+
+def _name_subqueries(statement: exp.Expr) -> None:
+    """Give every unnamed subquery in FROM or JOIN a name: PostgreSQL before 16 requires one,
+    DuckDB does not."""
+    for number, subquery in enumerate(statement.find_all(exp.Subquery)):
+        if not subquery.alias and isinstance(subquery.parent, (exp.From, exp.Join)):
+            subquery.set("alias", exp.TableAlias(this=exp.to_identifier(f"_subquery_{number}")))
+
+
+def _arguments(keys: tuple[int | str, ...], parameters: Sequence[Any] | Mapping[str, Any] | None) -> list[Any] | None:
+    if parameters is None:
+        return None
+    if isinstance(parameters, Mapping):
+        return [parameters[str(key)] for key in keys]
+    return [parameters[int(key)] for key in keys]
+
+
+def _column_type(values: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(values):
+        return "BOOLEAN"
+    if pd.api.types.is_integer_dtype(values):
+        return "BIGINT"
+    if pd.api.types.is_float_dtype(values):
+        return "DOUBLE PRECISION"
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return "TIMESTAMP"
+    present = values.dropna()
+    sample = present.iloc[0] if len(present) else None
+    if isinstance(sample, datetime.datetime):
+        return "TIMESTAMP"
+    if isinstance(sample, datetime.date):
+        return "DATE"
+    if isinstance(sample, datetime.time):
+        return "TIME"
+    return "TEXT"
+
+
+class PostgresCursor:
+    """One PostgreSQL connection with the methods the data layer calls on a DuckDB cursor:
+    `execute` (returning itself), `fetchone`, `fetchall`, `df`, `cursor` and `close`.
+
+    Like a DuckDB cursor, it belongs to one thread: `cursor()` opens another connection.
+    Transactions are the data layer's own BEGIN/COMMIT statements (autocommit otherwise).
+    """
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._connection = psycopg.connect(
+            url, autocommit=True, options=_SESSION_OPTIONS, cursor_factory=psycopg.RawCursor
+        )
+        self._connection.adapters.register_loader("numeric", _NumberLoader)
+        self._result: psycopg.Cursor[Any] | None = None
+
+    def cursor(self) -> "PostgresCursor":
+        """Return a cursor on a connection of its own to the same database."""
+        return PostgresCursor(self._url)
+
+    def execute(self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] | None = None) -> "PostgresCursor":
+        """Run `sql`, written in DuckDB's dialect, and keep its result for the fetch methods."""
+        statement, keys = to_postgres(sql)
+        self._result = self._connection.execute(statement, _arguments(keys, parameters))
+        return self
+
+    def execute_native(self, sql: str) -> None:
+        """Run `sql`, written in PostgreSQL's own dialect, with no parameters (the migrations
+        written for PostgreSQL)."""
+        self._result = self._connection.execute(sql.encode())
+        self._result = None
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        """Return the next row of the last result, or None when there is none."""
+        return self._last().fetchone()
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        """Return the remaining rows of the last result."""
+        return self._last().fetchall()
+
+    def df(self) -> pd.DataFrame:
+        """Return the last result as a DataFrame, dates and timestamps as datetime64 (as DuckDB does)."""
+        result = self._last()
+        columns = [column.name for column in result.description or []]
+        frame = pd.DataFrame(result.fetchall(), columns=columns)
+        for column in result.description or []:
+            if column.type_code in _DATE_OIDS:
+                frame[column.name] = pd.to_datetime(frame[column.name])
+            elif column.type_code in _NUMBER_OIDS:
+                frame[column.name] = pd.to_numeric(frame[column.name])
+        return frame
+
+    def register(self, name: str, data: Any) -> None:
+        """Make `data` (a DataFrame, or an Arrow table) readable as table `name` in this session, as
+        DuckDB's `register` does: a temporary table, filled in bulk by COPY."""
+        frame = data if isinstance(data, pd.DataFrame) else data.to_pandas()
+        columns = ", ".join(f'"{column}" {_column_type(frame[column])}' for column in frame.columns)
+        # `name` and the column names are the caller's constants, never user text.
+        self._connection.execute(f'CREATE TEMPORARY TABLE "{name}" ({columns})'.encode())
+        with self._connection.cursor().copy(f'COPY "{name}" FROM STDIN'.encode()) as copy:
+            for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
+                copy.write_row(row)
+
+    def unregister(self, name: str) -> None:
+        """Drop what `register` made readable as `name`."""
+        self._connection.execute(f'DROP TABLE IF EXISTS "{name}"'.encode())
+
+    def close(self) -> None:
+        """Close this cursor's connection."""
+        self._connection.close()
+
+    def _last(self) -> "psycopg.Cursor[Any]":
+        if self._result is None:
+            raise RuntimeError("no statement has been executed on this cursor")
+        return self._result
+
+    def __del__(self) -> None:
+        # A DuckDB cursor is dropped, never closed, by the code that used it; so are these.
+        connection = getattr(self, "_connection", None)
+        if connection is not None and not connection.closed:
+            connection.close()

@@ -1,0 +1,82 @@
+"""A throwaway PostgreSQL server for the tests and benchmarks: Debian's package (installed by
+`make postgres`), a new cluster in a temporary directory, reachable only over its Unix socket.
+
+PostgreSQL refuses to run as root, so when the tests run as root the cluster belongs to the
+package's own `postgres` OS user and is started through runuser.
+"""
+
+import contextlib
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+SUPERUSER = "homework_admin"
+# The role the app connects as: it owns its database, and nothing else (not a superuser, so SQL
+# cannot read the server's files).
+APP_ROLE = "homework"
+PORT = 5439
+
+
+@dataclass
+class PostgresServer:
+    directory: Path
+
+    def url(self, database: str, role: str = APP_ROLE) -> str:
+        """Return the URL of `database` on this server, as HOMEWORK_DB takes it."""
+        return f"postgresql://{role}@/{database}?host={self.directory}&port={PORT}"
+
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """Create database `name`, owned by the app's role (a copy of `template` when given), and
+        return its URL for the app's role."""
+        with psycopg.connect(self.url("postgres", SUPERUSER), autocommit=True) as admin:
+            copy = f" TEMPLATE {template}" if template else ""
+            # Names made by the tests, never user text.
+            admin.execute(f'CREATE DATABASE "{name}" OWNER {APP_ROLE}{copy}'.encode())
+        return self.url(name)
+
+
+def _bin(program: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{program}"), key=lambda path: int(path.split("/")[4]))
+    if not found:
+        raise RuntimeError("PostgreSQL is not installed: run `make postgres` (Debian's postgresql package)")
+    return found[-1]
+
+
+def _as_server_user(command: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@contextlib.contextmanager
+def postgres_server() -> Iterator[PostgresServer]:
+    """Start a new cluster for the duration of the block, then stop it and delete its files."""
+    directory = Path(tempfile.mkdtemp(prefix="homework-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(directory, "postgres")
+    data = directory / "data"
+    subprocess.run(
+        _as_server_user([_bin("initdb"), "-D", str(data), "-A", "trust", "-U", SUPERUSER, "-E", "UTF8", "--no-sync"]),
+        check=True,
+        capture_output=True,
+    )
+    # Only the Unix socket; fsync off because the cluster is thrown away (no test crashes the server).
+    options = f"-p {PORT} -k {directory} -c listen_addresses='' -c fsync=off -c max_connections=300"
+    pg_ctl = _bin("pg_ctl")
+    subprocess.run(
+        _as_server_user([pg_ctl, "-D", str(data), "-o", options, "-l", str(directory / "log"), "-w", "start"]),
+        check=True,
+        capture_output=True,
+    )
+    try:
+        with psycopg.connect(PostgresServer(directory).url("postgres", SUPERUSER), autocommit=True) as admin:
+            admin.execute(f"CREATE ROLE {APP_ROLE} LOGIN".encode())
+        yield PostgresServer(directory)
+    finally:
+        subprocess.run(_as_server_user([pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"]), capture_output=True)
+        shutil.rmtree(directory, ignore_errors=True)
