@@ -141,11 +141,11 @@ WITH chosen AS (
     FROM ({questionnaire_due_sql("SELECT client_id, today AS day FROM local_clock")})
     WHERE next_due <= day
 )
-SELECT 'reminder:' || l.client_id || ':' || strftime(l.today, '%Y-%m-%d'),
+SELECT 'reminder:' || l.client_id || ':' || CAST(l.today AS VARCHAR),
        l.client_id, 'client_reminder',
        least(timezone('UTC', timezone(l.zone, l.today + l.send_at)), CAST($now AS TIMESTAMP)), 'queued'
 FROM local_clock l
-WHERE list_contains(l.days, isodow(l.today))
+WHERE list_contains(l.days, CAST(extract(isodow FROM l.today) AS INTEGER))
   AND l.send_at <= l.local_time
   AND EXISTS (SELECT 1 FROM caseload c WHERE c.client_id = l.client_id AND {current_link("c", "l.today")})
   AND NOT EXISTS (SELECT 1 FROM paused_periods pp
@@ -192,6 +192,13 @@ ON CONFLICT (message_key) DO NOTHING
 RETURNING id
 """
 
+# A day's ISO week as '2026-W49', in SQL both engines run alike (not strftime's %G-W%V: sqlglot writes it
+# as a PostgreSQL pattern that means something else).
+_ISO_WEEK = (
+    "CAST(CAST(extract(isoyear FROM {day}) AS INTEGER) AS VARCHAR) || '-W' "
+    "|| lpad(CAST(CAST(extract(week FROM {day}) AS INTEGER) AS VARCHAR), 2, '0')"
+)
+
 # A therapist's weekly digest: on their chosen ISO weekday, once their time is reached, both on the clinic's
 # clock (HOMEWORK_TIMEZONE), for an active therapist with the digest on; keyed by the clinic's ISO week
 # ('digest:<therapist_id>:2026-W49'), so a therapist gets one a week however often this runs, even after
@@ -202,14 +209,14 @@ WITH clinic_clock AS (
     SELECT CAST(local_now AS DATE) AS today, CAST(local_now AS TIME) AS local_time
     FROM (SELECT {_local_now("$clinic_zone")} AS local_now)
 )
-SELECT 'digest:' || d.therapist_id || ':' || strftime(l.today, '%G-W%V'),
+SELECT 'digest:' || d.therapist_id || ':' || {_ISO_WEEK.format(day='l.today')},
        d.therapist_id, 'therapist_digest',
        least(timezone('UTC', timezone($clinic_zone, l.today + d.send_at)), CAST($now AS TIMESTAMP)), 'queued'
 FROM digest_preferences d
 JOIN users u ON u.id = d.therapist_id
 CROSS JOIN clinic_clock l
 WHERE d.enabled AND u.active AND u.role = 'therapist'
-  AND d.weekday = isodow(l.today)
+  AND d.weekday = CAST(extract(isodow FROM l.today) AS INTEGER)
   AND d.send_at <= l.local_time
 ON CONFLICT (message_key) DO NOTHING
 RETURNING id
@@ -443,6 +450,10 @@ def tick(cur: duckdb.DuckDBPyConnection, now: datetime, send: Send) -> dict[str,
     return {"queued": queued, **deliver_due(cur, now, send)}
 
 
+# What run_forever calls each minute: `tick`, or in server mode ops.worker's leased tick (None when
+# another worker held the lease).
+Tick = Callable[[duckdb.DuckDBPyConnection, datetime, Send], dict[str, int] | None]
+
 # The scheduler threads of this process by connection (id), with the event that stops each.
 _running: dict[int, tuple[threading.Thread, threading.Event]] = {}
 _running_lock = threading.Lock()
@@ -463,7 +474,7 @@ def start(conn: duckdb.DuckDBPyConnection, send: Send = mailer.send_message) -> 
             return running[0]
         stopping = threading.Event()
         thread = threading.Thread(
-            target=_run_forever, args=(conn, send, stopping), daemon=True, name="reminder-scheduler"
+            target=run_forever, args=(conn, send, stopping), daemon=True, name="reminder-scheduler"
         )
         _running[id(conn)] = (thread, stopping)
         thread.start()
@@ -489,20 +500,22 @@ def _seconds_to_next_minute() -> float:
     return TICK_SECONDS - time.time() % TICK_SECONDS
 
 
-def _run_forever(conn: duckdb.DuckDBPyConnection, send: Send, stopping: threading.Event) -> None:
+def run_forever(conn: duckdb.DuckDBPyConnection, send: Send, stopping: threading.Event, run_tick: Tick = tick) -> None:
+    """Call `run_tick` (default `tick`) at every minute on a fresh cursor of `conn` until `stopping`
+    is set or the connection is closed; a failed tick is logged and the next minute tries again."""
     while not stopping.wait(_seconds_to_next_minute()):
         try:
             cur = conn.cursor()
         except duckdb.ConnectionException:
             return  # the connection was closed: nothing left to serve
         try:
-            counts = tick(cur, datetime.now(UTC).replace(tzinfo=None), send)
-            if any(counts.values()):
+            counts = run_tick(cur, datetime.now(UTC).replace(tzinfo=None), send)
+            if counts and any(counts.values()):
                 _log.info("reminders: %s", counts)
         except duckdb.ConnectionException:
             return
         except Exception:  # logged; the next minute tries again
             _log.exception("The reminder scheduler's tick failed; it tries again in a minute.")
         finally:
-            with contextlib.suppress(duckdb.Error):
+            with contextlib.suppress(*db.DATABASE_ERRORS):
                 cur.close()

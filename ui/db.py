@@ -3,6 +3,7 @@
 import threading
 
 from data_layer.core import db, settings
+from data_layer.core.postgres import is_postgres_url
 from ops import backup_service, scheduler
 
 # Module state, not st.cache_resource: any visitor, logged in or not, can send Streamlit's
@@ -21,12 +22,13 @@ def _connection(path):
             # fail at every tick (app.py shows the message).
             settings.clinic_time_zone()
             conn = db.connect(path)
-            # `make backup` asks this process for snapshots while it holds the file.
-            backup_service.serve(conn, path)
-            # Reminders and risk alerts are queued and sent every minute from here on
-            # (ops/scheduler.py). ui/serve.py opens this first connection as the server starts,
-            # before any page request.
-            scheduler.start(conn)
+            if not is_postgres_url(path):
+                # `make backup` asks this process for snapshots while it holds the file.
+                backup_service.serve(conn, path)
+                # Reminders and risk alerts are queued and sent every minute from here on
+                # (ops/scheduler.py). ui/serve.py opens this first connection as the server starts,
+                # before any page request. In server mode neither runs in an app process (#15).
+                scheduler.start(conn)
             _connections[path] = conn
         return conn
 

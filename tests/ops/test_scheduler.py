@@ -392,9 +392,8 @@ def test_the_thread_survives_a_failing_tick_until_stopped(conn, monkeypatch):
 
     waits = iter([0, 0, 3600])
     monkeypatch.setattr(scheduler, "_seconds_to_next_minute", lambda: next(waits, 3600))
-    monkeypatch.setattr(scheduler, "tick", failing_tick)
     stopping = threading.Event()
-    runner = threading.Thread(target=scheduler._run_forever, args=(conn, None, stopping), daemon=True)
+    runner = threading.Thread(target=scheduler.run_forever, args=(conn, None, stopping, failing_tick), daemon=True)
     runner.start()
     try:
         for _ in range(2):
