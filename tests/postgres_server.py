@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg.sql import SQL, Identifier
 
 SUPERUSER = "homework_admin"
 # The role the app connects as: it owns its database, and nothing else (not a superuser, so SQL
@@ -36,9 +37,10 @@ class PostgresServer:
         """Create database `name`, owned by the app's role (a copy of `template` when given), and
         return its URL for the app's role."""
         with psycopg.connect(self.url("postgres", SUPERUSER), autocommit=True) as admin:
-            copy = f" TEMPLATE {template}" if template else ""
-            # Names made by the tests, never user text.
-            admin.execute(f'CREATE DATABASE "{name}" OWNER {APP_ROLE}{copy}'.encode())
+            create = SQL("CREATE DATABASE {} OWNER {}").format(Identifier(name), Identifier(APP_ROLE))
+            if template:
+                create += SQL(" TEMPLATE {}").format(Identifier(template))
+            admin.execute(create)
         return self.url(name)
 
 
@@ -75,7 +77,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     )
     try:
         with psycopg.connect(PostgresServer(directory).url("postgres", SUPERUSER), autocommit=True) as admin:
-            admin.execute(f"CREATE ROLE {APP_ROLE} LOGIN".encode())
+            admin.execute(SQL("CREATE ROLE {} LOGIN").format(Identifier(APP_ROLE)))
         yield PostgresServer(directory)
     finally:
         subprocess.run(_as_server_user([pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"]), capture_output=True)

@@ -15,6 +15,7 @@ import pandas as pd
 import psycopg
 import sqlglot
 from psycopg.adapt import Loader
+from psycopg.sql import SQL, Identifier
 from sqlglot import exp
 
 # Where DuckDB's snapshot isolation makes a concurrent write fail and retry (db.write), so does
@@ -165,16 +166,18 @@ class PostgresCursor:
         """Make `data` (a DataFrame, or an Arrow table) readable as table `name` in this session, as
         DuckDB's `register` does: a temporary table, filled in bulk by COPY."""
         frame = data if isinstance(data, pd.DataFrame) else data.to_pandas()
-        columns = ", ".join(f'"{column}" {_column_type(frame[column])}' for column in frame.columns)
-        # `name` and the column names are the caller's constants, never user text.
-        self._connection.execute(f'CREATE TEMPORARY TABLE "{name}" ({columns})'.encode())
-        with self._connection.cursor().copy(f'COPY "{name}" FROM STDIN'.encode()) as copy:
+        columns = SQL(", ").join(
+            SQL("{} {}").format(Identifier(str(column)), SQL(_column_type(frame[column]))) for column in frame.columns
+        )
+        table = Identifier(name)
+        self._connection.execute(SQL("CREATE TEMPORARY TABLE {} ({})").format(table, columns))
+        with self._connection.cursor().copy(SQL("COPY {} FROM STDIN").format(table)) as copy:
             for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
                 copy.write_row(row)
 
     def unregister(self, name: str) -> None:
         """Drop what `register` made readable as `name`."""
-        self._connection.execute(f'DROP TABLE IF EXISTS "{name}"'.encode())
+        self._connection.execute(SQL("DROP TABLE IF EXISTS {}").format(Identifier(name)))
 
     def close(self) -> None:
         """Close this cursor's connection."""
