@@ -20,6 +20,7 @@ import streamlit_authenticator as stauth
 from data_layer import clinic, login_sessions, users
 from data_layer.core import access, db, login_throttle, settings
 from data_layer.core.access import LOGIN
+from data_layer.core.postgres import is_postgres_url
 from ui import cache
 from ui.db import cursor
 from ui.widgets import escape_markdown
@@ -62,7 +63,9 @@ def cookie_key_problem(key):
     return None
 
 
-# Demo mode without a configured key: a random key per process (cookies end on restart).
+# Demo mode without a configured key: a random key per process (cookies end on restart). Not in
+# server mode: there every app process must accept the cookies the others signed, so even a demo
+# clinic needs HOMEWORK_COOKIE_KEY.
 # Module state, so that Streamlit's clear-cache message cannot change it.
 _DEMO_COOKIE_KEY = secrets.token_urlsafe(48)
 # This browser session's login token (st.session_state key).
@@ -74,7 +77,7 @@ def _cookie_key(demo):
     problem = cookie_key_problem(key)
     if problem is None:
         return key
-    if demo:
+    if demo and not is_postgres_url(settings.database_path()):
         return _DEMO_COOKIE_KEY
     st.error(
         f"{problem} Set HOMEWORK_COOKIE_KEY (or `cookie_key` in .streamlit/secrets.toml) to a "
@@ -268,7 +271,7 @@ def current_principal():
     access.begin_page_run()
     cache.begin_page_run()
     cur = cursor()
-    demo = _is_demo(str(settings.database_path()), db.data_version(), cur)
+    demo = _is_demo(str(settings.database_path()), db.data_version(cur), cur)
     key = _cookie_key(demo)
     token = _session_token(key)
     if not token:

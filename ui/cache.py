@@ -2,7 +2,7 @@
 
 `cached(function, cur, principal, **arguments)` takes the data-layer function itself. The
 cache key names it (module and qualified name) beside the principal, the database file,
-the data version (every write through `db.write` changes it), today's date and the
+the data version (every write through `db.write` changes it, in any process), today's date and the
 arguments; the function object goes along unhashed and is called on a miss only.
 
 What every call does, hit or miss, so that both leave the same audit trail:
@@ -31,6 +31,7 @@ from datetime import date
 import streamlit as st
 
 from data_layer.core import access, db, settings
+from ui.db import cursor
 
 # The oldest data version this page run's reads through `cached` were made at (None: no read
 # yet, or outside a page run). `derived` keeps its results under it, never under a newer one:
@@ -59,7 +60,7 @@ def cached(function, cur, principal, **arguments):
     client_id = arguments.get("client_id")
     if client_id is not None:
         access.require_client(cur, principal, client_id, "view_client_record")
-    version = db.data_version()
+    version = db.data_version(cur)
     oldest = _oldest_version_read.get()
     _oldest_version_read.set(version if oldest is None else min(oldest, version))
     result = _cached_call(
@@ -98,7 +99,7 @@ def derived(name, principal, choices, compute):
         name,
         principal,
         str(settings.database_path()),
-        db.data_version() if version is None else version,
+        db.data_version(cursor()) if version is None else version,
         date.today(),
         choices,
         _compute=compute,

@@ -147,7 +147,7 @@ def _apply_migrations(conn: duckdb.DuckDBPyConnection) -> list[str]:
         try:
             if isinstance(conn, PostgresCursor) and name in POSTGRES_MIGRATIONS:
                 conn.execute_native(POSTGRES_MIGRATIONS[name])
-            else:
+            elif sql:
                 conn.execute(sql)
             conn.execute("INSERT INTO schema_migrations (name) VALUES (?)", [name])
             conn.execute("COMMIT")
@@ -176,16 +176,24 @@ def transaction(cur: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     cur.execute("COMMIT")
 
 
-def data_version() -> int:
-    """Return a number that changes after every committed write through `write` in this process.
+def data_version(cur: Cursor) -> int:
+    """Return a number that changes after every committed write through `write`.
 
-    Dashboard caches key on it, so they never serve data older than the last write
-    (one process owns the database file: DuckDB allows one writer).
+    Dashboard caches key on it, so they never serve data older than the last write. The embedded
+    file has one process (DuckDB allows one writer), which counts its writes in memory; in server
+    mode every process writes, and the count is the database's `data_version` sequence.
     """
+    if isinstance(cur, PostgresCursor):
+        (version,) = cur.execute("SELECT last_value FROM data_version").fetchone() or (0,)
+        return int(version)
     return _data_version
 
 
-def _bump_data_version() -> None:
+def _bump_data_version(cur: Cursor) -> None:
+    # After the commit: a read made before it is then kept under an older number than the write's.
+    if isinstance(cur, PostgresCursor):
+        cur.execute("SELECT nextval('data_version')")
+        return
     global _data_version
     with _version_lock:
         _data_version += 1
@@ -210,7 +218,7 @@ def write(
             time.sleep(0.01 * 2**attempt)
             continue
         if cached_data:
-            _bump_data_version()
+            _bump_data_version(cur)
         return result
     raise WriteConflict(
         "The change could not be saved because of concurrent changes. Please try again."

@@ -419,6 +419,12 @@ REMINDER_TIME_ZONES = """
 ALTER TABLE reminder_preferences ADD COLUMN time_zone VARCHAR;
 """
 
+# Server mode's data version (issue #15): every committed write that a cached view reads takes the
+# sequence's next value, and each app process keys its dashboard caches on the last one, so a write in
+# one process invalidates every process's caches (data_layer.core.db.data_version). Nothing on DuckDB:
+# the embedded file has one process, which counts its writes in memory.
+DATA_VERSION = ""
+
 MIGRATIONS = [
     ("001_initial_schema", INITIAL_SCHEMA),
     ("002_pseudonym_secret", PSEUDONYM_SECRET),
@@ -432,6 +438,7 @@ MIGRATIONS = [
     ("010_reminder_time_zones", REMINDER_TIME_ZONES),
     ("011_nudges_and_digests", NUDGES_AND_DIGESTS),
     ("012_reminder_history", REMINDER_HISTORY),
+    ("013_data_version", DATA_VERSION),
 ]
 
 
@@ -499,4 +506,5 @@ CREATE TABLE outbox (
     created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
 );
 """,
+    "013_data_version": "CREATE SEQUENCE data_version;",
 }

@@ -11,6 +11,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import psycopg
 import sqlglot
@@ -107,6 +108,10 @@ def _column_type(values: pd.Series) -> str:
         return "DATE"
     if isinstance(sample, datetime.time):
         return "TIME"
+    if isinstance(sample, (list, tuple, np.ndarray)):
+        # A list column (Arrow's list type, reminder days): an array of its first element's type.
+        element = _column_type(pd.Series([item for value in present for item in value][:1]))
+        return f"{element}[]"
     return "TEXT"
 
 
@@ -173,7 +178,7 @@ class PostgresCursor:
         self._connection.execute(SQL("CREATE TEMPORARY TABLE {} ({})").format(table, columns))
         with self._connection.cursor().copy(SQL("COPY {} FROM STDIN").format(table)) as copy:
             for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
-                copy.write_row(row)
+                copy.write_row([value.tolist() if isinstance(value, np.ndarray) else value for value in row])
 
     def unregister(self, name: str) -> None:
         """Drop what `register` made readable as `name`."""

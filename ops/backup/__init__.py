@@ -54,6 +54,8 @@ from data_layer.core.migrations import MIGRATIONS
 
 FORMAT = "homework-tracker-backup"
 FORMAT_VERSION = 1
+# Server mode's backups (ops/backup/postgres.py: pg_dump) say so in their manifest.
+POSTGRES_FORMAT = "homework-tracker-postgres-backup"
 MANIFEST = "manifest.json"
 BATCH_ROWS = 256_000
 
@@ -222,12 +224,12 @@ def read_manifest(backup_dir):
     Raises BackupError when the manifest is missing or not ours, or a file is missing or changed.
     """
     backup = Path(backup_dir)
-    try:
-        manifest = json.loads((backup / MANIFEST).read_text())
-    except FileNotFoundError:
-        raise BackupError(f"{backup} is not a backup: it has no {MANIFEST}.") from None
-    except ValueError as error:
-        raise BackupError(f"The manifest of {backup} is damaged ({error}).") from error
+    manifest = _read_json(backup)
+    if manifest.get("format") == POSTGRES_FORMAT:
+        raise BackupError(
+            f"{backup} is a server-mode (PostgreSQL) backup: restore it into a new PostgreSQL database "
+            "(TO=postgresql://...), not into a DuckDB file."
+        )
     if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
         raise BackupError(f"{backup} was not written by this version of the backup command.")
     for table in manifest["tables"]:
@@ -239,6 +241,15 @@ def read_manifest(backup_dir):
                 f"The backup in {backup} is damaged: {table['file']} has changed since the backup was taken."
             )
     return manifest
+
+
+def _read_json(backup):
+    try:
+        return json.loads((backup / MANIFEST).read_text())
+    except FileNotFoundError:
+        raise BackupError(f"{backup} is not a backup: it has no {MANIFEST}.") from None
+    except ValueError as error:
+        raise BackupError(f"The manifest of {backup} is damaged ({error}).") from error
 
 
 def _load(conn, backup, manifest):

@@ -6,6 +6,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from data_layer.core import db
+from data_layer.core.postgres import is_postgres_url
 from ops.demo.build import DEFAULT_SEED, TABLES, build_clinic
 from ops.demo.episodes import RISK_CLIENTS
 
@@ -57,25 +58,39 @@ def load_clinic(conn, frames):
 
 
 def create_demo_database(path, *, seed=DEFAULT_SEED):
-    """Create a new database file at `path` holding the demo clinic; return its row counts.
+    """Create a new database file at `path` holding the demo clinic; return its row counts. In server
+    mode `path` is a `postgresql://` URL of an existing database, which must hold no users yet.
 
     One ongoing homework then gets a schedule change from 3 weeks ago (_change_one_schedule).
 
-    Refuses (FileExistsError) when the file exists: the demo never overwrites data.
+    Refuses (FileExistsError) when the file exists, or the database has users: the demo never
+    overwrites data.
     """
+    if is_postgres_url(path):
+        return _load_demo(str(path), seed, remove_on_failure=None)
     path = Path(path)
     if path.exists():
         raise FileExistsError(
             f"{path} already exists. The demo clinic is only written to a new file: remove it or choose another path."
         )
+    return _load_demo(path, seed, remove_on_failure=[path, path.with_name(path.name + ".wal")])
+
+
+def _load_demo(path, seed, remove_on_failure):
     frames = build_clinic(seed=seed)
     conn = db.connect(path)
     try:
+        if remove_on_failure is None:
+            (users,) = conn.execute("SELECT count(*) FROM users").fetchone()
+            if users:
+                raise FileExistsError(
+                    "The database already holds users: the demo clinic is only loaded into an empty one."
+                )
         load_clinic(conn, frames)
         _change_one_schedule(conn.cursor())
     except BaseException:
         conn.close()
-        for leftover in (path, path.with_name(path.name + ".wal")):
+        for leftover in remove_on_failure or []:
             leftover.unlink(missing_ok=True)
         raise
     conn.close()

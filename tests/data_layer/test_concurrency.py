@@ -105,14 +105,14 @@ def test_a_conflict_that_never_clears_is_retried_a_bounded_number_of_times_then_
         attempts.append(1)
         write_cur.execute("UPDATE mood_logs SET mood = 1 WHERE id = ?", [log_id])
 
-    version = db.data_version()
+    version = db.data_version(cur)
     with pytest.raises(db.WriteConflict) as raised:
         db.write(conn.cursor(), change)
     assert len(attempts) == db.WRITE_ATTEMPTS and 1 < db.WRITE_ATTEMPTS <= 10
     assert pauses == sorted(pauses) and pauses[0] > 0  # backing off between attempts
     message = str(raised.value)
     assert message == "The change could not be saved because of concurrent changes. Please try again."
-    assert db.data_version() == version  # nothing was saved, so caches stay valid
+    assert db.data_version(cur) == version  # nothing was saved, so caches stay valid
     holder.execute("ROLLBACK")
     assert mood_of(cur, log_id) == 5  # neither change was saved
 
@@ -131,10 +131,10 @@ def test_a_conflict_that_clears_is_retried_and_saved(conn, cur, entry, monkeypat
         write_cur.execute("UPDATE mood_logs SET mood = mood - 1 WHERE id = ?", [log_id])
         return "saved"
 
-    version = db.data_version()
+    version = db.data_version(cur)
     assert db.write(conn.cursor(), change) == "saved"
     assert len(attempts) == 2
-    assert db.data_version() > version
+    assert db.data_version(cur) > version
     assert cur.execute("SELECT mood, note FROM mood_logs WHERE id = ?", [log_id]).fetchall() == [(8, "first")]
 
 

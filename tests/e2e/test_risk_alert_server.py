@@ -33,7 +33,14 @@ ALERT_SUBJECT = "A client on your caseload needs attention"
 def clinic(tmp_path, demo_database):
     path = tmp_path / "clinic.duckdb"
     shutil.copyfile(demo_database, path)
-    conn = db.connect(path)
+    acknowledge_open_risk_flags(path)
+    return path
+
+
+def acknowledge_open_risk_flags(database):
+    """Acknowledge every open risk flag of the clinic at `database` (a file or a URL), so that the
+    test's flag is the only one the scheduler emails."""
+    conn = db.connect(database)
     try:
         conn.execute(
             """INSERT INTO risk_acknowledgements (risk_flag_id, therapist_id, note)
@@ -43,7 +50,6 @@ def clinic(tmp_path, demo_database):
         )
     finally:
         conn.close()
-    return path
 
 
 @pytest.fixture
@@ -118,16 +124,22 @@ def test_the_server_sends_a_due_alert_from_its_start_with_no_page_ever_requested
 
 def test_a_phq9_with_item_9_above_0_reaches_the_therapists_inbox_within_one_tick(page, clinic, sink):
     with running_server(clinic, **mail_settings(sink)) as server:
-        log_in(page, server.url, "client01")
-        go_to(page, server.url, "client_questionnaires")
-        panel = page.get_by_role("tabpanel", name="PHQ-9 (mood)")
-        expect(panel.get_by_role("radiogroup")).to_have_count(10)
-        groups = panel.get_by_role("radiogroup").all()
-        for group in groups[:9]:  # item 9 included: "More than half the days", total 18
-            group.get_by_text("More than half the days").click()
-        panel.get_by_role("button", name="Submit PHQ-9").click()
-        wait_until_idle(page)
-        expect(page.get_by_test_id("stAlert").filter(has_text="Your PHQ-9 total is 18")).to_be_visible()
+        submit_phq9_with_item_9(page, server.url)
         [alert] = wait_for_mail(sink, server)
     assert_alert_without_client_details(alert, 18)
     assert outbox_statuses(clinic) == [("risk_alert", "sent")]
+
+
+def submit_phq9_with_item_9(page, url):
+    """As client01 on the server at `url`, submit a PHQ-9 answered "More than half the days" on every
+    item, item 9 included (total 18)."""
+    log_in(page, url, "client01")
+    go_to(page, url, "client_questionnaires")
+    panel = page.get_by_role("tabpanel", name="PHQ-9 (mood)")
+    expect(panel.get_by_role("radiogroup")).to_have_count(10)
+    groups = panel.get_by_role("radiogroup").all()
+    for group in groups[:9]:
+        group.get_by_text("More than half the days").click()
+    panel.get_by_role("button", name="Submit PHQ-9").click()
+    wait_until_idle(page)
+    expect(page.get_by_test_id("stAlert").filter(has_text="Your PHQ-9 total is 18")).to_be_visible()
