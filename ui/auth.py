@@ -208,14 +208,15 @@ def _try_login():
     st.session_state["login_password"] = ""  # never kept past the attempt
     st.session_state["login_error"] = None
     address = _client_address()
-    wait = login_throttle.THROTTLE.wait_seconds(address)
+    cur = cursor()
+    throttle = login_throttle.throttle_for(cur)
+    wait = throttle.wait_seconds(address)
     if wait:
         st.session_state["login_error"] = f"Too many failed logins. Please wait {_wait_words(wait)} and try again."
         return
-    cur = cursor()
     result = users.verify_login(cur, LOGIN, username=username, password=password)
     if result.user is None:
-        login_throttle.THROTTLE.record_failure(address)
+        throttle.record_failure(address)
         time.sleep(settings.login_sleep_seconds())
         st.session_state["login_error"] = (
             "Too many failed attempts: this account is locked until "

@@ -419,11 +419,14 @@ REMINDER_TIME_ZONES = """
 ALTER TABLE reminder_preferences ADD COLUMN time_zone VARCHAR;
 """
 
-# Server mode's data version (issue #15): every committed write that a cached view reads takes the
-# sequence's next value, and each app process keys its dashboard caches on the last one, so a write in
-# one process invalidates every process's caches (data_layer.core.db.data_version). Nothing on DuckDB:
-# the embedded file has one process, which counts its writes in memory.
-DATA_VERSION = ""
+# Server mode's shared state (issue #15), which the embedded file keeps in its one process's memory:
+# - the data version: every committed write that a cached view reads takes the sequence's next value,
+#   and each app process keys its dashboard caches on the last one, so a write in one process
+#   invalidates every process's caches (data_layer.core.db.data_version);
+# - the login throttle's token buckets, per client address and clinic-wide
+#   (data_layer.core.login_throttle.DatabaseLoginThrottle).
+# Nothing on DuckDB.
+SERVER_MODE_STATE = ""
 
 MIGRATIONS = [
     ("001_initial_schema", INITIAL_SCHEMA),
@@ -438,7 +441,7 @@ MIGRATIONS = [
     ("010_reminder_time_zones", REMINDER_TIME_ZONES),
     ("011_nudges_and_digests", NUDGES_AND_DIGESTS),
     ("012_reminder_history", REMINDER_HISTORY),
-    ("013_data_version", DATA_VERSION),
+    ("013_server_mode_state", SERVER_MODE_STATE),
 ]
 
 
@@ -506,5 +509,12 @@ CREATE TABLE outbox (
     created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
 );
 """,
-    "013_data_version": "CREATE SEQUENCE data_version;",
+    "013_server_mode_state": """
+CREATE SEQUENCE data_version;
+CREATE TABLE login_throttle (
+    bucket VARCHAR PRIMARY KEY,
+    tokens DOUBLE PRECISION NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+""",
 }

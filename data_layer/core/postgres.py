@@ -141,11 +141,11 @@ class PostgresCursor:
         self._result = self._connection.execute(statement, _arguments(keys, parameters))
         return self
 
-    def execute_native(self, sql: str) -> None:
-        """Run `sql`, written in PostgreSQL's own dialect, with no parameters (the migrations
-        written for PostgreSQL)."""
-        self._result = self._connection.execute(sql.encode())
-        self._result = None
+    def execute_native(self, sql: str, parameters: Sequence[Any] | None = None) -> "PostgresCursor":
+        """Run `sql`, written in PostgreSQL's own dialect with `$1`, `$2`... placeholders (the
+        migrations written for PostgreSQL, server mode's own state), and keep its result."""
+        self._result = self._connection.execute(sql.encode() if parameters is None else sql, parameters)
+        return self
 
     def fetchone(self) -> tuple[Any, ...] | None:
         """Return the next row of the last result, or None when there is none."""
