@@ -1,4 +1,5 @@
-"""An entry the app has acknowledged survives the process being killed (SIGKILL) mid-write."""
+"""An entry the app has acknowledged survives the process being killed (SIGKILL) mid-write: the
+process holding the DuckDB file, or in server mode an app process writing to PostgreSQL."""
 
 import os
 import random
@@ -56,8 +57,8 @@ def start_writer(path, client, assignment, run):
 
 
 @pytest.mark.slow
-def test_acknowledged_entries_survive_five_kills(tmp_path):
-    path = tmp_path / "durable.duckdb"
+def test_acknowledged_entries_survive_five_kills(database):
+    path = database
     conn = db.connect(path)
     cur = conn.cursor()
     client = add_user(cur, "durable", "Durable Client", "client")
@@ -91,7 +92,7 @@ def test_acknowledged_entries_survive_five_kills(tmp_path):
             kind, log_id, note = line.split()
             acknowledged[(f"{kind}_logs", int(log_id))] = note
 
-        # The file opens cleanly (the WAL is replayed) and holds every acknowledged entry.
+        # The database opens cleanly (a DuckDB file replays its WAL) and holds every acknowledged entry.
         conn = db.connect(path)
         try:
             cur = conn.cursor()
