@@ -9,7 +9,7 @@ import pytest
 
 from data_layer.core import db
 from data_layer.core.migrations import MIGRATIONS
-from data_layer.core.postgres import PostgresCursor
+from data_layer.core.postgres import PostgresCursor, is_postgres_url
 
 EXPECTED = [
     "001_initial_schema",
@@ -77,8 +77,9 @@ def test_sql_cannot_read_files(conn):
 
 
 @pytest.mark.slow
-def test_an_empty_production_clinic_starts_with_one_admin(tmp_path):
-    path = tmp_path / "clinic.duckdb"
+def test_an_empty_production_clinic_starts_with_one_admin(database, tmp_path):
+    # A new file; in server mode an existing, empty database (the fixture's has the schema, no users).
+    path = database if is_postgres_url(database) else tmp_path / "clinic.duckdb"
     command = [sys.executable, "-m", "ops.new_clinic", str(path), "boss", "Ada Admin"]
     environment = {**os.environ, "HOMEWORK_ADMIN_PASSWORD": "a-long-admin-password"}
     created = subprocess.run(command, capture_output=True, text=True, timeout=60, env=environment)
@@ -88,7 +89,8 @@ def test_an_empty_production_clinic_starts_with_one_admin(tmp_path):
     assert conn.execute("SELECT demo FROM clinic_settings").fetchone() == (False,)
     conn.close()
     again = subprocess.run(command, capture_output=True, text=True, timeout=60, env=environment)
-    assert again.returncode != 0 and "already exists" in again.stderr
+    refusal = "already has an administrator" if is_postgres_url(database) else "already exists"
+    assert again.returncode != 0 and refusal in again.stderr
 
 
 def test_the_reminder_history_starts_from_the_clients_who_have_reminders_on(tmp_path, monkeypatch):
