@@ -72,9 +72,10 @@ bench: install-test
 	$(PY) -m bench.concurrency
 	$(PY) -m bench.scheduler
 
-# Back up the database to Parquet + manifest (a running app writes the snapshot itself).
+# Back up the database to Parquet + manifest (a running app writes the snapshot itself); in server
+# mode (HOMEWORK_DB a postgresql:// URL) a pg_dump of one snapshot + manifest.
 # Backups go only into HOMEWORK_BACKUP_DIR (the app's setting); BACKUP_DIR must lie inside it.
-# Restore into a NEW file; OVERWRITE=1 to replace an existing one.
+# Restore into a NEW file (OVERWRITE=1 to replace an existing one), or a new, empty PostgreSQL database.
 HOMEWORK_BACKUP_DIR ?= backups
 BACKUP_DIR ?= $(HOMEWORK_BACKUP_DIR)/$(shell date +%Y%m%d-%H%M%S)
 
@@ -82,5 +83,5 @@ backup: install
 	HOMEWORK_BACKUP_DIR="$(HOMEWORK_BACKUP_DIR)" $(PY) -m ops.backup backup "$(HOMEWORK_DB)" "$(BACKUP_DIR)"
 
 restore: install
-	@[ -n "$(FROM)" ] && [ -n "$(TO)" ] || { echo "usage: make restore FROM=backups/DIR TO=new.duckdb [OVERWRITE=1]"; exit 2; }
+	@[ -n "$(FROM)" ] && [ -n "$(TO)" ] || { echo "usage: make restore FROM=backups/DIR TO=new.duckdb [OVERWRITE=1] (or TO=postgresql://.../new_database)"; exit 2; }
 	$(PY) -m ops.backup restore "$(FROM)" "$(TO)" $(if $(OVERWRITE),--overwrite)

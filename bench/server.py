@@ -60,19 +60,36 @@ def running_server(database: Path | str, **env: str) -> Iterator[Server]:
     Server once it answers its health check, and stop it on leaving (ServerError when it does
     not start, or when it ignores SIGTERM for SHUTDOWN_SECONDS: that is a bug, never hidden)."""
     port = free_port()
+    command = ["ui.serve", "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"]
+    with _running(command, database, env, f"http://127.0.0.1:{port}", port) as server:
+        _wait_until_healthy(server)
+        yield server
+
+
+@contextmanager
+def running_worker(database: str, **env: str) -> Iterator[Server]:
+    """Run server mode's worker (`python -m ops.worker`, the reminder scheduler) on the PostgreSQL
+    `database` with the extra environment `env`; stop it on leaving as `running_server` stops a server.
+    The Server it yields has no URL: a worker serves no requests."""
+    with _running(["ops.worker"], database, env, "", 0) as worker:
+        yield worker
+
+
+@contextmanager
+def _running(
+    module_and_arguments: list[str], database: Path | str, env: dict[str, str], url: str, port: int
+) -> Iterator[Server]:
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(
-        [sys.executable, "-m", "ui.serve"]
-        + ["--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+        [sys.executable, "-m", *module_and_arguments],
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
         preexec_fn=_stop_with_parent,
         env={**production_environment(), "HOMEWORK_DB": str(database), **env},
     )
-    server = Server(f"http://127.0.0.1:{port}", port, process, log)
+    server = Server(url, port, process, log)
     try:
-        _wait_until_healthy(server)
         yield server
     finally:
         try:

@@ -119,7 +119,7 @@ def test_logging_out_through_one_process_ends_the_session_on_the_other(browser, 
     wait_until_idle(on_first)
     expect(on_first.get_by_text("You have logged out.")).to_be_visible()
 
-    on_second.get_by_role("link", name="Insights").click()  # the next run on the other process
+    on_second.get_by_role("link", name="Client").first.click()  # the next run on the other process
     wait_until_idle(on_second)
     expect(on_second.get_by_role("textbox", name="Password")).to_be_visible()
     expect(on_second.get_by_role("button", name="Log out")).to_have_count(0)
