@@ -39,6 +39,7 @@ order, in one transaction, and advances every id sequence to where the backup le
 file beside the target and renames it into place only when every row count matches.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -109,6 +110,26 @@ def backup_connection(conn, target_dir, *, source=None):
     which is renamed to `target_dir` when complete (so a half-written backup never has the
     final name). Returns the manifest (a dict).
     """
+    with new_backup_directory(target_dir) as partial:
+        cur = conn.cursor()
+        try:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                manifest = _write_snapshot(cur, partial, source)
+            finally:
+                cur.execute("ROLLBACK")  # read only: nothing to keep
+        finally:
+            cur.close()
+        _write_json(partial / MANIFEST, manifest)
+    return manifest
+
+
+@contextlib.contextmanager
+def new_backup_directory(target_dir):
+    """Check `target_dir` (inside the backup directory, new or empty: else BackupError, nothing
+    written) and yield a private temporary directory beside it to write the backup into, renamed
+    to `target_dir` when the block completes and removed when it fails: a half-written backup
+    never has the final name."""
     target = inside_backup_directory(target_dir)
     _check_new_directory(target)
     db.restrict_new_files()
@@ -116,23 +137,14 @@ def backup_connection(conn, target_dir, *, source=None):
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
     _remove_tree(partial)
     partial.mkdir(mode=0o700)
-    cur = conn.cursor()
     try:
-        cur.execute("BEGIN TRANSACTION")
-        try:
-            manifest = _write_snapshot(cur, partial, source)
-        finally:
-            cur.execute("ROLLBACK")  # read only: nothing to keep
-        _write_json(partial / MANIFEST, manifest)
+        yield partial
         if target.exists():
             target.rmdir()  # empty, checked above
         partial.rename(target)
     except BaseException:
         _remove_tree(partial)
         raise
-    finally:
-        cur.close()
-    return manifest
 
 
 def _write_snapshot(cur, directory, source):

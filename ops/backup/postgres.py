@@ -17,7 +17,6 @@ server package brings): found on PATH or in /usr/lib/postgresql/<version>/bin, t
 """
 
 import glob
-import os
 import shutil
 import subprocess
 from datetime import datetime
@@ -32,12 +31,10 @@ from ops.backup import (
     MANIFEST,
     POSTGRES_FORMAT,
     BackupError,
-    _check_new_directory,
     _read_json,
-    _remove_tree,
     _sha256,
     _write_json,
-    inside_backup_directory,
+    new_backup_directory,
 )
 
 FORMAT = POSTGRES_FORMAT
@@ -49,44 +46,23 @@ def backup_postgres(url, target_dir):
     """Back up the PostgreSQL database at `url` into `target_dir`, a new directory inside the backup
     directory (the DuckDB backup's rules); return the manifest. Raises BackupError for a refused
     target, or when pg_dump fails (nothing is left behind)."""
-    target = inside_backup_directory(target_dir)
-    _check_new_directory(target)
-    db.restrict_new_files()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
-    _remove_tree(partial)
-    partial.mkdir(mode=0o700)
-    try:
-        with psycopg.connect(url) as conn:
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            (snapshot,) = conn.execute("SELECT pg_export_snapshot()").fetchone()
-            manifest = {
-                "format": FORMAT,
-                "format_version": FORMAT_VERSION,
-                "created_at": datetime.now().isoformat(timespec="seconds"),
-                "postgresql_version": conn.info.server_version,
-                "migrations": [name for (name,) in conn.execute("SELECT name FROM schema_migrations ORDER BY name")],
-                "row_counts": _row_counts(conn),
-            }
-            dump = partial / DUMP
-            _run(
-                "pg_dump",
-                "--format=custom",
-                "--no-owner",
-                f"--snapshot={snapshot}",
-                f"--file={dump}",
-                f"--dbname={url}",
-            )
-            conn.rollback()
+    with new_backup_directory(target_dir) as partial, psycopg.connect(url) as conn:
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        (snapshot,) = conn.execute("SELECT pg_export_snapshot()").fetchone()
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "created_at": datetime.now().isoformat(timespec="seconds"),
+            "postgresql_version": conn.info.server_version,
+            "migrations": [name for (name,) in conn.execute("SELECT name FROM schema_migrations ORDER BY name")],
+            "row_counts": _row_counts(conn),
+        }
+        dump = partial / DUMP
+        _run("pg_dump", "--format=custom", "--no-owner", f"--snapshot={snapshot}", f"--file={dump}", f"--dbname={url}")
+        conn.rollback()
         dump.chmod(0o600)
         manifest["sha256"] = _sha256(dump)
         _write_json(partial / MANIFEST, manifest)
-        if target.exists():
-            target.rmdir()  # empty, checked above
-        partial.rename(target)
-    except BaseException:
-        _remove_tree(partial)
-        raise
     return manifest
 
 
