@@ -26,7 +26,7 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
 browser:
 	@command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
 
-# Debian's PostgreSQL for the server-mode tests: tests/postgres_server.py starts a throwaway cluster
+# Debian's PostgreSQL for the server-mode tests: bench/postgres_server.py starts a throwaway cluster
 # of its own in a temporary directory (as the package's postgres user when run as root).
 postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ($(SUDO) apt-get update && $(SUDO) apt-get install -y postgresql)
@@ -67,10 +67,13 @@ lint: install-test
 # bench-results/latest.json). bench/concurrency.py: the real server under N concurrent sessions
 # per role over its websocket, at sizes S and L (bench-results/concurrency.json). bench/scheduler.py:
 # the reminder scheduler's minute at L over 1,000 ticks of a fake clock (bench-results/scheduler.json).
-bench: install-test
+# bench/engines.py: the pages and the write path on DuckDB and on PostgreSQL side by side, at S and M
+# (bench-results/engines.json).
+bench: install-test postgres
 	$(PY) -m bench.run
 	$(PY) -m bench.concurrency
 	$(PY) -m bench.scheduler
+	$(PY) -m bench.engines
 
 # Back up the database to Parquet + manifest (a running app writes the snapshot itself); in server
 # mode (HOMEWORK_DB a postgresql:// URL) a pg_dump of one snapshot + manifest.

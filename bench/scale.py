@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data_layer.core import db
+from data_layer.core.postgres import is_postgres_url
 from ops.demo import DEFAULT_SEED, build_clinic, load_clinic
 
 
@@ -51,11 +52,13 @@ def create_scaled_database(path, size, *, seed=DEFAULT_SEED):
     """Build the clinic of `size` ("S", "M" or "L") and bulk-load it into a NEW database at `path`.
 
     Returns {"size", "build_seconds", "load_seconds", "seconds" (build + load),
-    "rows": {table: row count}}. Refuses (FileExistsError) to touch an existing file.
+    "rows": {table: row count}}. Refuses (FileExistsError) to touch an existing file. In server mode
+    `path` is the URL of a new PostgreSQL database, loaded by COPY (data_layer.core.postgres).
     """
     shape = SIZES[size]
-    path = Path(path)
-    if path.exists():
+    if not is_postgres_url(path):
+        path = Path(path)
+    if isinstance(path, Path) and path.exists():
         raise FileExistsError(f"{path} already exists; benchmark clinics are only written to new files.")
     started = time.perf_counter()
     frames = build_clinic(

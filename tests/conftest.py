@@ -17,12 +17,12 @@ import pytest
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
+from bench.postgres_server import postgres_server
 from data_layer import login_sessions, reminders, users
 from data_layer.core import db, login_throttle
 from data_layer.core.access import LOGIN, Principal
 from data_layer.users import hash_password
 from ops.demo import create_demo_database
-from tests.postgres_server import postgres_server
 from ui import db as ui_db
 from ui.auth import COOKIE_LIFETIME, SESSION_TOKEN
 

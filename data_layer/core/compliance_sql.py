@@ -126,12 +126,18 @@ def assignment_weeks_sql(scope_sql: str) -> str:
           AND h.log_date >= coalesce(v.in_force_from, h.log_date)
           AND h.log_date <= coalesce(v.in_force_to, h.log_date)
     ),
+    once_logs AS MATERIALIZED (
+        -- The few logs made under a once-schedule, set apart (MATERIALIZED): PostgreSQL otherwise
+        -- filters all of logs_by_version again for every once-off due date it joins them to.
+        SELECT log_id, assignment_id, log_date, credit14
+        FROM logs_by_version
+        WHERE schedule = 'once'
+    ),
     once_log_targets AS (
         -- The earliest due date a log made under a once-schedule meets.
         SELECT l.log_id, l.assignment_id, l.credit14, min(o.week_start) AS week_start
-        FROM logs_by_version l
+        FROM once_logs l
         JOIN once_due o ON o.assignment_id = l.assignment_id AND l.log_date BETWEEN o.starts_on AND o.due_on
-        WHERE l.schedule = 'once'
         GROUP BY l.log_id, l.assignment_id, l.credit14
     ),
     credit_parts AS (

@@ -85,12 +85,6 @@ class LoginThrottle:
 # The embedded app's one throttle: module state, so that Streamlit's clear-cache message cannot reset it.
 THROTTLE = LoginThrottle()
 
-# Each bucket's key prefix, capacity and refill time, for the database's buckets.
-_BUCKETS = (
-    ("address:", PER_ADDRESS_BURST, PER_ADDRESS_SECONDS_PER_TOKEN),
-    ("clinic", CLINIC_BURST, CLINIC_SECONDS_PER_TOKEN),
-)
-
 
 class DatabaseLoginThrottle:
     """The same token buckets as LoginThrottle, kept in the login_throttle table (server mode), so
@@ -144,7 +138,11 @@ class DatabaseLoginThrottle:
 
     @staticmethod
     def _buckets(address: str) -> list[tuple[str, int, float]]:
-        return [(key + address if key.endswith(":") else key, capacity, spt) for key, capacity, spt in _BUCKETS]
+        """Each bucket a failure from `address` takes from: its key, capacity and refill time."""
+        return [
+            (f"address:{address}", PER_ADDRESS_BURST, PER_ADDRESS_SECONDS_PER_TOKEN),
+            ("clinic", CLINIC_BURST, CLINIC_SECONDS_PER_TOKEN),
+        ]
 
 
 def throttle_for(cur: object) -> "LoginThrottle | DatabaseLoginThrottle":

@@ -6,7 +6,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from data_layer.core import db
-from data_layer.core.postgres import is_postgres_url
+from data_layer.core.postgres import PostgresCursor, is_postgres_url
 from ops.demo.build import DEFAULT_SEED, TABLES, build_clinic
 from ops.demo.episodes import RISK_CLIENTS
 
@@ -33,7 +33,8 @@ def load_clinic(conn, frames):
     Each frame is registered and copied with INSERT ... SELECT, sorted by client id where it
     has one (DuckDB then skips row groups for queries about a few clients). Afterwards every
     id sequence is advanced past the largest id, each assignment gets its one schedule version
-    (assignment_schedules) and clinic_settings.demo is set to true.
+    (assignment_schedules) and clinic_settings.demo is set to true; on PostgreSQL the tables are
+    then analysed.
     """
     cur = conn.cursor()
     with db.transaction(cur):
@@ -55,6 +56,10 @@ def load_clinic(conn, frames):
                FROM assignments ORDER BY id"""
         )
         cur.execute("UPDATE clinic_settings SET demo = true")
+    if isinstance(cur, PostgresCursor):
+        # Statistics for the planner now, not when autovacuum gets to the new tables: without them
+        # PostgreSQL takes every CTE for a row or two and the cohort queries run in nested loops (~10x).
+        cur.execute("ANALYZE")
 
 
 def create_demo_database(path, *, seed=DEFAULT_SEED):
