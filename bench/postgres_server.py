@@ -78,6 +78,9 @@ def postgres_server() -> Iterator[PostgresServer]:
     try:
         with psycopg.connect(PostgresServer(directory).url("postgres", SUPERUSER), autocommit=True) as admin:
             admin.execute(SQL("CREATE ROLE {} LOGIN").format(Identifier(APP_ROLE)))
+            # The setting README recommends for the app's role: the dashboards sort and group a
+            # clinic's logs, which spill to disk at the default 4 MB (cohort queries ~1.4x slower).
+            admin.execute(SQL("ALTER ROLE {} SET work_mem = '64MB'").format(Identifier(APP_ROLE)))
         yield PostgresServer(directory)
     finally:
         subprocess.run(_as_server_user([pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"]), capture_output=True)
