@@ -6,7 +6,6 @@ package's own `postgres` OS user and is started through runuser.
 """
 
 import contextlib
-import glob
 import os
 import shutil
 import subprocess
@@ -17,6 +16,8 @@ from pathlib import Path
 
 import psycopg
 from psycopg.sql import SQL, Identifier
+
+from ops.backup.postgres import postgres_program
 
 SUPERUSER = "homework_admin"
 # The role the app connects as: it owns its database, and nothing else (not a superuser, so SQL
@@ -45,10 +46,10 @@ class PostgresServer:
 
 
 def _bin(program: str) -> str:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{program}"), key=lambda path: int(path.split("/")[4]))
-    if not found:
+    found = postgres_program(program)
+    if found is None:
         raise RuntimeError("PostgreSQL is not installed: run `make postgres` (Debian's postgresql package)")
-    return found[-1]
+    return found
 
 
 def _as_server_user(command: list[str]) -> list[str]:

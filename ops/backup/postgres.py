@@ -84,10 +84,12 @@ def read_postgres_manifest(backup_dir):
 
 def restore_postgres(backup_dir, url):
     """Restore the server-mode backup in `backup_dir` (checked by read_postgres_manifest) into the
-    PostgreSQL database at `url`,
-    which must hold no tables yet; return the restored row counts. Raises BackupError when the target
-    is not empty, pg_restore fails, or a table's row count differs from the manifest's (then nothing
-    was restored: pg_restore runs in one transaction)."""
+    PostgreSQL database at `url`, which must hold no tables yet; return the restored row counts.
+
+    Raises BackupError when the target is not empty or pg_restore fails (nothing restored: it runs
+    in one transaction), or when a table's row count differs from the manifest's (the message says
+    not to use the database).
+    """
     backup = Path(backup_dir)
     manifest = read_postgres_manifest(backup)
     expected_migrations = [name for name, _ in MIGRATIONS]
@@ -130,13 +132,15 @@ def _row_counts(conn):
     return counts
 
 
-def _program(name):
+def postgres_program(name):
+    """Return the path of PostgreSQL's program `name` (pg_dump, initdb...): Debian's newest version
+    in /usr/lib/postgresql/<version>/bin, else one on PATH, else None."""
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda path: int(path.split("/")[4]))
     return found[-1] if found else shutil.which(name)
 
 
 def _run(name, *arguments):
-    program = _program(name)
+    program = postgres_program(name)
     if program is None:
         raise BackupError(f"{name} is not installed: install PostgreSQL's client programs (Debian: postgresql-client).")
     result = subprocess.run([program, *arguments], capture_output=True, text=True)
