@@ -3,9 +3,13 @@ over both processes, eight in each (one per client, as Streamlit gives each sess
 write 8,000 entries through the data layer; none is lost and none is stored twice, a resent
 submission included."""
 
-import multiprocessing
+import json
+import os
+import subprocess
+import sys
 import threading
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +23,14 @@ PROCESSES = 2
 WRITERS_PER_PROCESS = 8
 ENTRIES_PER_WRITER = 500
 RESENT = 25  # each writer sends its first entries' forms again, as a double click or a retry would
+
+
+# The command each app process runs: app_process below, its result as JSON on stdout.
+APP_PROCESS = (
+    "import json, sys; from tests.ops.test_two_app_processes import app_process; "
+    "print(json.dumps(app_process(sys.argv[1], json.loads(sys.argv[2]))))"
+)
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def app_process(url, writers):
@@ -77,10 +89,28 @@ def test_sixteen_writers_over_two_processes_write_8000_entries_none_lost_or_doub
             (client.user_id, add_assignment(cur, client, therapist, f"Task {k}", date.today() - timedelta(days=7)))
         )
 
-    # Processes of their own (spawned, not forked: nothing of this one's state goes along).
-    with multiprocessing.get_context("spawn").Pool(PROCESSES) as pool:
-        shares = [writers[p * WRITERS_PER_PROCESS : (p + 1) * WRITERS_PER_PROCESS] for p in range(PROCESSES)]
-        results = pool.starmap(app_process, [(database, share) for share in shares], chunksize=1)
+    # Processes of their own, started as the app is (a new interpreter each), never forked from this one.
+    shares = [writers[p * WRITERS_PER_PROCESS : (p + 1) * WRITERS_PER_PROCESS] for p in range(PROCESSES)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", APP_PROCESS, database, json.dumps(share)],
+            cwd=PROJECT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(PROJECT)},
+        )
+        for share in shares
+    ]
+    results = []
+    for process in processes:
+        try:
+            out, err = process.communicate(timeout=600)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()
+        assert process.returncode == 0, err
+        results.append({int(client): [tuple(entry) for entry in ids] for client, ids in json.loads(out).items()})
 
     acknowledged = {client: ids for result in results for client, ids in result.items()}
     assert len(acknowledged) == PROCESSES * WRITERS_PER_PROCESS
