@@ -3,8 +3,9 @@ SMTP: HOMEWORK_SMTP_SECURITY=none): the scheduler runs from the server's start, 
 requested, and a client's PHQ-9 with item 9 above 0, submitted in Chromium, reaches the therapist's
 inbox within one scheduler tick (every minute at :00) without the client's name or score.
 
-The clinic is a copy of the demo whose open risk flags are acknowledged, so that the test's flag is the
-only one emailed. client01 (Zainab and an initial) is in therapist1's caseload.
+The clinic is a copy of the demo whose open risk flags are acknowledged and whose clients' reminders are
+off (the demo's come at 08:00, 12:00, 17:00 and 18:00 UTC, and a server started later in the day sends
+that day's at once), so that the test's flag is the only thing emailed. client01 (Zainab and an initial) is in therapist1's caseload.
 """
 
 import shutil
@@ -33,15 +34,17 @@ ALERT_SUBJECT = "A client on your caseload needs attention"
 def clinic(tmp_path, demo_database):
     path = tmp_path / "clinic.duckdb"
     shutil.copyfile(demo_database, path)
-    acknowledge_open_risk_flags(path)
+    leave_nothing_to_email(path)
     return path
 
 
-def acknowledge_open_risk_flags(database):
-    """Acknowledge every open risk flag of the clinic at `database` (a file or a URL), so that the
-    test's flag is the only one the scheduler emails."""
+def leave_nothing_to_email(database):
+    """Acknowledge every open risk flag of the clinic at `database` (a file or a URL) and turn every
+    client's reminders off, so that the test's flag is the only thing the scheduler emails, whatever
+    the time of day."""
     conn = db.connect(database)
     try:
+        conn.execute("UPDATE reminder_preferences SET enabled = false")
         conn.execute(
             """INSERT INTO risk_acknowledgements (risk_flag_id, therapist_id, note)
                SELECT f.id, coalesce(f.therapist_id, (SELECT id FROM users WHERE username = 'admin')), 'seen'

@@ -20,8 +20,8 @@ from ops.demo.load import create_demo_database
 from tests.e2e.conftest import LOGINS, go_to, log_first_homework_done, log_in, page_paths, wait_until_idle
 from tests.e2e.test_login_browser import test_demo_role_logs_in_sees_home_logs_out_and_stays_out  # noqa: F401
 from tests.e2e.test_risk_alert_server import (  # noqa: F401 (sink is a fixture)
-    acknowledge_open_risk_flags,
     assert_alert_without_client_details,
+    leave_nothing_to_email,
     mail_settings,
     outbox_statuses,
     sink,
@@ -35,11 +35,11 @@ COOKIE_KEY = secrets.token_urlsafe(48)
 
 @pytest.fixture(scope="module")
 def server_database(postgres):
-    """The demo clinic in a new PostgreSQL database, its open risk flags acknowledged (so that the
-    alert test's flag is the only one the worker emails); returns the database's URL."""
+    """The demo clinic in a new PostgreSQL database, its open risk flags acknowledged and reminders off
+    (so that the alert test's flag is the only thing the worker emails); returns the database's URL."""
     url = postgres.create_database("server_mode_demo")
     create_demo_database(url)
-    acknowledge_open_risk_flags(url)
+    leave_nothing_to_email(url)
     return url
 
 

@@ -55,7 +55,11 @@ def test_sigterm_ends_the_server_cleanly_in_every_state(page, database, tmp_path
         backups = tmp_path / f"backups-{round_}"
         running = serve(database, HOMEWORK_BACKUP_DIR=str(backups))
         url = next(running)
-        state(page, url, database, backups)
+        try:
+            state(page, url, database, backups)
+        except BaseException:
+            running.close()  # stop this server now, not when the generator is collected in a later test
+            raise
         next(running, None)  # SIGTERM; fails the test unless the server exits in time
         assert not listening(url)
         assert not backup_service.socket_path(database).exists()
