@@ -68,12 +68,14 @@ lint: install-test
 # per role over its websocket, at sizes S and L (bench-results/concurrency.json). bench/scheduler.py:
 # the reminder scheduler's minute at L over 1,000 ticks of a fake clock (bench-results/scheduler.json).
 # bench/engines.py: the pages and the write path on DuckDB and on PostgreSQL side by side, at S and M
-# (bench-results/engines.json).
+# (bench-results/engines.json). bench/processes.py: page runs/s with 1, 2 and 4 app processes on one
+# PostgreSQL, driven by the concurrency benchmark's load generator (bench-results/processes.json).
 bench: install-test postgres
 	$(PY) -m bench.run
 	$(PY) -m bench.concurrency
 	$(PY) -m bench.scheduler
 	$(PY) -m bench.engines
+	$(PY) -m bench.processes
 
 # Back up the database to Parquet + manifest (a running app writes the snapshot itself); in server
 # mode (HOMEWORK_DB a postgresql:// URL) a pg_dump of one snapshot + manifest.

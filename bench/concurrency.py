@@ -182,24 +182,24 @@ def _xsrf_cookie(url):
 
 
 class ProcessSampler:
-    """The server's CPU time (all threads) and resident memory, read from /proc."""
+    """The CPU time (all threads) and resident memory of the server processes `pids`, summed, read
+    from /proc."""
 
-    def __init__(self, pid):
-        self.pid = pid
+    def __init__(self, *pids):
+        self.pids = pids
         self.peak_rss_mb = 0.0
         self._task = None
 
     def cpu_seconds(self):
-        with open(f"/proc/{self.pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for pid in self.pids:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
     def rss_mb(self):
-        with open(f"/proc/{self.pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        return 0.0
+        return sum(_rss_mb(pid) for pid in self.pids)
 
     async def _watch(self):
         while True:
@@ -207,16 +207,32 @@ class ProcessSampler:
             await asyncio.sleep(0.5)
 
     def start(self):
-        self._started = (time.perf_counter(), self.cpu_seconds())
+        self._started = (time.perf_counter(), self.cpu_seconds(), time.process_time())
         self.peak_rss_mb = self.rss_mb()
         self._task = asyncio.create_task(self._watch())
 
     def stop(self):
-        """Return {"cpu_percent" (100 = one core busy), "rss_mb", "peak_rss_mb"} since start()."""
+        """Return {"cpu_percent" (100 = one core busy), "rss_mb", "peak_rss_mb"} of the servers since
+        start(), and "load_cpu_percent", the load generator's own (this process)."""
         self._task.cancel()
-        wall, cpu = time.perf_counter() - self._started[0], self.cpu_seconds() - self._started[1]
+        wall = time.perf_counter() - self._started[0]
+        cpu = self.cpu_seconds() - self._started[1]
+        load_cpu = time.process_time() - self._started[2]
         rss = self.rss_mb()
-        return {"cpu_percent": 100 * cpu / wall, "rss_mb": rss, "peak_rss_mb": max(self.peak_rss_mb, rss)}
+        return {
+            "cpu_percent": 100 * cpu / wall,
+            "rss_mb": rss,
+            "peak_rss_mb": max(self.peak_rss_mb, rss),
+            "load_cpu_percent": 100 * load_cpu / wall,
+        }
+
+
+def _rss_mb(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 # ---------------------------------------------------------------- one level of load
@@ -240,34 +256,38 @@ async def open_session(url, cookie, target):
     return session
 
 
-async def run_level(url, cookies, target, *, think, duration, pid, seed=0):
+async def run_level(urls, cookies, target, *, think, duration, pids, seed=0):
     """Keep len(cookies) sessions on `target`'s page for `duration` seconds, each running the
     page again after a think time (0, or drawn uniformly between half and 1.5 times `think`).
-    Return the level's row: sessions, think_s, runs, runs_per_s, p50/p95/p99_ms, errors, and the
-    server's cpu_percent, rss_mb, peak_rss_mb."""
+    Session i is served by the server at urls[i % len(urls)] (as a load balancer with sticky
+    sessions spreads them); `pids` are the servers' processes. Return the level's row: sessions,
+    think_s, runs, runs_per_server (in the order of `urls`), runs_per_s, p50/p95/p99_ms, errors,
+    and the servers' cpu_percent, rss_mb, peak_rss_mb (summed) and the load_cpu_percent."""
     random_think = random.Random(seed)
     gate = asyncio.Semaphore(RAMP_CONCURRENCY)
 
-    async def opened(cookie):
+    async def opened(number, cookie):
         async with gate:
-            return await open_session(url, cookie, target)
+            return await open_session(urls[number % len(urls)], cookie, target)
 
-    sessions = await asyncio.gather(*(opened(cookie) for cookie in cookies))
+    sessions = await asyncio.gather(*(opened(number, cookie) for number, cookie in enumerate(cookies)))
     runs = []
-    sampler = ProcessSampler(pid)
+    runs_per_server = [0] * len(urls)
+    sampler = ProcessSampler(*pids)
     deadline = time.perf_counter() + duration
 
-    async def user(session):
+    async def user(number, session):
         if think:  # real users do not arrive in step
             await asyncio.sleep(random_think.uniform(0, think))
         while time.perf_counter() < deadline:
             runs.append(await session.run(target.title, target.marker))
+            runs_per_server[number % len(urls)] += 1
             if think:
                 await asyncio.sleep(random_think.uniform(0.5 * think, 1.5 * think))
 
     sampler.start()
     started = time.perf_counter()
-    await asyncio.gather(*(user(session) for session in sessions))
+    await asyncio.gather(*(user(number, session) for number, session in enumerate(sessions)))
     elapsed = time.perf_counter() - started
     server = sampler.stop()
     await asyncio.gather(*(session.close() for session in sessions))
@@ -277,6 +297,7 @@ async def run_level(url, cookies, target, *, think, duration, pid, seed=0):
         "sessions": len(sessions),
         "think_s": think,
         "runs": len(runs),
+        "runs_per_server": runs_per_server,
         "runs_per_s": len(runs) / elapsed,
         "p50_ms": percentile(milliseconds, 50),
         "p95_ms": percentile(milliseconds, 95),
@@ -336,12 +357,12 @@ def measure_clinic(path, *, pages, levels, thinks, duration, progress=print):
                 for n in plan[page] if think else sorted(levels):
                     row = asyncio.run(
                         run_level(
-                            server.url,
+                            [server.url],
                             cookies[page][:n],
                             target,
                             think=think,
                             duration=duration,
-                            pid=server.process.pid,
+                            pids=[server.process.pid],
                         )
                     )
                     rows.append({"page": page, "role": target.role, **row})

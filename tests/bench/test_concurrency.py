@@ -39,7 +39,7 @@ def test_two_sessions_per_page_log_in_by_cookie_and_every_run_finishes(clinic_s)
         rows = {
             page: in_own_loop(
                 concurrency.run_level(
-                    server.url, cookies[page], target, think=0.0, duration=2.0, pid=server.process.pid
+                    [server.url], cookies[page], target, think=0.0, duration=2.0, pids=[server.process.pid]
                 )
             )
             for page, target in concurrency.TARGETS.items()
