@@ -8,6 +8,7 @@ each engine where they live, named as such (docs/architecture.md, "Beyond one ma
 
 import datetime
 import functools
+from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ import psycopg
 import sqlglot
 from psycopg.adapt import Loader
 from psycopg.sql import SQL, Identifier
+from psycopg_pool import ConnectionPool
 from sqlglot import exp
 
 # Where DuckDB's snapshot isolation makes a concurrent write fail and retry (db.write), so does
@@ -28,6 +30,11 @@ _SESSION_OPTIONS = "-c TimeZone=UTC -c default_transaction_isolation=repeatable\
 # DuckDB's df() does.
 _DATE_OIDS = {1082, 1114}
 _NUMBER_OIDS = {20, 21, 23, 700, 701, 1700}
+# The most connections one process's cursors hold at once (a page run holds one or two); a cursor asked
+# for beyond it waits for one to come back, up to POOL_WAIT_SECONDS. Every app process and worker has
+# its own pool: their sum must stay below the server's max_connections (README, "Server mode").
+POOL_SIZE = 40
+POOL_WAIT_SECONDS = 30
 
 
 def is_postgres_url(target: object) -> bool:
@@ -115,25 +122,100 @@ def _column_type(values: pd.Series) -> str:
     return "TEXT"
 
 
+def _connect_options() -> dict[str, Any]:
+    return {"autocommit": True, "options": _SESSION_OPTIONS, "cursor_factory": psycopg.RawCursor}
+
+
+def _configure(connection: psycopg.Connection[Any]) -> None:
+    connection.adapters.register_loader("numeric", _NumberLoader)
+
+
+class _Pool:
+    """The connections of one database's cursors in this process, reused: opening one costs a few
+    milliseconds, and a page run asks for several cursors.
+
+    psycopg_pool keeps them, and checks each before handing it out (so a server restart costs no
+    page). A cursor gives its connection back when closed or dropped; dropped means __del__, which
+    the garbage collector may run while this thread is inside the pool (holding its lock), so
+    connections given back are queued, and the next `take` resets them and returns them to the pool,
+    outside any collector run.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=POOL_SIZE,
+            timeout=POOL_WAIT_SECONDS,
+            kwargs=_connect_options(),
+            configure=_configure,
+            check=ConnectionPool.check_connection,
+            open=True,
+        )
+        self._given_back: deque[psycopg.Connection[Any]] = deque()
+
+    def take(self) -> psycopg.Connection[Any]:
+        """Return a connection of the pool for one cursor (waiting while all POOL_SIZE are out)."""
+        self._return_given_back()
+        return self._pool.getconn()
+
+    def _return_given_back(self) -> None:
+        while self._given_back:
+            connection = self._given_back.popleft()
+            try:
+                if not connection.closed:
+                    _reset(connection)
+            except psycopg.Error:
+                connection.close()  # the pool opens another in its place
+            self._pool.putconn(connection)
+
+    def give_back(self, connection: psycopg.Connection[Any]) -> None:
+        """Queue a cursor's connection for the pool (safe from __del__: a deque append takes no lock)."""
+        self._given_back.append(connection)
+
+    def close(self) -> None:
+        """Close every connection of the pool."""
+        self._return_given_back()
+        self._pool.close()
+
+
+def _reset(connection: psycopg.Connection[Any]) -> None:
+    """Make a connection given back as it was made: no open transaction (a page run that failed
+    between BEGIN and COMMIT), and no temporary tables (register), session settings or advisory locks
+    (the worker's lease) of the cursor that had it. Not DISCARD ALL: it also drops the statements
+    psycopg has prepared, which psycopg would go on using."""
+    if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        connection.rollback()
+    for statement in (b"RESET ALL", b"DISCARD TEMP", b"SELECT pg_advisory_unlock_all()"):
+        connection.execute(statement)
+
+
 class PostgresCursor:
     """One PostgreSQL connection with the methods the data layer calls on a DuckDB cursor:
     `execute` (returning itself), `fetchone`, `fetchall`, `df`, `cursor` and `close`.
 
-    Like a DuckDB cursor, it belongs to one thread: `cursor()` opens another connection.
+    Like a DuckDB cursor, it belongs to one thread: `cursor()` returns another on a connection of
+    its own, from a pool that the cursor it was made from and all cursors made from those share.
     Transactions are the data layer's own BEGIN/COMMIT statements (autocommit otherwise).
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool: _Pool | None = None) -> None:
         self._url = url
-        self._connection = psycopg.connect(
-            url, autocommit=True, options=_SESSION_OPTIONS, cursor_factory=psycopg.RawCursor
-        )
-        self._connection.adapters.register_loader("numeric", _NumberLoader)
+        self._pool = pool
+        self._pooled = pool is not None
+        if pool is None:
+            self._connection = psycopg.connect(url, **_connect_options())
+            _configure(self._connection)
+        else:
+            self._connection = pool.take()
+        self._closed = False
         self._result: psycopg.Cursor[Any] | None = None
 
     def cursor(self) -> "PostgresCursor":
-        """Return a cursor on a connection of its own to the same database."""
-        return PostgresCursor(self._url)
+        """Return a cursor on a connection of its own to the same database, from the pool."""
+        if self._pool is None:
+            self._pool = _Pool(self._url)
+        return PostgresCursor(self._url, self._pool)
 
     def execute(self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] | None = None) -> "PostgresCursor":
         """Run `sql`, written in DuckDB's dialect, and keep its result for the fetch methods."""
@@ -185,8 +267,17 @@ class PostgresCursor:
         self._connection.execute(SQL("DROP TABLE IF EXISTS {}").format(Identifier(name)))
 
     def close(self) -> None:
-        """Close this cursor's connection."""
+        """Close this cursor: a pooled one's connection goes back to its pool; the first cursor (made
+        by db.connect) closes its connection and the pool of the cursors made from it."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._pool is not None and self._pooled:
+            self._pool.give_back(self._connection)
+            return
         self._connection.close()
+        if self._pool is not None:
+            self._pool.close()
 
     def _last(self) -> "psycopg.Cursor[Any]":
         if self._result is None:
@@ -194,7 +285,12 @@ class PostgresCursor:
         return self._result
 
     def __del__(self) -> None:
-        # A DuckDB cursor is dropped, never closed, by the code that used it; so are these.
-        connection = getattr(self, "_connection", None)
-        if connection is not None and not connection.closed:
-            connection.close()
+        # A DuckDB cursor is dropped, never closed, by the code that used it; so are these. Only the
+        # connection goes back or is closed here.
+        if getattr(self, "_closed", True):
+            return
+        self._closed = True
+        if self._pool is not None and self._pooled:
+            self._pool.give_back(self._connection)
+        elif not self._connection.closed:
+            self._connection.close()
