@@ -3,6 +3,7 @@ environment the app reads while it runs, and the full garbage collections inside
 
 import contextlib
 import os
+import secrets
 import time
 from pathlib import Path
 
@@ -85,28 +86,26 @@ FULL_GC = FullCollections()
 
 
 @contextlib.contextmanager
+def environment(**values):
+    """Set these environment variables for the block, each restored afterwards (removed when it was unset)."""
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def use_database(path):
     """Point the app (settings: $HOMEWORK_DB) at `path` for the block."""
-    previous = os.environ.get("HOMEWORK_DB")
-    os.environ["HOMEWORK_DB"] = str(path)
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("HOMEWORK_DB", None)
-        else:
-            os.environ["HOMEWORK_DB"] = previous
+    return environment(HOMEWORK_DB=str(path))
 
 
-@contextlib.contextmanager
 def app_environment():
-    """The environment the app needs under the benchmark (no login throttle), restored afterwards."""
-    previous = os.environ.get("HOMEWORK_LOGIN_SLEEP_SECONDS")
-    os.environ["HOMEWORK_LOGIN_SLEEP_SECONDS"] = "0"
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("HOMEWORK_LOGIN_SLEEP_SECONDS", None)
-        else:
-            os.environ["HOMEWORK_LOGIN_SLEEP_SECONDS"] = previous
+    """The environment the app needs under the benchmark for the block: no login throttle, and one
+    cookie key (every app process in server mode needs the configured one: ui/auth.py)."""
+    return environment(HOMEWORK_LOGIN_SLEEP_SECONDS="0", HOMEWORK_COOKIE_KEY=secrets.token_urlsafe(48))

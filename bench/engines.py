@@ -14,8 +14,6 @@ an upper bound for a server that syncs each commit to disk.
 
 import argparse
 import json
-import os
-import secrets
 import statistics
 import tempfile
 from pathlib import Path
@@ -35,9 +33,8 @@ def _median_ms(samples):
 
 
 def measure_size(size, runs, server, folder):
-    """Return this size's figures per engine: page medians (cold, raw) in ms, and the write path."""
-    # Every app process in server mode needs the one configured cookie key (ui/auth.py).
-    os.environ.setdefault("HOMEWORK_COOKIE_KEY", secrets.token_urlsafe(48))
+    """Return this size's figures per engine: page medians (cold, raw) in ms, and the write path.
+    Runs inside app_environment() (main, or the test)."""
     targets = {
         "duckdb": Path(folder) / f"clinic-{size}.duckdb",
         "postgres": server.create_database(f"bench_{size.lower()}"),

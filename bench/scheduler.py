@@ -21,17 +21,15 @@ small clinic so that it cannot rot).
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import sys
 import tempfile
-from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from time import perf_counter
 
-from bench.apptest import ROOT
+from bench.apptest import ROOT, environment
 from bench.memory import current_rss_mb
 from bench.run import build_database, machine_load
 from data_layer.core import db
@@ -81,19 +79,10 @@ def take_at_once(message):
     """The mail server of the benchmark: takes every message and never fails."""
 
 
-@contextmanager
 def mail_server_configured():
-    """A mail server host in the settings, so that due messages go to the send (none is ever reached:
-    the send is take_at_once); the environment is restored afterwards."""
-    previous = os.environ.get("HOMEWORK_SMTP_HOST")
-    os.environ["HOMEWORK_SMTP_HOST"] = "mail.bench.invalid"
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("HOMEWORK_SMTP_HOST", None)
-        else:
-            os.environ["HOMEWORK_SMTP_HOST"] = previous
+    """A mail server host in the settings for the block, so that due messages go to the send (none is
+    ever reached: the send is take_at_once)."""
+    return environment(HOMEWORK_SMTP_HOST="mail.bench.invalid")
 
 
 def run_ticks(path, ticks, share_percent=SHARE_PERCENT, today=None):
