@@ -34,6 +34,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.asyncio.client import connect
 
+from bench.report import save_json
 from bench.scale import SIZES, create_scaled_database
 from bench.server import running_server
 from data_layer import login_sessions, users
@@ -539,8 +540,7 @@ def main(argv=None):
             results[size] = {"rows": rows, "targets": evaluate(rows)}
             if args.memory_runs:
                 results[size]["memory"] = measure_memory(path, runs=args.memory_runs, idle_sessions=args.idle_sessions)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=2))
+    save_json(args.json, results)
     print(format_table(results))
 
 

@@ -13,7 +13,6 @@ an upper bound for a server that syncs each commit to disk.
 """
 
 import argparse
-import json
 import statistics
 import tempfile
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 from bench.apptest import ROOT, app_environment
 from bench.pages import PAGES
 from bench.postgres_server import postgres_server
+from bench.report import save_json
 from bench.scale import SIZES, create_scaled_database
 from bench.size_bench import SizeBench
 
@@ -114,8 +114,7 @@ def main(argv=None):
     with postgres_server() as server, tempfile.TemporaryDirectory() as folder, app_environment():
         for size in [size for size in SIZES if size in args.sizes]:
             results[size] = measure_size(size, args.runs, server, folder)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=2) + "\n")
+    save_json(args.json, results)
     print(format_table(results))
     return results
 

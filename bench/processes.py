@@ -18,7 +18,6 @@ design; the table says how many cores it had.
 
 import argparse
 import asyncio
-import json
 import os
 import secrets
 from contextlib import ExitStack
@@ -26,6 +25,7 @@ from pathlib import Path
 
 from bench.concurrency import TARGETS, login_cookies, run_level, usernames
 from bench.postgres_server import postgres_server
+from bench.report import save_json
 from bench.scale import SIZES, create_scaled_database
 from bench.server import running_server
 
@@ -126,8 +126,7 @@ def main(argv=None):
             url, pages=args.pages, process_counts=args.processes, sessions=args.sessions, duration=args.duration
         )
     result = {"size": args.size, "sessions": args.sessions, "cores": os.cpu_count(), "rows": rows}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
+    save_json(args.json, result)
     print(format_table(result))
     return result
 

@@ -1,5 +1,6 @@
 """The results: medians and ratios per size, L/M growth, the targets at size L, and the one table."""
 
+import json
 import os
 import statistics
 import sys
@@ -18,6 +19,13 @@ MIN_WRITES_PER_SECOND = 300.0
 MAX_WRITE_P95_MS = 100.0
 MAX_PEAK_RSS_MB = 1.5 * 1024
 MAX_BUILD_SECONDS_L = 30.0
+
+
+def save_json(path, results):
+    """Write a benchmark's `results` to `path` as indented JSON (dates and other non-JSON values as
+    text), making its folder when needed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
 
 
 def median_ms(seconds):

@@ -48,7 +48,7 @@ from pathlib import Path
 import streamlit as st
 
 from bench.apptest import FULL_GC, ROOT, app_environment
-from bench.report import format_table, summarise
+from bench.report import format_table, save_json, summarise
 from bench.scale import SIZES
 from bench.size_bench import SizeBench
 from ui import db as ui_db
@@ -131,8 +131,7 @@ def main(argv=None):
     sizes = [size for size in SIZES if size in args.sizes]  # always S, M, L order
     results = benchmark(sizes, args.runs, progress=lambda message: print(message, file=sys.stderr, flush=True))
     print(format_table(results))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=2, default=str))
+    save_json(args.json, results)
     print(f"Results written to {args.json}")
     return results
 

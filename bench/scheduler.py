@@ -20,7 +20,6 @@ small clinic so that it cannot rot).
 """
 
 import argparse
-import json
 import shutil
 import statistics
 import sys
@@ -31,6 +30,7 @@ from time import perf_counter
 
 from bench.apptest import ROOT, environment
 from bench.memory import current_rss_mb
+from bench.report import save_json
 from bench.run import build_database, machine_load
 from data_layer.core import db
 from ops import scheduler
@@ -228,8 +228,7 @@ def main(argv=None):
         parser.error("--ticks must be at least 1")
     results = benchmark(args.database, args.ticks, progress=lambda message: print(message, file=sys.stderr, flush=True))
     print(format_table(results))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=2, default=str))
+    save_json(args.json, results)
     print(f"Results written to {args.json}")
     return results
 
