@@ -1,7 +1,9 @@
 """Peak memory (RSS) of the benchmark process: resettable per size on Linux, and over its whole life."""
 
+import ctypes
 import re
 import resource
+import sys
 from pathlib import Path
 
 
@@ -38,3 +40,38 @@ def _status_mb(field):
         return int(re.search(rf"{field}:\s+(\d+) kB", status).group(1)) / 1024
     except (OSError, AttributeError):
         return None
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
+def heap_mb():
+    """Return where this process's heap memory is, to tell growing objects from a growing allocator:
+    {"malloc_in_use", "malloc_free_held"} in MB (glibc's mallinfo2: bytes handed out, and bytes freed
+    but kept from the kernel; None without glibc 2.33+) and "python_blocks" (memory blocks Python's
+    own allocator has handed out, sys.getallocatedblocks)."""
+    try:
+        mallinfo2 = ctypes.CDLL(None).mallinfo2
+    except AttributeError:
+        in_use = free_held = None
+    else:
+        mallinfo2.restype = _MallInfo2
+        info = mallinfo2()
+        in_use = (info.uordblks + info.hblkhd) / 2**20
+        free_held = info.fordblks / 2**20
+    return {"malloc_in_use": in_use, "malloc_free_held": free_held, "python_blocks": sys.getallocatedblocks()}

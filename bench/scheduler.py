@@ -10,8 +10,9 @@ target under 1 s) and then delivery (the due rows read, re-checked and marked on
 
 The first tick is a server that starts at that time of day: it queues everything due since midnight at
 once (reported apart); every later tick is the steady state, a minute's few newly due clients among
-thousands that are not. Memory: this process's RSS and what DuckDB says it holds (duckdb_memory()),
-every 10 ticks from the 100th on (imports and DuckDB's caches have settled by then) to the last; flat
+thousands that are not. Memory: this process's RSS, what DuckDB says it holds (duckdb_memory()), what
+the C allocator has handed out and holds freed, and Python's allocated blocks (bench.memory.heap_mb:
+growing objects or a growing allocator), every 10 ticks from the 100th on (imports and DuckDB's caches have settled by then) to the last; flat
 memory means no growth per tick.
 
 Results go to bench-results/scheduler.json (`--json`); `make bench` runs it after bench.run and
@@ -29,7 +30,7 @@ from pathlib import Path
 from time import perf_counter
 
 from bench.apptest import ROOT, environment
-from bench.memory import current_rss_mb
+from bench.memory import current_rss_mb, heap_mb
 from bench.report import save_json
 from bench.run import build_database, machine_load
 from data_layer.core import db
@@ -112,7 +113,17 @@ def run_ticks(path, ticks, share_percent=SHARE_PERCENT, today=None):
                     | counts
                 )
                 if number + 1 >= min(RSS_FROM_TICK, ticks) and (number + 1) % RSS_EVERY == 0:
-                    memory.append((number + 1, current_rss_mb(), duckdb_memory_mb(conn)))
+                    heap = heap_mb()
+                    memory.append(
+                        (
+                            number + 1,
+                            current_rss_mb(),
+                            duckdb_memory_mb(conn),
+                            heap["malloc_in_use"],
+                            heap["malloc_free_held"],
+                            heap["python_blocks"],
+                        )
+                    )
         (clients,) = cur.execute("SELECT count(*) FROM users WHERE role = 'client' AND active").fetchone()
     finally:
         conn.close()
@@ -143,7 +154,7 @@ def summarise(samples, memory, *, clients, reminders_on, start):
         "steady_deliver_seconds": _spread([sample["deliver_seconds"] for sample in steady]),
         "steady_tick_seconds": _spread([sample["queue_seconds"] + sample["deliver_seconds"] for sample in steady]),
         "messages": {key: sum(sample[key] for sample in samples) for key in ("queued", *OUTCOMES)},
-        # (tick, RSS, DuckDB's own) in MB
+        # (tick, RSS, DuckDB's own, malloc in use, malloc freed but held) in MB, and Python's allocated blocks
         "memory_mb": {
             "samples": memory,
             "first": memory[0] if memory else None,
@@ -177,6 +188,10 @@ def benchmark(database, ticks, progress=print):
     return {"clinic": source, "load_before": load_before, "load_after": machine_load(), **results}
 
 
+def _mb(value):
+    return "-" if value is None else f"{value:.1f}"
+
+
 def format_table(results):
     """Return the results as the plain table the README shows."""
     ms = 1000
@@ -202,12 +217,12 @@ def format_table(results):
     lines.append(f"messages over the run: {messages}")
     memory = results["memory_mb"]
     if memory["samples"]:
-        (first_tick, first_rss, first_duckdb), (last_tick, last_rss, last_duckdb) = memory["first"], memory["last"]
-        lines.append(
-            f"memory (MB) at tick {first_tick}: RSS {first_rss:.1f}, DuckDB's own {first_duckdb:.1f}; at tick "
-            f"{last_tick}: RSS {last_rss:.1f}, DuckDB's own {last_duckdb:.1f}; highest RSS "
-            f"{max(sample[1] for sample in memory['samples']):.1f}"
-        )
+        for tick, rss, duckdb, in_use, free_held, blocks in (memory["first"], memory["last"]):
+            lines.append(
+                f"memory (MB) at tick {tick}: RSS {rss:.1f}, DuckDB's own {duckdb:.1f}, malloc in use "
+                f"{_mb(in_use)} and freed but held {_mb(free_held)}; Python's allocated blocks {blocks:,}"
+            )
+        lines.append(f"highest RSS {max(sample[1] for sample in memory['samples']):.1f} MB")
     return "\n".join(lines)
 
 
