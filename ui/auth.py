@@ -22,7 +22,7 @@ from data_layer.core import access, db, login_throttle, settings
 from data_layer.core.access import LOGIN
 from data_layer.core.postgres import is_postgres_url
 from ui import cache
-from ui.db import cursor
+from ui.db import close_run_cursors, cursor
 from ui.widgets import escape_markdown
 
 COOKIE_NAME = "homework_session"
@@ -305,8 +305,11 @@ def _is_demo(database, data_version, _cur):
 
 def end_page_run():
     """End the page run that current_principal began: write its reads' audit rows
-    (data_layer.core.access.end_page_run)."""
-    access.end_page_run(cursor)
+    (data_layer.core.access.end_page_run), then close the run's cursors."""
+    try:
+        access.end_page_run(cursor)
+    finally:
+        close_run_cursors()
 
 
 def _sidebar_says_logout(cur, authenticator, principal, demo):

@@ -33,9 +33,31 @@ def _connection(path):
         return conn
 
 
+# The cursors each thread (a page run's script thread) has asked for since close_run_cursors.
+_run_cursors = threading.local()
+
+
 def cursor():
-    """Return a fresh cursor on the configured database (HOMEWORK_DB)."""
-    return _connection(str(settings.database_path())).cursor()
+    """Return a fresh cursor on the configured database (HOMEWORK_DB), closed when the page run that
+    asked for it ends (close_run_cursors)."""
+    cur = _connection(str(settings.database_path())).cursor()
+    if not hasattr(_run_cursors, "opened"):
+        _run_cursors.opened = []
+    _run_cursors.opened.append(cur)
+    return cur
+
+
+def close_run_cursors():
+    """Close every cursor this thread asked for since the last call (app.py, as each page run ends).
+
+    Without it a run's cursors live until the garbage collector finds them (a page script's
+    functions and its globals, `cur` among them, form a cycle), and in server mode each holds a
+    database connection that long.
+    """
+    opened = getattr(_run_cursors, "opened", [])
+    _run_cursors.opened = []
+    for cur in opened:
+        cur.close()
 
 
 def close_connections():

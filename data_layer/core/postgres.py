@@ -8,6 +8,7 @@ each engine where they live, named as such (docs/architecture.md, "Beyond one ma
 
 import datetime
 import functools
+import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -18,7 +19,7 @@ import psycopg
 import sqlglot
 from psycopg.adapt import Loader
 from psycopg.sql import SQL, Identifier
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 from sqlglot import exp
 
 # Where DuckDB's snapshot isolation makes a concurrent write fail and retry (db.write), so does
@@ -155,9 +156,17 @@ class _Pool:
         self._given_back: deque[psycopg.Connection[Any]] = deque()
 
     def take(self) -> psycopg.Connection[Any]:
-        """Return a connection of the pool for one cursor (waiting while all POOL_SIZE are out)."""
-        self._return_given_back()
-        return self._pool.getconn()
+        """Return a connection of the pool for one cursor, waiting up to POOL_WAIT_SECONDS while all
+        POOL_SIZE are out (then PoolTimeout)."""
+        deadline = time.monotonic() + POOL_WAIT_SECONDS
+        while True:
+            # Connections given back while this waits are only queued: return them every second.
+            self._return_given_back()
+            try:
+                return self._pool.getconn(timeout=1)
+            except PoolTimeout:
+                if time.monotonic() >= deadline:
+                    raise PoolTimeout(f"no database connection came free in {POOL_WAIT_SECONDS} s") from None
 
     def _return_given_back(self) -> None:
         while self._given_back:
@@ -172,6 +181,11 @@ class _Pool:
     def give_back(self, connection: psycopg.Connection[Any]) -> None:
         """Queue a cursor's connection for the pool (safe from __del__: a deque append takes no lock)."""
         self._given_back.append(connection)
+
+    def put_back(self, connection: psycopg.Connection[Any]) -> None:
+        """Return a closed cursor's connection to the pool now (never from __del__)."""
+        self.give_back(connection)
+        self._return_given_back()
 
     def close(self) -> None:
         """Close every connection of the pool."""
@@ -273,7 +287,7 @@ class PostgresCursor:
             return
         self._closed = True
         if self._pool is not None and self._pooled:
-            self._pool.give_back(self._connection)
+            self._pool.put_back(self._connection)
             return
         self._connection.close()
         if self._pool is not None:
