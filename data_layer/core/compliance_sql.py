@@ -7,6 +7,15 @@ of each part: still a whole number.
 """
 
 
+def week_start_sql(day_sql: str) -> str:
+    """Return SQL of the Monday (DATE) of the ISO week of `day_sql`, a DATE.
+
+    Through TIMESTAMP on purpose: PostgreSQL reads date_trunc of a bare date as of a timestamp
+    with time zone, converting each row through the session's time zone (twice the cost over a
+    clinic's logs); DuckDB gives the same Monday either way."""
+    return f"CAST(date_trunc('week', CAST({day_sql} AS TIMESTAMP)) AS DATE)"
+
+
 def assignment_weeks_sql(scope_sql: str) -> str:
     """Return SQL (CTEs, ending in `assignment_weeks`) of expected and capped credit per assignment-week.
 
@@ -78,43 +87,25 @@ def assignment_weeks_sql(scope_sql: str) -> str:
                greatest(s.from_day, CAST(g.week AS DATE)) AS span_from,
                least(s.to_day, CAST(g.week AS DATE) + 6) AS span_to
         FROM weekly_versions s,
-             generate_series(date_trunc('week', s.from_day), date_trunc('week', s.to_day),
-                             INTERVAL 7 DAY) AS g(week)
+             generate_series(date_trunc('week', CAST(s.from_day AS TIMESTAMP)),
+                             date_trunc('week', CAST(s.to_day AS TIMESTAMP)), INTERVAL 7 DAY) AS g(week)
         WHERE s.from_day <= s.to_day
     ),
-    span_expected AS (
-        SELECT ws.client_id, ws.assignment_id, ws.week_start,
-               2 * ws.times_per_week
-                 * (datediff('day', ws.span_from, ws.span_to) + 1 - count(pd.day)) AS expected14,
-               count(pd.day) AS paused_days
+    span_pauses AS (
+        -- The paused days inside each weekly span (a span is one version's days in one week).
+        SELECT ws.assignment_id, ws.week_start, ws.times_per_week, count(*) AS paused_days
         FROM weekly_spans ws
-        LEFT JOIN paused_days pd
-               ON pd.client_id = ws.client_id AND pd.day BETWEEN ws.span_from AND ws.span_to
-        GROUP BY ws.client_id, ws.assignment_id, ws.week_start, ws.times_per_week,
-                 ws.span_from, ws.span_to
+        JOIN paused_days pd ON pd.client_id = ws.client_id AND pd.day BETWEEN ws.span_from AND ws.span_to
+        GROUP BY ws.assignment_id, ws.week_start, ws.span_from, ws.times_per_week
     ),
     once_due AS (
         -- Once-versions in force on their due date, for an assignment not ended before it.
-        SELECT v.assignment_id, v.client_id, v.starts_on, v.due_on,
-               CAST(date_trunc('week', v.due_on) AS DATE) AS week_start
+        SELECT v.assignment_id, v.client_id, v.starts_on, v.due_on, {week_start_sql("v.due_on")} AS week_start
         FROM versions_in_force v
         WHERE v.schedule = 'once'
           AND v.due_on >= coalesce(v.in_force_from, v.due_on)
           AND v.due_on <= coalesce(v.in_force_to, v.due_on)
           AND v.due_on <= coalesce(v.ends_on, v.due_on)
-    ),
-    expected_parts AS (
-        -- One row per assignment, week and part (weekly or once): a week split between versions
-        -- adds up its spans here, so that the week's credit is counted once.
-        SELECT client_id, assignment_id, week_start, 'weekly' AS part, sum(expected14) AS expected14,
-               sum(paused_days) AS paused_days
-        FROM span_expected
-        GROUP BY client_id, assignment_id, week_start
-        UNION ALL
-        SELECT o.client_id, o.assignment_id, o.week_start, 'once', 14 * count(*), 0
-        FROM once_due o, window_bounds w
-        WHERE o.week_start BETWEEN date_trunc('week', w.first_day) AND w.last_day
-        GROUP BY o.client_id, o.assignment_id, o.week_start
     ),
     logs_by_version AS (
         -- Each log up to the window's last day, with the schedule in force on its date.
@@ -140,25 +131,44 @@ def assignment_weeks_sql(scope_sql: str) -> str:
         JOIN once_due o ON o.assignment_id = l.assignment_id AND l.log_date BETWEEN o.starts_on AND o.due_on
         GROUP BY l.log_id, l.assignment_id, l.credit14
     ),
-    credit_parts AS (
-        SELECT l.assignment_id, CAST(date_trunc('week', l.log_date) AS DATE) AS week_start,
-               'weekly' AS part, sum(l.credit14) AS credit14
-        FROM logs_by_version l, window_bounds w
-        WHERE l.schedule = 'weekly' AND l.log_date >= w.first_day
-        GROUP BY l.assignment_id, CAST(date_trunc('week', l.log_date) AS DATE)
+    week_parts AS (
+        -- What each assignment-week expected and was credited with, weekly part and once part
+        -- apart, as rows to add up: its spans, the paused days they take off, its once-off due
+        -- dates, its logs. One aggregation of them all rather than joins between aggregates:
+        -- PostgreSQL cannot estimate the rows of an aggregate of CTEs, and a join planned for a
+        -- handful of rows that meets tens of thousands takes seconds. Only the expected rows carry
+        -- the client; the CASE on the schedule (not a WHERE) keeps the planner's estimate of the logs
+        -- whole.
+        SELECT ws.client_id, ws.assignment_id, ws.week_start,
+               2 * ws.times_per_week * (datediff('day', ws.span_from, ws.span_to) + 1) AS expected_weekly,
+               0 AS expected_once, 0 AS paused_days, 0 AS credit_weekly, 0 AS credit_once
+        FROM weekly_spans ws
         UNION ALL
-        SELECT assignment_id, week_start, 'once', sum(credit14)
+        SELECT NULL, assignment_id, week_start, -2 * times_per_week * paused_days, 0, paused_days, 0, 0
+        FROM span_pauses
+        UNION ALL
+        SELECT o.client_id, o.assignment_id, o.week_start, 0, 14, 0, 0, 0
+        FROM once_due o, window_bounds w
+        WHERE o.week_start BETWEEN {week_start_sql("w.first_day")} AND w.last_day
+        UNION ALL
+        SELECT NULL, l.assignment_id, {week_start_sql("l.log_date")}, 0, 0, 0,
+               CASE WHEN l.schedule = 'weekly' THEN l.credit14 ELSE 0 END, 0
+        FROM logs_by_version l, window_bounds w
+        WHERE l.log_date >= w.first_day
+        UNION ALL
+        SELECT NULL, assignment_id, week_start, 0, 0, 0, 0, credit14
         FROM once_log_targets
-        GROUP BY assignment_id, week_start
     ),
     assignment_weeks AS (
-        SELECT e.client_id, e.assignment_id, e.week_start,
-               CAST(sum(e.expected14) AS BIGINT) AS expected14,
-               -- Each part capped at what it expected: over-doing the weekly part never makes up
-               -- for a once-off task due the same week.
-               CAST(sum(least(coalesce(c.credit14, 0), e.expected14)) AS BIGINT) AS credit14,
-               CAST(sum(e.paused_days) AS BIGINT) AS paused_days
-        FROM expected_parts e
-        LEFT JOIN credit_parts c USING (assignment_id, week_start, part)
-        GROUP BY e.client_id, e.assignment_id, e.week_start
+        -- Each part capped at what it expected: over-doing the weekly part never makes up for a
+        -- once-off task due the same week. Weeks that expected nothing (no row with a client) are
+        -- left out, and their logs with them.
+        SELECT max(client_id) AS client_id, assignment_id, week_start,
+               CAST(sum(expected_weekly) + sum(expected_once) AS BIGINT) AS expected14,
+               CAST(least(sum(credit_weekly), sum(expected_weekly)) + least(sum(credit_once), sum(expected_once))
+                    AS BIGINT) AS credit14,
+               CAST(sum(paused_days) AS BIGINT) AS paused_days
+        FROM week_parts
+        GROUP BY assignment_id, week_start
+        HAVING count(client_id) > 0
     )"""

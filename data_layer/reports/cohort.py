@@ -19,7 +19,7 @@ import pandas as pd
 from clinical.compliance import last_complete_weeks
 from data_layer.core import db
 from data_layer.core.access import Principal, allowed_roles, deny, pseudonym_sql, scope_parameters, therapist_scope
-from data_layer.core.compliance_sql import assignment_weeks_sql
+from data_layer.core.compliance_sql import assignment_weeks_sql, week_start_sql
 from data_layer.core.scores_sql import episode_scores_sql
 
 # Episodes are computed per (client, therapist). A therapist's scope is their own episodes,
@@ -111,7 +111,7 @@ def _cohort_ctes(principal: Principal) -> str:
             FROM scoped_episodes e
             JOIN assignments a ON a.client_id = e.client_id AND a.therapist_id = e.therapist_id
             JOIN assignment_weeks w ON w.assignment_id = a.id
-            WHERE w.week_start BETWEEN CAST(date_trunc('week', e.from_day) AS DATE) AND e.to_day
+            WHERE w.week_start BETWEEN {week_start_sql("e.from_day")} AND e.to_day
               AND (CAST($category AS VARCHAR) IS NULL OR a.category = $category)
         )"""
 
@@ -271,12 +271,12 @@ def weekly_panel(
             FROM episode_weeks GROUP BY episode_id, week_start
         ),
         phq AS (
-            SELECT e.episode_id, CAST(date_trunc('week', q.taken_on) AS DATE) AS week_start,
+            SELECT e.episode_id, {week_start_sql("q.taken_on")} AS week_start,
                    avg(q.total) AS phq9
             FROM scoped_episodes e JOIN questionnaires q
                  ON q.client_id = e.client_id AND q.instrument = 'PHQ-9'
                 AND q.taken_on BETWEEN e.from_day AND e.to_day
-            GROUP BY e.episode_id, CAST(date_trunc('week', q.taken_on) AS DATE)
+            GROUP BY e.episode_id, {week_start_sql("q.taken_on")}
         )
         SELECT w.episode_id AS client_id, w.week, w.week_start, c.compliance, p.phq9
         FROM weeks w
