@@ -25,6 +25,7 @@ EXPECTED = [
     "011_nudges_and_digests",
     "012_reminder_history",
     "013_server_mode_state",
+    "014_postgres_indexes",
 ]
 
 
@@ -109,7 +110,7 @@ def test_the_reminder_history_starts_from_the_clients_who_have_reminders_on(tmp_
     monkeypatch.setattr(db, "MIGRATIONS", MIGRATIONS)
     conn = db.connect(path)
     try:
-        assert db.applied_migrations(conn)[-1] == "013_server_mode_state"
+        assert db.applied_migrations(conn) == EXPECTED
         # The client with reminders on turned them on when last saved; an off row tells no change.
         assert conn.execute("SELECT client_id, enabled, changed_at, changed_by FROM reminder_history").fetchall() == [
             (10, True, datetime(2026, 10, 5, 8, 30), 10)
