@@ -76,12 +76,17 @@ def _parameters(
     """Named parameters of the queries below. $ended_from/$ended_to choose the episodes;
     $window_start/$window_end bound the compliance arithmetic (compliance_sql) to the days
     of the chosen episodes, from the earliest start among them."""
-    parameters = scope_parameters(
-        principal, ended_from=window_start, ended_to=window_end, therapist_filter=therapist_id
-    )
+    parameters = _chosen_parameters(principal, window_start, window_end, therapist_id)
     sql = f"{_chosen_episodes_sql(principal)} SELECT min(from_day) FROM scoped_episodes"
     (first_day,) = db.one_row(cur.execute(sql, parameters))
     return parameters | {"category": category, "window_start": first_day or window_start, "window_end": date.today()}
+
+
+def _chosen_parameters(
+    principal: Principal, window_start: date, window_end: date, therapist_id: int | None
+) -> dict[str, Any]:
+    """Named parameters of _chosen_episodes_sql: the principal's, the range and the therapist filter."""
+    return scope_parameters(principal, ended_from=window_start, ended_to=window_end, therapist_filter=therapist_id)
 
 
 def _chosen_episodes_sql(principal: Principal) -> str:
@@ -103,9 +108,9 @@ def _chosen_episodes_sql(principal: Principal) -> str:
 
 
 def _cohort_ctes(principal: Principal) -> str:
-    """CTEs shared by the queries below: the chosen episodes, their assignment-weeks."""
+    """CTEs shared by the queries below: the chosen episodes, and the assignment-weeks of their clients only."""
     return f"""{_chosen_episodes_sql(principal)},
-        {assignment_weeks_sql(_cohort_clients_sql(principal))},
+        {assignment_weeks_sql("SELECT client_id FROM scoped_episodes")},
         episode_weeks AS (
             SELECT e.episode_id, w.week_start, w.expected14, w.credit14, a.category
             FROM scoped_episodes e
@@ -207,13 +212,14 @@ def episode_questionnaires(
     episode_id, instrument, taken_on, total.
     """
     _check_therapist_filter(cur, principal, therapist_id)
-    sql = f"""{_cohort_ctes(principal)}
+    sql = f"""{_chosen_episodes_sql(principal)}
         SELECT e.episode_id, q.instrument, q.taken_on, q.total
         FROM scoped_episodes e JOIN questionnaires q
              ON q.client_id = e.client_id AND q.taken_on BETWEEN e.from_day AND e.to_day
         ORDER BY e.episode_id, q.taken_on, q.id
     """
-    return cur.execute(sql, _parameters(cur, principal, window_start, window_end, therapist_id, None)).df()
+    parameters = _chosen_parameters(principal, window_start, window_end, therapist_id)
+    return cur.execute(sql, parameters).df()
 
 
 @allowed_roles("therapist", "supervisor")
@@ -235,9 +241,7 @@ def episode_scores(
     """
     _check_therapist_filter(cur, principal, therapist_id)
     sql = f"{_chosen_episodes_sql(principal)} {episode_scores_sql('scoped_episodes')}"
-    parameters = scope_parameters(
-        principal, ended_from=window_start, ended_to=window_end, therapist_filter=therapist_id
-    )
+    parameters = _chosen_parameters(principal, window_start, window_end, therapist_id)
     return cur.execute(sql, parameters).df()
 
 
