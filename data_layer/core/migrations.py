@@ -429,10 +429,10 @@ ALTER TABLE reminder_preferences ADD COLUMN time_zone VARCHAR;
 SERVER_MODE_STATE = ""
 
 # Server mode's indexes (issue #15): the scoped queries look rows up by client, therapist, assignment
-# or recipient, and on PostgreSQL a query over one client's rows otherwise reads the whole table (at
-# the L clinic, "does reminding help?" read a client's logs once per reminder: 185 ms at M, 14 ms
-# with homework_logs_client_created). Nothing on DuckDB: its scans skip row groups by their min/max,
-# and its ART indexes would only slow the writes.
+# or recipient, and on PostgreSQL a query over one client's rows otherwise reads the whole table
+# ("does reminding help?" reads a client's logs once per reminder: 185 ms at M without
+# homework_logs_client_created, 14 ms with it). Nothing on DuckDB: its scans skip row groups by their
+# min/max, and its ART indexes would only slow the writes.
 POSTGRES_INDEXES = ""
 
 MIGRATIONS = [
