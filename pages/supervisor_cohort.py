@@ -25,7 +25,7 @@ from clinical.reporting import (
 from data_layer import caseload
 from data_layer.reports import cohort
 from ui.auth import require_role
-from ui.cache import cached, derived
+from ui.cache import cached, derived, prefetch
 from ui.db import cursor
 from ui.exports import csv_bytes
 from ui.insights import MEASURES, analyses, cohort_cells, filters, load_classified_episodes, reminding
@@ -46,6 +46,22 @@ today = date.today()
 periods = reporting_periods(cached(cohort.earliest_episode_start, cur, principal), today)
 window_start, window_end, measure, therapist_id, category = filters("cohort", therapists, periods)
 current = window_end >= today
+window = {"window_start": window_start, "window_end": window_end}
+# The page's heavy reads, side by side (in server mode PostgreSQL gives each its own core), longest
+# first, each as it is read below; the weekly panel whether or not the analyses end up shown.
+prefetch(
+    cur,
+    principal,
+    [
+        (cohort.weekly_panel, window | {"therapist_id": therapist_id, "category": category}),
+        (cohort.episode_summaries, window | {"therapist_id": None, "category": None}),
+        (cohort.category_summary, window),
+        (cohort.compliance_around_reminders, {}),
+        (cohort.recent_episode_compliance, {"category": None}),
+        (cohort.episode_questionnaires, window | {"therapist_id": None}),
+        (cohort.reminder_follow_through, {}),
+    ],
+)
 # Every figure is worked out from the whole cohort and narrowed here, so that each filtered
 # count can be checked against the same count without the filter (clinical/reporting.py).
 st.caption(
@@ -69,7 +85,7 @@ def recent_episodes(chosen_category):
 
 recent = recent_episodes(None)
 therapist_name = dict(zip(therapists["therapist_id"], therapists["therapist"])).get(therapist_id)
-categories = cached(cohort.category_summary, cur, principal, window_start=window_start, window_end=window_end)
+categories = cached(cohort.category_summary, cur, principal, **window)
 # One decision for the three tables and the filtered views: what each shows, and what it hides.
 period = (window_start, window_end)
 cells = cohort_cells(principal, period, episodes, dict(zip(categories["category"], categories["episode_ids"])))

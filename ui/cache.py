@@ -25,13 +25,22 @@ refused on the next run even when the result is cached. Such a read writes no ro
 own: the run's one view row of the client says what was viewed.
 """
 
+import queue
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from datetime import date
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from data_layer.core import access, db, settings
 from ui.db import cursor
+
+# The most reads `prefetch` runs at once, each on a cursor of its own: PostgreSQL runs a query on one
+# core, so two or three side by side use a server's cores as DuckDB does within each query; more
+# would take more of the connection pool (data_layer/core/postgres.py) for little.
+PREFETCH_THREADS = 3
 
 # The oldest data version this page run's reads through `cached` were made at (None: no read
 # yet, or outside a page run). `derived` keeps its results under it, never under a newer one:
@@ -52,6 +61,10 @@ def _cached_call(key, principal, database, data_version, today, arguments, _func
     return _function(_cur, principal, **dict(arguments))
 
 
+def _key(function):
+    return f"{function.__module__}.{function.__qualname__}"
+
+
 def cached(function, cur, principal, **arguments):
     """Return `function(cur, principal, **arguments)`, from the cache when nothing was written
     since, and audit the read (module docstring: the same on a hit and a miss)."""
@@ -64,7 +77,7 @@ def cached(function, cur, principal, **arguments):
     oldest = _oldest_version_read.get()
     _oldest_version_read.set(version if oldest is None else min(oldest, version))
     result = _cached_call(
-        f"{function.__module__}.{function.__qualname__}",
+        _key(function),
         principal,
         str(settings.database_path()),
         version,
@@ -77,6 +90,59 @@ def cached(function, cur, principal, **arguments):
         # After the read, so that a call refused inside the function leaves its denied row only.
         access.record_view(cur, principal, function.__name__)
     return result
+
+
+def prefetch(cur, principal, calls):
+    """Work out, side by side, results the page then reads through `cached` in its own order.
+
+    `calls`: (function, arguments) pairs, each exactly as the page passes it to `cached` (the same
+    keyword arguments, defaults included, or the page's read is a miss and does the work again).
+    Up to PREFETCH_THREADS at once, each on a cursor of its own, into the cache `cached` reads:
+    nothing is returned, audited or checked here beyond the role; the page's `cached` calls do all
+    that, hit or miss, as before. Calls with `client_id` (checked before the read) and calls the
+    principal's role may not make are left to `cached`. A read that fails here is dropped: the
+    page's own call makes it again and fails there, where the page handles it.
+    """
+    calls = [
+        (function, arguments)
+        for function, arguments in calls
+        if principal.role in function.allowed_roles and "client_id" not in arguments
+    ]
+    if not calls:
+        return
+    context = get_script_run_ctx()
+    version = db.data_version(cur)
+    database = str(settings.database_path())
+    today = date.today()
+    cursors = queue.SimpleQueue()
+    opened = [cur.cursor() for _ in range(min(PREFETCH_THREADS, len(calls)))]
+    for own in opened:
+        cursors.put(own)
+
+    def read(function, arguments):
+        add_script_run_ctx(threading.current_thread(), context)
+        own = cursors.get()
+        try:
+            _cached_call(
+                _key(function),
+                principal,
+                database,
+                version,
+                today,
+                tuple(sorted(arguments.items())),
+                _function=function,
+                _cur=own,
+            )
+        finally:
+            cursors.put(own)
+
+    try:
+        with ThreadPoolExecutor(len(opened)) as pool:
+            for future in [pool.submit(read, function, arguments) for function, arguments in calls]:
+                future.exception()
+    finally:
+        for own in opened:
+            own.close()
 
 
 @st.cache_resource(show_spinner=False, max_entries=256, ttl=3600)

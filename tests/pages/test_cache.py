@@ -4,6 +4,7 @@ are never cached; what a cached read keys on."""
 
 import contextvars
 import functools
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -80,6 +81,61 @@ def test_a_cache_hit_writes_the_same_audit_rows_as_a_miss(
     assert after_miss > before_miss and len(computations) == after_miss  # a miss, then a hit
     assert hit == miss
     assert any(row[2] == audited_as for row in hit)  # the cached read itself is audited, on both
+
+
+# The Cohort and Insights pages' heavy reads: ui.cache.prefetch works them out side by side before
+# the page reads them.
+PREFETCHED = [
+    (
+        "supervisor_a",
+        "pages/supervisor_cohort.py",
+        (
+            "weekly_panel",
+            "episode_summaries",
+            "category_summary",
+            "compliance_around_reminders",
+            "recent_episode_compliance",
+            "episode_questionnaires",
+            "reminder_follow_through",
+        ),
+    ),
+    (
+        "therapist_a",
+        "pages/therapist_insights.py",
+        (
+            "weekly_panel",
+            "episode_summaries",
+            "category_summary",
+            "compliance_around_reminders",
+            "episode_questionnaires",
+            "reminder_follow_through",
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("username, page, names", PREFETCHED)
+def test_a_dashboard_works_out_each_heavy_read_once_per_run_side_by_side(app, cur, monkeypatch, username, page, names):
+    threads = {name: [] for name in names}
+    for name, ran_on in threads.items():
+        function = getattr(cohort, name)
+
+        @functools.wraps(function)
+        def counted(*args, _function=function, _ran_on=ran_on, **kwargs):
+            _ran_on.append(threading.current_thread().name)
+            return _function(*args, **kwargs)
+
+        monkeypatch.setattr(cohort, name, counted)
+    logged_in(app, username)
+    open_page(app, page)
+    db.write(cur, lambda cur: None)  # a cold run: every read computed again
+    for ran_on in threads.values():
+        ran_on.clear()
+    audit_rows_of_one_run(app, cur)
+    # Once each (the page's own reads are hits: the prefetch used their exact arguments), and on the
+    # prefetch's threads, not one after another on the page's.
+    assert {name: len(ran_on) for name, ran_on in threads.items()} == dict.fromkeys(names, 1)
+    assert all(ran_on[0].startswith("ThreadPoolExecutor") for ran_on in threads.values())
 
 
 def audit_rows(cur):
