@@ -10,6 +10,7 @@ import pytest
 from bench import scale, scheduler
 
 TICKS = 30
+SETTLE = 5
 
 
 @pytest.fixture(scope="module")
@@ -27,14 +28,18 @@ def digest(path):
 def test_the_scheduler_benchmark_runs_on_a_copy_and_its_ticks_deliver(clinic_s, tmp_path):
     before = digest(clinic_s)
     results_file = tmp_path / "scheduler.json"
-    scheduler.main(["--database", str(clinic_s), "--ticks", str(TICKS), "--json", str(results_file)])
+    scheduler.main(
+        ["--database", str(clinic_s), "--settle", str(SETTLE), "--ticks", str(TICKS), "--json", str(results_file)]
+    )
 
     assert digest(clinic_s) == before  # the clinic given was copied, never written
     results = json.loads(results_file.read_text())
-    assert results["ticks"] == TICKS
-    assert results["clock"]["last"].endswith("T23:59:00")
+    assert results["ticks"] == TICKS and results["settle_ticks"] == SETTLE
+    assert results["clock"]["first"].endswith("T23:25:00") and results["clock"]["last"].endswith("T23:59:00")
+    # Memory is sampled over the measured ticks only, after the settling ones.
+    assert [sample[0] for sample in results["memory_mb"]["samples"]] == [10, 20, 30]
     assert 0.15 * results["clients"] < results["reminders_on"] < 0.45 * results["clients"]
-    # The first tick (a server starting at 23:30) queues everything due today and the send takes it.
+    # The first tick (a server starting at 23:25) queues everything due today and the send takes it.
     assert results["first_tick"]["queued"] > 0
     assert results["messages"]["sent"] == results["messages"]["queued"]
     assert results["messages"]["failed"] == results["messages"]["retry"] == 0
