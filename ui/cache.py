@@ -38,9 +38,11 @@ from data_layer.core import access, db, settings
 from ui.db import cursor
 
 # The most reads `prefetch` runs at once, each on a cursor of its own: PostgreSQL runs a query on one
-# core, so two or three side by side use a server's cores as DuckDB does within each query; more
-# would take more of the connection pool (data_layer/core/postgres.py) for little.
-PREFETCH_THREADS = 3
+# core, so reads side by side use a server's cores as DuckDB does within each query. Four: the three
+# cohort reads built on the same compliance wait for the one of them that works it out
+# (data_layer.reports.cohort), and the fourth keeps the page's other reads going meanwhile; more would
+# take more of the connection pool (data_layer/core/postgres.py) for little.
+PREFETCH_THREADS = 4
 
 # The oldest data version this page run's reads through `cached` were made at (None: no read
 # yet, or outside a page run). `derived` keeps its results under it, never under a newer one:

@@ -9,6 +9,8 @@ reminder was followed by homework logged within 24 hours, and the compliance of 
 weeks before and after a client turned reminders on, over the same clients.
 """
 
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -66,20 +68,15 @@ def _check_therapist_filter(cur: duckdb.DuckDBPyConnection, principal: Principal
 
 
 def _parameters(
-    cur: duckdb.DuckDBPyConnection,
-    principal: Principal,
-    window_start: date,
-    window_end: date,
-    therapist_id: int | None,
-    category: str | None,
+    cur: duckdb.DuckDBPyConnection, principal: Principal, window_start: date, window_end: date, therapist_id: int | None
 ) -> dict[str, Any]:
-    """Named parameters of the queries below. $ended_from/$ended_to choose the episodes;
+    """Named parameters of _episode_week_compliance. $ended_from/$ended_to choose the episodes;
     $window_start/$window_end bound the compliance arithmetic (compliance_sql) to the days
     of the chosen episodes, from the earliest start among them."""
     parameters = _chosen_parameters(principal, window_start, window_end, therapist_id)
     sql = f"{_chosen_episodes_sql(principal)} SELECT min(from_day) FROM scoped_episodes"
     (first_day,) = db.one_row(cur.execute(sql, parameters))
-    return parameters | {"category": category, "window_start": first_day or window_start, "window_end": date.today()}
+    return parameters | {"window_start": first_day or window_start, "window_end": date.today()}
 
 
 def _chosen_parameters(
@@ -107,18 +104,70 @@ def _chosen_episodes_sql(principal: Principal) -> str:
         )"""
 
 
-def _cohort_ctes(principal: Principal) -> str:
-    """CTEs shared by the queries below: the chosen episodes, and the assignment-weeks of their clients only."""
-    return f"""{_chosen_episodes_sql(principal)},
-        {assignment_weeks_sql("SELECT client_id FROM scoped_episodes")},
-        episode_weeks AS (
-            SELECT e.episode_id, w.week_start, w.expected14, w.credit14, a.category
-            FROM scoped_episodes e
-            JOIN assignments a ON a.client_id = e.client_id AND a.therapist_id = e.therapist_id
-            JOIN assignment_weeks w ON w.assignment_id = a.id
-            WHERE w.week_start BETWEEN {week_start_sql("e.from_day")} AND e.to_day
-              AND (CAST($category AS VARCHAR) IS NULL OR a.category = $category)
-        )"""
+# The compliance reads in flight, by scope and parameters (_episode_week_compliance).
+_in_flight: dict[tuple[Principal, tuple[tuple[str, Any], ...]], Future[pd.DataFrame]] = {}
+_in_flight_lock = threading.Lock()
+
+
+def _episode_week_compliance(
+    cur: duckdb.DuckDBPyConnection, principal: Principal, window_start: date, window_end: date, therapist_id: int | None
+) -> pd.DataFrame:
+    """Return expected and credited homework (x 14, compliance_sql) of the episodes the range
+    chooses, summed per episode, ISO week and homework category: episode_id, week_start,
+    category, expected14, credit14; one row per such week with homework of that category set
+    (expected14 >= 0), over each episode's whole span. Same scope as episode_summaries.
+
+    The compliance CTEs are the heavy part of episode_summaries, weekly_panel and
+    category_summary, which a dashboard asks for at once (ui.cache.prefetch): a call made while
+    the same one (same principal and parameters) is being worked out waits for it and shares its
+    result. Nothing is kept once it is done, so a later call always reads the database again.
+    The result is shared between those callers: never change it.
+    """
+    parameters = _parameters(cur, principal, window_start, window_end, therapist_id)
+    key = (principal, tuple(sorted(parameters.items())))
+    with _in_flight_lock:
+        running = _in_flight.get(key)
+        if running is None:
+            running = _in_flight[key] = Future()
+            mine = True
+        else:
+            mine = False
+    if not mine:
+        return running.result()
+    sql = f"""{_chosen_episodes_sql(principal)},
+        {assignment_weeks_sql("SELECT client_id FROM scoped_episodes")}
+        SELECT e.episode_id, w.week_start, a.category,
+               CAST(sum(w.expected14) AS BIGINT) AS expected14, CAST(sum(w.credit14) AS BIGINT) AS credit14
+        FROM scoped_episodes e
+        JOIN assignments a ON a.client_id = e.client_id AND a.therapist_id = e.therapist_id
+        JOIN assignment_weeks w ON w.assignment_id = a.id
+        WHERE w.week_start BETWEEN {week_start_sql("e.from_day")} AND e.to_day
+        GROUP BY e.episode_id, w.week_start, a.category
+    """
+    try:
+        result = cur.execute(sql, parameters).df()
+    except BaseException as error:
+        running.set_exception(error)
+        raise
+    else:
+        running.set_result(result)
+        return result
+    finally:
+        with _in_flight_lock:
+            del _in_flight[key]
+
+
+def _compliance(sums: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Return `sums` (rows of _episode_week_compliance) added up per `by`: expected14, credit14 and
+    compliance (credit / expected; NaN when nothing was expected), indexed by `by`."""
+    totals = sums.groupby(by)[["expected14", "credit14"]].sum()
+    expected = totals["expected14"].astype("float64")
+    totals["compliance"] = totals["credit14"] / expected.where(expected != 0)
+    return totals
+
+
+def _in_category(sums: pd.DataFrame, category: str | None) -> pd.DataFrame:
+    return sums if category is None else sums[sums["category"] == category]
 
 
 @allowed_roles("therapist", "supervisor")
@@ -147,12 +196,7 @@ def episode_summaries(
     first and last 7 days of the episode), last_log.
     """
     _check_therapist_filter(cur, principal, therapist_id)
-    sql = f"""{_cohort_ctes(principal)},
-        compliance AS (
-            SELECT episode_id, sum(credit14) / nullif(sum(expected14), 0) AS compliance,
-                   sum(expected14) / 14.0 AS expected
-            FROM episode_weeks GROUP BY episode_id
-        ),
+    sql = f"""{_chosen_episodes_sql(principal)},
         attended AS (
             SELECT e.episode_id, count(*) FILTER (WHERE s.attended) AS attended_sessions
             FROM scoped_episodes e JOIN therapy_sessions s
@@ -179,21 +223,26 @@ def episode_summaries(
                e.started_on, CAST(date_trunc('month', e.started_on) AS DATE) AS referral_month,
                e.ended, CASE WHEN e.ended THEN e.ended_on END AS ended_on, d.reason AS end_reason,
                NOT e.ended AS active,
-               c.compliance, coalesce(c.expected, 0) AS expected,
                coalesce(a.attended_sessions, 0) AS attended_sessions,
                m.mood_first_week, m.mood_last_week,
                greatest(m.last_mood_log, h.last_homework_log) AS last_log
         FROM scoped_episodes e
         JOIN users u ON u.id = e.client_id
         JOIN users t ON t.id = e.therapist_id
-        LEFT JOIN compliance c USING (episode_id)
         LEFT JOIN attended a USING (episode_id)
         LEFT JOIN moods m USING (episode_id)
         LEFT JOIN homework_logged h USING (episode_id)
         LEFT JOIN discharges d ON d.caseload_id = e.episode_id AND e.ended
         ORDER BY e.episode_id
     """
-    return cur.execute(sql, _parameters(cur, principal, window_start, window_end, therapist_id, category)).df()
+    episodes = cur.execute(sql, _chosen_parameters(principal, window_start, window_end, therapist_id)).df()
+    sums = _episode_week_compliance(cur, principal, window_start, window_end, therapist_id)
+    compliance = _compliance(_in_category(sums, category), ["episode_id"])
+    position = list(episodes.columns).index("active") + 1
+    episodes.insert(position, "compliance", episodes["episode_id"].map(compliance["compliance"]).astype("float64"))
+    expected = episodes["episode_id"].map(compliance["expected14"] / 14.0)
+    episodes.insert(position + 1, "expected", expected.astype("float64").fillna(0.0))
+    return episodes
 
 
 @allowed_roles("therapist", "supervisor")
@@ -262,17 +311,13 @@ def weekly_panel(
     was expected), phq9 (the mean PHQ-9 of that week; NaN when none was taken).
     """
     _check_therapist_filter(cur, principal, therapist_id)
-    sql = f"""{_cohort_ctes(principal)},
+    sql = f"""{_chosen_episodes_sql(principal)},
         weeks AS (
             SELECT e.episode_id, CAST(w.week AS DATE) AS week_start,
                    datediff('week', date_trunc('week', e.from_day), w.week) AS week
             FROM scoped_episodes e,
                  generate_series(date_trunc('week', e.from_day), date_trunc('week', e.to_day),
                                  INTERVAL 7 DAY) AS w(week)
-        ),
-        compliance AS (
-            SELECT episode_id, week_start, sum(credit14) / nullif(sum(expected14), 0) AS compliance
-            FROM episode_weeks GROUP BY episode_id, week_start
         ),
         phq AS (
             SELECT e.episode_id, {week_start_sql("q.taken_on")} AS week_start,
@@ -282,13 +327,17 @@ def weekly_panel(
                 AND q.taken_on BETWEEN e.from_day AND e.to_day
             GROUP BY e.episode_id, {week_start_sql("q.taken_on")}
         )
-        SELECT w.episode_id AS client_id, w.week, w.week_start, c.compliance, p.phq9
+        SELECT w.episode_id, w.week, w.week_start, p.phq9
         FROM weeks w
-        LEFT JOIN compliance c USING (episode_id, week_start)
         LEFT JOIN phq p USING (episode_id, week_start)
         ORDER BY w.episode_id, w.week
     """
-    return cur.execute(sql, _parameters(cur, principal, window_start, window_end, therapist_id, category)).df()
+    weeks = cur.execute(sql, _chosen_parameters(principal, window_start, window_end, therapist_id)).df()
+    sums = _episode_week_compliance(cur, principal, window_start, window_end, therapist_id)
+    compliance = _compliance(_in_category(sums, category), ["episode_id", "week_start"])["compliance"]
+    panel = weeks.merge(compliance.reset_index(), on=["episode_id", "week_start"], how="left")
+    panel["compliance"] = panel["compliance"].astype("float64")
+    return panel.rename(columns={"episode_id": "client_id"})[["client_id", "week", "week_start", "compliance", "phq9"]]
 
 
 @allowed_roles("therapist", "supervisor")
@@ -309,23 +358,29 @@ def category_summary(
     rated_logs.
     """
     _check_therapist_filter(cur, principal, therapist_id)
-    sql = f"""{_cohort_ctes(principal)},
-        helpfulness AS (
-            SELECT a.category, avg(h.helpfulness) AS mean_helpfulness, count(h.helpfulness) AS rated_logs
-            FROM scoped_episodes e
-            JOIN assignments a ON a.client_id = e.client_id AND a.therapist_id = e.therapist_id
-            JOIN homework_logs h ON h.assignment_id = a.id AND h.log_date BETWEEN e.from_day AND e.to_day
-            GROUP BY a.category
-        )
-        SELECT w.category, count(DISTINCT w.episode_id) FILTER (WHERE w.expected14 > 0) AS clients,
-               list(DISTINCT w.episode_id) FILTER (WHERE w.expected14 > 0) AS episode_ids,
-               sum(w.credit14) / nullif(sum(w.expected14), 0) AS compliance,
-               h.mean_helpfulness, coalesce(h.rated_logs, 0) AS rated_logs
-        FROM episode_weeks w LEFT JOIN helpfulness h USING (category)
-        GROUP BY w.category, h.mean_helpfulness, h.rated_logs
-        ORDER BY w.category
+    sql = f"""{_chosen_episodes_sql(principal)}
+        SELECT a.category, avg(h.helpfulness) AS mean_helpfulness, count(h.helpfulness) AS rated_logs
+        FROM scoped_episodes e
+        JOIN assignments a ON a.client_id = e.client_id AND a.therapist_id = e.therapist_id
+        JOIN homework_logs h ON h.assignment_id = a.id AND h.log_date BETWEEN e.from_day AND e.to_day
+        GROUP BY a.category
     """
-    return cur.execute(sql, _parameters(cur, principal, window_start, window_end, therapist_id, None)).df()
+    helpfulness = cur.execute(sql, _chosen_parameters(principal, window_start, window_end, therapist_id)).df()
+    sums = _episode_week_compliance(cur, principal, window_start, window_end, therapist_id)
+    categories = _compliance(sums, ["category"])[["compliance"]].reset_index()
+    # The episodes with homework of each category expected (expected14 is never negative).
+    expected = {
+        category: sorted(set(ids.tolist()))
+        for category, ids in sums[sums["expected14"] > 0].groupby("category")["episode_id"]
+    }
+    categories["episode_ids"] = [expected.get(category, []) for category in categories["category"]]
+    categories["clients"] = [len(ids) for ids in categories["episode_ids"]]
+    summary = categories.merge(helpfulness, on="category", how="left")
+    summary["mean_helpfulness"] = summary["mean_helpfulness"].astype("float64")
+    summary["rated_logs"] = summary["rated_logs"].fillna(0).astype("int64")
+    summary["compliance"] = summary["compliance"].astype("float64")
+    columns = ["category", "clients", "episode_ids", "compliance", "mean_helpfulness", "rated_logs"]
+    return summary.sort_values("category", ignore_index=True)[columns]
 
 
 @allowed_roles("supervisor")

@@ -1,6 +1,9 @@
 """Cohort analyses: the demo's built-in effect is recovered through the data layer, pairing at
 scale follows the reference rule, supervisors get pseudonyms and small cells are hidden."""
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pandas as pd
@@ -142,3 +145,46 @@ def test_a_client_with_one_questionnaire_pair_has_no_change_through_the_data_lay
     assert (row["client"], row["pairs"], row["phq9_first"], row["gad7_first"]) == ("Alice Client", 1, 16, 14)
     assert pd.isna(row["phq9_change"]) and pd.isna(row["gad7_change"])
     assert row["outcome"] == "not enough data"
+
+
+class HeldCursor:
+    """A cursor that tells when it starts working out the cohort's compliance and, if `release` is
+    given, holds that query until it is set; counts the compliance queries it ran."""
+
+    def __init__(self, cur, release=None):
+        self.cur, self.release = cur, release
+        self.compliance_started = threading.Event()
+        self.first_day_asked = threading.Event()  # the query just before the compliance
+        self.compliance_queries = 0
+
+    def execute(self, sql, parameters=None):
+        if "min(from_day)" in sql:
+            self.first_day_asked.set()
+        if "assignment_weeks" in sql:
+            self.compliance_queries += 1
+            self.compliance_started.set()
+            if self.release is not None:
+                assert self.release.wait(30)
+        return self.cur.execute(sql, parameters)
+
+
+def test_a_cohort_read_asked_for_while_the_same_compliance_is_worked_out_shares_it(demo):
+    supervisor = principal_of(demo, "supervisor")
+    alone = cohort.category_summary(demo, supervisor, **WINDOW)
+    release = threading.Event()
+    first, second = HeldCursor(demo.cursor(), release), HeldCursor(demo.cursor())
+    with ThreadPoolExecutor(2) as pool:
+        summaries = pool.submit(cohort.episode_summaries, first, supervisor, **WINDOW)
+        assert first.compliance_started.wait(30)
+        categories = pool.submit(cohort.category_summary, second, supervisor, **WINDOW)
+        assert second.first_day_asked.wait(30)
+        time.sleep(0.2)  # then the second call finds the compliance being worked out, and waits for it
+        release.set()
+        summaries, categories = summaries.result(30), categories.result(30)
+    assert (first.compliance_queries, second.compliance_queries) == (1, 0)
+    pd.testing.assert_frame_equal(categories, alone)
+    assert summaries["compliance"].notna().any()
+    # Nothing is kept once it is done: the next call works it out again.
+    third = HeldCursor(demo.cursor())
+    cohort.category_summary(third, supervisor, **WINDOW)
+    assert third.compliance_queries == 1
