@@ -66,15 +66,15 @@ lint: install-test
 # bench/run.py: every page and query for one user at a time at sizes S, M and L (one table,
 # bench-results/latest.json). bench/concurrency.py: the real server under N concurrent sessions
 # per role over its websocket, at sizes S and L (bench-results/concurrency.json). bench/scheduler.py:
-# the reminder scheduler's minute at L over 1,000 ticks of a fake clock (bench-results/scheduler.json).
-# bench/engines.py: the pages and the write path on DuckDB and on PostgreSQL side by side, at S and M
+# the reminder scheduler's minute at L, 1,000 ticks of a fake clock measured after 1,000 settling (bench-results/scheduler.json).
+# bench/engines.py: the pages and the write path on DuckDB and on PostgreSQL side by side, at M and L
 # (bench-results/engines.json). bench/processes.py: page runs/s with 1, 2 and 4 app processes on one
 # PostgreSQL, driven by the concurrency benchmark's load generator (bench-results/processes.json).
 bench: install-test postgres
 	$(PY) -m bench.run
 	$(PY) -m bench.concurrency
 	$(PY) -m bench.scheduler
-	$(PY) -m bench.engines
+	$(PY) -m bench.engines --sizes M L
 	$(PY) -m bench.processes
 
 # Back up the database to Parquet + manifest (a running app writes the snapshot itself); in server
