@@ -47,6 +47,11 @@ periods = reporting_periods(cached(cohort.earliest_episode_start, cur, principal
 window_start, window_end, measure, therapist_id, category = filters("cohort", therapists, periods)
 current = window_end >= today
 window = {"window_start": window_start, "window_end": window_end}
+# With a category chosen, the page reads the episodes and the recent compliance in it too.
+in_category_reads = [
+    (cohort.episode_summaries, window | {"therapist_id": None, "category": category}),
+    (cohort.recent_episode_compliance, {"category": category}),
+]
 # The page's heavy reads, side by side (in server mode PostgreSQL gives each its own core), longest
 # first, each as it is read below; the weekly panel whether or not the analyses end up shown.
 prefetch(
@@ -56,6 +61,7 @@ prefetch(
         (cohort.weekly_panel, window | {"therapist_id": therapist_id, "category": category}),
         (cohort.episode_summaries, window | {"therapist_id": None, "category": None}),
         (cohort.category_summary, window),
+        *(in_category_reads if category else []),
         (cohort.compliance_around_reminders, {}),
         (cohort.recent_episode_compliance, {"category": None}),
         (cohort.episode_questionnaires, window | {"therapist_id": None}),

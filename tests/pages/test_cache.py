@@ -114,8 +114,9 @@ PREFETCHED = [
 ]
 
 
-@pytest.mark.parametrize("username, page, names", PREFETCHED)
-def test_a_dashboard_works_out_each_heavy_read_once_per_run_side_by_side(app, cur, monkeypatch, username, page, names):
+def record_threads(monkeypatch, names):
+    """Replace each cohort function in `names` by a wrapper (same name, roles and cache key) that
+    notes the thread each computation ran on; return {name: [thread name, ...]}."""
     threads = {name: [] for name in names}
     for name, ran_on in threads.items():
         function = getattr(cohort, name)
@@ -126,16 +127,43 @@ def test_a_dashboard_works_out_each_heavy_read_once_per_run_side_by_side(app, cu
             return _function(*args, **kwargs)
 
         monkeypatch.setattr(cohort, name, counted)
-    logged_in(app, username)
-    open_page(app, page)
-    db.write(cur, lambda cur: None)  # a cold run: every read computed again
+    return threads
+
+
+def cold_run_threads(app, cur, threads):
+    """Run the app once more after a write (every read computed again); return `threads` then."""
+    db.write(cur, lambda cur: None)
     for ran_on in threads.values():
         ran_on.clear()
     audit_rows_of_one_run(app, cur)
+    return threads
+
+
+@pytest.mark.parametrize("username, page, names", PREFETCHED)
+def test_a_dashboard_works_out_each_heavy_read_once_per_run_side_by_side(app, cur, monkeypatch, username, page, names):
+    threads = record_threads(monkeypatch, names)
+    logged_in(app, username)
+    open_page(app, page)
+    cold_run_threads(app, cur, threads)
     # Once each (the page's own reads are hits: the prefetch used their exact arguments), and on the
     # prefetch's threads, not one after another on the page's.
     assert {name: len(ran_on) for name, ran_on in threads.items()} == dict.fromkeys(names, 1)
     assert all(ran_on[0].startswith("ThreadPoolExecutor") for ran_on in threads.values())
+
+
+def test_the_cohort_page_with_a_category_prefetches_its_reads_in_that_category_too(app, cur, monkeypatch):
+    supervisor_cohort, names = PREFETCHED[0][1:]
+    threads = record_threads(monkeypatch, names)
+    logged_in(app, "supervisor_a")
+    open_page(app, supervisor_cohort)
+    app.selectbox(key="cohort_category").set_value("exposure").run()
+    cold_run_threads(app, cur, threads)
+    # The episodes and the recent compliance with and without the category; the rest once.
+    twice = {"episode_summaries", "recent_episode_compliance"}
+    assert {name: len(ran_on) for name, ran_on in threads.items()} == {
+        name: 2 if name in twice else 1 for name in names
+    }
+    assert all(name.startswith("ThreadPoolExecutor") for ran_on in threads.values() for name in ran_on)
 
 
 def audit_rows(cur):
