@@ -8,12 +8,18 @@ of each part: still a whole number.
 
 
 def week_start_sql(day_sql: str) -> str:
-    """Return SQL of the Monday (DATE) of the ISO week of `day_sql`, a DATE.
+    """Return SQL of the Monday (DATE) of the ISO week of `day_sql`, a DATE."""
+    return f"CAST({_week_start_timestamp_sql(day_sql)} AS DATE)"
+
+
+def _week_start_timestamp_sql(day_sql: str) -> str:
+    """Return SQL of the Monday of the ISO week of `day_sql` (a DATE) as a TIMESTAMP (what
+    generate_series steps through).
 
     Through TIMESTAMP on purpose: PostgreSQL reads date_trunc of a bare date as of a timestamp
     with time zone, converting each row through the session's time zone (twice the cost over a
     clinic's logs); DuckDB gives the same Monday either way."""
-    return f"CAST(date_trunc('week', CAST({day_sql} AS TIMESTAMP)) AS DATE)"
+    return f"date_trunc('week', CAST({day_sql} AS TIMESTAMP))"
 
 
 def assignment_weeks_sql(scope_sql: str) -> str:
@@ -87,8 +93,8 @@ def assignment_weeks_sql(scope_sql: str) -> str:
                greatest(s.from_day, CAST(g.week AS DATE)) AS span_from,
                least(s.to_day, CAST(g.week AS DATE) + 6) AS span_to
         FROM weekly_versions s,
-             generate_series(date_trunc('week', CAST(s.from_day AS TIMESTAMP)),
-                             date_trunc('week', CAST(s.to_day AS TIMESTAMP)), INTERVAL 7 DAY) AS g(week)
+             generate_series({_week_start_timestamp_sql("s.from_day")}, {_week_start_timestamp_sql("s.to_day")},
+                             INTERVAL 7 DAY) AS g(week)
         WHERE s.from_day <= s.to_day
     ),
     span_pauses AS (

@@ -105,7 +105,7 @@ def _chosen_episodes_sql(principal: Principal) -> str:
 
 
 # The compliance reads in flight, by scope and parameters (_episode_week_compliance).
-_in_flight: dict[tuple[Principal, tuple[tuple[str, Any], ...]], Future[pd.DataFrame]] = {}
+_in_flight: dict[tuple[Principal, date, date, int | None], Future[pd.DataFrame]] = {}
 _in_flight_lock = threading.Lock()
 
 
@@ -119,12 +119,11 @@ def _episode_week_compliance(
 
     The compliance CTEs are the heavy part of episode_summaries, weekly_panel and
     category_summary, which a dashboard asks for at once (ui.cache.prefetch): a call made while
-    the same one (same principal and parameters) is being worked out waits for it and shares its
-    result. Nothing is kept once it is done, so a later call always reads the database again.
-    The result is shared between those callers: never change it.
+    the same one (same principal, range and therapist filter) is being worked out waits for it and
+    shares its result. Nothing is kept once it is done, so a later call always reads the database
+    again. The result is shared between those callers: never change it.
     """
-    parameters = _parameters(cur, principal, window_start, window_end, therapist_id)
-    key = (principal, tuple(sorted(parameters.items())))
+    key = (principal, window_start, window_end, therapist_id)
     with _in_flight_lock:
         running = _in_flight.get(key)
         if running is None:
@@ -145,7 +144,7 @@ def _episode_week_compliance(
         GROUP BY e.episode_id, w.week_start, a.category
     """
     try:
-        result = cur.execute(sql, parameters).df()
+        result = cur.execute(sql, _parameters(cur, principal, window_start, window_end, therapist_id)).df()
     except BaseException as error:
         running.set_exception(error)
         raise
