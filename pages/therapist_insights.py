@@ -21,13 +21,13 @@ st.caption(
 )
 window_start, window_end, measure, _, _ = filters("insights")
 window = {"window_start": window_start, "window_end": window_end}
-# The page's heavy reads, side by side (as on the Cohort page), longest first, each as it is read below.
+# The page's heavy reads, side by side (as on the Cohort page), each as it is read below.
 prefetch(
     cur,
     principal,
     [
-        (cohort.weekly_panel, window),
         (cohort.episode_summaries, window | {"therapist_id": None, "category": None}),
+        (cohort.weekly_panel, window),
         (cohort.category_summary, window),
         (cohort.compliance_around_reminders, {}),
         (cohort.episode_questionnaires, window | {"therapist_id": None}),

@@ -28,8 +28,8 @@ def assignment_weeks_sql(scope_sql: str) -> str:
     A building block for scoped queries, not a query itself: `scope_sql` selects the client ids to include; the
     statement takes $window_start and $window_end (DATE; days after today never
     count, since they cannot have been done yet). Columns of assignment_weeks, one row per
-    assignment and ISO week: client_id, assignment_id, week_start, expected14, credit14 (capped
-    at expected14), paused_days.
+    assignment and ISO week: client_id, therapist_id and category (the assignment's), assignment_id,
+    week_start, expected14, credit14 (capped at expected14), paused_days.
 
     Schedule versions (table assignment_schedules): every day is judged by the version in force
     on it, the one with the greatest valid_from on or before that day; the first version also
@@ -53,13 +53,13 @@ def assignment_weeks_sql(scope_sql: str) -> str:
                least(CAST($window_end AS DATE), current_date) AS last_day
     ),
     schedule_versions AS (
-        SELECT v.assignment_id, a.client_id, v.valid_from, v.schedule, v.times_per_week, v.due_on,
-               v.starts_on, v.ends_on
+        SELECT v.assignment_id, a.client_id, a.therapist_id, a.category, v.valid_from, v.schedule,
+               v.times_per_week, v.due_on, v.starts_on, v.ends_on
         FROM assignment_schedules v JOIN assignments a ON a.id = v.assignment_id
         WHERE a.client_id IN ({scope_sql})
         UNION ALL
-        SELECT a.id, a.client_id, CAST(a.created_at AS DATE), a.schedule, a.times_per_week, a.due_on,
-               a.starts_on, a.ends_on
+        SELECT a.id, a.client_id, a.therapist_id, a.category, CAST(a.created_at AS DATE), a.schedule,
+               a.times_per_week, a.due_on, a.starts_on, a.ends_on
         FROM assignments a
         WHERE a.client_id IN ({scope_sql})
           AND NOT EXISTS (SELECT 1 FROM assignment_schedules v WHERE v.assignment_id = a.id)
@@ -81,14 +81,14 @@ def assignment_weeks_sql(scope_sql: str) -> str:
         WHERE p.client_id IN ({scope_sql})
     ),
     weekly_versions AS (
-        SELECT v.assignment_id, v.client_id, v.times_per_week,
+        SELECT v.assignment_id, v.client_id, v.therapist_id, v.category, v.times_per_week,
                greatest(v.starts_on, coalesce(v.in_force_from, v.starts_on), w.first_day) AS from_day,
                least(coalesce(v.ends_on, w.last_day), coalesce(v.in_force_to, w.last_day), w.last_day) AS to_day
         FROM versions_in_force v, window_bounds w
         WHERE v.schedule = 'weekly'
     ),
     weekly_spans AS (
-        SELECT s.assignment_id, s.client_id, s.times_per_week,
+        SELECT s.assignment_id, s.client_id, s.therapist_id, s.category, s.times_per_week,
                CAST(g.week AS DATE) AS week_start,
                greatest(s.from_day, CAST(g.week AS DATE)) AS span_from,
                least(s.to_day, CAST(g.week AS DATE) + 6) AS span_to
@@ -98,37 +98,43 @@ def assignment_weeks_sql(scope_sql: str) -> str:
         WHERE s.from_day <= s.to_day
     ),
     span_pauses AS (
-        -- The paused days inside each weekly span (a span is one version's days in one week).
-        SELECT ws.assignment_id, ws.week_start, ws.times_per_week, count(*) AS paused_days
-        FROM weekly_spans ws
-        JOIN paused_days pd ON pd.client_id = ws.client_id AND pd.day BETWEEN ws.span_from AND ws.span_to
-        GROUP BY ws.assignment_id, ws.week_start, ws.span_from, ws.times_per_week
+        -- The paused days inside each weekly span (a span is one version's days in one week), found
+        -- from the versions' days (few rows) rather than from the spans.
+        SELECT v.assignment_id, {week_start_sql("pd.day")} AS week_start, v.times_per_week, count(*) AS paused_days
+        FROM weekly_versions v
+        JOIN paused_days pd ON pd.client_id = v.client_id AND pd.day BETWEEN v.from_day AND v.to_day
+        GROUP BY v.assignment_id, v.from_day, {week_start_sql("pd.day")}, v.times_per_week
     ),
     once_due AS (
         -- Once-versions in force on their due date, for an assignment not ended before it.
-        SELECT v.assignment_id, v.client_id, v.starts_on, v.due_on, {week_start_sql("v.due_on")} AS week_start
+        SELECT v.assignment_id, v.client_id, v.therapist_id, v.category, v.starts_on, v.due_on,
+               {week_start_sql("v.due_on")} AS week_start
         FROM versions_in_force v
         WHERE v.schedule = 'once'
           AND v.due_on >= coalesce(v.in_force_from, v.due_on)
           AND v.due_on <= coalesce(v.in_force_to, v.due_on)
           AND v.due_on <= coalesce(v.ends_on, v.due_on)
     ),
-    logs_by_version AS (
-        -- Each log up to the window's last day, with the schedule in force on its date.
-        SELECT h.id AS log_id, h.assignment_id, h.log_date, v.schedule,
+    weekly_logs AS (
+        -- The logs of the window made while a weekly version was in force: found through each
+        -- version's own days (an index range per version, not every log of the client).
+        SELECT h.assignment_id, h.log_date,
                CASE h.status WHEN 'done' THEN 14 WHEN 'partly' THEN 7 ELSE 0 END AS credit14
-        FROM homework_logs h, window_bounds w, versions_in_force v
-        WHERE h.client_id IN ({scope_sql}) AND h.log_date <= w.last_day
-          AND v.assignment_id = h.assignment_id
-          AND h.log_date >= coalesce(v.in_force_from, h.log_date)
-          AND h.log_date <= coalesce(v.in_force_to, h.log_date)
+        FROM versions_in_force v, window_bounds w, homework_logs h
+        WHERE v.schedule = 'weekly' AND h.assignment_id = v.assignment_id
+          AND h.log_date >= greatest(w.first_day, coalesce(v.in_force_from, w.first_day))
+          AND h.log_date <= least(w.last_day, coalesce(v.in_force_to, w.last_day))
     ),
     once_logs AS MATERIALIZED (
-        -- The few logs made under a once-schedule, set apart (MATERIALIZED): PostgreSQL otherwise
-        -- filters all of logs_by_version again for every once-off due date it joins them to.
-        SELECT log_id, assignment_id, log_date, credit14
-        FROM logs_by_version
-        WHERE schedule = 'once'
+        -- The logs up to the window's last day made while a once version was in force, from before
+        -- the window too (doing it early is doing it). Set apart (MATERIALIZED): PostgreSQL
+        -- otherwise looks them up again for every once-off due date it joins them to.
+        SELECT h.id AS log_id, h.assignment_id, h.log_date,
+               CASE h.status WHEN 'done' THEN 14 WHEN 'partly' THEN 7 ELSE 0 END AS credit14
+        FROM versions_in_force v, window_bounds w, homework_logs h
+        WHERE v.schedule = 'once' AND h.assignment_id = v.assignment_id
+          AND h.log_date <= least(w.last_day, coalesce(v.in_force_to, w.last_day))
+          AND h.log_date >= coalesce(v.in_force_from, h.log_date)
     ),
     once_log_targets AS (
         -- The earliest due date a log made under a once-schedule meets.
@@ -143,33 +149,31 @@ def assignment_weeks_sql(scope_sql: str) -> str:
         -- dates, its logs. One aggregation of them all rather than joins between aggregates:
         -- PostgreSQL cannot estimate the rows of an aggregate of CTEs, and a join planned for a
         -- handful of rows that meets tens of thousands takes seconds. Only the expected rows carry
-        -- the client; the CASE on the schedule (not a WHERE) keeps the planner's estimate of the logs
-        -- whole.
-        SELECT ws.client_id, ws.assignment_id, ws.week_start,
+        -- the assignment's client, therapist and category.
+        SELECT ws.client_id, ws.therapist_id, ws.category, ws.assignment_id, ws.week_start,
                2 * ws.times_per_week * (datediff('day', ws.span_from, ws.span_to) + 1) AS expected_weekly,
                0 AS expected_once, 0 AS paused_days, 0 AS credit_weekly, 0 AS credit_once
         FROM weekly_spans ws
         UNION ALL
-        SELECT NULL, assignment_id, week_start, -2 * times_per_week * paused_days, 0, paused_days, 0, 0
+        SELECT NULL, NULL, NULL, assignment_id, week_start, -2 * times_per_week * paused_days, 0, paused_days, 0, 0
         FROM span_pauses
         UNION ALL
-        SELECT o.client_id, o.assignment_id, o.week_start, 0, 14, 0, 0, 0
+        SELECT o.client_id, o.therapist_id, o.category, o.assignment_id, o.week_start, 0, 14, 0, 0, 0
         FROM once_due o, window_bounds w
         WHERE o.week_start BETWEEN {week_start_sql("w.first_day")} AND w.last_day
         UNION ALL
-        SELECT NULL, l.assignment_id, {week_start_sql("l.log_date")}, 0, 0, 0,
-               CASE WHEN l.schedule = 'weekly' THEN l.credit14 ELSE 0 END, 0
-        FROM logs_by_version l, window_bounds w
-        WHERE l.log_date >= w.first_day
+        SELECT NULL, NULL, NULL, assignment_id, {week_start_sql("log_date")}, 0, 0, 0, credit14, 0
+        FROM weekly_logs
         UNION ALL
-        SELECT NULL, assignment_id, week_start, 0, 0, 0, 0, credit14
+        SELECT NULL, NULL, NULL, assignment_id, week_start, 0, 0, 0, 0, credit14
         FROM once_log_targets
     ),
     assignment_weeks AS (
         -- Each part capped at what it expected: over-doing the weekly part never makes up for a
         -- once-off task due the same week. Weeks that expected nothing (no row with a client) are
         -- left out, and their logs with them.
-        SELECT max(client_id) AS client_id, assignment_id, week_start,
+        SELECT max(client_id) AS client_id, max(therapist_id) AS therapist_id, max(category) AS category,
+               assignment_id, week_start,
                CAST(sum(expected_weekly) + sum(expected_once) AS BIGINT) AS expected14,
                CAST(least(sum(credit_weekly), sum(expected_weekly)) + least(sum(credit_once), sum(expected_once))
                     AS BIGINT) AS credit14,

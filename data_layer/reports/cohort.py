@@ -70,7 +70,7 @@ def _check_therapist_filter(cur: duckdb.DuckDBPyConnection, principal: Principal
 def _parameters(
     cur: duckdb.DuckDBPyConnection, principal: Principal, window_start: date, window_end: date, therapist_id: int | None
 ) -> dict[str, Any]:
-    """Named parameters of _episode_week_compliance. $ended_from/$ended_to choose the episodes;
+    """Named parameters of _shared_compliance. $ended_from/$ended_to choose the episodes;
     $window_start/$window_end bound the compliance arithmetic (compliance_sql) to the days
     of the chosen episodes, from the earliest start among them."""
     parameters = _chosen_parameters(principal, window_start, window_end, therapist_id)
@@ -104,60 +104,53 @@ def _chosen_episodes_sql(principal: Principal) -> str:
         )"""
 
 
-# The compliance reads in flight, by scope and parameters (_episode_week_compliance).
+# The compliance reads in flight, by scope and parameters (_shared_compliance).
 _in_flight: dict[tuple[Principal, date, date, int | None], Future[pd.DataFrame]] = {}
 _in_flight_lock = threading.Lock()
 
 
-def _episode_week_compliance(
+def _shared_compliance(
     cur: duckdb.DuckDBPyConnection, principal: Principal, window_start: date, window_end: date, therapist_id: int | None
-) -> pd.DataFrame:
-    """Return expected and credited homework (x 14, compliance_sql) of the episodes the range
-    chooses, summed per episode, ISO week and homework category: episode_id, week_start,
+) -> Future[pd.DataFrame]:
+    """Return (as a Future) expected and credited homework (x 14, compliance_sql) of the episodes
+    the range chooses, summed per episode, ISO week and homework category: episode_id, week_start,
     category, expected14, credit14; one row per such week with homework of that category set
     (expected14 >= 0), over each episode's whole span. Same scope as episode_summaries.
 
-    The compliance CTEs are the heavy part of episode_summaries, weekly_panel and
-    category_summary, which a dashboard asks for at once (ui.cache.prefetch): a call made while
-    the same one (same principal, range and therapist filter) is being worked out waits for it and
-    shares its result. Nothing is kept once it is done, so a later call always reads the database
-    again. The result is shared between those callers: never change it.
+    The compliance is the heavy part of episode_summaries, weekly_panel and category_summary,
+    which a dashboard asks for at once (ui.cache.prefetch). The first of them works it out here and
+    now, before its own figures, so that it is under way from the start; one asked for while it is
+    being worked out (same principal, range and therapist filter) gets the same Future at once,
+    reads its own figures meanwhile, then waits for it. Nothing is kept once it is done, so a later
+    call always reads the database again. The result is shared between those callers: never change it.
     """
     key = (principal, window_start, window_end, therapist_id)
     with _in_flight_lock:
         running = _in_flight.get(key)
-        if running is None:
-            running = _in_flight[key] = Future()
-            mine = True
-        else:
-            mine = False
-    if not mine:
-        return running.result()
+        if running is not None:
+            return running
+        running = _in_flight[key] = Future()
     sql = f"""{_chosen_episodes_sql(principal)},
         {assignment_weeks_sql("SELECT client_id FROM scoped_episodes")}
-        SELECT e.episode_id, w.week_start, a.category,
+        SELECT e.episode_id, w.week_start, w.category,
                CAST(sum(w.expected14) AS BIGINT) AS expected14, CAST(sum(w.credit14) AS BIGINT) AS credit14
         FROM scoped_episodes e
-        JOIN assignments a ON a.client_id = e.client_id AND a.therapist_id = e.therapist_id
-        JOIN assignment_weeks w ON w.assignment_id = a.id
+        JOIN assignment_weeks w ON w.client_id = e.client_id AND w.therapist_id = e.therapist_id
         WHERE w.week_start BETWEEN {week_start_sql("e.from_day")} AND e.to_day
-        GROUP BY e.episode_id, w.week_start, a.category
+        GROUP BY e.episode_id, w.week_start, w.category
     """
     try:
-        result = cur.execute(sql, _parameters(cur, principal, window_start, window_end, therapist_id)).df()
+        running.set_result(cur.execute(sql, _parameters(cur, principal, window_start, window_end, therapist_id)).df())
     except BaseException as error:
         running.set_exception(error)
-        raise
-    else:
-        running.set_result(result)
-        return result
     finally:
         with _in_flight_lock:
             del _in_flight[key]
+    return running
 
 
 def _compliance(sums: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Return `sums` (rows of _episode_week_compliance) added up per `by`: expected14, credit14 and
+    """Return `sums` (rows of _shared_compliance) added up per `by`: expected14, credit14 and
     compliance (credit / expected; NaN when nothing was expected), indexed by `by`."""
     totals = sums.groupby(by)[["expected14", "credit14"]].sum()
     expected = totals["expected14"].astype("float64")
@@ -195,6 +188,7 @@ def episode_summaries(
     first and last 7 days of the episode), last_log.
     """
     _check_therapist_filter(cur, principal, therapist_id)
+    compliance_sums = _shared_compliance(cur, principal, window_start, window_end, therapist_id)
     sql = f"""{_chosen_episodes_sql(principal)},
         attended AS (
             SELECT e.episode_id, count(*) FILTER (WHERE s.attended) AS attended_sessions
@@ -235,8 +229,7 @@ def episode_summaries(
         ORDER BY e.episode_id
     """
     episodes = cur.execute(sql, _chosen_parameters(principal, window_start, window_end, therapist_id)).df()
-    sums = _episode_week_compliance(cur, principal, window_start, window_end, therapist_id)
-    compliance = _compliance(_in_category(sums, category), ["episode_id"])
+    compliance = _compliance(_in_category(compliance_sums.result(), category), ["episode_id"])
     position = list(episodes.columns).index("active") + 1
     episodes.insert(position, "compliance", episodes["episode_id"].map(compliance["compliance"]).astype("float64"))
     expected = episodes["episode_id"].map(compliance["expected14"] / 14.0)
@@ -310,6 +303,7 @@ def weekly_panel(
     was expected), phq9 (the mean PHQ-9 of that week; NaN when none was taken).
     """
     _check_therapist_filter(cur, principal, therapist_id)
+    compliance_sums = _shared_compliance(cur, principal, window_start, window_end, therapist_id)
     sql = f"""{_chosen_episodes_sql(principal)},
         weeks AS (
             SELECT e.episode_id, CAST(w.week AS DATE) AS week_start,
@@ -332,8 +326,8 @@ def weekly_panel(
         ORDER BY w.episode_id, w.week
     """
     weeks = cur.execute(sql, _chosen_parameters(principal, window_start, window_end, therapist_id)).df()
-    sums = _episode_week_compliance(cur, principal, window_start, window_end, therapist_id)
-    compliance = _compliance(_in_category(sums, category), ["episode_id", "week_start"])["compliance"]
+    sums = _in_category(compliance_sums.result(), category)
+    compliance = _compliance(sums, ["episode_id", "week_start"])["compliance"]
     panel = weeks.merge(compliance.reset_index(), on=["episode_id", "week_start"], how="left")
     panel["compliance"] = panel["compliance"].astype("float64")
     return panel.rename(columns={"episode_id": "client_id"})[["client_id", "week", "week_start", "compliance", "phq9"]]
@@ -357,6 +351,7 @@ def category_summary(
     rated_logs.
     """
     _check_therapist_filter(cur, principal, therapist_id)
+    compliance_sums = _shared_compliance(cur, principal, window_start, window_end, therapist_id)
     sql = f"""{_chosen_episodes_sql(principal)}
         SELECT a.category, avg(h.helpfulness) AS mean_helpfulness, count(h.helpfulness) AS rated_logs
         FROM scoped_episodes e
@@ -365,7 +360,7 @@ def category_summary(
         GROUP BY a.category
     """
     helpfulness = cur.execute(sql, _chosen_parameters(principal, window_start, window_end, therapist_id)).df()
-    sums = _episode_week_compliance(cur, principal, window_start, window_end, therapist_id)
+    sums = compliance_sums.result()
     categories = _compliance(sums, ["category"])[["compliance"]].reset_index()
     # The episodes with homework of each category expected (expected14 is never negative).
     expected = {
@@ -401,8 +396,8 @@ def recent_episode_compliance(
                sum(w.credit14) / nullif(sum(w.expected14), 0) AS compliance
         FROM current_episodes e
         JOIN users t ON t.id = e.therapist_id
-        LEFT JOIN assignments a ON a.client_id = e.client_id AND (CAST($category AS VARCHAR) IS NULL OR a.category = $category)
-        LEFT JOIN assignment_weeks w ON w.assignment_id = a.id
+        LEFT JOIN assignment_weeks w
+               ON w.client_id = e.client_id AND (CAST($category AS VARCHAR) IS NULL OR w.category = $category)
         GROUP BY e.episode_id, t.display_name
         ORDER BY e.episode_id
     """
@@ -527,9 +522,9 @@ def compliance_around_reminders(cur: duckdb.DuckDBPyConnection, principal: Princ
         WITH {assignment_weeks_sql(with_reminders)},
         {_reminder_clients_sql(principal)},
         compared AS (
-            SELECT r.client_id, CAST(date_trunc('week', r.turned_on) AS DATE) AS on_week
+            SELECT r.client_id, {week_start_sql("r.turned_on")} AS on_week
             FROM reminder_clients r
-            WHERE CAST(date_trunc('week', r.turned_on) AS DATE) + {days + 7} <= CAST(date_trunc('week', current_date) AS DATE)
+            WHERE {week_start_sql("r.turned_on")} + {days + 7} <= {week_start_sql("current_date")}
         ),
         windows AS (
             SELECT c.client_id,
@@ -538,8 +533,7 @@ def compliance_around_reminders(cur: duckdb.DuckDBPyConnection, principal: Princ
                    sum(w.credit14) FILTER (WHERE w.week_start > c.on_week)
                        / nullif(sum(w.expected14) FILTER (WHERE w.week_start > c.on_week), 0) AS after
             FROM compared c
-            JOIN assignments a ON a.client_id = c.client_id AND a.therapist_id IN ({_therapists_sql(principal)})
-            JOIN assignment_weeks w ON w.assignment_id = a.id
+            JOIN assignment_weeks w ON w.client_id = c.client_id AND w.therapist_id IN ({_therapists_sql(principal)})
             WHERE w.week_start BETWEEN c.on_week - {days} AND c.on_week + {days}
             GROUP BY c.client_id
         )

@@ -154,7 +154,7 @@ class HeldCursor:
     def __init__(self, cur, release=None):
         self.cur, self.release = cur, release
         self.compliance_started = threading.Event()
-        self.queried = threading.Event()  # a query of its own figures, made before the compliance
+        self.queried = threading.Event()  # any query: a call that shares the compliance reads its own figures
         self.compliance_queries = 0
 
     def execute(self, sql, parameters=None):
@@ -176,8 +176,10 @@ def test_a_cohort_read_asked_for_while_the_same_compliance_is_worked_out_shares_
         summaries = pool.submit(cohort.episode_summaries, first, supervisor, **WINDOW)
         assert first.compliance_started.wait(30)
         categories = pool.submit(cohort.category_summary, second, supervisor, **WINDOW)
+        # The second call finds the compliance being worked out: it reads its own figures meanwhile,
+        # then waits for it.
         assert second.queried.wait(30)
-        time.sleep(0.2)  # then the second call finds the compliance being worked out, and waits for it
+        time.sleep(0.2)
         release.set()
         summaries, categories = summaries.result(30), categories.result(30)
     assert (first.compliance_queries, second.compliance_queries) == (1, 0)
