@@ -197,34 +197,42 @@ def episode_summaries(
                 AND s.session_date BETWEEN e.from_day AND e.to_day
             GROUP BY e.episode_id
         ),
-        moods AS (
-            SELECT e.episode_id,
-                   avg(m.mood) FILTER (WHERE m.log_date < e.from_day + 7) AS mood_first_week,
-                   avg(m.mood) FILTER (WHERE m.log_date > e.to_day - 7) AS mood_last_week,
-                   max(m.log_date) AS last_mood_log
+        first_moods AS (
+            SELECT e.episode_id, avg(m.mood) AS mood_first_week
             FROM scoped_episodes e JOIN mood_logs m
-                 ON m.client_id = e.client_id AND m.log_date BETWEEN e.from_day AND e.to_day
+                 ON m.client_id = e.client_id AND m.log_date BETWEEN e.from_day AND least(e.from_day + 6, e.to_day)
             GROUP BY e.episode_id
         ),
-        homework_logged AS (
-            SELECT e.episode_id, max(h.log_date) AS last_homework_log
-            FROM scoped_episodes e JOIN homework_logs h
-                 ON h.client_id = e.client_id AND h.log_date BETWEEN e.from_day AND e.to_day
+        last_moods AS (
+            SELECT e.episode_id, avg(m.mood) AS mood_last_week
+            FROM scoped_episodes e JOIN mood_logs m
+                 ON m.client_id = e.client_id AND m.log_date BETWEEN greatest(e.to_day - 6, e.from_day) AND e.to_day
             GROUP BY e.episode_id
+        ),
+        -- Each episode's first and last 7 days, and its last log (a lookup per episode), rather
+        -- than every log of the episode: a year of daily logs at L.
+        last_logs AS (
+            SELECT e.episode_id,
+                   greatest((SELECT max(m.log_date) FROM mood_logs m
+                             WHERE m.client_id = e.client_id AND m.log_date BETWEEN e.from_day AND e.to_day),
+                            (SELECT max(h.log_date) FROM homework_logs h
+                             WHERE h.client_id = e.client_id AND h.log_date BETWEEN e.from_day AND e.to_day))
+                       AS last_log
+            FROM scoped_episodes e
         )
         SELECT e.episode_id, {_client_label_sql(principal)} AS client, t.display_name AS therapist,
                e.started_on, CAST(date_trunc('month', e.started_on) AS DATE) AS referral_month,
                e.ended, CASE WHEN e.ended THEN e.ended_on END AS ended_on, d.reason AS end_reason,
                NOT e.ended AS active,
                coalesce(a.attended_sessions, 0) AS attended_sessions,
-               m.mood_first_week, m.mood_last_week,
-               greatest(m.last_mood_log, h.last_homework_log) AS last_log
+               f.mood_first_week, m.mood_last_week, l.last_log
         FROM scoped_episodes e
         JOIN users u ON u.id = e.client_id
         JOIN users t ON t.id = e.therapist_id
+        JOIN last_logs l USING (episode_id)
         LEFT JOIN attended a USING (episode_id)
-        LEFT JOIN moods m USING (episode_id)
-        LEFT JOIN homework_logged h USING (episode_id)
+        LEFT JOIN first_moods f USING (episode_id)
+        LEFT JOIN last_moods m USING (episode_id)
         LEFT JOIN discharges d ON d.caseload_id = e.episode_id AND e.ended
         ORDER BY e.episode_id
     """

@@ -205,6 +205,36 @@ def test_the_date_range_chooses_episodes_by_their_end_and_never_clips_them(cur, 
     ]
 
 
+def test_an_episode_reads_the_mood_of_its_first_and_last_7_days_and_its_last_log(cur, world, long_episode):
+    # client_a's episode: 250 days ago to 10 days ago. Its first 7 days end 244 days ago, its last
+    # 7 begin 16 days ago; moods outside the episode (251 and 9 days ago) belong to no week of it.
+    for days, mood in [(251, 1), (250, 2), (244, 4), (243, 9), (17, 9), (16, 6), (10, 8), (9, 1)]:
+        cur.execute(
+            "INSERT INTO mood_logs (client_id, log_date, mood) VALUES (?, ?, ?)",
+            [world.client_a.user_id, ago(days), mood],
+        )
+
+    def ended_episode():
+        summaries = cohort.episode_summaries(cur, world.supervisor_a, window_start=ago(182), window_end=TODAY)
+        (row,) = summaries.query("ended").to_dict("records")
+        return row
+
+    row = ended_episode()
+    assert (row["mood_first_week"], row["mood_last_week"]) == (3.0, 7.0)
+    assert pd.Timestamp(row["last_log"]).date() == ago(10)
+    # Without moods in the last 7 days, and with homework logged 12 days ago (and after the end):
+    # the last log is the homework's.
+    cur.execute("DELETE FROM mood_logs WHERE client_id = ? AND log_date >= ?", [world.client_a.user_id, ago(17)])
+    for days in (12, 5):
+        cur.execute(
+            "INSERT INTO homework_logs (assignment_id, client_id, log_date, status) VALUES (?, ?, ?, 'done')",
+            [world.assignment_a, world.client_a.user_id, ago(days)],
+        )
+    row = ended_episode()
+    assert row["mood_first_week"] == 3.0 and pd.isna(row["mood_last_week"])
+    assert pd.Timestamp(row["last_log"]).date() == ago(12)
+
+
 def test_rates_count_ended_episodes_only(cur, world, long_episode):
     # client_b is in progress with two pairs and sessions: never "finished treatment".
     add_pair(cur, world.client_b, ago(20), 18, 14)
