@@ -6,6 +6,9 @@ is floating point. A week split between two schedule versions adds 2 x times_per
 of each part: still a whole number.
 """
 
+# The credit of homework log `h` (x 14): done counts 1, partly half, not done nothing.
+_CREDIT14_SQL = "CASE h.status WHEN 'done' THEN 14 WHEN 'partly' THEN 7 ELSE 0 END"
+
 
 def week_start_sql(day_sql: str) -> str:
     """Return SQL of the Monday (DATE) of the ISO week of `day_sql`, a DATE."""
@@ -119,7 +122,7 @@ def assignment_weeks_sql(scope_sql: str) -> str:
         -- The logs of the window made while a weekly version was in force: found through each
         -- version's own days (an index range per version, not every log of the client).
         SELECT h.assignment_id, h.log_date,
-               CASE h.status WHEN 'done' THEN 14 WHEN 'partly' THEN 7 ELSE 0 END AS credit14
+               {_CREDIT14_SQL} AS credit14
         FROM versions_in_force v, window_bounds w, homework_logs h
         WHERE v.schedule = 'weekly' AND h.assignment_id = v.assignment_id
           AND h.log_date >= greatest(w.first_day, coalesce(v.in_force_from, w.first_day))
@@ -130,7 +133,7 @@ def assignment_weeks_sql(scope_sql: str) -> str:
         -- the window too (doing it early is doing it). Set apart (MATERIALIZED): PostgreSQL
         -- otherwise looks them up again for every once-off due date it joins them to.
         SELECT h.id AS log_id, h.assignment_id, h.log_date,
-               CASE h.status WHEN 'done' THEN 14 WHEN 'partly' THEN 7 ELSE 0 END AS credit14
+               {_CREDIT14_SQL} AS credit14
         FROM versions_in_force v, window_bounds w, homework_logs h
         WHERE v.schedule = 'once' AND h.assignment_id = v.assignment_id
           AND h.log_date <= least(w.last_day, coalesce(v.in_force_to, w.last_day))
