@@ -197,6 +197,8 @@ def episode_summaries(
                 AND s.session_date BETWEEN e.from_day AND e.to_day
             GROUP BY e.episode_id
         ),
+        -- Each episode's first and last 7 days, and its last log (a lookup per episode), rather
+        -- than every log of the episode: a year of daily logs at L.
         first_moods AS (
             SELECT e.episode_id, avg(m.mood) AS mood_first_week
             FROM scoped_episodes e JOIN mood_logs m
@@ -209,8 +211,6 @@ def episode_summaries(
                  ON m.client_id = e.client_id AND m.log_date BETWEEN greatest(e.to_day - 6, e.from_day) AND e.to_day
             GROUP BY e.episode_id
         ),
-        -- Each episode's first and last 7 days, and its last log (a lookup per episode), rather
-        -- than every log of the episode: a year of daily logs at L.
         last_logs AS (
             SELECT e.episode_id,
                    greatest((SELECT max(m.log_date) FROM mood_logs m
